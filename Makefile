@@ -1,0 +1,57 @@
+# hzsr: `make run` (demo daemon on a local spool) and `make test` (all tests).
+# Both install the Debian packages they need when they are missing.
+
+SWIFT        ?= swift
+DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev pkg-config systemd libjpeg-turbo-progs
+RELEASE_BIN  := .build/release
+DEMO         := demo
+PREFIX       ?= /usr/local
+
+.PHONY: run test deps build release photos journald bench install clean
+
+## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
+## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
+run: deps release photos journald
+	Scripts/demo "$(RELEASE_BIN)" "$(DEMO)" "$(RUN_FOR)"
+
+## Unit tests and integration tests against the real daemon and a real journald.
+test: deps journald
+	$(SWIFT) build
+	$(SWIFT) test
+
+## Installs the Debian packages that are not installed yet.
+deps:
+	@missing=$$(for p in $(DEBIAN_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+photos:
+	Scripts/fetch-photos >/dev/null
+
+## Starts systemd-journald as a plain process where systemd is not PID 1 (containers, CI).
+journald:
+	Scripts/start-journald
+
+## Per-stage timings and spool-to-published latency of 12 MP pairs, on the release build.
+bench: deps release photos
+	$(RELEASE_BIN)/hzsr bench --runs 5 --daemon $(RELEASE_BIN)/hzsrd --json .build/bench.json
+
+install: release
+	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd
+	install -D -m 755 $(RELEASE_BIN)/hzsr $(DESTDIR)$(PREFIX)/bin/hzsr
+	install -D -m 644 Systemd/hzsrd.service $(DESTDIR)/etc/systemd/system/hzsrd.service
+	install -D -m 644 Systemd/hzsrd@.service $(DESTDIR)/etc/systemd/system/hzsrd@.service
+	install -D -m 644 Config/hzsrd.yaml $(DESTDIR)/etc/hzsr/hzsrd.yaml
+	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/hzsr/README.md
+
+clean:
+	rm -rf .build $(DEMO)

@@ -1,0 +1,61 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "hzsr",
+    products: [
+        .executable(name: "hzsrd", targets: ["hzsrd"]),
+        .executable(name: "hzsr", targets: ["hzsr"]),
+        .library(name: "HybridZoom", targets: ["HybridZoom"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+    ],
+    targets: [
+        // C libraries from Debian, through pkg-config where the package ships a .pc file.
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
+
+        // The image pipeline: pure computation, no I/O, no daemon concerns.
+        .target(name: "HybridZoom"),
+        // JPEG and EXIF on top of TurboJPEG.
+        .target(name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG"]),
+        // Spool watching, pairing, the on-disk state machine, publishing.
+        .target(name: "HZSpool", dependencies: [
+            "HybridZoom", "HZImageIO", "CInotifyTools",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Journal log handler and sd_notify.
+        .target(name: "HZSystemd", dependencies: [
+            "CSystemd", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "hzsrd", dependencies: [
+            "HZSpool", "HZSystemd",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "hzsr", dependencies: [
+            "HybridZoom", "HZImageIO", "HZSpool", "HZSystemd",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
+        .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO"], path: "Tests/HZTestSupport"),
+        .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom"]),
+        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HZImageIO", "HZTestSupport"]),
+        .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"]),
+    ]
+)

@@ -1,0 +1,71 @@
+import CTurboJPEG
+import HybridZoom
+
+/// Conversion between planes and the 8-bit samples TurboJPEG reads and writes.
+extension Plane {
+    /// Maps the top-left `size` part of 8-bit samples, `stride` per row, to [0, 1].
+    init(size: Size, samples: UnsafeBufferPointer<UInt8>, stride: Int) {
+        let pixels = [Float](unsafeUninitializedCapacity: size.pixelCount) { pixels, count in
+            for y in 0..<size.height {
+                let sourceRow = y * stride, row = y * size.width
+                for x in 0..<size.width {
+                    pixels[row + x] = Float(samples[sourceRow + x]) * (1 / 255)
+                }
+            }
+            count = size.pixelCount
+        }
+        self.init(width: size.width, height: size.height, pixels: pixels)
+    }
+
+    /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a
+    /// buffer of `bufferSize`, repeating the last column and row into any padding beyond the
+    /// plane, as JPEG encoders extend edge blocks.
+    func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size) {
+        precondition(bufferSize.width >= width && bufferSize.height >= height
+                         && samples.count == bufferSize.pixelCount,
+                     "a \(size) plane does not fit a buffer of \(bufferSize)")
+        pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<bufferSize.height {
+                let sourceRow = min(y, height - 1) * width, row = y * bufferSize.width
+                for x in 0..<width {
+                    let scaled = pixels[sourceRow + x] * 255 + 0.5
+                    // Written so that NaN fails both comparisons and lands on 0.
+                    samples[row + x] = scaled >= 255 ? 255 : scaled > 0 ? UInt8(scaled) : 0
+                }
+                for x in width..<bufferSize.width {
+                    samples[row + x] = samples[row + width - 1]
+                }
+            }
+        }
+    }
+}
+
+/// The planes TurboJPEG's planar functions take, laid end to end in one scratch buffer.
+/// TurboJPEG pads the luma plane to a multiple of the chroma subsampling factors (a 97×61
+/// 4:2:0 image has a 98×62 luma plane), so each plane has a buffer size and, within it, the
+/// size of the part that belongs to the image.
+struct PlaneBufferLayout {
+    let bufferSizes: [Size]
+    let imageSizes: [Size]
+
+    /// `componentCount` is 1 for grayscale, else 3.
+    init(imageSize: Size, subsampling: Int32, componentCount: Int) {
+        bufferSizes = (0..<Int32(componentCount)).map { component in
+            Size(width: Int(tjPlaneWidth(component, Int32(imageSize.width), subsampling)),
+                 height: Int(tjPlaneHeight(component, Int32(imageSize.height), subsampling)))
+        }
+        // Only luma is padded: chroma planes are exactly as large as TurboJPEG makes them.
+        imageSizes = [imageSize] + bufferSizes.dropFirst()
+    }
+
+    var sampleCount: Int { bufferSizes.reduce(0) { $0 + $1.pixelCount } }
+
+    /// Each plane's part of a buffer of `sampleCount` samples.
+    func planeBuffers(in buffer: UnsafeMutableBufferPointer<UInt8>) -> [UnsafeMutableBufferPointer<UInt8>] {
+        var start = 0
+        return bufferSizes.map { size in
+            defer { start += size.pixelCount }
+            return UnsafeMutableBufferPointer(rebasing: buffer[start ..< start + size.pixelCount])
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Yams
+
+/// A configuration problem, named by its key path (`pairing.tolerance`) and line.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let line: Int?
+    public let problem: String
+
+    public init(key: String, line: Int?, problem: String) {
+        self.key = key
+        self.line = line
+        self.problem = problem
+    }
+
+    public var description: String {
+        let place = line.map { "\(key) (line \($0))" } ?? key
+        return "\(place): \(problem)"
+    }
+}
+
+/// Walks one YAML mapping, reading typed values by key and remembering which keys it read, so
+/// that an unknown (misspelt) key is an error rather than a silently ignored setting.
+struct ConfigSection {
+    let path: String
+    private let mapping: Node.Mapping?
+    private let line: Int?
+
+    init(root node: Node?, path: String = "") throws {
+        self.path = path
+        self.line = node?.mark?.line
+        switch node {
+        case nil: mapping = nil
+        case .mapping(let mapping)?: self.mapping = mapping
+        case .scalar(let scalar)? where scalar.string.isEmpty || scalar.string == "~": mapping = nil  // `key:` with nothing
+        case .some(let other):
+            throw ConfigError(key: path.isEmpty ? "(top level)" : path, line: other.mark?.line,
+                              problem: "must be a mapping of keys to values")
+        }
+    }
+
+    func section(_ key: String) throws -> ConfigSection {
+        try ConfigSection(root: mapping?[key], path: keyPath(key))
+    }
+
+    /// Every key of this section must be one of `known`.
+    func rejectUnknownKeys(_ known: Set<String>) throws {
+        for (key, _) in mapping ?? [:] {
+            let name = key.string ?? "\(key)"
+            if !known.contains(name) {
+                throw ConfigError(key: keyPath(name), line: key.mark?.line,
+                                  problem: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
+            }
+        }
+    }
+
+    func string(_ key: String, default value: String) throws -> String {
+        guard let node = mapping?[key] else { return value }
+        guard let text = node.scalar?.string else { throw error(key, node, "must be a text value") }
+        return text
+    }
+
+    func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let node = mapping?[key] else { return value }
+        guard let number = node.float ?? node.int.map(Double.init) else {
+            throw error(key, node, "must be a number, got '\(node.scalar?.string ?? "a collection")'")
+        }
+        guard range.contains(number) else {
+            throw error(key, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func int(_ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let node = mapping?[key] else { return value }
+        guard let number = node.int else {
+            throw error(key, node, "must be a whole number, got '\(node.scalar?.string ?? "a collection")'")
+        }
+        guard range.contains(number) else {
+            throw error(key, node, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard let node = mapping?[key] else { return value }
+        guard let flag = node.bool else { throw error(key, node, "must be true or false") }
+        return flag
+    }
+
+    /// A sequence of exactly `count` numbers, such as `[0.01, -0.02]`.
+    func doubles(_ key: String, count: Int, default value: [Double]) throws -> [Double] {
+        guard let node = mapping?[key] else { return value }
+        let numbers = node.sequence?.compactMap { $0.float ?? $0.int.map(Double.init) }
+        guard let numbers, numbers.count == count, node.sequence?.count == count else {
+            throw error(key, node, "must be a list of \(count) numbers")
+        }
+        return numbers
+    }
+
+    func has(_ key: String) -> Bool { mapping?[key] != nil }
+
+    func error(_ key: String, _ node: Node?, _ problem: String) -> ConfigError {
+        ConfigError(key: keyPath(key), line: node?.mark?.line ?? line, problem: problem)
+    }
+
+    private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import HybridZoom
+import Yams
+
+/// Which camera of the rig a frame comes from.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case wide = "W"
+    case tele = "T"
+
+    public var other: Role { self == .wide ? .tele : .wide }
+}
+
+/// Everything `Config/hzsrd.yaml` can say, validated. Relative paths are resolved against the
+/// directory given to `load` (the daemon's working directory), so one file serves both
+/// `make run` in the project folder and a systemd unit with `WorkingDirectory=`.
+public struct DaemonConfig: Sendable {
+    public struct Paths: Sendable, Equatable {
+        public var spool, work, archive, quarantine, orphans, output: String
+    }
+
+    public struct Roles: Sendable {
+        public var folders: [Role: String]
+        public var patterns: [Role: NamePattern]
+    }
+
+    public struct Timestamps: Sendable {
+        public var fileNamePattern: NamePattern?
+        public var timeZone: TimeZone
+        public var clockOffset: [Role: Double]
+    }
+
+    public struct Pairing: Sendable, Equatable {
+        public var tolerance: Double
+        public var orphanTimeout: Double
+    }
+
+    public struct Intake: Sendable, Equatable {
+        public var settleTime: Double
+        public var maxPixels: Int
+        public var extensions: Set<String>
+    }
+
+    public enum OutputZoom: Sendable, Equatable { case tele, ratio(Double) }
+    public enum OutputSize: Sendable, Equatable { case tele, fixed(Size) }
+
+    public struct Output: Sendable, Equatable {
+        public var zoom: OutputZoom
+        public var size: OutputSize
+        public var jpegQuality: Int
+        public var latestLink: Bool
+    }
+
+    public var paths: Paths
+    public var roles: Roles
+    public var timestamps: Timestamps
+    public var pairing: Pairing
+    public var intake: Intake
+    public var rig: RigCalibration
+    public var output: Output
+    public var keepInputs: Bool
+
+    /// Reads and validates a config file; every error names the key and the problem.
+    public static func load(from file: String, relativeTo directory: String) throws -> DaemonConfig {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConfigError(key: file, line: nil, problem: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(text, relativeTo: directory)
+    }
+
+    public static func parse(_ yaml: String, relativeTo directory: String) throws -> DaemonConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw ConfigError(key: "(file)", line: nil, problem: "not valid YAML: \(error)")
+        }
+        let top = try ConfigSection(root: root)
+        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "archive"])
+        return DaemonConfig(
+            paths: try readPaths(top.section("paths"), relativeTo: directory),
+            roles: try readRoles(top.section("roles")),
+            timestamps: try readTimestamps(top.section("timestamps")),
+            pairing: try readPairing(top.section("pairing")),
+            intake: try readIntake(top.section("intake")),
+            rig: try readRig(top.section("rig")),
+            output: try readOutput(top.section("output")),
+            keepInputs: try readArchive(top.section("archive")))
+    }
+
+    private static func readPaths(_ section: ConfigSection, relativeTo directory: String) throws -> Paths {
+        let names = ["spool", "work", "archive", "quarantine", "orphans", "output"]
+        try section.rejectUnknownKeys(Set(names))
+        let base = URL(fileURLWithPath: directory, isDirectory: true)
+        func path(_ key: String, _ fallback: String) throws -> String {
+            let value = try section.string(key, default: fallback)
+            guard !value.isEmpty else { throw section.error(key, nil, "must not be empty") }
+            return URL(fileURLWithPath: value, relativeTo: base).standardizedFileURL.path
+        }
+        let paths = Paths(spool: try path("spool", "spool"), work: try path("work", "work"),
+                          archive: try path("archive", "archive"), quarantine: try path("quarantine", "quarantine"),
+                          orphans: try path("orphans", "orphans"), output: try path("output", "out"))
+        let all = [paths.spool, paths.work, paths.archive, paths.quarantine, paths.orphans, paths.output]
+        for (index, name) in names.enumerated() where all.filter({ $0 == all[index] }).count > 1 {
+            throw section.error(name, nil, "must be a folder of its own, not shared with another paths key")
+        }
+        for (index, name) in names.enumerated().dropFirst() where all[index].hasPrefix(paths.spool + "/") {
+            throw section.error(name, nil, "must not lie inside the spool, which the rig writes to")
+        }
+        return paths
+    }
+
+    private static func readRoles(_ section: ConfigSection) throws -> Roles {
+        try section.rejectUnknownKeys(["wide", "tele"])
+        var roles = Roles(folders: [:], patterns: [:])
+        for role in Role.allCases {
+            let key = role == .wide ? "wide" : "tele"
+            let rule = try section.section(key)
+            try rule.rejectUnknownKeys(["folder", "pattern"])
+            let folder = try rule.string("folder", default: role.rawValue)
+            if !folder.isEmpty {
+                guard !folder.contains("/") else { throw rule.error("folder", nil, "must be one folder name, without '/'") }
+                roles.folders[role] = folder
+            }
+            let pattern = try rule.string("pattern", default: role == .wide ? "(?i)_W\\.jpe?g$" : "(?i)_T\\.jpe?g$")
+            if !pattern.isEmpty { roles.patterns[role] = try regex(pattern, rule, "pattern") }
+        }
+        guard roles.folders[.wide] != roles.folders[.tele] || roles.folders[.wide] == nil else {
+            throw section.error("tele.folder", nil, "must differ from wide.folder")
+        }
+        return roles
+    }
+
+    private static func readTimestamps(_ section: ConfigSection) throws -> Timestamps {
+        try section.rejectUnknownKeys(["file_name_pattern", "time_zone", "clock_offset"])
+        let pattern = try section.string("file_name_pattern", default: "")
+        let zoneName = try section.string("time_zone", default: "UTC")
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw section.error("time_zone", nil, "unknown time zone '\(zoneName)' (use a name such as UTC or Europe/Berlin)")
+        }
+        let offsets = try section.section("clock_offset")
+        try offsets.rejectUnknownKeys(["wide", "tele"])
+        return Timestamps(
+            fileNamePattern: pattern.isEmpty ? nil : try regex(pattern, section, "file_name_pattern"),
+            timeZone: zone,
+            clockOffset: [.wide: try offsets.double("wide", default: 0, in: -86400...86400),
+                          .tele: try offsets.double("tele", default: 0, in: -86400...86400)])
+    }
+
+    private static func readPairing(_ section: ConfigSection) throws -> Pairing {
+        try section.rejectUnknownKeys(["tolerance", "orphan_timeout"])
+        return Pairing(tolerance: try section.double("tolerance", default: 0.05, in: 0...60),
+                       orphanTimeout: try section.double("orphan_timeout", default: 30, in: 0.1...86400))
+    }
+
+    private static func readIntake(_ section: ConfigSection) throws -> Intake {
+        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions"])
+        let extensions = try section.string("extensions", default: "jpg jpeg")
+            .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
+        let megapixels = try section.double("max_megapixels", default: 100, in: 0.01...1000)
+        return Intake(settleTime: try section.double("settle_time", default: 2, in: 0...3600),
+                      maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions))
+    }
+
+    private static func readRig(_ section: ConfigSection) throws -> RigCalibration {
+        try section.rejectUnknownKeys(["zoom_ratio", "center_offset"])
+        let offset = try section.doubles("center_offset", count: 2, default: [0, 0])
+        guard offset.allSatisfy({ abs($0) < 0.5 }) else {
+            throw section.error("center_offset", nil, "each value must lie between -0.5 and 0.5 (fractions of W's size)")
+        }
+        return RigCalibration(zoomRatio: try section.double("zoom_ratio", default: 2, in: 1.01...20),
+                              centerOffset: (offset[0], offset[1]))
+    }
+
+    private static func readOutput(_ section: ConfigSection) throws -> Output {
+        try section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link"])
+        var zoom = OutputZoom.tele
+        if section.has("zoom"), try section.string("zoom", default: "tele") != "tele" {
+            zoom = .ratio(try section.double("zoom", default: 1, in: 1...20))
+        }
+        var size = OutputSize.tele
+        if section.has("size"), (try? section.string("size", default: "tele")) != "tele" {
+            let dimensions = try section.doubles("size", count: 2, default: [])
+            guard dimensions.allSatisfy({ $0 >= 16 && $0 <= 32768 && $0 == $0.rounded() }) else {
+                throw section.error("size", nil, "must be 'tele' or [width, height] in whole pixels from 16 to 32768")
+            }
+            size = .fixed(Size(width: Int(dimensions[0]), height: Int(dimensions[1])))
+        }
+        return Output(zoom: zoom, size: size,
+                      jpegQuality: try section.int("jpeg_quality", default: 92, in: 1...100),
+                      latestLink: try section.bool("latest_link", default: true))
+    }
+
+    private static func readArchive(_ section: ConfigSection) throws -> Bool {
+        try section.rejectUnknownKeys(["keep_inputs"])
+        return try section.bool("keep_inputs", default: true)
+    }
+
+    private static func regex(_ pattern: String, _ section: ConfigSection, _ key: String) throws -> NamePattern {
+        do { return try NamePattern(pattern) } catch {
+            throw section.error(key, nil, "not a valid regular expression: \(error)")
+        }
+    }
+}

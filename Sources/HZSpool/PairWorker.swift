@@ -1,0 +1,76 @@
+import Foundation
+
+/// What became of one claimed pair.
+public enum PairOutcome: Sendable {
+    /// Published now; the record is what the sidecar says.
+    case published(PairRecord)
+    /// Published by an earlier run that stopped before archiving; archived now.
+    case alreadyPublished(id: String)
+    /// An input could not be used; the pair's folder went to quarantine.
+    case quarantined(id: String, file: String, reason: String, movedTo: String)
+}
+
+/// Processes a claimed pair from `work/` to a published image and an archived folder.
+///
+/// The sidecar is the commit point: a pair that has one is never processed again, so a crash at
+/// any point leads to exactly one published image per pair after the restart.
+public struct PairWorker: Sendable {
+    public let config: DaemonConfig
+
+    public init(config: DaemonConfig) { self.config = config }
+
+    public func run(_ claimed: ClaimedPair, completedAt: ContinuousClock.Instant) throws -> PairOutcome {
+        let store = SpoolStore(paths: config.paths)
+        let publisher = Publisher(root: config.paths.output, latestLink: config.output.latestLink)
+        let manifest = claimed.manifest
+        if publisher.isPublished(id: manifest.id, day: manifest.day) {
+            try store.archive(claimed, keepInputs: config.keepInputs)
+            return .alreadyPublished(id: manifest.id)
+        }
+        guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
+            return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", store)
+        }
+        let processed: ProcessedCapture
+        do {
+            processed = try CaptureProcessor(config: config).process(wide: try read(claimed.path(of: wide)),
+                                                                      tele: try read(claimed.path(of: tele)))
+        } catch let error as InputError {
+            let input = error.role == .wide ? wide : tele
+            return try quarantine(claimed, file: input.spoolPath, reason: "\(input.spoolPath): \(error)", store)
+        }
+        let record = self.record(claimed, processed, completedAt: completedAt, store)
+        try publisher.publish(jpeg: processed.jpeg, record: record, day: manifest.day)
+        try store.archive(claimed, keepInputs: config.keepInputs)
+        return .published(record)
+    }
+
+    private func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
+        return [UInt8](data)
+    }
+
+    private func quarantine(_ claimed: ClaimedPair, file: String, reason: String, _ store: SpoolStore) throws -> PairOutcome {
+        let movedTo = try store.setAside(claimed.folder, as: claimed.manifest.id, in: config.paths.quarantine, reason: reason)
+        return .quarantined(id: claimed.manifest.id, file: file, reason: reason, movedTo: movedTo)
+    }
+
+    private func record(_ claimed: ClaimedPair, _ processed: ProcessedCapture,
+                        completedAt: ContinuousClock.Instant, _ store: SpoolStore) -> PairRecord {
+        let manifest = claimed.manifest
+        let archive = store.archiveFolder(id: manifest.id, day: manifest.day)
+        let inputs = manifest.inputs.map { input in
+            PairRecord.Input(role: input.role, name: input.spoolPath, timestamp: input.timestamp,
+                             timestampSource: input.timestampSource,
+                             archivedAt: config.keepInputs
+                                 ? "\(archive)/\(input.role.rawValue)/\((input.spoolPath as NSString).lastPathComponent)" : nil)
+        }
+        let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
+        let crop = processed.crop
+        return PairRecord(
+            pair: manifest.id, decision: processed.decision, reason: processed.reason,
+            image: "\(manifest.id).jpg", size: [processed.outputSize.width, processed.outputSize.height],
+            zoom: processed.zoom, wideCrop: [crop.x, crop.y, crop.width, crop.height], inputs: inputs,
+            timeDifferenceMs: difference, timingsMs: processed.timings,
+            latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// The sidecar `<pair>.json` beside each published image: everything needed to tell afterwards
+/// what happened to a capture and why.
+public struct PairRecord: Codable, Sendable, Equatable {
+    public struct Input: Codable, Sendable, Equatable {
+        public var role: Role
+        public var name: String
+        public var timestamp: Date
+        public var timestampSource: Frame.TimestampSource
+        /// Where the input went after processing (nil when inputs are not kept).
+        public var archivedAt: String?
+    }
+
+    public var pair: String
+    public var decision: String
+    public var reason: String
+    public var image: String
+    public var size: [Int]
+    public var zoom: Double
+    /// `[x, y, width, height]` of the part of W the image shows, in W's pixels.
+    public var wideCrop: [Double]
+    public var inputs: [Input]
+    /// T's timestamp minus W's, in milliseconds.
+    public var timeDifferenceMs: Double
+    public var timingsMs: StageTimings
+    /// From the moment the pair was complete in the spool to the moment its image was published.
+    public var latencyMs: Double
+    public var publishedAt: Date
+}
+
+/// Writes `out/<day>/<pair>.jpg` and `<pair>.json`, each under a temporary name renamed into
+/// place, image first: the sidecar is the commit point, so a pair whose sidecar exists is done.
+public struct Publisher: Sendable {
+    public let root: String
+    public let latestLink: Bool
+
+    public init(root: String, latestLink: Bool) {
+        self.root = root
+        self.latestLink = latestLink
+    }
+
+    public func imagePath(id: String, day: String) -> String { "\(root)/\(day)/\(id).jpg" }
+    public func recordPath(id: String, day: String) -> String { "\(root)/\(day)/\(id).json" }
+
+    public func isPublished(id: String, day: String) -> Bool {
+        FileManager.default.fileExists(atPath: recordPath(id: id, day: day))
+    }
+
+    public func publish(jpeg: [UInt8], record: PairRecord, day: String) throws {
+        try FileManager.default.createDirectory(atPath: "\(root)/\(day)", withIntermediateDirectories: true)
+        let image = imagePath(id: record.pair, day: day)
+        try writeAtomically(Data(jpeg), to: image)
+        try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
+        if latestLink { try pointLatest(at: "\(day)/\(record.pair).jpg") }
+    }
+
+    public static func readRecord(at path: String) throws -> PairRecord {
+        try JSONCoding.decoder.decode(PairRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// `out/latest.jpg`, a relative symlink swapped atomically so a viewer never sees it missing.
+    private func pointLatest(at target: String) throws {
+        let link = "\(root)/latest.jpg", staging = "\(root)/.latest.jpg.tmp"
+        unlink(staging)
+        guard symlink(target, staging) == 0 else {
+            throw SpoolError("cannot create \(staging): \(String(cString: strerror(errno)))")
+        }
+        try rename(staging, to: link)
+    }
+}
+
+/// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let folder = (path as NSString).deletingLastPathComponent
+    let staging = "\(folder)/.\((path as NSString).lastPathComponent).tmp"
+    let descriptor = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw SpoolError("cannot write \(staging): \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    try data.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            guard written > 0 else { throw SpoolError("cannot write \(staging): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
+    }
+    guard fsync(descriptor) == 0 else { throw SpoolError("cannot flush \(staging): \(String(cString: strerror(errno)))") }
+    try rename(staging, to: path)
+}

@@ -1,0 +1,208 @@
+import Foundation
+import HZImageIO
+
+/// What intake did with a file or a pair; the daemon turns each into a journal entry.
+public enum IntakeOutcome: Sendable {
+    /// A complete frame is waiting for its partner.
+    case waiting(Frame)
+    /// A pair moved into `work/` and is ready to process; `completedAt` starts its latency.
+    case claimed(ClaimedPair, completedAt: ContinuousClock.Instant)
+    /// A bad input was set aside.
+    case quarantined(file: String, reason: String, movedTo: String)
+    /// A frame found no partner in time.
+    case orphaned(Frame, reason: String, movedTo: String)
+    /// Something went wrong moving files; the input stays where it is.
+    case failed(file: String, reason: String)
+}
+
+/// Takes files from the spool to claimed pairs: checks that a JPEG is complete, tells W from T,
+/// places it in time, pairs it, and sets aside what is bad or alone for too long.
+///
+/// A file that does not parse as a complete JPEG may still be being written, so it is only
+/// quarantined once it has stayed unchanged for `intake.settle_time`: the parse decides, the
+/// timer only decides when to stop waiting.
+public struct SpoolIntake: Sendable {
+    public var config: DaemonConfig
+    public private(set) var pairer = Pairer()
+    private var unsettled: [String: Unsettled] = [:]
+    private let store: SpoolStore
+
+    private struct Unsettled: Sendable {
+        var fingerprint: FileFingerprint
+        var since: ContinuousClock.Instant
+    }
+
+    public init(config: DaemonConfig) {
+        self.config = config
+        self.store = SpoolStore(paths: config.paths)
+    }
+
+    public var waitingCount: Int { pairer.waiting.count }
+
+    /// Looks at one path after an event or during a scan.
+    public mutating func inspect(_ path: String, now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        guard let relative = relativePath(of: path) else { return [] }
+        let name = (path as NSString).lastPathComponent
+        let recognizer = FrameRecognizer(config: config)
+        if isSymbolicLink(path) {
+            return [quarantine(path, relative, "a symbolic link; links in the spool are not followed")]
+        }
+        guard recognizer.isCandidate(name: name), let fingerprint = FileFingerprint(path: path) else {
+            forget(path)
+            return []
+        }
+        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file")] }
+        switch readFrame(path, relative, fingerprint, recognizer, now) {
+        case .success(let frame):
+            unsettled[path] = nil
+            return pair(frame, now)
+        case .failure(.unfinished):
+            if unsettled[path]?.fingerprint != fingerprint {
+                unsettled[path] = Unsettled(fingerprint: fingerprint, since: now)
+            }
+            return []
+        case .failure(.rejected(let reason)):
+            return [quarantine(path, relative, reason)]
+        }
+    }
+
+    /// A file has left the spool (by our own move, or someone else's).
+    public mutating func forget(_ path: String) {
+        unsettled[path] = nil
+        pairer.remove(path: path)
+    }
+
+    /// Runs the timers: quarantines files that stayed incomplete past the settle time, and sets
+    /// aside frames that waited past the orphan timeout.
+    public mutating func tick(now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        var outcomes: [IntakeOutcome] = []
+        let settle = Duration.milliseconds(Int64(config.intake.settleTime * 1000))
+        for (path, state) in unsettled where now - state.since >= settle {
+            unsettled[path] = nil
+            guard let relative = relativePath(of: path), let fingerprint = FileFingerprint(path: path) else { continue }
+            if fingerprint != state.fingerprint {  // written to since: wait again
+                unsettled[path] = Unsettled(fingerprint: fingerprint, since: now)
+                continue
+            }
+            switch readFrame(path, relative, fingerprint, FrameRecognizer(config: config), now) {
+            case .success(let frame): outcomes += pair(frame, now)
+            case .failure(.unfinished(let reason)), .failure(.rejected(let reason)):
+                outcomes.append(quarantine(path, relative, "\(reason), unchanged for \(config.intake.settleTime) s"))
+            }
+        }
+        for frame in pairer.expire(now: now, timeout: config.pairing.orphanTimeout) {
+            let reason = "no \(frame.role.other.rawValue) frame within \(config.pairing.tolerance) s of its timestamp"
+                + " \(TimeFormat.iso8601(frame.timestamp)) after waiting \(config.pairing.orphanTimeout) s"
+            do {
+                let moved = try store.setAside(frame.path, as: frame.relativePath, in: config.paths.orphans, reason: reason)
+                outcomes.append(.orphaned(frame, reason: reason, movedTo: moved))
+            } catch {
+                outcomes.append(.failed(file: frame.path, reason: "\(error)"))
+            }
+        }
+        return outcomes
+    }
+
+    /// Every file below the spool, oldest first, as if each had just arrived: at start-up and
+    /// after an event-queue overflow.
+    public mutating func scan(now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        scanFiles(below: config.paths.spool).flatMap { inspect($0, now: now) }
+    }
+
+    /// Files below `folder`, oldest first. Symbolic links are listed, never followed: a link to
+    /// a folder elsewhere must not let intake move files out of that folder.
+    public func scanFiles(below folder: String) -> [String] {
+        var found: [(path: String, modified: Date)] = []
+        var folders = [folder]
+        while let current = folders.popLast() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: current)) ?? []
+            where !FrameRecognizer.isTemporary(name: name) {
+                let path = "\(current)/\(name)"
+                guard let fingerprint = FileFingerprint(path: path) else { continue }
+                if fingerprint.isDirectory { folders.append(path) } else { found.append((path, fingerprint.modified)) }
+            }
+        }
+        return found.sorted { $0.modified < $1.modified }.map(\.path)
+    }
+
+    private enum FrameProblem: Error {
+        case unfinished(String)  // may still be being written
+        case rejected(String)    // complete, but not usable
+    }
+
+    private func readFrame(_ path: String, _ relative: String, _ fingerprint: FileFingerprint,
+                           _ recognizer: FrameRecognizer, _ now: ContinuousClock.Instant) -> Result<Frame, FrameProblem> {
+        guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
+            return .failure(.unfinished("cannot be read"))
+        }
+        let structure = JPEGStructure(scanning: bytes)
+        switch structure.status {
+        case .complete: break
+        case .empty: return .failure(.unfinished("\(JPEGError.empty)"))
+        case .notJPEG: return .failure(.unfinished("\(JPEGError.notJPEG(firstBytes: Array(bytes.prefix(4))))"))
+        case .truncated(let reason): return .failure(.unfinished("\(JPEGError.truncated(reason))"))
+        case .malformed(let reason): return .failure(.unfinished("\(JPEGError.malformed(reason))"))
+        }
+        if let size = structure.frameSize, size.pixelCount > config.intake.maxPixels {
+            return .failure(.rejected("\(JPEGError.tooManyPixels(size, limit: config.intake.maxPixels))"))
+        }
+        guard let role = recognizer.role(ofRelativePath: relative) else {
+            return .failure(.rejected("cannot tell whether it is from W or T: not in a role folder and its name matches no role pattern"))
+        }
+        // An unreadable EXIF block costs only the EXIF timestamp: the file name or mtime stands in.
+        let exif = (try? readJPEGInfo(bytes))?.exif ?? EXIF()
+        let (timestamp, source) = recognizer.timestamp(exif: exif, name: (path as NSString).lastPathComponent,
+                                                       modified: fingerprint.modified, role: role)
+        return .success(Frame(path: path, relativePath: relative, role: role, timestamp: timestamp,
+                              timestampSource: source, arrival: now))
+    }
+
+    private mutating func pair(_ frame: Frame, _ now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        let pairs = pairer.add(frame, tolerance: config.pairing.tolerance)
+        guard !pairs.isEmpty else { return [.waiting(frame)] }
+        return pairs.map { pair in
+            let zone = config.timestamps.timeZone
+            let stem = ((pair.wide.name as NSString).deletingPathExtension)
+            let id = "\(TimeFormat.compactStamp(pair.wide.timestamp, in: zone))_\(stem)"
+            do {
+                let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
+                return .claimed(claimed, completedAt: now)
+            } catch {
+                return .failed(file: pair.wide.path, reason: "cannot claim the pair with \(pair.tele.path): \(error)")
+            }
+        }
+    }
+
+    private mutating func quarantine(_ path: String, _ relative: String, _ reason: String) -> IntakeOutcome {
+        forget(path)
+        do {
+            let moved = try store.setAside(path, as: relative, in: config.paths.quarantine, reason: reason)
+            return .quarantined(file: relative, reason: reason, movedTo: moved)
+        } catch {
+            return .failed(file: path, reason: "cannot quarantine (\(reason)): \(error)")
+        }
+    }
+
+    private func relativePath(of path: String) -> String? {
+        let prefix = config.paths.spool + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : nil
+    }
+}
+
+/// Size, modification time and type of a file, read with lstat: enough to tell whether it
+/// changed between two looks.
+struct FileFingerprint: Sendable, Equatable {
+    var size: Int64
+    var modified: Date
+    var isRegularFile: Bool
+    var isDirectory: Bool
+
+    init?(path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size)
+        modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        isRegularFile = (info.st_mode & S_IFMT) == S_IFREG
+        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+    }
+}

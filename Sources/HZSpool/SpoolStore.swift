@@ -1,0 +1,193 @@
+import Foundation
+
+/// What a claimed pair's folder in `work/` says about itself; written before any input moves, so
+/// that a crash at any point leaves enough on disk to finish the move or undo nothing.
+public struct ClaimManifest: Codable, Sendable, Equatable {
+    public struct Input: Codable, Sendable, Equatable {
+        public var role: Role
+        /// Path relative to the spool, kept below the pair's folder as `<role>/<file name>`.
+        public var spoolPath: String
+        public var timestamp: Date
+        public var timestampSource: Frame.TimestampSource
+    }
+
+    public var id: String
+    /// The capture day (`YYYY-MM-DD`) that names the archive and output folders.
+    public var day: String
+    public var inputs: [Input]
+
+    public func input(_ role: Role) -> Input? { inputs.first { $0.role == role } }
+}
+
+/// A pair whose inputs sit in `work/<id>/`.
+public struct ClaimedPair: Sendable, Equatable {
+    public var manifest: ClaimManifest
+    public var folder: String
+
+    public func path(of input: ClaimManifest.Input) -> String {
+        "\(folder)/\(input.role.rawValue)/\((input.spoolPath as NSString).lastPathComponent)"
+    }
+}
+
+public struct SpoolError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The file system is the daemon's state: inputs move by atomic renames through
+/// `spool/ → work/<pair>/ → archive/<day>/<pair>/`, or to `quarantine/` or `orphans/` with a
+/// `.reason` file beside them. Nothing is deleted unless `archive.keep_inputs` is false.
+public struct SpoolStore: Sendable {
+    public let paths: DaemonConfig.Paths
+    private static let manifestName = "manifest.json"
+    private static let claimPrefix = ".claim-"
+
+    public init(paths: DaemonConfig.Paths) { self.paths = paths }
+
+    public func createFolders() throws {
+        for folder in [paths.spool, paths.work, paths.archive, paths.quarantine, paths.orphans, paths.output] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Moves a pair's inputs into `work/<id>/`: the folder and its manifest appear in one rename,
+    /// then each input moves in. `resumeClaims` completes whatever a crash interrupted.
+    public func claim(_ pair: FramePair, id: String, day: String) throws -> ClaimedPair {
+        let manifest = ClaimManifest(id: uniqueID(id, day: day), day: day, inputs: [pair.wide, pair.tele].map {
+            .init(role: $0.role, spoolPath: $0.relativePath, timestamp: $0.timestamp, timestampSource: $0.timestampSource)
+        })
+        let staging = "\(paths.work)/\(Self.claimPrefix)\(manifest.id)"
+        try? FileManager.default.removeItem(atPath: staging)
+        for role in Role.allCases {
+            try FileManager.default.createDirectory(atPath: "\(staging)/\(role.rawValue)", withIntermediateDirectories: true)
+        }
+        try JSONCoding.encoder.encode(manifest).write(to: URL(fileURLWithPath: "\(staging)/\(Self.manifestName)"))
+        let claimed = ClaimedPair(manifest: manifest, folder: "\(paths.work)/\(manifest.id)")
+        try rename(staging, to: claimed.folder)
+        try moveInputsIn(claimed)
+        return claimed
+    }
+
+    /// The pairs found in `work/` after a restart, with any input still in the spool moved in.
+    /// A pair whose input has vanished from both places is quarantined and reported.
+    public func resumeClaims() -> (claims: [ClaimedPair], problems: [(folder: String, reason: String)]) {
+        var claims: [ClaimedPair] = [], problems: [(String, String)] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.work))?.sorted() ?? [] {
+            let folder = "\(paths.work)/\(name)"
+            if name.hasPrefix(Self.claimPrefix) {  // never renamed into place: no input had moved
+                try? FileManager.default.removeItem(atPath: folder)
+                continue
+            }
+            do {
+                let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(Self.manifestName)"))
+                let claimed = ClaimedPair(manifest: try JSONCoding.decoder.decode(ClaimManifest.self, from: data), folder: folder)
+                try moveInputsIn(claimed)
+                claims.append(claimed)
+            } catch {
+                let reason = "cannot resume \(name): \(error)"
+                problems.append((folder, reason))
+                _ = try? setAside(folder, as: name, in: paths.quarantine, reason: reason)
+            }
+        }
+        return (claims, problems)
+    }
+
+    public func archiveFolder(id: String, day: String) -> String { "\(paths.archive)/\(day)/\(id)" }
+
+    /// Moves a finished pair's folder to `archive/<day>/<id>/`, or deletes it when inputs are
+    /// not to be kept.
+    public func archive(_ claimed: ClaimedPair, keepInputs: Bool) throws {
+        guard keepInputs else { return try FileManager.default.removeItem(atPath: claimed.folder) }
+        let destination = archiveFolder(id: claimed.manifest.id, day: claimed.manifest.day)
+        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try rename(claimed.folder, to: destination)
+    }
+
+    /// Sets a spool file or a claimed pair aside in `quarantine/` (bad input) or `orphans/`
+    /// (no partner), keeping its path below the spool, with a `.reason` file beside it.
+    /// Returns the new path.
+    @discardableResult
+    public func setAside(_ path: String, as relativePath: String, in folder: String, reason: String) throws -> String {
+        let destination = uniquePath("\(folder)/\(relativePath)")
+        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try rename(path, to: destination)
+        try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: destination + ".reason"), options: .atomic)
+        return destination
+    }
+
+    private func moveInputsIn(_ claimed: ClaimedPair) throws {
+        for input in claimed.manifest.inputs {
+            let target = claimed.path(of: input)
+            if FileManager.default.fileExists(atPath: target) { continue }
+            let source = "\(paths.spool)/\(input.spoolPath)"
+            guard lstatExists(source) else {
+                throw SpoolError("input \(input.spoolPath) is neither in the spool nor in \(claimed.folder)")
+            }
+            try rename(source, to: target)
+        }
+    }
+
+    /// `id`, or `id-2`, `id-3`, … when a pair of that id is in work or in the day's archive
+    /// (the same frame names captured again), so that each pair's archive folder is its own.
+    private func uniqueID(_ id: String, day: String) -> String {
+        var candidate = id, counter = 2
+        while lstatExists("\(paths.work)/\(candidate)") || lstatExists(archiveFolder(id: candidate, day: day)) {
+            candidate = "\(id)-\(counter)"
+            counter += 1
+        }
+        return candidate
+    }
+
+    /// `path`, or `path` with `-2`, `-3`, … before its extension if something is already there.
+    private func uniquePath(_ path: String) -> String {
+        let stem = (path as NSString).deletingPathExtension, ext = (path as NSString).pathExtension
+        var candidate = path, counter = 2
+        while lstatExists(candidate) {
+            candidate = ext.isEmpty ? "\(stem)-\(counter)" : "\(stem)-\(counter).\(ext)"
+            counter += 1
+        }
+        return candidate
+    }
+}
+
+/// An atomic rename(2) that explains itself; never copies (a copy would not be atomic).
+func rename(_ source: String, to destination: String) throws {
+    guard Foundation.rename(source, destination) == 0 else {
+        let reason = errno == EXDEV ? "they are on different file systems" : String(cString: strerror(errno))
+        throw SpoolError("cannot move \(source) to \(destination): \(reason)")
+    }
+}
+
+/// Whether anything (a dangling symlink too) is at `path`.
+func lstatExists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+}
+
+enum JSONCoding {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(TimeFormat.iso8601(date))
+        }
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = TimeFormat.parseISO8601(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad date \(text)"))
+            }
+            return date
+        }
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+}

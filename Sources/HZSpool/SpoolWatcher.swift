@@ -1,0 +1,108 @@
+import CInotifyTools
+import Foundation
+import Synchronization
+
+/// What happened in the spool, as far as intake cares.
+public enum SpoolEvent: Sendable, Equatable {
+    /// A file was closed after writing, renamed into the spool, or a symlink was created.
+    case changed(path: String)
+    /// A file left the spool (renamed away or deleted).
+    case gone(path: String)
+    /// A folder appeared (created or moved in, perhaps with files already inside).
+    case folderAppeared(path: String)
+    /// The kernel's event queue overflowed: events were lost, the spool must be rescanned.
+    case overflow
+}
+
+/// Watches the spool and its sub-folders with libinotifytools on a thread of its own.
+///
+/// Writers differ: some write in place (IN_CLOSE_WRITE), gphoto2 and rsync write a temporary
+/// name and rename it (IN_MOVED_TO), so both count. IN_CREATE only matters for symlinks, which
+/// never get a close-write. libinotifytools keeps process-wide state, so there is one watcher
+/// per process and every call into the library happens on its thread.
+public final class SpoolWatcher: Sendable {
+    public let root: String
+    private let stopped = Atomic<Bool>(false)
+
+    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE)
+
+    public init(root: String) { self.root = root }
+
+    /// Starts watching and returns the events. Throws if the spool cannot be watched, before
+    /// returning, so the caller can scan the spool knowing that nothing after the scan is missed.
+    public func events() throws -> AsyncStream<SpoolEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SpoolEvent.self)
+        let started = Mutex<Result<Void, WatchError>?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            let outcome = self.startWatching()
+            started.withLock { $0 = outcome }
+            ready.signal()
+            if case .success = outcome { self.run(continuation) }
+            continuation.finish()
+        }
+        thread.name = "spool-watcher"
+        thread.start()
+        ready.wait()
+        try started.withLock { $0! }.get()
+        continuation.onTermination = { [self] _ in stop() }
+        return stream
+    }
+
+    /// Ends the event loop within a second.
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+
+    public struct WatchError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private func startWatching() -> Result<Void, WatchError> {
+        guard inotifytools_initialize() == 1 else {
+            return .failure(WatchError(description: "cannot start inotify: \(String(cString: strerror(inotifytools_error())))"))
+        }
+        guard inotifytools_watch_recursively(root, Self.mask) == 1 else {
+            return .failure(WatchError(description: "cannot watch \(root): \(String(cString: strerror(inotifytools_error())))"))
+        }
+        return .success(())
+    }
+
+    private func run(_ continuation: AsyncStream<SpoolEvent>.Continuation) {
+        while !stopped.load(ordering: .relaxed) {
+            // A one-second timeout bounds how long `stop()` takes to be noticed.
+            guard let event = inotifytools_next_event(1) else { continue }
+            if let spoolEvent = translate(event.pointee, name: Self.name(of: event)) {
+                continuation.yield(spoolEvent)
+            }
+        }
+        inotifytools_cleanup()
+    }
+
+    private func translate(_ event: inotify_event, name: String?) -> SpoolEvent? {
+        if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return .overflow }
+        guard let name, let folder = inotifytools_filename_from_wd(event.wd) else { return nil }
+        let path = String(cString: folder) + name  // the library keeps folders with a trailing '/'
+        let isFolder = event.mask & UInt32(IN_ISDIR) != 0
+        if event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { return .gone(path: path) }
+        if isFolder {
+            guard event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 else { return nil }
+            inotifytools_watch_recursively(path, Self.mask)
+            return .folderAppeared(path: path)
+        }
+        if event.mask & UInt32(IN_CREATE) != 0 {
+            return isSymbolicLink(path) ? .changed(path: path) : nil
+        }
+        return .changed(path: path)
+    }
+
+    /// The file name that follows the fixed part of an event (a C flexible array member).
+    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> String? {
+        guard event.pointee.len > 0 else { return nil }
+        let bytes = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+        return String(cString: bytes.assumingMemoryBound(to: CChar.self))
+    }
+}
+
+func isSymbolicLink(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+}

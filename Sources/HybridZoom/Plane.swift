@@ -1,0 +1,68 @@
+/// One channel of an image: `width × height` samples, row-major and contiguous, values in [0, 1].
+///
+/// Every stage of the pipeline works on planes so that hot loops see one flat `[Float]`
+/// and no per-pixel abstraction.
+public struct Plane: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [Float]
+
+    public init(width: Int, height: Int, pixels: [Float]) {
+        precondition(width >= 0 && height >= 0 && pixels.count == width * height,
+                     "plane \(width)×\(height) needs \(width * height) samples, got \(pixels.count)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    public init(width: Int, height: Int, value: Float = 0) {
+        self.init(width: width, height: height,
+                  pixels: [Float](repeating: value, count: width * height))
+    }
+
+    public subscript(x: Int, y: Int) -> Float {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+
+    public var size: Size { Size(width: width, height: height) }
+}
+
+/// A width and height in pixels.
+public struct Size: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    public var pixelCount: Int { width * height }
+    public var description: String { "\(width)×\(height)" }
+}
+
+/// An axis-aligned rectangle in continuous pixel coordinates: pixel (i, j) covers
+/// [i, i+1) × [j, j+1), so its centre is (i + 0.5, j + 0.5).
+public struct Rect: Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+    public var width: Double
+    public var height: Double
+
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    public var midX: Double { x + width / 2 }
+    public var midY: Double { y + height / 2 }
+
+    /// The same rectangle in a plane whose pixels are `sx × sy` times as large as this one's
+    /// (for example chroma planes subsampled 2× in each direction: `scaled(0.5, 0.5)`).
+    public func scaled(_ sx: Double, _ sy: Double) -> Rect {
+        Rect(x: x * sx, y: y * sy, width: width * sx, height: height * sy)
+    }
+}

@@ -1,0 +1,124 @@
+import Dispatch
+
+/// Separable bicubic resampling (Catmull-Rom, a = −0.5) of a rectangle of a plane to a new size.
+///
+/// When shrinking, the kernel is stretched by the scale factor so that it also low-passes
+/// (no aliasing); when enlarging it is the plain 4-tap cubic. Samples outside the plane repeat the
+/// edge. Weights are computed once per output row and column, not per pixel.
+public func resample(_ plane: Plane, from rect: Rect, to size: Size) -> Plane {
+    precondition(size.width > 0 && size.height > 0, "cannot resample to an empty size \(size)")
+    let columns = ResamplingTaps(sourceStart: rect.x, sourceLength: rect.width,
+                                 sourceCount: plane.width, outputCount: size.width)
+    let rows = ResamplingTaps(sourceStart: rect.y, sourceLength: rect.height,
+                              sourceCount: plane.height, outputCount: size.height)
+    let firstRow = rows.lowestIndex, rowCount = rows.highestIndex - firstRow + 1
+    let horizontal = resampleRows(plane, rows: firstRow..<(firstRow + rowCount), columns: columns)
+    return resampleColumns(horizontal, rowOffset: firstRow, rows: rows, width: size.width)
+}
+
+/// Which source samples, with which weights, make each output sample along one axis.
+/// Every output sample has the same number of taps (`count`) so the inner loops have a fixed
+/// trip count; taps past the support carry weight 0.
+struct ResamplingTaps {
+    let count: Int
+    var indices: [Int32]
+    var weights: [Float]
+    let lowestIndex: Int
+    let highestIndex: Int
+
+    init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int) {
+        let scale = sourceLength / Double(outputCount)
+        let stretch = max(scale, 1)
+        let radius = 2 * stretch
+        count = Int((2 * radius).rounded(.up)) + 1
+        indices = [Int32](repeating: 0, count: count * outputCount)
+        weights = [Float](repeating: 0, count: count * outputCount)
+        var lowest = Int.max, highest = Int.min
+        for output in 0..<outputCount {
+            // Centre of the output sample in source pixel-index space.
+            let centre = sourceStart + (Double(output) + 0.5) * scale - 0.5
+            let first = Int((centre - radius).rounded(.up))
+            var total = 0.0
+            for tap in 0..<count {
+                let source = first + tap
+                let weight = catmullRom((Double(source) - centre) / stretch)
+                let clamped = min(max(source, 0), sourceCount - 1)
+                indices[output * count + tap] = Int32(clamped)
+                weights[output * count + tap] = Float(weight)
+                total += weight
+                if weight != 0 {
+                    lowest = min(lowest, clamped)
+                    highest = max(highest, clamped)
+                }
+            }
+            for tap in 0..<count { weights[output * count + tap] /= Float(total) }
+        }
+        lowestIndex = lowest
+        highestIndex = highest
+    }
+}
+
+/// The Catmull-Rom cubic: interpolating, C1, support [−2, 2].
+@inline(__always)
+func catmullRom(_ t: Double) -> Double {
+    let x = abs(t)
+    if x < 1 { return (1.5 * x - 2.5) * x * x + 1 }
+    if x < 2 { return ((-0.5 * x + 2.5) * x - 4) * x + 2 }
+    return 0
+}
+
+/// First pass: each source row in `rows` resampled horizontally to `columns`' output width.
+private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
+    let outputWidth = columns.indices.count / columns.count
+    var result = Plane(width: outputWidth, height: rows.count)
+    let taps = columns.count
+    plane.pixels.withUnsafeBufferPointer { source in
+        columns.indices.withUnsafeBufferPointer { indices in
+            columns.weights.withUnsafeBufferPointer { weights in
+                result.pixels.withUnsafeMutableBufferPointer { output in
+                    let output = UncheckedSendable(output)
+                    parallelChunks(rows.count) { chunk in
+                        for row in chunk {
+                            let sourceRow = source.baseAddress! + (rows.lowerBound + row) * plane.width
+                            let outputRow = output.value.baseAddress! + row * outputWidth
+                            for x in 0..<outputWidth {
+                                var sum: Float = 0
+                                for tap in 0..<taps {
+                                    let k = x * taps + tap
+                                    sum += weights[k] * sourceRow[Int(indices[k])]
+                                }
+                                outputRow[x] = sum
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// Second pass: vertical resampling; the inner loop runs along contiguous rows, so it vectorises.
+private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTaps, width: Int) -> Plane {
+    let outputHeight = rows.indices.count / rows.count
+    var result = Plane(width: width, height: outputHeight)
+    let taps = rows.count
+    plane.pixels.withUnsafeBufferPointer { source in
+        result.pixels.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            parallelChunks(outputHeight) { chunk in
+                for y in chunk {
+                    let outputRow = output.value.baseAddress! + y * width
+                    outputRow.initialize(repeating: 0, count: width)
+                    for tap in 0..<taps {
+                        let weight = rows.weights[y * taps + tap]
+                        if weight == 0 { continue }
+                        let sourceRow = source.baseAddress! + (Int(rows.indices[y * taps + tap]) - rowOffset) * width
+                        for x in 0..<width { outputRow[x] += weight * sourceRow[x] }
+                    }
+                }
+            }
+        }
+    }
+    return result
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import HZSpool
+
+/// `hzsr fuse W.jpg T.jpg -o out.jpg`: one capture through the daemon's own code path.
+struct FuseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuse", abstract: "Fuse one W and T frame into an output JPEG, as the daemon would.")
+
+    @Argument(help: "The wide frame (JPEG).") var wide: String
+    @Argument(help: "The tele frame (JPEG).") var tele: String
+    @Option(name: .shortAndLong, help: "Where to write the output JPEG.") var output: String
+    @Option(help: "A config file for rig and output settings (default: built-in defaults).") var config: String?
+
+    func run() throws {
+        let settings = try loadConfig(config)
+        let processed = try CaptureProcessor(config: settings).process(wide: try readInput(wide), tele: try readInput(tele))
+        guard FileManager.default.createFile(atPath: output, contents: Data(processed.jpeg)) else {
+            throw ValidationError("cannot write \(output)")
+        }
+        let t = processed.timings
+        print("\(output): \(processed.outputSize) at zoom \(String(format: "%.2f", processed.zoom)), "
+              + "\(processed.decision) (\(processed.reason)); decode \(ms(t.decode)), zoom \(ms(t.zoom)), "
+              + "encode \(ms(t.encode)), total \(ms(t.total))")
+    }
+}
+
+func loadConfig(_ path: String?) throws -> DaemonConfig {
+    let directory = FileManager.default.currentDirectoryPath
+    guard let path else { return try DaemonConfig.parse("", relativeTo: directory) }
+    return try DaemonConfig.load(from: path, relativeTo: directory)
+}
+
+func readInput(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    return [UInt8](data)
+}
+
+func ms(_ value: Double) -> String { String(format: "%.0f ms", value) }

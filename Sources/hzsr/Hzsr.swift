@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Hzsr: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "hzsr: hybrid zoom from a wide + tele camera rig.",
+        subcommands: [FuseCommand.self, SimulateCommand.self, BenchCommand.self])
+}

@@ -1,0 +1,103 @@
+import AsyncAlgorithms
+import Foundation
+import HZSpool
+import HZSystemd
+import Logging
+import ServiceLifecycle
+
+/// A pair ready for the worker, with the moment it became complete (for latency).
+struct WorkItem: Sendable {
+    var claimed: ClaimedPair
+    var completedAt: ContinuousClock.Instant
+}
+
+/// Watches the spool and turns files into claimed pairs for the worker. At start it resumes the
+/// pairs a previous run left in `work/`, scans the spool, then tells systemd it is ready.
+struct IntakeService: Service {
+    let state: DaemonState
+    let queue: AsyncStream<WorkItem>.Continuation
+    let logger: Logger
+    let notifier: SystemdNotifier
+
+    private enum Input: Sendable {
+        case spool(SpoolEvent)
+        case tick
+    }
+
+    func run() async throws {
+        var intake = SpoolIntake(config: state.config)
+        let store = SpoolStore(paths: intake.config.paths)
+        try store.createFolders()
+        let watcher = SpoolWatcher(root: intake.config.paths.spool)
+        let events = try watcher.events()
+        defer { watcher.stop() }
+
+        resume(store)
+        let clock = ContinuousClock()
+        handle(intake.scan(now: clock.now))
+        logger.record(.started, "hzsrd watching \(intake.config.paths.spool)", [
+            "HZ_SPOOL": .string(intake.config.paths.spool), "HZ_OUTPUT": .string(intake.config.paths.output),
+            "HZ_CONFIG": .string(state.configPath), "HZ_WAITING": .stringConvertible(intake.waitingCount),
+        ])
+        try? notifier.ready()
+
+        let ticks = AsyncTimerSequence(interval: .milliseconds(200), clock: clock).map { _ in Input.tick }
+        for await input in merge(events.map(Input.spool), ticks).cancelOnGracefulShutdown() {
+            intake.config = state.config
+            switch input {
+            case .spool(.changed(let path)): handle(intake.inspect(path, now: clock.now))
+            case .spool(.gone(let path)): intake.forget(path)
+            case .spool(.folderAppeared(let folder)):
+                handle(intake.scanFiles(below: folder).flatMap { intake.inspect($0, now: clock.now) })
+            case .spool(.overflow):
+                logger.record(.rescan, "inotify queue overflowed; rescanning \(intake.config.paths.spool)", level: .warning)
+                handle(intake.scan(now: clock.now))
+            case .tick: handle(intake.tick(now: clock.now))
+            }
+        }
+    }
+
+    /// Pairs claimed before a restart: published ones only need archiving, the rest go to work.
+    private func resume(_ store: SpoolStore) {
+        let (claims, problems) = store.resumeClaims()
+        for problem in problems {
+            state.update { $0.quarantined += 1 }
+            logger.record(.inputQuarantined, "\(problem.reason)", level: .error, ["HZ_FILE": .string(problem.folder)])
+        }
+        for claimed in claims {
+            logger.record(.rescan, "resuming pair \(claimed.manifest.id) from \(claimed.folder)",
+                          ["HZ_PAIR": .string(claimed.manifest.id)])
+            enqueue(WorkItem(claimed: claimed, completedAt: ContinuousClock().now))
+        }
+    }
+
+    private func handle(_ outcomes: [IntakeOutcome]) {
+        for outcome in outcomes {
+            switch outcome {
+            case .waiting(let frame):
+                logger.debug("\(frame.relativePath) waits for its partner", metadata: ["HZ_FILE": .string(frame.relativePath)])
+            case .claimed(let claimed, let completedAt):
+                enqueue(WorkItem(claimed: claimed, completedAt: completedAt))
+            case .quarantined(let file, let reason, let movedTo):
+                state.update { $0.quarantined += 1 }
+                logger.record(.inputQuarantined, "\(file) quarantined: \(reason)", level: .warning, [
+                    "HZ_FILE": .string(file), "HZ_REASON": .string(reason), "HZ_MOVED_TO": .string(movedTo),
+                ])
+            case .orphaned(let frame, let reason, let movedTo):
+                state.update { $0.orphaned += 1 }
+                logger.record(.orphan, "\(frame.relativePath) set aside: \(reason)", level: .warning, [
+                    "HZ_FILE": .string(frame.relativePath), "HZ_ROLE": .string(frame.role.rawValue),
+                    "HZ_REASON": .string(reason), "HZ_MOVED_TO": .string(movedTo),
+                ])
+            case .failed(let file, let reason):
+                state.update { $0.errors += 1 }
+                logger.record(.error, "\(file): \(reason)", level: .error, ["HZ_FILE": .string(file), "HZ_REASON": .string(reason)])
+            }
+        }
+    }
+
+    private func enqueue(_ item: WorkItem) {
+        state.update { $0.queued += 1 }
+        queue.yield(item)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import HZSpool
+import HZSystemd
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP re-reads the config. A config that does not validate is logged with its error and the
+/// old one stays; the spool folders cannot change without a restart (pairs in flight live there).
+struct ReloadService: Service {
+    let state: DaemonState
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            try? notifier.reloading()
+            reload()
+            try? notifier.ready()
+        }
+    }
+
+    private func reload() {
+        let directory = FileManager.default.currentDirectoryPath
+        do {
+            let config = try DaemonConfig.load(from: state.configPath, relativeTo: directory)
+            guard config.paths == state.config.paths else {
+                throw ConfigError(key: "paths", line: nil, problem: "cannot change on reload; restart hzsrd to move folders")
+            }
+            state.config = config
+            logger.record(.reloaded, "reloaded \(state.configPath)", ["HZ_CONFIG": .string(state.configPath)])
+        } catch {
+            logger.record(.error, "reload of \(state.configPath) failed, keeping the previous config: \(error)",
+                          level: .error, ["HZ_CONFIG": .string(state.configPath), "HZ_REASON": .string("\(error)")])
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import HZSpool
+
+final class DaemonConfigTests: XCTestCase {
+    private var shippedConfig: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Config/hzsrd.yaml").path
+    }
+
+    /// The shipped file documents the defaults: it must say exactly what an empty file means.
+    func testShippedConfigStatesTheDefaults() throws {
+        let shipped = try DaemonConfig.load(from: shippedConfig, relativeTo: "/srv/rig")
+        let defaults = try DaemonConfig.parse("", relativeTo: "/srv/rig")
+        XCTAssertEqual(shipped.paths, defaults.paths)
+        XCTAssertEqual(shipped.pairing, defaults.pairing)
+        XCTAssertEqual(shipped.intake, defaults.intake)
+        XCTAssertEqual(shipped.rig, defaults.rig)
+        XCTAssertEqual(shipped.output, defaults.output)
+        XCTAssertEqual(shipped.keepInputs, defaults.keepInputs)
+        XCTAssertEqual(shipped.timestamps.timeZone, defaults.timestamps.timeZone)
+        XCTAssertEqual(shipped.roles.folders, defaults.roles.folders)
+        XCTAssertEqual(shipped.roles.patterns.mapValues(\.source), defaults.roles.patterns.mapValues(\.source))
+        XCTAssertEqual(shipped.paths.spool, "/srv/rig/spool")
+    }
+
+    func testErrorsNameTheKeyAndLine() {
+        assertError("pairing:\n  tolerance: soon\n", key: "pairing.tolerance", line: 2, mentions: "number")
+        assertError("pairing:\n  tolerance: -1\n", key: "pairing.tolerance", mentions: "between")
+        assertError("pairing:\n  tolerence: 0.1\n", key: "pairing.tolerence", mentions: "unknown key")
+        assertError("outptu: {}\n", key: "outptu", mentions: "unknown key")
+        assertError("timestamps:\n  time_zone: Mars/Olympus\n", key: "timestamps.time_zone", mentions: "Mars/Olympus")
+        assertError("roles:\n  wide:\n    pattern: '(['\n", key: "roles.wide.pattern", mentions: "regular expression")
+        assertError("rig:\n  center_offset: [0.1]\n", key: "rig.center_offset", mentions: "2 numbers")
+        assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
+        assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
+        assertError("paths:\n  archive: out\n", key: "paths.archive", mentions: "own")
+    }
+
+    func testValuesAreRead() throws {
+        let config = try DaemonConfig.parse("""
+            paths: {spool: /data/in, output: ../published}
+            pairing: {tolerance: 0.2, orphan_timeout: 5}
+            rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02]}
+            output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80}
+            timestamps: {time_zone: Europe/Berlin, clock_offset: {tele: -0.25}}
+            """, relativeTo: "/srv/rig")
+        XCTAssertEqual(config.paths.spool, "/data/in")
+        XCTAssertEqual(config.paths.output, "/srv/published")
+        XCTAssertEqual(config.pairing, .init(tolerance: 0.2, orphanTimeout: 5))
+        XCTAssertEqual(config.rig.zoomRatio, 3.5)
+        XCTAssertEqual(config.rig.centerOffset.y, -0.02)
+        XCTAssertEqual(config.output.zoom, .ratio(2.5))
+        XCTAssertEqual(config.output.size, .fixed(.init(width: 1920, height: 1080)))
+        XCTAssertEqual(config.timestamps.clockOffset[.tele], -0.25)
+        XCTAssertEqual(config.timestamps.timeZone.identifier, "Europe/Berlin")
+    }
+
+    private func assertError(_ yaml: String, key: String, line: Int? = nil, mentions text: String,
+                             file: StaticString = #filePath, lineNumber: UInt = #line) {
+        XCTAssertThrowsError(try DaemonConfig.parse(yaml, relativeTo: "/srv"), file: file, line: lineNumber) { error in
+            guard let error = error as? ConfigError else { return XCTFail("\(error)", file: file, line: lineNumber) }
+            XCTAssertEqual(error.key, key, file: file, line: lineNumber)
+            if let line { XCTAssertEqual(error.line, line, file: file, line: lineNumber) }
+            XCTAssertTrue(error.description.contains(text), "\(error)", file: file, line: lineNumber)
+        }
+    }
+}

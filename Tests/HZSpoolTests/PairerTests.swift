@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+@testable import HZSpool
+
+final class PairerTests: XCTestCase {
+    private let start = ContinuousClock.now
+
+    private func frame(_ name: String, _ role: Role, at seconds: Double, arrival: Double = 0) -> Frame {
+        Frame(path: "/spool/\(name)", relativePath: name, role: role, timestamp: Date(timeIntervalSince1970: 1_000 + seconds),
+              timestampSource: .exif, arrival: start + .milliseconds(Int64(arrival * 1000)))
+    }
+
+    func testPairsWithinToleranceOnly() {
+        var pairer = Pairer()
+        XCTAssertEqual(pairer.add(frame("w1", .wide, at: 0), tolerance: 0.05), [])
+        XCTAssertEqual(pairer.add(frame("t1", .tele, at: 0.08), tolerance: 0.05), [])
+        let pairs = pairer.add(frame("t2", .tele, at: 0.03), tolerance: 0.05)
+        XCTAssertEqual(pairs.map { [$0.wide.name, $0.tele.name] }, [["w1", "t2"]])
+        XCTAssertEqual(pairer.waiting.map(\.name), ["t1"])
+    }
+
+    /// A burst: whatever order files arrive in, each W pairs with the T closest to it.
+    func testClosestMatchWinsInAnyArrivalOrder() {
+        let frames = [frame("w1", .wide, at: 0.00), frame("w2", .wide, at: 0.10), frame("w3", .wide, at: 0.20),
+                      frame("t1", .tele, at: 0.01), frame("t2", .tele, at: 0.12), frame("t3", .tele, at: 0.19)]
+        for order in [[0, 1, 2, 3, 4, 5], [3, 4, 5, 0, 1, 2], [1, 4, 0, 5, 3, 2], [5, 2, 4, 1, 3, 0]] {
+            var pairer = Pairer()
+            let pairs = order.flatMap { pairer.add(frames[$0], tolerance: 0.15) }
+            XCTAssertEqual(Set(pairs.map { "\($0.wide.name)+\($0.tele.name)" }), ["w1+t1", "w2+t2", "w3+t3"], "order \(order)")
+            XCTAssertTrue(pairer.waiting.isEmpty)
+        }
+    }
+
+    func testTwoWideFramesNeverPair() {
+        var pairer = Pairer()
+        _ = pairer.add(frame("w1", .wide, at: 0), tolerance: 1)
+        XCTAssertEqual(pairer.add(frame("w2", .wide, at: 0), tolerance: 1), [])
+        XCTAssertEqual(pairer.waiting.count, 2)
+    }
+
+    func testSamePathReplacesInsteadOfDuplicating() {
+        var pairer = Pairer()
+        _ = pairer.add(frame("w1", .wide, at: 0), tolerance: 0.05)
+        _ = pairer.add(frame("w1", .wide, at: 0), tolerance: 0.05)
+        XCTAssertEqual(pairer.waiting.count, 1)
+    }
+
+    func testExpiryTakesOnlyFramesPastTheTimeout() {
+        var pairer = Pairer()
+        _ = pairer.add(frame("w1", .wide, at: 0, arrival: 0), tolerance: 0.05)
+        _ = pairer.add(frame("w2", .wide, at: 5, arrival: 5), tolerance: 0.05)
+        let expired = pairer.expire(now: start + .seconds(7), timeout: 6)
+        XCTAssertEqual(expired.map(\.name), ["w1"])
+        XCTAssertEqual(pairer.waiting.map(\.name), ["w2"])
+    }
+}

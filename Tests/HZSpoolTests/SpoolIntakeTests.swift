@@ -1,0 +1,119 @@
+import Foundation
+import HZTestSupport
+import XCTest
+@testable import HZSpool
+
+final class SpoolIntakeTests: XCTestCase {
+    private var scratch: ScratchFolder!
+    private var config: DaemonConfig!
+    private let clock = ContinuousClock()
+    private let moment = Date(timeIntervalSince1970: 1_790_000_000.25)
+
+    override func setUpWithError() throws {
+        scratch = try ScratchFolder()
+        config = try DaemonConfig.parse("intake: {settle_time: 0.2}\npairing: {orphan_timeout: 0.3}", relativeTo: scratch.path)
+        try SpoolStore(paths: config.paths).createFolders()
+    }
+
+    func testAPairIsClaimedIntoWork() throws {
+        var intake = SpoolIntake(config: config)
+        let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/IMG 1 ☀.jpg")
+        let tele = try scratch.write(try TestFrames.jpeg(time: moment + 0.004), to: "spool/T/IMG 1 ☀.jpg")
+        guard case .waiting = intake.inspect(wide, now: clock.now).first else { return XCTFail("W should wait") }
+        guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("not claimed") }
+        XCTAssertEqual(claimed.manifest.id, "20260921-141320.250_IMG 1 ☀")
+        XCTAssertEqual(claimed.manifest.day, "2026-09-21")
+        XCTAssertEqual(scratch.files(in: "work"), ["20260921-141320.250_IMG 1 ☀/T/IMG 1 ☀.jpg",
+                                                    "20260921-141320.250_IMG 1 ☀/W/IMG 1 ☀.jpg",
+                                                    "20260921-141320.250_IMG 1 ☀/manifest.json"])
+        XCTAssertEqual(scratch.files(in: "spool"), [])
+    }
+
+    func testIncompleteFileIsQuarantinedOnlyAfterItSettles() throws {
+        var intake = SpoolIntake(config: config)
+        let whole = try TestFrames.jpeg(time: moment)
+        let path = try scratch.write(Array(whole.prefix(whole.count / 2)), to: "spool/W/half.jpg")
+        XCTAssertTrue(intake.inspect(path, now: clock.now).isEmpty)
+        XCTAssertTrue(intake.tick(now: clock.now).isEmpty, "still within the settle time")
+        Thread.sleep(forTimeInterval: 0.25)
+        let outcomes = intake.tick(now: clock.now)
+        guard case .quarantined(let file, let reason, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        XCTAssertEqual(file, "W/half.jpg")
+        XCTAssertTrue(reason.contains("truncated") || reason.contains("EOI"), reason)
+        XCTAssertEqual(scratch.files(in: "quarantine"), ["W/half.jpg", "W/half.jpg.reason"])
+    }
+
+    func testAFileCompletedWhileSettlingIsTakenIn() throws {
+        var intake = SpoolIntake(config: config)
+        let whole = try TestFrames.jpeg(time: moment)
+        let path = try scratch.write(Array(whole.prefix(100)), to: "spool/W/growing.jpg")
+        XCTAssertTrue(intake.inspect(path, now: clock.now).isEmpty)
+        try scratch.write(whole, to: "spool/W/growing.jpg")
+        guard case .waiting? = intake.inspect(path, now: clock.now).first else { return XCTFail("should be taken in") }
+    }
+
+    func testSymlinkIsSetAsideNotFollowed() throws {
+        var intake = SpoolIntake(config: config)
+        let target = try scratch.write(try TestFrames.jpeg(time: moment), to: "elsewhere/real.jpg")
+        try FileManager.default.createDirectory(atPath: "\(scratch.path)/spool/W", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/spool/W/link.jpg", withDestinationPath: target)
+        let outcomes = intake.scan(now: clock.now)
+        guard case .quarantined(_, let reason, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        XCTAssertTrue(reason.contains("symbolic link"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: target), "the link's target is not touched")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(scratch.path)/quarantine/W/link.jpg"), target)
+    }
+
+    func testLoneFrameBecomesAnOrphan() throws {
+        var intake = SpoolIntake(config: config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/b.jpg"), now: clock.now)
+        XCTAssertTrue(intake.tick(now: clock.now).isEmpty)
+        let outcomes = intake.tick(now: clock.now + .seconds(1))
+        XCTAssertEqual(outcomes.count, 2)
+        XCTAssertEqual(scratch.files(in: "orphans"), ["W/a.jpg", "W/a.jpg.reason", "W/b.jpg", "W/b.jpg.reason"])
+        let reason = try String(contentsOfFile: "\(scratch.path)/orphans/W/a.jpg.reason", encoding: .utf8)
+        XCTAssertTrue(reason.contains("no T frame"), reason)
+    }
+
+    func testResumeFinishesAnInterruptedClaim() throws {
+        var intake = SpoolIntake(config: config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        guard case .claimed(let claimed, _)? = intake.inspect(
+            try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/T/a.jpg"), now: clock.now).first
+        else { return XCTFail("not claimed") }
+        // As if the daemon died after the folder appeared but before T moved in; plus a staging
+        // folder of a claim that never got renamed.
+        try FileManager.default.moveItem(atPath: "\(claimed.folder)/T/a.jpg", toPath: "\(scratch.path)/spool/T/a.jpg")
+        try FileManager.default.createDirectory(atPath: "\(scratch.path)/work/.claim-x", withIntermediateDirectories: true)
+        let (claims, problems) = SpoolStore(paths: config.paths).resumeClaims()
+        XCTAssertEqual(claims, [claimed])
+        XCTAssertTrue(problems.isEmpty)
+        XCTAssertEqual(scratch.files(in: "spool"), [])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(claimed.folder)/T/a.jpg"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(scratch.path)/work/.claim-x"))
+    }
+
+    func testWorkerPublishesOnceAndArchives() throws {
+        var intake = SpoolIntake(config: config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        guard case .claimed(let claimed, let completedAt)? = intake.inspect(
+            try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now).first
+        else { return XCTFail("not claimed") }
+        guard case .published(let record) = try PairWorker(config: config).run(claimed, completedAt: completedAt) else {
+            return XCTFail("not published")
+        }
+        let id = claimed.manifest.id
+        XCTAssertEqual(record.size, [96, 64])
+        XCTAssertEqual(record.timeDifferenceMs, 10, accuracy: 0.5)
+        XCTAssertEqual(scratch.files(in: "out"), ["2026-09-21/\(id).jpg", "2026-09-21/\(id).json", "latest.jpg"])
+        XCTAssertEqual(scratch.files(in: "archive"), ["2026-09-21/\(id)/T/a.jpg", "2026-09-21/\(id)/W/a.jpg",
+                                                      "2026-09-21/\(id)/manifest.json"])
+        let sidecar = try Publisher.readRecord(at: "\(scratch.path)/out/2026-09-21/\(id).json")
+        XCTAssertEqual(sidecar.pair, record.pair)
+        XCTAssertEqual(sidecar.timingsMs, record.timingsMs)
+        XCTAssertEqual(sidecar.inputs.map(\.name), ["W/a.jpg", "T/a.jpg"])
+        XCTAssertEqual(sidecar.inputs[0].timestamp.timeIntervalSince1970, moment.timeIntervalSince1970, accuracy: 0.001)
+        XCTAssertEqual(sidecar.inputs.first { $0.role == .wide }?.archivedAt, "\(scratch.path)/archive/2026-09-21/\(id)/W/a.jpg")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import HZImageIO
+import HybridZoom
+
+/// Small synthetic frames with real EXIF, for tests that need JPEGs in a spool.
+public enum TestFrames {
+    /// A textured colour scene (smooth gradients plus a deterministic pattern), 4:2:0.
+    public static func scene(_ size: Size, seed: Int = 1) -> YCbCrImage {
+        var luma = Plane(width: size.width, height: size.height)
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                let wave = sin(Double(x * (seed + 2)) / 7) * cos(Double(y * (seed + 3)) / 5)
+                luma[x, y] = Float(0.5 + 0.3 * Double(x) / Double(size.width) - 0.1 * Double(y) / Double(size.height) + 0.15 * wave)
+            }
+        }
+        let chroma = YCbCrImage.chroma420Size(for: size)
+        return YCbCrImage(y: luma, cb: Plane(width: chroma.width, height: chroma.height, value: 0.45),
+                          cr: Plane(width: chroma.width, height: chroma.height, value: 0.55))
+    }
+
+    /// A JPEG of `scene` stamped with `time` (UTC, with sub-seconds) as a camera would.
+    public static func jpeg(_ size: Size = Size(width: 96, height: 64), time: Date, seed: Int = 1) throws -> [UInt8] {
+        var exif = EXIF()
+        exif.make = "hzsr-test"
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: time)
+        exif.dateTimeOriginal = String(format: "%04d:%02d:%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+        exif.subSecTimeOriginal = String(format: "%03d", Int((time.timeIntervalSince1970 * 1000).rounded()) % 1000)
+        exif.offsetTimeOriginal = "+00:00"
+        exif.exposureTime = 1.0 / 200
+        exif.iso = 100
+        return try encodeJPEG(scene(size, seed: seed), quality: 90, exifPayload: exif.app1Payload())
+    }
+}
+
+/// A folder under the system's temporary folder, removed when the value is released.
+public final class ScratchFolder {
+    public let path: String
+
+    public init(_ name: String = "hzsr-test") throws {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes `bytes` at `relative` (creating folders) and returns the absolute path.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to relative: String) throws -> String {
+        let full = "\(path)/\(relative)"
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: full))
+        return full
+    }
+
+    /// Files below `relative`, as paths relative to it, sorted.
+    public func files(in relative: String) -> [String] {
+        let base = "\(path)/\(relative)"
+        return ((FileManager.default.enumerator(atPath: base)?.allObjects as? [String]) ?? [])
+            .filter { var dir: ObjCBool = false; return FileManager.default.fileExists(atPath: "\(base)/\($0)", isDirectory: &dir) && !dir.boolValue }
+            .sorted()
+    }
+}

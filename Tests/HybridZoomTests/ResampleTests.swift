@@ -1,0 +1,40 @@
+import XCTest
+@testable import HybridZoom
+
+final class ResampleTests: XCTestCase {
+    func testSameSizeIsIdentity() {
+        let plane = Plane(width: 7, height: 5, pixels: (0..<35).map { Float(($0 * 37) % 11) / 11 })
+        let result = resample(plane, from: Rect(x: 0, y: 0, width: 7, height: 5), to: plane.size)
+        for (a, b) in zip(result.pixels, plane.pixels) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
+    func testConstantStaysConstantAtAnyScale() {
+        let plane = Plane(width: 40, height: 30, value: 0.25)
+        for size in [Size(width: 97, height: 13), Size(width: 9, height: 71), Size(width: 3, height: 2)] {
+            let result = resample(plane, from: Rect(x: 3.3, y: 1.7, width: 30, height: 20), to: size)
+            XCTAssertEqual(result.size, size)
+            for value in result.pixels { XCTAssertEqual(value, 0.25, accuracy: 1e-6) }
+        }
+    }
+
+    /// Catmull-Rom reproduces linear functions exactly, so enlarging a ramp by 2.5× gives the
+    /// ramp sampled at the output pixel centres (away from the replicated edges).
+    func testEnlargingARampReproducesIt() {
+        let plane = Plane(width: 64, height: 8, pixels: (0..<(64 * 8)).map { Float($0 % 64) / 64 })
+        let result = resample(plane, from: Rect(x: 16, y: 0, width: 32, height: 8),
+                              to: Size(width: 80, height: 20))
+        for x in 0..<80 {
+            let expected = Float((16 + (Double(x) + 0.5) * 32 / 80 - 0.5) / 64)
+            XCTAssertEqual(result[x, 10], expected, accuracy: 1e-5, "column \(x)")
+        }
+    }
+
+    /// Shrinking stretches the kernel: a one-pixel checkerboard averages to grey instead of
+    /// aliasing into stripes.
+    func testShrinkingLowPasses() {
+        let plane = Plane(width: 64, height: 64, pixels: (0..<4096).map { Float((($0 % 64) + $0 / 64) % 2) })
+        let result = resample(plane, from: Rect(x: 0, y: 0, width: 64, height: 64),
+                              to: Size(width: 16, height: 16))
+        for y in 2..<14 { for x in 2..<14 { XCTAssertEqual(result[x, y], 0.5, accuracy: 0.02) } }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HZSystemd
+import HZTestSupport
+import XCTest
+
+/// A real hzsrd process in a scratch folder, started the way systemd starts it: with
+/// `NOTIFY_SOCKET` pointing at a datagram socket the test reads.
+final class DaemonHarness {
+    let scratch: ScratchFolder
+    let notifications: NotifyListener
+    private(set) var process: Process
+    let configPath: String
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var binary: String {
+        let path = repositoryRoot.appendingPathComponent(".build/debug/hzsrd").path
+        precondition(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (make test does)")
+        return path
+    }
+
+    init(config: String) throws {
+        scratch = try ScratchFolder("hzsrd-it")
+        configPath = "\(scratch.path)/hzsrd.yaml"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        notifications = try NotifyListener(path: "\(scratch.path)/notify.sock")
+        process = Process()
+        try start()
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Starts (or restarts) the daemon and waits for READY=1.
+    func start(file: StaticString = #filePath, line: UInt = #line) throws {
+        let readyBefore = notifications.messages.filter { $0.contains("READY=1") }.count
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["--config", configPath]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
+        try process.run()
+        let ready = eventually(timeout: 20) { self.notifications.messages.filter { $0.contains("READY=1") }.count > readyBefore }
+        XCTAssertTrue(ready, "hzsrd did not send READY=1", file: file, line: line)
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// Published sidecars, as `<day>/<pair>.json`.
+    var sidecars: [String] { scratch.files(in: "out").filter { $0.hasSuffix(".json") } }
+
+    /// Waits until `condition` holds or `timeout` seconds pass; returns whether it held.
+    @discardableResult
+    func eventually(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
+        let deadline = Date() + timeout
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+}

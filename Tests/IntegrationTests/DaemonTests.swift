@@ -1,0 +1,167 @@
+import Foundation
+import HZTestSupport
+import HybridZoom
+import XCTest
+
+/// The real daemon process against a real journald and a real notify socket.
+final class DaemonTests: XCTestCase {
+    /// A capture time of its own for every test run, so journal queries never see old runs.
+    private let moment = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+    private let tag = String(UUID().uuidString.prefix(6))
+
+    private func frame(_ offset: Double, seed: Int = 1) throws -> [UInt8] {
+        try TestFrames.jpeg(Size(width: 160, height: 120), time: moment + offset, seed: seed)
+    }
+
+    func testPairsPublishWhicheverWayTheyAreWrittenAndAreJournaled() throws {
+        let daemon = try DaemonHarness(config: "")
+        let spool = "\(daemon.scratch.path)/spool"
+        // In place: written under the final name.
+        try daemon.scratch.write(try frame(0), to: "spool/W/inplace-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.003, seed: 2), to: "spool/T/inplace-\(tag).jpg")
+        // gphoto2: tmpfileXXXXXX renamed into place; rsync: .name.part renamed.
+        for (index, staging) in ["tmpfile8f3k2a", ".renamed-\(tag).jpg.part"].enumerated() {
+            for role in ["W", "T"] {
+                try daemon.scratch.write(try frame(10 + Double(index)), to: "spool/\(role)/\(staging)")
+                XCTAssertEqual(rename("\(spool)/\(role)/\(staging)", "\(spool)/\(role)/renamed\(index)-\(tag).jpg"), 0)
+            }
+        }
+        // A name with spaces and unicode.
+        try daemon.scratch.write(try frame(20), to: "spool/W/Grüße aus Köln \(tag) ☀.jpg")
+        try daemon.scratch.write(try frame(20), to: "spool/T/Grüße aus Köln \(tag) ☀.jpg")
+
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 4 }, "published: \(daemon.sidecars)")
+        let names = daemon.sidecars.joined(separator: "\n")
+        for stem in ["inplace-\(tag)", "renamed0-\(tag)", "renamed1-\(tag)", "Grüße aus Köln \(tag) ☀"] {
+            XCTAssertTrue(names.contains(stem), "\(stem) not in \(names)")
+        }
+        XCTAssertEqual(daemon.scratch.files(in: "spool"), [])
+        XCTAssertEqual(daemon.scratch.files(in: "archive").filter { $0.hasSuffix(".jpg") }.count, 8)
+
+        let pair = try XCTUnwrap(daemon.sidecars.first { $0.contains("inplace") }.map { ($0 as NSString).lastPathComponent })
+        let id = (pair as NSString).deletingPathExtension
+        let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(id)"]).first)
+        XCTAssertEqual(entry["HZ_DECISION"], "skipped")
+        XCTAssertEqual(entry["HZ_REASON"], "no fusion stage in this build")
+        XCTAssertEqual(entry["MESSAGE_ID"], "0cd3c01543cf4a069f9cf5ecc5ed85d7")
+        XCTAssertEqual(entry["SYSLOG_IDENTIFIER"], "hzsrd")
+        XCTAssertNotNil(entry["HZ_MS"].flatMap(Double.init))
+        XCTAssertNotNil(entry["HZ_LATENCY_MS"].flatMap(Double.init))
+        XCTAssertEqual(entry["HZ_W"], "W/inplace-\(tag).jpg")
+        XCTAssertEqual(entry["HZ_DT_MS"], "3.0")
+
+        XCTAssertTrue(daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=") && $0.contains("published 4") } },
+                      "\(daemon.notifications.messages)")
+        daemon.signal(SIGTERM)
+        daemon.process.waitUntilExit()
+        XCTAssertEqual(daemon.process.terminationStatus, 0)
+        XCTAssertEqual(daemon.notifications.messages.filter { $0 == "READY=1" }.count, 1)
+        XCTAssertEqual(daemon.notifications.messages.last, "STOPPING=1")
+    }
+
+    func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
+        let daemon = try DaemonHarness(config: "intake: {settle_time: 0.3}\npairing: {orphan_timeout: 1.5}\n")
+        let good = try frame(0)
+        try daemon.scratch.write([], to: "spool/W/empty.jpg")
+        try daemon.scratch.write(Array(good.prefix(good.count * 2 / 3)), to: "spool/T/truncated.jpg")
+        try daemon.scratch.write(Array("not a jpeg at all\n".utf8), to: "spool/W/text.jpg")
+        try daemon.scratch.write(try claiming65535Square(good), to: "spool/W/huge.jpg")
+        let outside = try daemon.scratch.write(good, to: "elsewhere/target.jpg")
+        try FileManager.default.createSymbolicLink(atPath: "\(daemon.scratch.path)/spool/W/link.jpg", withDestinationPath: outside)
+        try daemon.scratch.write(try frame(30), to: "spool/W/lone-a.jpg")
+        try daemon.scratch.write(try frame(60), to: "spool/W/lone-b.jpg")
+        try daemon.scratch.write(good, to: "spool/W/good-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.01, seed: 3), to: "spool/T/good-\(tag).jpg")
+
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "the good pair is published")
+        XCTAssertTrue(daemon.eventually { daemon.scratch.files(in: "orphans").count == 4 }, "\(daemon.scratch.files(in: "orphans"))")
+        XCTAssertTrue(daemon.eventually { daemon.scratch.files(in: "quarantine").count == 10 }, "\(daemon.scratch.files(in: "quarantine"))")
+        XCTAssertEqual(daemon.scratch.files(in: "quarantine"), [
+            "T/truncated.jpg", "T/truncated.jpg.reason", "W/empty.jpg", "W/empty.jpg.reason", "W/huge.jpg", "W/huge.jpg.reason",
+            "W/link.jpg", "W/link.jpg.reason", "W/text.jpg", "W/text.jpg.reason",
+        ])
+        XCTAssertEqual(daemon.scratch.files(in: "orphans"), ["W/lone-a.jpg", "W/lone-a.jpg.reason", "W/lone-b.jpg", "W/lone-b.jpg.reason"])
+        XCTAssertEqual(daemon.scratch.files(in: "spool"), [])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: outside), "a link's target is never touched")
+
+        func reason(_ file: String) throws -> String {
+            try String(contentsOfFile: "\(daemon.scratch.path)/quarantine/\(file).reason", encoding: .utf8)
+        }
+        XCTAssertTrue(try reason("W/empty.jpg").contains("empty file"))
+        XCTAssertTrue(try reason("T/truncated.jpg").contains("truncated"))
+        XCTAssertTrue(try reason("W/text.jpg").contains("not a JPEG"))
+        XCTAssertTrue(try reason("W/huge.jpg").contains("65535×65535"))
+        XCTAssertTrue(try reason("W/link.jpg").contains("symbolic link"))
+
+        let quarantined = try JournalReader.entries(matching: ["MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
+                                                  "HZ_MOVED_TO=\(daemon.scratch.path)/quarantine/W/huge.jpg"])
+        XCTAssertTrue(quarantined.first?["HZ_REASON"]?.contains("above the limit") ?? false, "\(quarantined)")
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
+    func testSIGKILLWhilePairsAreInFlightLosesNothingAndPublishesEachOnce() throws {
+        let daemon = try DaemonHarness(config: "")
+        let count = 8
+        for index in 0..<count {
+            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 1600, height: 1200), time: moment + Double(index)), to: "spool/W/k\(index).jpg")
+            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 1600, height: 1200), time: moment + Double(index)), to: "spool/T/k\(index).jpg")
+        }
+        XCTAssertTrue(daemon.eventually { !daemon.sidecars.isEmpty })
+        daemon.signal(SIGKILL)
+        daemon.process.waitUntilExit()
+        XCTAssertLessThan(daemon.sidecars.count, count, "killed before the end, or the test proves nothing")
+
+        try daemon.start()
+        XCTAssertTrue(daemon.eventually(timeout: 60) { daemon.sidecars.count == count }, "\(daemon.sidecars)")
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(daemon.sidecars.count, count)
+        XCTAssertEqual(daemon.scratch.files(in: "out").filter { $0.hasSuffix(".jpg") && $0 != "latest.jpg" }.count, count)
+        let archived = daemon.scratch.files(in: "archive").filter { $0.hasSuffix(".jpg") }.map { ($0 as NSString).lastPathComponent }
+        XCTAssertEqual(archived.sorted(), (0..<count).flatMap { ["k\($0).jpg", "k\($0).jpg"] }.sorted())
+        XCTAssertEqual(daemon.scratch.files(in: "spool") + daemon.scratch.files(in: "work") + daemon.scratch.files(in: "quarantine"), [])
+    }
+
+    func testReloadKeepsTheOldConfigWhenTheNewOneIsBad() throws {
+        let daemon = try DaemonHarness(config: "pairing: {tolerance: 0.05}\n")
+        try "pairing: {tolerance: soon}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        let refused = try JournalReader.entries(matching: ["MESSAGE_ID=5f667256390d4f799fdaf745db0bd8c8", "HZ_CONFIG=\(daemon.configPath)"])
+        XCTAssertTrue(refused.first?["HZ_REASON"]?.contains("pairing.tolerance") ?? false, "\(refused)")
+        XCTAssertTrue(daemon.process.isRunning)
+        // The old tolerance still holds: 0.2 s apart is not a pair.
+        try daemon.scratch.write(try frame(0), to: "spool/W/a.jpg")
+        try daemon.scratch.write(try frame(0.2), to: "spool/T/a.jpg")
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertEqual(daemon.sidecars.count, 0)
+
+        try "pairing: {tolerance: 0.5}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        XCTAssertFalse(try JournalReader.entries(matching: ["MESSAGE_ID=8bd93ce90d7249908c39513daeebbe3e", "HZ_CONFIG=\(daemon.configPath)"]).isEmpty)
+        try daemon.scratch.write(try frame(0.2), to: "spool/T/a.jpg")  // written again: a new event
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 })
+        XCTAssertTrue(daemon.notifications.messages.contains { $0.contains("RELOADING=1") })
+    }
+
+    func testAnInvalidConfigStopsTheStartWithTheKeyNamed() throws {
+        let scratch = try ScratchFolder()
+        let config = "\(scratch.path)/bad.yaml"
+        try "rig:\n  zoom_ratio: 0.5\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
+        process.arguments = ["--config", config]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 78)
+        let entry = try JournalReader.entries(matching: ["HZ_CONFIG=\(config)"]).first
+        XCTAssertTrue(entry?["MESSAGE"]?.contains("rig.zoom_ratio (line 2)") ?? false, "\(String(describing: entry))")
+    }
+
+    /// A copy of a good JPEG whose frame header claims 65535×65535 pixels.
+    private func claiming65535Square(_ jpeg: [UInt8]) throws -> [UInt8] {
+        var bytes = jpeg
+        let sof = try XCTUnwrap((0..<bytes.count - 9).first { bytes[$0] == 0xFF && (0xC0...0xC2).contains(bytes[$0 + 1]) })
+        for offset in 5...8 { bytes[sof + offset] = 0xFF }  // height and width, big-endian
+        return bytes
+    }
+}
