@@ -12,6 +12,10 @@ final class DaemonState: Sendable {
         var orphaned = 0
         var errors = 0
         var lastLatencyMs: Double?
+        /// Heartbeats for the watchdog: intake's last timer tick, and the start of the pair the
+        /// worker is on (nil when idle).
+        var intakeAlive = ContinuousClock.now
+        var workerBusySince: ContinuousClock.Instant?
     }
 
     let configPath: String
@@ -31,6 +35,13 @@ final class DaemonState: Sendable {
     var counters: Counters { counts.withLock { $0 } }
 
     func update(_ change: (inout Counters) -> Void) { counts.withLock { change(&$0) } }
+
+    /// Whether intake still runs its timer and the worker is not stuck on one pair for longer
+    /// than `limit`: what `WATCHDOG=1` vouches for.
+    func isHealthy(limit: Duration) -> Bool {
+        let c = counters, now = ContinuousClock.now
+        return now - c.intakeAlive < limit && c.workerBusySince.map { now - $0 < limit } ?? true
+    }
 
     /// One line for `systemctl status`.
     func statusLine() -> String {

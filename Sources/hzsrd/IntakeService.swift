@@ -52,7 +52,9 @@ struct IntakeService: Service {
             case .spool(.overflow):
                 logger.record(.rescan, "inotify queue overflowed; rescanning \(intake.config.paths.spool)", level: .warning)
                 handle(intake.scan(now: clock.now))
-            case .tick: handle(intake.tick(now: clock.now))
+            case .tick:
+                state.update { $0.intakeAlive = clock.now }
+                handle(intake.tick(now: clock.now))
             }
         }
     }

@@ -13,8 +13,12 @@ struct WorkerService: Service {
     func run() async {
         for await item in queue.cancelOnGracefulShutdown() {
             let worker = PairWorker(config: state.config)
+            state.update { $0.workerBusySince = .now }
             let outcome = await onWorkerThread { Result { try worker.run(item.claimed, completedAt: item.completedAt) } }
-            state.update { $0.queued -= 1 }
+            state.update {
+                $0.queued -= 1
+                $0.workerBusySince = nil
+            }
             report(outcome, id: item.claimed.manifest.id)
         }
     }

@@ -44,7 +44,9 @@ final class DaemonHarness {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--config", configPath]
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": notifications.path]) { $1 }
+        // As systemd passes them for WatchdogSec=2s.
+        let systemd = ["NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "2000000"]
+        process.environment = ProcessInfo.processInfo.environment.merging(systemd) { $1 }
         try process.run()
         let ready = eventually(timeout: 20) { self.notifications.messages.filter { $0.contains("READY=1") }.count > readyBefore }
         XCTAssertTrue(ready, "hzsrd did not send READY=1", file: file, line: line)

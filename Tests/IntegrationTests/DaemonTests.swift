@@ -57,6 +57,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.process.terminationStatus, 0)
         XCTAssertEqual(daemon.notifications.messages.filter { $0 == "READY=1" }.count, 1)
         XCTAssertEqual(daemon.notifications.messages.last, "STOPPING=1")
+        XCTAssertTrue(daemon.notifications.messages.contains { $0.hasPrefix("WATCHDOG=1") }, "pinged at half of WATCHDOG_USEC")
     }
 
     func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
