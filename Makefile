@@ -2,12 +2,12 @@
 # Both install the Debian packages they need when they are missing.
 
 SWIFT        ?= swift
-DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev pkg-config systemd libjpeg-turbo-progs
+DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
 RELEASE_BIN  := .build/release
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps build release photos journald bench install clean
+.PHONY: run test deps build release photos journald bench eval install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -42,9 +42,14 @@ photos:
 journald:
 	Scripts/start-journald
 
-## Per-stage timings and spool-to-published latency of 12 MP pairs, on the release build.
+## Per-stage timings against the JPEG floor and spool-to-published latency of 12 MP pairs.
 bench: deps release photos
-	$(RELEASE_BIN)/hzsr bench --runs 5 --daemon $(RELEASE_BIN)/hzsrd --json .build/bench.json
+	$(RELEASE_BIN)/hzsr bench --runs 5 --daemon $(RELEASE_BIN)/hzsrd --json Results/bench.json
+
+## The evaluation set (20 captures from the evaluation photos) and its scores, in Results/.
+eval: deps release photos
+	$(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out .cache/sets/eval >/dev/null
+	$(RELEASE_BIN)/hzsr eval .cache/sets/eval --out Results/eval
 
 install: release
 	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd

@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "HZSystemd", dependencies: [
             "CSystemd", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The measurement harness: dual-rig simulation with ground truth, metrics, reports.
+        .target(name: "HZHarness", dependencies: ["HybridZoom", "HZImageIO"]),
         .executableTarget(name: "hzsrd", dependencies: [
             "HZSpool", "HZSystemd",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -45,16 +47,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hzsr", dependencies: [
-            "HybridZoom", "HZImageIO", "HZSpool", "HZSystemd",
+            "HybridZoom", "HZImageIO", "HZSpool", "HZSystemd", "HZHarness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
-        .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO"], path: "Tests/HZTestSupport"),
+        .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
         .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom"]),
         .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HZImageIO", "HZTestSupport"]),
+        .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"]),
     ]

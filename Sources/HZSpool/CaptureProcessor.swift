@@ -1,7 +1,6 @@
 import Foundation
 import HZImageIO
 import HybridZoom
-import Synchronization
 
 /// Milliseconds spent in each stage of one capture.
 public struct StageTimings: Codable, Sendable, Equatable {
@@ -9,6 +8,22 @@ public struct StageTimings: Codable, Sendable, Equatable {
     public var zoom: Double = 0
     public var encode: Double = 0
     public var total: Double = 0
+}
+
+/// One capture's output image before encoding, what was decided on the way, and the images
+/// that led to it (for `hzsr maps`).
+public struct RenderedCapture: Sendable {
+    public var image: YCbCrImage
+    public var decision: String
+    public var reason: String
+    public var zoom: Double
+    /// The part of W, in W's pixels, that the output shows.
+    public var crop: Rect
+    /// The decoded T frame, upright.
+    public var tele: YCbCrImage
+    /// W's EXIF block, to carry over to the output.
+    public var wideEXIFPayload: [UInt8]?
+    public var timings: StageTimings
 }
 
 /// The published image of one capture and what was decided on the way.
@@ -50,7 +65,22 @@ public struct CaptureProcessor: Sendable {
         self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels)
     }
 
+    /// Decodes, runs the pipeline and encodes: what the daemon publishes.
     public func process(wide wideBytes: [UInt8], tele teleBytes: [UInt8]) throws -> ProcessedCapture {
+        let clock = ContinuousClock()
+        let rendered = try render(wide: wideBytes, tele: teleBytes)
+        let encodeStart = clock.now
+        let exif = rendered.wideEXIFPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
+        let jpeg = try encodeJPEG(rendered.image, quality: output.jpegQuality, exifPayload: exif)
+        var timings = rendered.timings
+        timings.encode = milliseconds(since: encodeStart, clock)
+        timings.total += timings.encode
+        return ProcessedCapture(jpeg: jpeg, decision: rendered.decision, reason: rendered.reason,
+                                outputSize: rendered.image.size, zoom: rendered.zoom, crop: rendered.crop, timings: timings)
+    }
+
+    /// Decodes and runs the pipeline, stopping short of encoding: what `hzsr eval` scores.
+    public func render(wide wideBytes: [UInt8], tele teleBytes: [UInt8]) throws -> RenderedCapture {
         let clock = ContinuousClock()
         var timings = StageTimings()
         let start = clock.now
@@ -60,33 +90,23 @@ public struct CaptureProcessor: Sendable {
 
         let zoomStart = clock.now
         let size = outputSize(tele: tele.image.size)
-        let zoom = outputZoom
-        let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: zoom, outputSize: size)
+        let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: outputZoom, outputSize: size)
         let zoomed = DigitalZoom.render(wide.image, crop: crop, to: size)
         timings.zoom = milliseconds(since: zoomStart, clock)
-
-        let encodeStart = clock.now
-        let exif = wide.exifPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
-        let jpeg = try encodeJPEG(zoomed, quality: output.jpegQuality, exifPayload: exif)
-        timings.encode = milliseconds(since: encodeStart, clock)
         timings.total = milliseconds(since: start, clock)
 
-        return ProcessedCapture(jpeg: jpeg, decision: "skipped", reason: "no fusion stage in this build",
-                                outputSize: size, zoom: zoom, crop: crop, timings: timings)
+        return RenderedCapture(image: zoomed, decision: "skipped", reason: "no fusion stage in this build",
+                               zoom: outputZoom, crop: crop, tele: tele.image, wideEXIFPayload: wide.exifPayload,
+                               timings: timings)
     }
 
     /// Both frames decode on their own cores: decoding is most of the work of this path.
     private func decodeBoth(_ wideBytes: [UInt8], _ teleBytes: [UInt8]) throws -> (DecodedJPEG, DecodedJPEG) {
-        let results = Mutex<[Result<DecodedJPEG, InputError>?]>([nil, nil])
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            let role: Role = index == 0 ? .wide : .tele
-            let bytes = index == 0 ? wideBytes : teleBytes
-            let result = Result { try decodeJPEG(bytes, maxPixels: maxPixels) }
-                .mapError { InputError(role: role, underlying: $0) }
-            results.withLock { $0[index] = result }
+        let limit = maxPixels
+        let decoded = try [(Role.wide, wideBytes), (Role.tele, teleBytes)].concurrentMap { role, bytes in
+            do { return try decodeJPEG(bytes, maxPixels: limit) } catch { throw InputError(role: role, underlying: error) }
         }
-        let decoded = results.withLock { $0 }
-        return (try decoded[0]!.get(), try decoded[1]!.get())
+        return (decoded[0], decoded[1])
     }
 
     private var outputZoom: Double {

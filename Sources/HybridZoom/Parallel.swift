@@ -1,11 +1,12 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits `0..<count` into contiguous chunks and runs `body` on them on all cores.
 ///
 /// A few chunks per core balance the load when rows cost unequal amounts; each chunk is a range
 /// so that the body keeps its per-row setup outside the inner loop.
-func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+public func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
     if chunks == 1 { return body(0..<count) }
@@ -19,7 +20,20 @@ func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
 
 /// Carries a value that is not `Sendable` (a buffer pointer, a closure over one) into
 /// `parallelChunks`, whose chunks write disjoint parts of it.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+extension Array where Element: Sendable {
+    /// `map` with the elements spread over the cores, results in order: for a few large,
+    /// independent jobs such as decoding W and T. Rethrows the first error in element order.
+    public func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) throws -> T) throws -> [T] {
+        let results = Mutex<[Result<T, any Error>?]>(Array<Result<T, any Error>?>(repeating: nil, count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let result = Result { try transform(self[index]) }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HZHarness
 import HZImageIO
 import HybridZoom
 
@@ -20,14 +21,8 @@ public enum TestFrames {
 
     /// A JPEG of `scene` stamped with `time` (UTC, with sub-seconds) as a camera would.
     public static func jpeg(_ size: Size = Size(width: 96, height: 64), time: Date, seed: Int = 1) throws -> [UInt8] {
-        var exif = EXIF()
+        var exif = EXIF.stamped(time: time)
         exif.make = "hzsr-test"
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: time)
-        exif.dateTimeOriginal = String(format: "%04d:%02d:%02d %02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
-        exif.subSecTimeOriginal = String(format: "%03d", Int((time.timeIntervalSince1970 * 1000).rounded()) % 1000)
-        exif.offsetTimeOriginal = "+00:00"
         exif.exposureTime = 1.0 / 200
         exif.iso = 100
         return try encodeJPEG(scene(size, seed: seed), quality: 90, exifPayload: exif.app1Payload())

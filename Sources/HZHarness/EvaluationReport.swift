@@ -1,0 +1,256 @@
+import Foundation
+
+/// One method's scores on one capture, or the medians over a set.
+public struct MethodScores: Codable, Sendable, Equatable {
+    /// PSNR (dB) and SSIM of the output luma inside T's field of view.
+    public var psnrTele: Double
+    public var ssimTele: Double
+    /// PSNR (dB) and SSIM of the whole output luma.
+    public var psnrWhole: Double
+    public var ssimWhole: Double
+    /// The fraction (0…1) of 64×64 tiles inside T's field of view where the method is more than
+    /// 0.3 dB below W digital zoom.
+    public var tilesWorseThanWideZoom: Double
+
+    public init(psnrTele: Double, ssimTele: Double, psnrWhole: Double, ssimWhole: Double,
+                tilesWorseThanWideZoom: Double) {
+        self.psnrTele = psnrTele
+        self.ssimTele = ssimTele
+        self.psnrWhole = psnrWhole
+        self.ssimWhole = ssimWhole
+        self.tilesWorseThanWideZoom = tilesWorseThanWideZoom
+    }
+}
+
+/// Every method's scores on one capture of a set.
+public struct CaptureResult: Codable, Sendable {
+    public var capture: String
+    /// The source photo the capture was simulated from.
+    public var photo: String
+    /// By method name, e.g. "wide-zoom".
+    public var scores: [String: MethodScores]
+
+    public init(capture: String, photo: String, scores: [String: MethodScores]) {
+        self.capture = capture
+        self.photo = photo
+        self.scores = scores
+    }
+}
+
+/// The scores of several methods over a capture set, with per-method medians, as JSON (Codable), a
+/// Markdown table and an SVG chart.
+public struct EvaluationReport: Codable, Sendable {
+    public var set: String
+    /// In presentation order; the table and chart follow it.
+    public var methods: [String]
+    public var captures: [CaptureResult]
+    /// Each score's median over the captures, field by field, by method name.
+    public var median: [String: MethodScores]
+
+    /// A report whose medians are computed from `captures`.
+    public init(set: String, methods: [String], captures: [CaptureResult]) {
+        self.set = set
+        self.methods = methods
+        self.captures = captures
+        median = Self.medians(of: captures, methods: methods)
+    }
+
+    /// Per method, the median of each field over the captures that scored it (methods no capture
+    /// scored are left out). Medians rather than means, so one pathological capture cannot swing them.
+    public static func medians(of captures: [CaptureResult], methods: [String]) -> [String: MethodScores] {
+        var medians: [String: MethodScores] = [:]
+        for method in methods {
+            let scores = captures.compactMap { $0.scores[method] }
+            guard !scores.isEmpty else { continue }
+            func medianOf(_ field: KeyPath<MethodScores, Double>) -> Double {
+                medianValue(of: scores.map { $0[keyPath: field] })
+            }
+            medians[method] = MethodScores(
+                psnrTele: medianOf(\.psnrTele), ssimTele: medianOf(\.ssimTele),
+                psnrWhole: medianOf(\.psnrWhole), ssimWhole: medianOf(\.ssimWhole),
+                tilesWorseThanWideZoom: medianOf(\.tilesWorseThanWideZoom))
+        }
+        return medians
+    }
+
+    /// The medians as a Markdown table, one row per method, with a caption line below.
+    public func markdownTable() -> String {
+        var lines = [
+            "| Method | PSNR tele (dB) | SSIM tele | PSNR whole (dB) | SSIM whole | Tiles worse |",
+            "|:--|--:|--:|--:|--:|--:|",
+        ]
+        for method in methods {
+            guard let scores = median[method] else { continue }
+            let cells = [method.replacingOccurrences(of: "|", with: "\\|"),
+                         String(format: "%.2f", scores.psnrTele), String(format: "%.4f", scores.ssimTele),
+                         String(format: "%.2f", scores.psnrWhole), String(format: "%.4f", scores.ssimWhole),
+                         String(format: "%.1f%%", scores.tilesWorseThanWideZoom * 100)]
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        lines += ["", "Medians over \(captures.count) captures of set \"\(set)\". Tele: inside T's field of view. "
+            + "Tiles worse: share of 64×64 tiles there more than 0.3 dB below W digital zoom."]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A 1000×500 chart of each capture's PSNR inside T's field of view, per method, with each
+    /// method's median as a dashed line.
+    public func chartSVG() -> String {
+        PSNRChart(report: self).render().markup
+    }
+}
+
+/// The median of `values`: the middle one, or the mean of the middle two.
+private func medianValue(of values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+// MARK: - Chart
+
+/// The PSNR chart: captures along x, one dot per method per capture (side by side, joined by a grey
+/// line so the gap between methods reads at a glance), medians as dashed lines labelled at the right.
+private struct PSNRChart {
+    let report: EvaluationReport
+    let size = (width: 1000.0, height: 500.0)
+    let plot = (left: 78.0, right: 870.0, top: 96.0, bottom: 440.0)
+    /// Okabe–Ito colours: distinct for the common forms of colour blindness.
+    let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+
+    func render() -> SVGDocument {
+        var svg = SVGDocument(width: size.width, height: size.height)
+        let scale = ValueScale(values: allValues(), pixels: (plot.bottom, plot.top))
+        drawTitleAndLegend(&svg)
+        drawValueAxis(&svg, scale)
+        drawCaptureAxis(&svg)
+        drawCaptures(&svg, scale)
+        drawMedians(&svg, scale)
+        return svg
+    }
+
+    private func colour(_ methodIndex: Int) -> String { palette[methodIndex % palette.count] }
+
+    private func telePSNR(_ capture: CaptureResult, _ method: String) -> Double? {
+        capture.scores[method].map(\.psnrTele).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    private func medianTelePSNR(_ method: String) -> Double? {
+        report.median[method].map(\.psnrTele).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    private func allValues() -> [Double] {
+        report.captures.flatMap { capture in report.methods.compactMap { telePSNR(capture, $0) } }
+            + report.methods.compactMap(medianTelePSNR)
+    }
+
+    private var captureSpacing: Double { (plot.right - plot.left) / Double(max(report.captures.count, 1)) }
+
+    private func captureCentre(_ index: Int) -> Double { plot.left + (Double(index) + 0.5) * captureSpacing }
+
+    private func drawTitleAndLegend(_ svg: inout SVGDocument) {
+        svg.text("PSNR inside T's field of view — set \(report.set), \(report.captures.count) captures",
+                 x: plot.left, y: 36, size: 20, weight: .bold)
+        var x = plot.left
+        for (index, method) in report.methods.enumerated() {
+            svg.circle(cx: x + 6, cy: 63, r: 6, fill: colour(index))
+            svg.text(method, x: x + 18, y: 68, size: 14)
+            // DejaVu Sans averages about 0.6 em per character.
+            x += 18 + Double(method.count) * 14 * 0.6 + 28
+        }
+        svg.line(x1: x, y1: 63, x2: x + 28, y2: 63, stroke: "#555555", width: 2, dash: "6 4")
+        svg.text("median", x: x + 36, y: 68, size: 14)
+    }
+
+    private func drawValueAxis(_ svg: inout SVGDocument, _ scale: ValueScale) {
+        for tick in scale.ticks {
+            let y = scale.pixel(tick)
+            svg.line(x1: plot.left, y1: y, x2: plot.right, y2: y, stroke: "#e3e3e3")
+            svg.text("\(scale.label(tick)) dB", x: plot.left - 10, y: y + 5, size: 13, anchor: .end, fill: "#333333")
+        }
+        svg.line(x1: plot.left, y1: plot.top, x2: plot.left, y2: plot.bottom, stroke: "#333333")
+    }
+
+    private func drawCaptureAxis(_ svg: inout SVGDocument) {
+        svg.line(x1: plot.left, y1: plot.bottom, x2: plot.right, y2: plot.bottom, stroke: "#333333")
+        // About one label per 30 pixels at most, always including the first capture.
+        let every = max(1, Int((30 / captureSpacing).rounded(.up)))
+        for index in stride(from: 0, to: report.captures.count, by: every) {
+            let x = captureCentre(index)
+            svg.line(x1: x, y1: plot.bottom, x2: x, y2: plot.bottom + 5, stroke: "#333333")
+            svg.text("\(index + 1)", x: x, y: plot.bottom + 21, size: 13, anchor: .middle, fill: "#333333")
+        }
+        svg.text("capture", x: (plot.left + plot.right) / 2, y: plot.bottom + 48, size: 14, anchor: .middle)
+    }
+
+    private func drawCaptures(_ svg: inout SVGDocument, _ scale: ValueScale) {
+        // Each capture's dots spread over at most 60% of its slot, in method order.
+        let methodCount = Double(report.methods.count)
+        let offset = min(captureSpacing * 0.6 / max(methodCount, 1), 10)
+        let radius = min(5, max(2.5, offset * 0.55))
+        for (index, capture) in report.captures.enumerated() {
+            let points = report.methods.enumerated().compactMap { methodIndex, method in
+                telePSNR(capture, method).map { psnr in
+                    (methodIndex: methodIndex, y: scale.pixel(psnr),
+                     x: captureCentre(index) + (Double(methodIndex) - (methodCount - 1) / 2) * offset)
+                }
+            }
+            if points.count > 1 {
+                svg.polyline(points.map { (x: $0.x, y: $0.y) }, stroke: "#b8b8b8", width: 2)
+            }
+            for point in points {
+                svg.circle(cx: point.x, cy: point.y, r: radius, fill: colour(point.methodIndex),
+                           stroke: "white", strokeWidth: 1)
+            }
+        }
+    }
+
+    private func drawMedians(_ svg: inout SVGDocument, _ scale: ValueScale) {
+        let medians = report.methods.enumerated().compactMap { index, method in
+            medianTelePSNR(method).map { (index: index, value: $0, y: scale.pixel($0)) }
+        }
+        for median in medians {
+            svg.line(x1: plot.left, y1: median.y, x2: plot.right, y2: median.y,
+                     stroke: colour(median.index), width: 2, dash: "6 4")
+        }
+        // Labels sit at the right end of their line, pushed apart where medians are close.
+        var labelY = -Double.infinity
+        for median in medians.sorted(by: { $0.y < $1.y }) {
+            labelY = max(median.y + 5, labelY + 16)
+            svg.text(String(format: "%.2f dB", median.value), x: plot.right + 8, y: labelY, size: 13,
+                     weight: .bold, fill: colour(median.index))
+        }
+    }
+}
+
+/// A linear map from values to pixels over a range rounded out to "nice" ticks (1, 2 or 5 × 10ⁿ).
+private struct ValueScale {
+    let ticks: [Double]
+    private let low: Double, high: Double
+    private let lowPixel: Double, highPixel: Double
+    private let decimals: Int
+
+    /// `pixels` runs from the pixel of the lowest value to that of the highest (reversed for y).
+    init(values: [Double], pixels: (Double, Double)) {
+        var low = values.min() ?? 0, high = values.max() ?? 1
+        if high - low < 0.5 { (low, high) = ((low + high) / 2 - 0.25, (low + high) / 2 + 0.25) }
+        // A little room so that no dot sits on the axis.
+        (low, high) = (low - (high - low) / 20, high + (high - low) / 20)
+        let step = Self.niceStep(for: (high - low) / 6)
+        self.low = (low / step).rounded(.down) * step
+        self.high = (high / step).rounded(.up) * step
+        ticks = stride(from: self.low, through: self.high + step / 2, by: step).map { $0 }
+        (lowPixel, highPixel) = pixels
+        decimals = max(0, -Int(log10(step).rounded(.down)))
+    }
+
+    func pixel(_ value: Double) -> Double {
+        lowPixel + (value - low) / (high - low) * (highPixel - lowPixel)
+    }
+
+    func label(_ value: Double) -> String { String(format: "%.\(decimals)f", value) }
+
+    private static func niceStep(for rough: Double) -> Double {
+        let magnitude = pow(10, log10(rough).rounded(.down))
+        return [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? 10 * magnitude
+    }
+}

@@ -1,0 +1,69 @@
+import HybridZoom
+
+/// A per-pixel displacement on a frame grid: pixel x corresponds to x + (u, v).
+public struct FlowField: Sendable {
+    public var u: Plane
+    public var v: Plane
+
+    /// `plane` (on the grid the flow points into) read at x + flow(x), bilinear.
+    func sample(_ plane: Plane) -> Plane { warp(plane, dx: u, dy: v, interpolation: .bilinear) }
+
+    /// 1 where x + flow(x) lies inside a frame of the same size.
+    func coverage() -> Plane {
+        var result = Plane(width: u.width, height: u.height)
+        for y in 0..<u.height {
+            for x in 0..<u.width {
+                let sx = Float(x) + u[x, y], sy = Float(y) + v[x, y]
+                result[x, y] = sx >= -0.5 && sx <= Float(u.width) - 0.5 && sy >= -0.5 && sy <= Float(u.height) - 0.5 ? 1 : 0
+            }
+        }
+        return result
+    }
+
+    /// The flow of the other direction: for each x, the y with y + flow(y) = x, minus x. Found by
+    /// fixed-point iteration y ← x − flow(y), which converges because the simulated flow is
+    /// smooth (its gradient is far below 1).
+    func inverted(iterations: Int = 8) -> FlowField {
+        var inverse = FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
+                                v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
+        for _ in 0..<iterations {
+            let u = inverse.sample(self.u), v = inverse.sample(self.v)
+            inverse = FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
+                                v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
+        }
+        return inverse
+    }
+}
+
+/// A smooth random inverse-depth map in [0, 1] over the frame, from which parallax and defocus
+/// follow: nearer things shift more between the two cameras, and T, focused at the centre's
+/// depth, blurs what lies far in front of or behind it.
+struct DepthField {
+    let inverseDepth: Plane
+    let focus: Float
+
+    init(frame: Size, random: SeededRandom) {
+        var random = random
+        let coarse = Plane(width: 6, height: 5, pixels: (0..<30).map { _ in random.unit() })
+        inverseDepth = resample(coarse, from: Rect(x: 0, y: 0, width: 6, height: 5), to: frame)
+        focus = inverseDepth[frame.width / 2, frame.height / 2]
+    }
+
+    /// T's displacement: the global offset plus mostly horizontal disparity (the cameras sit side
+    /// by side), zero at the focus depth.
+    func displacement(offset: [Double], parallax: Double) -> FlowField {
+        let horizontal = Float(parallax), vertical = Float(parallax) * 0.2
+        return FlowField(u: mapped { Float(offset[0]) + horizontal * ($0 - focus) },
+                         v: mapped { Float(offset[1]) + vertical * ($0 - focus) })
+    }
+
+    /// Blur σ in pixels: 0 within the depth of field (0.2 of the depth range either side of the
+    /// focus), rising to `maximum` 0.6 away from it.
+    func defocusBlur(maximum: Float) -> Plane {
+        mapped { min(max(abs($0 - focus) - 0.2, 0) / 0.4, 1) * maximum }
+    }
+
+    private func mapped(_ transform: (Float) -> Float) -> Plane {
+        Plane(width: inverseDepth.width, height: inverseDepth.height, pixels: inverseDepth.pixels.map(transform))
+    }
+}

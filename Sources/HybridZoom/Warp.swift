@@ -1,0 +1,84 @@
+import Foundation
+
+/// How `warp` reads a plane between its pixels.
+public enum Interpolation: Sendable {
+    /// 2×2 taps: what the pipeline uses to warp T by a flow (step 5).
+    case bilinear
+    /// 4×4 Catmull-Rom taps: sharper, for making simulated frames.
+    case bicubic
+}
+
+/// Backward warp: output pixel (x, y) reads `plane` at (x + dx(x, y), y + dy(x, y)), in pixel
+/// index coordinates (pixel centres at integers). Reads past the border repeat the edge.
+public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolation) -> Plane {
+    precondition(dx.size == dy.size, "flow components differ in size: \(dx.size) and \(dy.size)")
+    var result = Plane(width: dx.width, height: dx.height)
+    let width = dx.width
+    plane.pixels.withUnsafeBufferPointer { source in
+        dx.pixels.withUnsafeBufferPointer { dx in
+            dy.pixels.withUnsafeBufferPointer { dy in
+                result.pixels.withUnsafeMutableBufferPointer { output in
+                    let output = UncheckedSendable(output)
+                    let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
+                    parallelChunks(dx.count / max(width, 1)) { rows in
+                        for y in rows {
+                            for x in 0..<width {
+                                let i = y * width + x
+                                let sx = Float(x) + dx[i], sy = Float(y) + dy[i]
+                                output.value[i] = interpolation == .bilinear
+                                    ? reader.bilinear(sx, sy) : reader.bicubic(sx, sy)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// Reads a plane at fractional positions, repeating edge pixels.
+struct PlaneReader {
+    let pixels: UnsafeBufferPointer<Float>
+    let width: Int
+    let height: Int
+
+    @inline(__always)
+    func at(_ x: Int, _ y: Int) -> Float {
+        pixels[min(max(y, 0), height - 1) * width + min(max(x, 0), width - 1)]
+    }
+
+    @inline(__always)
+    func bilinear(_ x: Float, _ y: Float) -> Float {
+        let x0 = x.rounded(.down), y0 = y.rounded(.down)
+        let fx = x - x0, fy = y - y0
+        let ix = Int(x0), iy = Int(y0)
+        let top = at(ix, iy) + fx * (at(ix + 1, iy) - at(ix, iy))
+        let bottom = at(ix, iy + 1) + fx * (at(ix + 1, iy + 1) - at(ix, iy + 1))
+        return top + fy * (bottom - top)
+    }
+
+    @inline(__always)
+    func bicubic(_ x: Float, _ y: Float) -> Float {
+        let x0 = x.rounded(.down), y0 = y.rounded(.down)
+        let wx = cubicWeights(x - x0), wy = cubicWeights(y - y0)
+        let ix = Int(x0), iy = Int(y0)
+        var sum: Float = 0
+        for j in 0..<4 {
+            var row: Float = 0
+            for i in 0..<4 { row += wx[i] * at(ix + i - 1, iy + j - 1) }
+            sum += wy[j] * row
+        }
+        return sum
+    }
+}
+
+/// Catmull-Rom weights of the four taps around a sample at fraction `t` past the second tap.
+@inline(__always)
+private func cubicWeights(_ t: Float) -> SIMD4<Float> {
+    let t2 = t * t, t3 = t2 * t
+    return SIMD4(-0.5 * t3 + t2 - 0.5 * t,
+                 1.5 * t3 - 2.5 * t2 + 1,
+                 -1.5 * t3 + 2 * t2 + 0.5 * t,
+                 0.5 * t3 - 0.5 * t2)
+}

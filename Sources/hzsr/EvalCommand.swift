@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import HZHarness
+import HZSpool
+import HybridZoom
+
+/// `hzsr eval SET`: every method on every capture of a set, scored against its ground truth.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score the pipeline's methods on a capture set: PSNR and SSIM against ground truth, tiles against W digital zoom.")
+
+    @Argument(help: "A capture set (hzsr simulate --set).") var set: String
+    @Option(help: "Where to write report.json, report.md and chart.png (default: SET/eval).") var out: String?
+    @Option(help: "A config file for the pipeline's settings (default: built-in defaults; the rig's zoom ratio comes from the set).")
+    var config: String?
+
+    func run() throws {
+        let base = try loadConfig(config)
+        let evaluation = Evaluation(methods: [
+            (Evaluation.baseline, { @Sendable wide, tele, ratio in
+                var settings = base
+                settings.rig = RigCalibration(zoomRatio: ratio)
+                return try CaptureProcessor(config: settings).render(wide: wide, tele: tele).image.y
+            }),
+        ])
+        let report = try evaluation.evaluate(set: set) { capture in FileHandle.standardError.write(Data("\(capture) ".utf8)) }
+        FileHandle.standardError.write(Data("\n".utf8))
+        let folder = out ?? "\(set)/eval"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try CaptureSet.encoder.encode(report).write(to: URL(fileURLWithPath: "\(folder)/report.json"))
+        try report.markdownTable().write(toFile: "\(folder)/report.md", atomically: true, encoding: String.Encoding.utf8)
+        let chart = report.chartSVG()
+        try chart.write(toFile: "\(folder)/chart.svg", atomically: true, encoding: .utf8)
+        try rasterizeSVG(chart, to: "\(folder)/chart.png")
+        print(report.markdownTable())
+        print("written: \(folder)/report.json, report.md, chart.svg, chart.png")
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import HZHarness
+import HZImageIO
+import HZSpool
+import HybridZoom
+
+/// `hzsr maps`: a contact sheet of one capture's intermediate images, so people can look
+/// instead of read. Given a capture of a set, it adds the ground truth next to them.
+struct MapsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "maps",
+        abstract: "Write a contact sheet (PNG) of one capture's intermediate images.",
+        discussion: """
+            hzsr maps W.jpg T.jpg -o sheet.png
+            hzsr maps --capture .cache/sets/eval/0003 -o sheet.png
+            """)
+
+    @Argument(help: "The wide and the tele frame (or give --capture).") var frames: [String] = []
+    @Option(help: "A capture folder of a set (hzsr simulate --set): its frames, plus its ground truth.") var capture: String?
+    @Option(name: .shortAndLong, help: "The PNG to write.") var output: String
+    @Option(help: "A config file for rig and output settings (default: built-in defaults; a capture's zoom ratio wins).")
+    var config: String?
+
+    func validate() throws {
+        guard (frames.count == 2) != (capture != nil) else { throw ValidationError("give W.jpg T.jpg, or --capture FOLDER") }
+    }
+
+    func run() throws {
+        var settings = try loadConfig(config)
+        let info = try capture.map(CaptureSet.readInfo)
+        if let info { settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio) }
+        let (widePath, telePath) = capture.map { ("\($0)/wide.jpg", "\($0)/tele.jpg") } ?? (frames[0], frames[1])
+        let wide = try readInput(widePath)
+        let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: try readInput(telePath))
+
+        var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.decision) (\(rendered.reason))")
+        sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
+        sheet.add("T", rendered.tele)
+        sheet.add(String(format: "output: W digital zoom ×%.2f", rendered.zoom), rendered.image)
+        if let capture { try addGroundTruth(of: capture, output: rendered.image.y, to: &sheet) }
+        try sheet.render(to: output)
+        print("written: \(output) (\(sheet.size))")
+    }
+
+    private func addGroundTruth(of folder: String, output: Plane, to sheet: inout ContactSheet) throws {
+        let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
+        let flow = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
+        sheet.add("ground truth: target", grayImage(target))
+        sheet.add("output − target, ×4", differenceImage(output, target, gain: 4))
+        sheet.add("true flow I_src → T", flowImage(u: flow[0], v: flow[1]))
+        sheet.add("true occlusion", heatImage(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), range: 0...1))
+        sheet.add("true defocus", heatImage(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), range: 0...1))
+        sheet.add("T's coverage", heatImage(try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy"), range: 0...1))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HZHarness
+import HZImageIO
+import HZTestSupport
+import HybridZoom
+import XCTest
+
+/// The `hzsr` command line on small images: the harness end to end, as a person runs it.
+final class CommandLineTests: XCTestCase {
+    private var scratch: ScratchFolder!
+
+    /// Two real camera photos (small fixtures), one per side of a split.
+    override func setUpWithError() throws {
+        scratch = try ScratchFolder("hzsr-cli")
+        let fixtures = DaemonHarness.repositoryRoot.appendingPathComponent("Tests/HZImageIOTests/Fixtures")
+        try FileManager.default.createDirectory(atPath: "\(scratch.path)/photos", withIntermediateDirectories: true)
+        for (name, fixture) in [("day.jpg", "xiaomi-mi-a3.jpg"), ("other.jpg", "canon-sx530hs.jpg")] {
+            try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(fixture).path, toPath: "\(scratch.path)/photos/\(name)")
+        }
+        try "name\tsplit\ttags\nday.jpg\teval\tfoliage\nother.jpg\ttrain\t\n".write(toFile: "\(scratch.path)/photos.tsv", atomically: true, encoding: .utf8)
+    }
+
+    func testSimulateEvalAndMapsMakeASetScoresAndPictures() throws {
+        try hzsr(["simulate", "--set", "3", "--split", "eval", "--photos", "\(scratch.path)/photos",
+                  "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/set"])
+        let manifest = try CaptureSet.readManifest("\(scratch.path)/set")
+        XCTAssertEqual(manifest.captures, ["0000", "0001", "0002"])
+        XCTAssertEqual(manifest.photos, ["day.jpg"], "only the evaluation side")
+        for file in ["wide.jpg", "tele.jpg", "capture.json", "target_y.npy", "flow_forward.npy", "flow_backward.npy",
+                     "occlusion.npy", "defocus.npy", "tele_coverage.npy"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(scratch.path)/set/0001/\(file)"), file)
+        }
+
+        let table = try hzsr(["eval", "\(scratch.path)/set", "--out", "\(scratch.path)/eval"])
+        XCTAssertTrue(table.contains("| wide-zoom |"), table)
+        let report = try CaptureSet.decoder.decode(EvaluationReport.self,
+                                                   from: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/eval/report.json")))
+        XCTAssertEqual(report.captures.count, 3)
+        let median = try XCTUnwrap(report.median["wide-zoom"])
+        XCTAssertGreaterThan(median.psnrTele, 20, "the W digital zoom resembles the target")
+        XCTAssertLessThan(median.psnrTele, 60, "but is not the target")
+        XCTAssertEqual(median.tilesWorseThanWideZoom, 0)
+        try assertPNG("\(scratch.path)/eval/chart.png")
+
+        try hzsr(["maps", "--capture", "\(scratch.path)/set/0000", "-o", "\(scratch.path)/sheet.png"])
+        try assertPNG("\(scratch.path)/sheet.png")
+    }
+
+    func testSimulateDropsPairsThatFuseReads() throws {
+        try hzsr(["simulate", "\(scratch.path)/photos/day.jpg", "--spool", "\(scratch.path)/spool", "--count", "2", "--rate", "50"])
+        XCTAssertEqual(scratch.files(in: "spool"), ["T/IMG_0001.jpg", "T/IMG_0002.jpg", "W/IMG_0001.jpg", "W/IMG_0002.jpg"])
+        let output = try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+                               "-o", "\(scratch.path)/out.jpg"])
+        XCTAssertTrue(output.contains("250×186"), output)  // the photo's scene / r, even
+        let fused = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/out.jpg"))), maxPixels: 1_000_000)
+        XCTAssertEqual(fused.image.size, Size(width: 250, height: 186))
+        XCTAssertEqual(fused.exif.model, "simulated W", "W's EXIF is carried over")
+    }
+
+    func testBenchReportsEveryStageTheFloorAndTheRatio() throws {
+        try hzsr(["bench", "--photo", "\(scratch.path)/photos/day.jpg", "--size", "320x240", "--runs", "2",
+                  "--json", "\(scratch.path)/bench.json"])
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/bench.json"))) as? [String: Any])
+        let stages = try XCTUnwrap(report["stages_ms"] as? [String: [String: Double]])
+        XCTAssertEqual(Set(stages.keys), ["decode", "zoom", "encode", "total"])
+        XCTAssertGreaterThan(try XCTUnwrap((report["floor_ms"] as? [String: Double])?["median"]), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(report["total_over_floor"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(report["peak_resident_mb"] as? Double), 0)
+    }
+
+    @discardableResult
+    private func hzsr(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "hzsr \(arguments.joined(separator: " ")): \(problems)")
+        return text
+    }
+
+    private func assertPNG(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8))
+        XCTAssertEqual(bytes, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], path, file: file, line: line)
+    }
+}
