@@ -11,7 +11,13 @@ struct DaemonBench {
     let frames: (wide: [UInt8], tele: [UInt8])
     let ratio: Double
 
-    func run(times: Int) throws -> [Double] {
+    struct Result {
+        var latenciesMs: [Double]
+        /// The daemon's peak resident memory (VmHWM), after all runs.
+        var peakResidentMB: Double
+    }
+
+    func run(times: Int) throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hzsr-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -30,7 +36,7 @@ struct DaemonBench {
         }
         guard listener.waitFor("READY=1", timeout: 30) else { throw ValidationError("\(binary) did not report READY=1 within 30 s") }
 
-        return try (0..<times).map { index in
+        let latencies = try (0..<times).map { index in
             let before = sidecars(below: "\(folder)/out")
             try WriteMode.inPlace.write(frames.wide, to: "\(folder)/spool/W/bench-\(index).jpg")
             try WriteMode.tempRename.write(frames.tele, to: "\(folder)/spool/T/bench-\(index).jpg")
@@ -42,6 +48,15 @@ struct DaemonBench {
             let elapsed = ContinuousClock.now - landed
             return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         }
+        return Result(latenciesMs: latencies, peakResidentMB: peakResidentMegabytes(of: process.processIdentifier))
+    }
+
+    /// VmHWM from /proc: the most memory the process has held resident.
+    private func peakResidentMegabytes(of pid: Int32) -> Double {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        let kilobytes = line?.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes / 1024
     }
 
     private func sidecars(below folder: String) -> Int {

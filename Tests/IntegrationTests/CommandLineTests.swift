@@ -65,7 +65,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(Set(stages.keys), ["decode", "zoom", "encode", "total"])
         XCTAssertGreaterThan(try XCTUnwrap((report["floor_ms"] as? [String: Double])?["median"]), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["total_over_floor"] as? Double), 0)
-        XCTAssertGreaterThan(try XCTUnwrap(report["peak_resident_mb"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(report["bench_peak_resident_mb"] as? Double), 0)
     }
 
     @discardableResult
