@@ -63,7 +63,7 @@ public struct EvaluationReport: Codable, Sendable {
             let scores = captures.compactMap { $0.scores[method] }
             guard !scores.isEmpty else { continue }
             func medianOf(_ field: KeyPath<MethodScores, Double>) -> Double {
-                medianValue(of: scores.map { $0[keyPath: field] })
+                HZHarness.median(scores.map { $0[keyPath: field] })
             }
             medians[method] = MethodScores(
                 psnrTele: medianOf(\.psnrTele), ssimTele: medianOf(\.ssimTele),
@@ -100,12 +100,6 @@ public struct EvaluationReport: Codable, Sendable {
 }
 
 /// The median of `values`: the middle one, or the mean of the middle two.
-private func medianValue(of values: [Double]) -> Double {
-    let sorted = values.sorted()
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
-
 // MARK: - Chart
 
 /// The PSNR chart: captures along x, one dot per method per capture (side by side, joined by a grey

@@ -65,9 +65,9 @@ public struct SimulatedCapture: Sendable {
     /// sub-pixel position nor its noise: a network cannot learn to copy T into it.
     public var target: Plane
     /// `I_src` → T: where each `I_src` pixel's scene point is in T, minus its position.
-    public var forwardFlow: (u: Plane, v: Plane)
+    public var forwardFlow: FlowField
     /// T → `I_src`: where each T pixel's scene point is on the `I_src` grid, minus its position.
-    public var backwardFlow: (u: Plane, v: Plane)
+    public var backwardFlow: FlowField
     /// 1 where the `I_src` pixel's scene point is hidden in T by an occluder.
     public var occlusion: Plane
     /// 1 where T shows the `I_src` pixel's scene point out of focus.
@@ -123,8 +123,8 @@ public struct RigSimulation: Sendable {
             wideEXIF: exif(role: "W", time: time, focalLength: 4.7, fNumber: exposure.wideFNumber, iso: exposure.wideISO),
             teleEXIF: exif(role: "T", time: time, focalLength: 4.7 * parameters.zoomRatio, fNumber: exposure.teleFNumber, iso: exposure.teleISO),
             target: scale(resample(scene.y, from: teleRect, to: frame), by: Float(exposure.brightness)),
-            forwardFlow: (inverse.u, inverse.v),
-            backwardFlow: (displacement.u, displacement.v),
+            forwardFlow: inverse,
+            backwardFlow: displacement,
             occlusion: threshold(inverse.sample(occluderMask), above: 0.5),
             defocus: threshold(inverse.sample(blur), above: 1),
             teleCoverage: inverse.coverage())

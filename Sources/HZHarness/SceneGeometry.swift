@@ -1,25 +1,6 @@
 import HybridZoom
 
-/// A per-pixel displacement on a frame grid: pixel x corresponds to x + (u, v).
-public struct FlowField: Sendable {
-    public var u: Plane
-    public var v: Plane
-
-    /// `plane` (on the grid the flow points into) read at x + flow(x), bilinear.
-    func sample(_ plane: Plane) -> Plane { warp(plane, dx: u, dy: v, interpolation: .bilinear) }
-
-    /// 1 where x + flow(x) lies inside a frame of the same size.
-    func coverage() -> Plane {
-        var result = Plane(width: u.width, height: u.height)
-        for y in 0..<u.height {
-            for x in 0..<u.width {
-                let sx = Float(x) + u[x, y], sy = Float(y) + v[x, y]
-                result[x, y] = sx >= -0.5 && sx <= Float(u.width) - 0.5 && sy >= -0.5 && sy <= Float(u.height) - 0.5 ? 1 : 0
-            }
-        }
-        return result
-    }
-
+extension FlowField {
     /// The flow of the other direction: for each x, the y with y + flow(y) = x, minus x. Found by
     /// fixed-point iteration y ← x − flow(y), which converges because the simulated flow is
     /// smooth (its gradient is far below 1).

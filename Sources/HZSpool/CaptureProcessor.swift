@@ -2,14 +2,6 @@ import Foundation
 import HZImageIO
 import HybridZoom
 
-/// Milliseconds spent in each stage of one capture.
-public struct StageTimings: Codable, Sendable, Equatable {
-    public var decode: Double = 0
-    public var zoom: Double = 0
-    public var encode: Double = 0
-    public var total: Double = 0
-}
-
 /// One capture's output image before encoding, what was decided on the way, and the images
 /// that led to it (for `hzsr maps`).
 public struct RenderedCapture: Sendable {
@@ -21,6 +13,10 @@ public struct RenderedCapture: Sendable {
     public var crop: Rect
     /// The decoded T frame, upright.
     public var tele: YCbCrImage
+    /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
+    public var source: YCbCrImage
+    /// T aligned to `I_src` (steps 3–6).
+    public var alignment: Alignment
     /// W's EXIF block, to carry over to the output.
     public var wideEXIFPayload: [UInt8]?
     public var timings: StageTimings
@@ -35,7 +31,31 @@ public struct ProcessedCapture: Sendable {
     public var zoom: Double
     /// The part of W, in W's pixels, that the output shows.
     public var crop: Rect
+    public var alignment: AlignmentSummary
     public var timings: StageTimings
+}
+
+/// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
+/// correction.
+public struct AlignmentSummary: Codable, Sendable, Equatable {
+    /// T's offset from `I_src` in T's pixels, [x, y].
+    public var translation: [Double]
+    public var matches: Int
+    public var inliers: Int
+    /// Spread of the matched offsets, px (parallax plus matching noise).
+    public var spread: Double
+    public var reliable: Bool
+    /// T's luma gain and offset that matched W's (matched = value · gain + offset).
+    public var lumaGain: Double
+    public var lumaOffset: Double
+
+    init(_ alignment: Alignment) {
+        let coarse = alignment.coarse, colour = alignment.colour
+        translation = [coarse.translation.x, coarse.translation.y]
+        (matches, inliers, spread, reliable) = (coarse.matches, coarse.inliers, coarse.spread.isFinite ? coarse.spread : -1, coarse.isReliable)
+        lumaGain = Double(colour.gain[0])
+        lumaOffset = Double(colour.sourceMean[0] - colour.referenceMean[0] * colour.gain[0])
+    }
 }
 
 /// Which of the two inputs a problem is in, so the caller can name the file.
@@ -67,37 +87,40 @@ public struct CaptureProcessor: Sendable {
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.
     public func process(wide wideBytes: [UInt8], tele teleBytes: [UInt8]) throws -> ProcessedCapture {
-        let clock = ContinuousClock()
-        let rendered = try render(wide: wideBytes, tele: teleBytes)
-        let encodeStart = clock.now
+        var rendered = try render(wide: wideBytes, tele: teleBytes)
+        var clock = StageClock()
         let exif = rendered.wideEXIFPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
         let jpeg = try encodeJPEG(rendered.image, quality: output.jpegQuality, exifPayload: exif)
-        var timings = rendered.timings
-        timings.encode = milliseconds(since: encodeStart, clock)
-        timings.total += timings.encode
+        clock.lap("encode")
+        rendered.timings.record("encode", clock.timings["encode"])
         return ProcessedCapture(jpeg: jpeg, decision: rendered.decision, reason: rendered.reason,
-                                outputSize: rendered.image.size, zoom: rendered.zoom, crop: rendered.crop, timings: timings)
+                                outputSize: rendered.image.size, zoom: rendered.zoom, crop: rendered.crop,
+                                alignment: AlignmentSummary(rendered.alignment), timings: rendered.timings)
     }
 
     /// Decodes and runs the pipeline, stopping short of encoding: what `hzsr eval` scores.
     public func render(wide wideBytes: [UInt8], tele teleBytes: [UInt8]) throws -> RenderedCapture {
-        let clock = ContinuousClock()
-        var timings = StageTimings()
-        let start = clock.now
-
+        var clock = StageClock()
         let (wide, tele) = try decodeBoth(wideBytes, teleBytes)
-        timings.decode = milliseconds(since: start, clock)
+        clock.lap("decode")
 
-        let zoomStart = clock.now
+        let teleView = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: rig.zoomRatio, outputSize: tele.image.size)
+        let source = DigitalZoom.render(wide.image, crop: teleView, to: tele.image.size)
+        clock.lap("source")
+
+        let alignment = Alignment.align(source: source, reference: tele.image)
+        clock.lap("align")
+
         let size = outputSize(tele: tele.image.size)
         let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: outputZoom, outputSize: size)
-        let zoomed = DigitalZoom.render(wide.image, crop: crop, to: size)
-        timings.zoom = milliseconds(since: zoomStart, clock)
-        timings.total = milliseconds(since: start, clock)
+        let zoomed = crop == teleView && size == source.size ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
+        clock.lap("zoom")
 
+        var timings = clock.timings
+        timings.append(alignment.timings, prefix: "align")
         return RenderedCapture(image: zoomed, decision: "skipped", reason: "no fusion stage in this build",
-                               zoom: outputZoom, crop: crop, tele: tele.image, wideEXIFPayload: wide.exifPayload,
-                               timings: timings)
+                               zoom: outputZoom, crop: crop, tele: tele.image, source: source, alignment: alignment,
+                               wideEXIFPayload: wide.exifPayload, timings: timings)
     }
 
     /// Both frames decode on their own cores: decoding is most of the work of this path.

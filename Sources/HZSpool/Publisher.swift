@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// The sidecar `<pair>.json` beside each published image: everything needed to tell afterwards
 /// what happened to a capture and why.
@@ -23,6 +24,7 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var inputs: [Input]
     /// T's timestamp minus W's, in milliseconds.
     public var timeDifferenceMs: Double
+    public var alignment: AlignmentSummary
     public var timingsMs: StageTimings
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double

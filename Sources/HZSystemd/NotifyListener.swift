@@ -4,11 +4,15 @@ import Glibc
 /// The receiving end of `sd_notify`: an AF_UNIX datagram socket, as systemd binds for a
 /// `Type=notify` service. Lets `hzsr bench` and the integration tests start the daemon with
 /// `NOTIFY_SOCKET` and hear `READY=1` and the rest exactly as systemd would.
+///
+/// A thread of its own drains the socket all the time, as systemd does: a listener that stops
+/// reading fills the socket's queue, and then the sender's `sd_notify` blocks.
 public final class NotifyListener: @unchecked Sendable {
     public let path: String
     private let socket: Int32
     private let lock = NSLock()
     private var received: [String] = []
+    private var closed = false
 
     public init(path: String) throws {
         self.path = path
@@ -18,7 +22,10 @@ public final class NotifyListener: @unchecked Sendable {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else { throw SystemdNotifyError(code: ENAMETOOLONG) }
+        guard path.utf8.count < capacity else {
+            Glibc.close(socket)
+            throw SystemdNotifyError(code: ENAMETOOLONG)
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: path.utf8)
             raw[path.utf8.count] = 0
@@ -27,21 +34,25 @@ public final class NotifyListener: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else {
-            close(socket)
+            Glibc.close(socket)
             throw SystemdNotifyError(code: errno)
         }
+        let reader = Thread { [self] in drain() }
+        reader.name = "notify-listener"
+        reader.start()
     }
 
     deinit {
-        close(socket)
         unlink(path)
     }
 
-    /// Every datagram received so far, in order, oldest first.
-    public var messages: [String] {
-        drain(waitingUpTo: 0)
-        return lock.withLock { received }
+    /// Stops the reader and closes the socket.
+    public func close() {
+        lock.withLock { closed = true }
     }
+
+    /// Every datagram received so far, in order, oldest first.
+    public var messages: [String] { lock.withLock { received } }
 
     /// Waits up to `timeout` seconds for a datagram containing the line `assignment`
     /// (for example `READY=1`), received now or before.
@@ -49,21 +60,21 @@ public final class NotifyListener: @unchecked Sendable {
         let deadline = Date() + timeout
         repeat {
             if messages.contains(where: { $0.split(separator: "\n").contains(Substring(assignment)) }) { return true }
-            drain(waitingUpTo: 0.05)
+            Thread.sleep(forTimeInterval: 0.02)
         } while Date() < deadline
-        return messages.contains { $0.split(separator: "\n").contains(Substring(assignment)) }
+        return false
     }
 
-    private func drain(waitingUpTo seconds: Double) {
-        var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        var wait = Int32(seconds * 1000)
+    private func drain() {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while poll(&poller, 1, wait) > 0 {
+        var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        while !lock.withLock({ closed }) {
+            guard poll(&poller, 1, 100) > 0 else { continue }
             let count = recv(socket, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
+            guard count > 0 else { continue }
             let text = String(decoding: buffer[..<count], as: UTF8.self)
             lock.withLock { received.append(text) }
-            wait = 0
         }
+        Glibc.close(socket)
     }
 }

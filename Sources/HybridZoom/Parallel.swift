@@ -5,10 +5,13 @@ import Synchronization
 /// Splits `0..<count` into contiguous chunks and runs `body` on them on all cores.
 ///
 /// A few chunks per core balance the load when rows cost unequal amounts; each chunk is a range
-/// so that the body keeps its per-row setup outside the inner loop.
-public func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+/// so that the body keeps its per-row setup outside the inner loop. `itemCost` (for rows: the
+/// row's width) keeps small jobs, such as the coarse levels of a pyramid, on one thread: a
+/// chunk of fewer than about 16 000 pixels costs less than handing it to another core.
+public func parallelChunks(_ count: Int, itemCost: Int = .max, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
-    let chunks = min(count, ProcessInfo.processInfo.activeProcessorCount * 4)
+    let worthwhile = itemCost == .max ? count : max(1, count * itemCost / 16_384)
+    let chunks = min(count, worthwhile, ProcessInfo.processInfo.activeProcessorCount * 4)
     if chunks == 1 { return body(0..<count) }
     withoutActuallyEscaping(body) { body in
         let shared = UncheckedSendable(body)

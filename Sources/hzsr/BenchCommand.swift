@@ -24,6 +24,8 @@ struct BenchCommand: ParsableCommand {
         var frameSize: String
         var runs: Int
         var cores: Int
+        /// Stage names in the order they ran; sub-stages are `stage.part`.
+        var stageOrder: [String]
         var stagesMs: [String: Summary]
         var floorMs: Summary
         var totalOverFloor: Double
@@ -36,15 +38,9 @@ struct BenchCommand: ParsableCommand {
     struct Summary: Codable {
         var median, min, max: Double
         init(_ values: [Double]) {
-            let sorted = values.sorted()
-            let middle = sorted.count / 2
-            median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-            min = sorted.first ?? 0
-            max = sorted.last ?? 0
+            (median, min, max) = (HZHarness.median(values), values.min() ?? 0, values.max() ?? 0)
         }
     }
-
-    static let stages = ["decode", "zoom", "encode", "total"]
 
     func run() throws {
         let frames = try makeFrames()
@@ -55,10 +51,11 @@ struct BenchCommand: ParsableCommand {
             timings.append(try processor.process(wide: frames.wide, tele: frames.tele).timings)
             floors.append(try floor(frames))
         }
-        let stages = [timings.map(\.decode), timings.map(\.zoom), timings.map(\.encode), timings.map(\.total)]
+        let order = timings[0].stages + ["total"]
+        let stages = order.map { stage in Summary(timings.map { stage == "total" ? $0.total : $0[stage] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
-        var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
-                            stagesMs: Dictionary(uniqueKeysWithValues: zip(Self.stages, stages.map(Summary.init))),
+        var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount, stageOrder: order,
+                            stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
                             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
                             benchPeakResidentMB: peakResidentMegabytes())
         if let daemon {
@@ -99,9 +96,12 @@ struct BenchCommand: ParsableCommand {
         var lines = ["hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores",
                      "stage                   median      min      max"]
         func row(_ name: String, _ s: Summary) -> String {
-            name.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%9.1f %8.1f %8.1f ms", s.median, s.min, s.max)
+            name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%9.1f %8.1f %8.1f ms", s.median, s.min, s.max)
         }
-        for stage in Self.stages { lines.append(row(stage, report.stagesMs[stage]!)) }
+        for stage in report.stageOrder {
+            let name = stage.split(separator: ".").count > 1 ? "  " + stage.split(separator: ".").last! : stage
+            lines.append(row(name, report.stagesMs[stage]!))
+        }
         lines.append(row("floor (JPEG only)", report.floorMs))
         lines.append(String(format: "total / floor       %9.2f", report.totalOverFloor))
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }

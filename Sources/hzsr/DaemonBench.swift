@@ -24,6 +24,7 @@ struct DaemonBench {
         try "rig: {zoom_ratio: \(ratio)}\n".write(toFile: "\(folder)/hzsrd.yaml", atomically: true, encoding: .utf8)
 
         let listener = try NotifyListener(path: "\(folder)/notify.sock")
+        defer { listener.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--config", "\(folder)/hzsrd.yaml"]

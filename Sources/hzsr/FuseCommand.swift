@@ -18,10 +18,9 @@ struct FuseCommand: ParsableCommand {
         guard FileManager.default.createFile(atPath: output, contents: Data(processed.jpeg)) else {
             throw ValidationError("cannot write \(output)")
         }
-        let t = processed.timings
+        let stages = processed.timings.laps.filter { !$0.stage.contains(".") }.map { "\($0.stage) \(ms($0.ms))" }
         print("\(output): \(processed.outputSize) at zoom \(String(format: "%.2f", processed.zoom)), "
-              + "\(processed.decision) (\(processed.reason)); decode \(ms(t.decode)), zoom \(ms(t.zoom)), "
-              + "encode \(ms(t.encode)), total \(ms(t.total))")
+              + "\(processed.decision) (\(processed.reason)); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
     }
 }
 

@@ -38,9 +38,23 @@ struct MapsCommand: ParsableCommand {
         sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
         sheet.add("T", rendered.tele)
         sheet.add(String(format: "output: W digital zoom ×%.2f", rendered.zoom), rendered.image)
+        addAlignment(rendered, to: &sheet)
         if let capture { try addGroundTruth(of: capture, output: rendered.image.y, to: &sheet) }
         try sheet.render(to: output)
         print("written: \(output) (\(sheet.size))")
+    }
+
+    /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
+    private func addAlignment(_ rendered: RenderedCapture, to sheet: inout ContactSheet) {
+        let alignment = rendered.alignment, coarse = alignment.coarse
+        sheet.add("I_src: W cropped to T's view", rendered.source)
+        sheet.add("Ỹ_ref: T warped onto I_src", grayImage(alignment.warpedReference))
+        sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(alignment.warpedReference, rendered.source.y, gain: 4))
+        sheet.add(String(format: "flow I_src → T (coarse %.1f, %.1f px, %d inliers%@)", coarse.translation.x, coarse.translation.y,
+                         coarse.inliers, coarse.isReliable ? "" : ", unreliable"),
+                  flowImage(u: alignment.forward.flow.u, v: alignment.forward.flow.v))
+        sheet.add("uncertainty S (0–2 px)", heatImage(alignment.forward.uncertainty, range: 0...2))
+        sheet.add("occlusion M_occ", heatImage(alignment.occlusion, range: 0...1))
     }
 
     private func addGroundTruth(of folder: String, output: Plane, to sheet: inout ContactSheet) throws {

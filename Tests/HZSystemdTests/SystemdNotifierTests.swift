@@ -5,6 +5,7 @@ import XCTest
 final class SystemdNotifierTests: XCTestCase {
     func testEachStateArrivesAsItsOwnDatagram() throws {
         let socket = try NotifyListener(path: "/tmp/hz-notify-\(getpid())-\(UInt32.random(in: .min ... .max)).sock")
+        defer { socket.close() }
         try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             let notifier = SystemdNotifier()
             XCTAssertTrue(notifier.isEnabled)
@@ -19,6 +20,7 @@ final class SystemdNotifierTests: XCTestCase {
 
     func testStatusTextCannotAddAssignments() throws {
         let socket = try NotifyListener(path: "/tmp/hz-notify-\(getpid())-\(UInt32.random(in: .min ... .max)).sock")
+        defer { socket.close() }
         try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             try SystemdNotifier().status("paused\nREADY=1")
         }
@@ -28,6 +30,7 @@ final class SystemdNotifierTests: XCTestCase {
 
     func testReloadingCarriesTheMonotonicClock() throws {
         let socket = try NotifyListener(path: "/tmp/hz-notify-\(getpid())-\(UInt32.random(in: .min ... .max)).sock")
+        defer { socket.close() }
         let before = monotonicMicroseconds()
         try withEnvironment(["NOTIFY_SOCKET": socket.path]) {
             try SystemdNotifier().reloading()

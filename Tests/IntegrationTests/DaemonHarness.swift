@@ -35,6 +35,7 @@ final class DaemonHarness {
             process.terminate()
             process.waitUntilExit()
         }
+        notifications.close()
     }
 
     /// Starts (or restarts) the daemon and waits for READY=1.
@@ -44,8 +45,8 @@ final class DaemonHarness {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["--config", configPath]
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        // As systemd passes them for WatchdogSec=2s.
-        let systemd = ["NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "2000000"]
+        // As systemd passes them for WatchdogSec=10s (generous: a debug build is slow).
+        let systemd = ["NOTIFY_SOCKET": notifications.path, "WATCHDOG_USEC": "10000000"]
         process.environment = ProcessInfo.processInfo.environment.merging(systemd) { $1 }
         try process.run()
         let ready = eventually(timeout: 20) { self.notifications.messages.filter { $0.contains("READY=1") }.count > readyBefore }

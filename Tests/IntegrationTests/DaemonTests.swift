@@ -104,8 +104,8 @@ final class DaemonTests: XCTestCase {
         let daemon = try DaemonHarness(config: "")
         let count = 8
         for index in 0..<count {
-            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 1600, height: 1200), time: moment + Double(index)), to: "spool/W/k\(index).jpg")
-            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 1600, height: 1200), time: moment + Double(index)), to: "spool/T/k\(index).jpg")
+            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 800, height: 600), time: moment + Double(index)), to: "spool/W/k\(index).jpg")
+            try daemon.scratch.write(try TestFrames.jpeg(Size(width: 800, height: 600), time: moment + Double(index)), to: "spool/T/k\(index).jpg")
         }
         XCTAssertTrue(daemon.eventually { !daemon.sidecars.isEmpty })
         daemon.signal(SIGKILL)

@@ -1,0 +1,114 @@
+/// Steps 3–6 together: T brought onto the `I_src` grid, with what the later stages need to
+/// judge where it can be trusted.
+public struct AlignmentSettings: Sendable {
+    /// Width of the luma the dense flow runs on (height follows the aspect ratio).
+    public var flowWidth = 512
+    public var coarse = CoarseAligner()
+    public var flow = DenseFlowSettings()
+    /// `s` of `M_occ = min(s · ‖forward–backward error‖, 1)`, per pixel of flow resolution.
+    public var occlusionScale: Float = 1
+
+    public init() {}
+}
+
+public struct Alignment: Sendable {
+    public var coarse: CoarseAlignment
+    public var colour: ColourMatch
+    /// `I_src` → T at flow resolution, coarse translation included.
+    public var forward: DenseFlowResult
+    /// T → `I_src` at flow resolution.
+    public var backward: DenseFlowResult
+    /// `M_occ` at flow resolution.
+    public var occlusion: Plane
+    /// The luma pair the flows ran on: `I_src` and T (colour-matched, moved by the coarse
+    /// translation) at flow resolution, and that move in flow pixels.
+    public var flowSource: Plane
+    public var flowReference: Plane
+    public var flowShift: SIMD2<Float>
+    /// `I_src` → T at full resolution.
+    public var flow: FlowField
+    /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid.
+    public var warpedReference: Plane
+    /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0.
+    public var outsideReference: Plane
+    /// Milliseconds per sub-step.
+    public var timings: StageTimings
+}
+
+extension Alignment {
+    /// Aligns T (`reference`, upright, colour as captured) to `source` (`I_src`, the same size).
+    /// The coarse translation is not applied by resampling `I_src`: the flow carries it, so the
+    /// output stays in W's geometry and no full-resolution image is resampled twice.
+    public static func align(source: YCbCrImage, reference: YCbCrImage, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
+        precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
+        var clock = StageClock()
+        let coarse = settings.coarse.align(source: source.y, reference: reference.y)
+        clock.lap("coarse")
+
+        let translation = SIMD2(coarse.translation.x, coarse.translation.y)
+        let colour = ColourMatch.estimate(source: source, reference: reference, translation: translation)
+        let matchedLuma = colour.apply(reference.y, channel: 0)
+        clock.lap("colour")
+
+        let small = flowSize(source.size, width: settings.flowWidth)
+        let factor = Float(small.width) / Float(source.size.width)
+        let smallShift = SIMD2(Float(translation.x), Float(translation.y)) * factor
+        let sourceSmall = downsample(source.y, to: small)
+        let referenceSmall = downsample(matchedLuma, to: small)
+        // T's low-resolution copy moved by the coarse translation, so the flows only have the
+        // residual (parallax) left to find.
+        let shifted = FlowField(size: small, u: smallShift.x, v: smallShift.y).sample(referenceSmall)
+        clock.lap("downsample")
+
+        let (forward, backward) = bothFlows(sourceSmall, shifted, shift: smallShift, settings: settings.flow)
+        clock.lap("flow")
+        let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
+        clock.lap("occlusion")
+
+        let flow = forward.flow.resized(to: source.size)
+        clock.lap("upsample")
+        let warped = flow.sample(matchedLuma)
+        let outside = flow.coverage()
+        clock.lap("warp")
+        return Alignment(coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
+                         flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow, warpedReference: warped, outsideReference: invert(outside), timings: clock.timings)
+    }
+
+    /// The size of the flow's luma: `width` wide (never wider than the image), same aspect ratio.
+    public static func flowSize(_ size: Size, width: Int) -> Size {
+        let w = min(width, size.width)
+        return Size(width: w, height: max(1, Int((Double(size.height) * Double(w) / Double(size.width)).rounded())))
+    }
+
+    /// Both directions at once, one per core. On the shifted grid z = y − t, so the backward flow
+    /// found there is moved back onto T's own grid and the shift added to both.
+    private static func bothFlows(_ source: Plane, _ shifted: Plane, shift: SIMD2<Float>,
+                                  settings: DenseFlowSettings) -> (DenseFlowResult, DenseFlowResult) {
+        let results = try! [(source, shifted), (shifted, source)].concurrentMap { pair in
+            DenseFlow.compute(from: pair.0, to: pair.1, settings: settings)
+        }
+        var forward = results[0], backward = results[1]
+        forward.flow = forward.flow.adding(shift)
+        // Backward flow on T's grid at y is the shifted grid's at y − t, minus t.
+        let back = FlowField(size: shifted.size, u: -shift.x, v: -shift.y)
+        backward.flow = FlowField(u: back.sample(backward.flow.u), v: back.sample(backward.flow.v)).adding(-shift)
+        backward.uncertainty = back.sample(backward.uncertainty)
+        return (forward, backward)
+    }
+
+    private static func downsample(_ plane: Plane, to size: Size) -> Plane {
+        resample(plane, from: Rect(x: 0, y: 0, width: Double(plane.width), height: Double(plane.height)), to: size)
+    }
+
+    private static func invert(_ mask: Plane) -> Plane {
+        Plane(width: mask.width, height: mask.height, pixels: mask.pixels.map { 1 - $0 })
+    }
+}
+
+extension FlowField {
+    /// The flow plus a constant displacement.
+    public func adding(_ displacement: SIMD2<Float>) -> FlowField {
+        FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { $0 + displacement.x }),
+                  v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { $0 + displacement.y }))
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import HZHarness
+import HZSpool
+import HybridZoom
+
+/// `hzsr flow SET`: alignment (steps 3–6) on every capture of a set, scored against ground
+/// truth, with the flow's inputs and results written as NumPy arrays so that
+/// `Scripts/compare-flow.py` can run another flow method on exactly the same inputs.
+struct FlowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flow", abstract: "Score alignment on a capture set and dump the flow's inputs for comparisons.")
+
+    @Argument(help: "A capture set (hzsr simulate --set).") var set: String
+    @Option(help: "Where to write flow.json and the per-capture arrays (default: SET/flow).") var out: String?
+    @Option(help: "Timed runs of the dense flow per capture (the median is kept).") var runs = 5
+
+    struct Report: Codable {
+        var captures: [AlignmentScores]
+        /// Per capture: median milliseconds of one dense flow (source → reference) on the dumped inputs.
+        var flowMs: [Double]
+        var flowSize: [Int]
+    }
+
+    func run() throws {
+        let manifest = try CaptureSet.readManifest(set)
+        let folder = out ?? "\(set)/flow"
+        var scores: [AlignmentScores] = [], times: [Double] = []
+        var flowSize = Size(width: 0, height: 0)
+        for capture in manifest.captures {
+            let path = "\(set)/\(capture)"
+            let info = try CaptureSet.readInfo(path)
+            var config = try loadConfig(nil)
+            config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
+            let rendered = try CaptureProcessor(config: config).render(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"))
+            let alignment = Alignment.align(source: rendered.image, reference: rendered.tele)
+            flowSize = alignment.forward.flow.size
+            let truth = try FlowGroundTruth(folder: path, size: flowSize)
+            scores.append(AlignmentScores(capture: capture, alignment: alignment, truth: truth, fullWidth: rendered.image.size.width))
+            times.append(timeFlow(alignment))
+            try dump(alignment, truth, to: "\(folder)/\(capture)")
+            FileHandle.standardError.write(Data("\(capture) ".utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        try CaptureSet.encoder.encode(Report(captures: scores, flowMs: times, flowSize: [flowSize.width, flowSize.height]))
+            .write(to: URL(fileURLWithPath: "\(folder)/flow.json"))
+        print(summary(scores, times))
+    }
+
+    private func timeFlow(_ alignment: Alignment) -> Double {
+        let clock = ContinuousClock()
+        return median((0..<runs).map { _ in
+            let start = clock.now
+            _ = DenseFlow.compute(from: alignment.flowSource, to: alignment.flowReference)
+            let elapsed = clock.now - start
+            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        })
+    }
+
+    /// `source.npy`, `reference.npy` (the flow's inputs, the reference already moved by the coarse
+    /// translation), `ours.npy` and `truth.npy` (total flows, H×W×2), `visible.npy`, `shift.json`.
+    private func dump(_ alignment: Alignment, _ truth: FlowGroundTruth, to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try NumpyFile.write(alignment.flowSource, to: "\(folder)/source.npy")
+        try NumpyFile.write(alignment.flowReference, to: "\(folder)/reference.npy")
+        try NumpyFile.write([alignment.forward.flow.u, alignment.forward.flow.v], to: "\(folder)/ours.npy")
+        try NumpyFile.write([truth.flow.u, truth.flow.v], to: "\(folder)/truth.npy")
+        try NumpyFile.writeMask(truth.visible, to: "\(folder)/visible.npy")
+        let shift = alignment.flowShift
+        try JSONSerialization.data(withJSONObject: ["u": shift.x, "v": shift.y]).write(to: URL(fileURLWithPath: "\(folder)/shift.json"))
+    }
+
+    private func summary(_ scores: [AlignmentScores], _ times: [Double]) -> String {
+        func medianOf(_ values: [Double]) -> String { String(format: "%.3f", median(values.filter { !$0.isNaN })) }
+        let occluded = scores.filter { !$0.occlusionF1.isNaN }
+        return """
+            | capture set | translation error at 12 MP (median px) | flow EPE (mean of captures, px) | occlusion F1 (median, \(occluded.count) captures with occluders) | uncertainty AUC (median) | dense flow (median ms) |
+            |:--|--:|--:|--:|--:|--:|
+            | \((set as NSString).lastPathComponent) | \(medianOf(scores.map(\.translationErrorAt12MP))) | \(String(format: "%.3f", scores.map(\.endpointError).reduce(0, +) / Double(scores.count))) | \(medianOf(occluded.map(\.occlusionF1))) | \(medianOf(scores.map(\.uncertaintyAUC))) | \(medianOf(times)) |
+            """
+    }
+}

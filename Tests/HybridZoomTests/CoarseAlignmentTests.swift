@@ -1,0 +1,168 @@
+import XCTest
+@testable import HybridZoom
+
+final class CoarseAlignmentTests: XCTestCase {
+    private let frame = Size(width: 800, height: 600)
+
+    func testRecoversASubPixelTranslation() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(37.4, -21.7))
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        assertRecovers(pair.translation, result, within: 0.15)
+    }
+
+    func testRecoversAnIntegerTranslation() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(-12, 9))
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        assertRecovers(pair.translation, result, within: 0.15)
+    }
+
+    /// The search reaches 6 % of the width (150 px at 12 MP, with room to spare) either way in x
+    /// and in y.
+    func testRecoversTheLargestOffsets() {
+        let reach = 0.06 * Double(frame.width)
+        for direction in [SIMD2(1.0, -1.0), SIMD2(-1, 1)] {
+            let pair = CameraPair(frame: frame, translation: direction * reach + SIMD2(0.3, -0.2))
+            let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+            assertRecovers(pair.translation, result, within: 0.15)
+        }
+    }
+
+    /// Working below the input's resolution: offsets come back in full-resolution pixels.
+    func testWorkingWidthBelowTheInputScalesTheTranslationBack() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(-23.6, 14.2))
+        let result = CoarseAligner(workingWidth: 400).align(source: pair.source, reference: pair.reference)
+        assertRecovers(pair.translation, result, within: 0.3)
+    }
+
+    /// Something in front of T that W does not see (here a flat slab over 10 % of the frame):
+    /// its corners match nothing, so the estimate stays put.
+    func testAnOccluderDoesNotMoveTheEstimate() {
+        var pair = CameraPair(frame: frame, translation: SIMD2(19.3, 27.8))
+        let clear = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        for y in 200..<390 { for x in 300..<550 { pair.reference[x, y] = 0.8 } }
+        let occluded = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(occluded.isReliable)
+        XCTAssertEqual(occluded.translation.x, clear.translation.x, accuracy: 0.2)
+        XCTAssertEqual(occluded.translation.y, clear.translation.y, accuracy: 0.2)
+        assertRecovers(pair.translation, occluded, within: 0.15)
+    }
+
+    /// A flat pair, a flat pair under independent noise, and independent speckle: no corners, or
+    /// corners that correlate with nothing.
+    func testAFeaturelessPairIsUnreliable() {
+        var random = SplitMix64(seed: 7)
+        let flat = Plane(width: 320, height: 240, value: 0.5)
+        func grey() -> Plane { addingNoise(flat, sigma: 0.01, random: &random) }
+        func speckle() -> Plane {
+            Plane(width: flat.width, height: flat.height, pixels: flat.pixels.map { _ in Float.random(in: 0...1, using: &random) })
+        }
+        for (name, source, reference) in [("flat", flat, flat), ("grey", grey(), grey()), ("speckle", speckle(), speckle())] {
+            let result = CoarseAligner().align(source: source, reference: reference)
+            XCTAssertFalse(result.isReliable, "\(name): \(result)")
+        }
+    }
+
+    /// W and T of different scenes (a mispaired capture): matches happen, but they agree on nothing.
+    func testUnrelatedScenesAreUnreliable() {
+        let scene = CameraPair(frame: frame, translation: .zero, seed: 1)
+        let other = CameraPair(frame: frame, translation: .zero, seed: 2)
+        let result = CoarseAligner().align(source: scene.source, reference: other.reference)
+        XCTAssertFalse(result.isReliable, "\(result)")
+        XCTAssertLessThan(result.inliers, 12, "\(result)")
+    }
+
+    func testTheSameInputsGiveTheSameResult() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(5.5, -3.25))
+        let aligner = CoarseAligner()
+        XCTAssertEqual(aligner.align(source: pair.source, reference: pair.reference),
+                       aligner.align(source: pair.source, reference: pair.reference))
+    }
+
+    private func assertRecovers(_ translation: SIMD2<Double>, _ result: CoarseAlignment, within tolerance: Double,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(result.isReliable, "\(result)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(result.inliers, 50, file: file, line: line)
+        XCTAssertEqual(result.translation.x, translation.x, accuracy: tolerance, "\(result)", file: file, line: line)
+        XCTAssertEqual(result.translation.y, translation.y, accuracy: tolerance, "\(result)", file: file, line: line)
+    }
+}
+
+/// A source and a reference as the pipeline sees them: the reference shows at x + translation
+/// what the source shows at x. The source is blurred as W is; the reference has T's gain and
+/// offset; each has its own noise.
+private struct CameraPair {
+    let translation: SIMD2<Double>
+    var source: Plane
+    var reference: Plane
+
+    init(frame: Size, translation: SIMD2<Double>, seed: UInt64 = 1) {
+        self.translation = translation
+        var random = SplitMix64(seed: seed)
+        // Beyond the largest test offset, so that neither view shows the scene's repeated edge.
+        let margin = 64.0
+        let scene = texturedScene(Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)),
+                                  random: &random)
+        source = addingNoise(gaussianBlur(shifted(scene, by: SIMD2(margin, margin), to: frame), sigma: 1.5),
+                             sigma: 0.01, random: &random)
+        let tele = shifted(scene, by: SIMD2(margin, margin) - translation, to: frame)
+        reference = addingNoise(Plane(width: frame.width, height: frame.height, pixels: tele.pixels.map { 1.05 * $0 - 0.02 }),
+                                sigma: 0.01, random: &random)
+    }
+}
+
+/// `plane` read at x + offset for every x of a `size` frame (bicubic).
+private func shifted(_ plane: Plane, by offset: SIMD2<Double>, to size: Size) -> Plane {
+    warp(plane, dx: Plane(width: size.width, height: size.height, value: Float(offset.x)),
+         dy: Plane(width: size.width, height: size.height, value: Float(offset.y)), interpolation: .bicubic)
+}
+
+/// A deterministic textured scene in [0, 1]: a few sinusoids of random frequency and direction
+/// (their sum never repeats) under random rectangles and disks, blurred a little so that it is
+/// smooth enough to shift by bicubic interpolation.
+private func texturedScene(_ size: Size, random: inout SplitMix64) -> Plane {
+    var scene = Plane(width: size.width, height: size.height, value: 0.5)
+    for _ in 0..<4 {
+        let wavelength = Double.random(in: 15...120, using: &random), angle = Double.random(in: 0 ..< .pi, using: &random)
+        let phase = Double.random(in: 0 ..< 2 * .pi, using: &random), amplitude = Float.random(in: 0.03...0.08, using: &random)
+        let (fx, fy) = (2 * .pi * cos(angle) / wavelength, 2 * .pi * sin(angle) / wavelength)
+        for y in 0..<size.height {
+            for x in 0..<size.width { scene[x, y] += amplitude * Float(sin(fx * Double(x) + fy * Double(y) + phase)) }
+        }
+    }
+    for _ in 0..<(size.pixelCount / 1200) {
+        let centreX = Int.random(in: 0..<size.width, using: &random), centreY = Int.random(in: 0..<size.height, using: &random)
+        let radius = Int.random(in: 3...18, using: &random), value = Float.random(in: 0.1...0.9, using: &random)
+        let isDisk = Bool.random(using: &random), aspect = Double.random(in: 0.5...2, using: &random)
+        let (halfWidth, halfHeight) = (radius, Int(Double(radius) * aspect))
+        for y in max(centreY - halfHeight, 0)..<min(centreY + halfHeight, size.height) {
+            for x in max(centreX - halfWidth, 0)..<min(centreX + halfWidth, size.width) {
+                let (u, v) = (Double(x - centreX) / Double(halfWidth), Double(y - centreY) / Double(halfHeight))
+                if !isDisk || u * u + v * v <= 1 { scene[x, y] = value }
+            }
+        }
+    }
+    return gaussianBlur(scene, sigma: 0.7)
+}
+
+/// `plane` plus independent Gaussian noise of standard deviation `sigma` (Box–Muller).
+private func addingNoise(_ plane: Plane, sigma: Float, random: inout SplitMix64) -> Plane {
+    Plane(width: plane.width, height: plane.height, pixels: plane.pixels.map { value in
+        let u = Float.random(in: Float.ulpOfOne...1, using: &random), v = Float.random(in: 0...1, using: &random)
+        return value + sigma * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    })
+}
+
+/// SplitMix64: a tiny generator whose sequence depends only on its seed.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
