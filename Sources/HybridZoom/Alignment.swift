@@ -29,7 +29,8 @@ public struct Alignment: Sendable {
     public var flow: FlowField
     /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid.
     public var warpedReference: Plane
-    /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0.
+    /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
+    /// resolution, like the other maps the blending stage reads.
     public var outsideReference: Plane
     /// Milliseconds per sub-step.
     public var timings: StageTimings
@@ -45,16 +46,16 @@ extension Alignment {
         let coarse = settings.coarse.align(source: source.y, reference: reference.y)
         clock.lap("coarse")
 
-        let translation = SIMD2(coarse.translation.x, coarse.translation.y)
-        let colour = ColourMatch.estimate(source: source, reference: reference, translation: translation)
-        let matchedLuma = colour.apply(reference.y, channel: 0)
+        let colour = ColourMatch.estimate(source: source, reference: reference, translation: coarse.translation)
         clock.lap("colour")
 
+        // Colour matching is affine and warping a weighted average, so T's luma is matched
+        // after each resampling rather than at full resolution first.
         let small = flowSize(source.size, width: settings.flowWidth)
         let factor = Float(small.width) / Float(source.size.width)
-        let smallShift = SIMD2(Float(translation.x), Float(translation.y)) * factor
+        let smallShift = SIMD2(Float(coarse.translation.x), Float(coarse.translation.y)) * factor
         let sourceSmall = downsample(source.y, to: small)
-        let referenceSmall = downsample(matchedLuma, to: small)
+        let referenceSmall = colour.apply(downsample(reference.y, to: small), channel: 0)
         // T's low-resolution copy moved by the coarse translation, so the flows only have the
         // residual (parallax) left to find.
         let shifted = FlowField(size: small, u: smallShift.x, v: smallShift.y).sample(referenceSmall)
@@ -67,11 +68,11 @@ extension Alignment {
 
         let flow = forward.flow.resized(to: source.size)
         clock.lap("upsample")
-        let warped = flow.sample(matchedLuma)
-        let outside = flow.coverage()
+        let warped = colour.apply(flow.sample(reference.y), channel: 0)
         clock.lap("warp")
         return Alignment(coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
-                         flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow, warpedReference: warped, outsideReference: invert(outside), timings: clock.timings)
+                         flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow,
+                         warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
     }
 
     /// The size of the flow's luma: `width` wide (never wider than the image), same aspect ratio.

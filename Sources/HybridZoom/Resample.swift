@@ -5,6 +5,10 @@ import Dispatch
 /// When shrinking, the kernel is stretched by the scale factor so that it also low-passes
 /// (no aliasing); when enlarging it is the plain 4-tap cubic. Samples outside the plane repeat the
 /// edge. Weights are computed once per output row and column, not per pixel.
+///
+/// Of the two passes, the vertical one runs along contiguous rows and vectorises; the
+/// horizontal one gathers. So the gathering pass goes on the side with fewer rows: first when
+/// enlarging, last when shrinking.
 public func resample(_ plane: Plane, from rect: Rect, to size: Size) -> Plane {
     precondition(size.width > 0 && size.height > 0, "cannot resample to an empty size \(size)")
     let columns = ResamplingTaps(sourceStart: rect.x, sourceLength: rect.width,
@@ -12,6 +16,10 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size) -> Plane {
     let rows = ResamplingTaps(sourceStart: rect.y, sourceLength: rect.height,
                               sourceCount: plane.height, outputCount: size.height)
     let firstRow = rows.lowestIndex, rowCount = rows.highestIndex - firstRow + 1
+    if size.height < rowCount {
+        let vertical = resampleColumns(plane, rowOffset: 0, rows: rows, width: plane.width)
+        return resampleRows(vertical, rows: 0..<size.height, columns: columns)
+    }
     let horizontal = resampleRows(plane, rows: firstRow..<(firstRow + rowCount), columns: columns)
     return resampleColumns(horizontal, rowOffset: firstRow, rows: rows, width: size.width)
 }
@@ -106,11 +114,12 @@ private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTap
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
-            parallelChunks(outputHeight) { chunk in
+            parallelChunks(outputHeight, itemCost: width) { chunk in
                 for y in chunk {
                     let outputRow = output.value.baseAddress! + y * width
                     outputRow.initialize(repeating: 0, count: width)
                     for tap in 0..<taps {
+                        // Taps of weight 0 may lie outside the rows the first pass made.
                         let weight = rows.weights[y * taps + tap]
                         if weight == 0 { continue }
                         let sourceRow = source.baseAddress! + (Int(rows.indices[y * taps + tap]) - rowOffset) * width

@@ -53,8 +53,14 @@ struct PlaneReader {
         let x0 = x.rounded(.down), y0 = y.rounded(.down)
         let fx = x - x0, fy = y - y0
         let ix = Int(x0), iy = Int(y0)
-        let top = at(ix, iy) + fx * (at(ix + 1, iy) - at(ix, iy))
-        let bottom = at(ix, iy + 1) + fx * (at(ix + 1, iy + 1) - at(ix, iy + 1))
+        let (a, b, c, d): (Float, Float, Float, Float)
+        if ix >= 0, iy >= 0, ix + 1 < width, iy + 1 < height {  // most reads: no clamping
+            let p = iy * width + ix
+            (a, b, c, d) = (pixels[p], pixels[p + 1], pixels[p + width], pixels[p + width + 1])
+        } else {
+            (a, b, c, d) = (at(ix, iy), at(ix + 1, iy), at(ix, iy + 1), at(ix + 1, iy + 1))
+        }
+        let top = a + fx * (b - a), bottom = c + fx * (d - c)
         return top + fy * (bottom - top)
     }
 
