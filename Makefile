@@ -7,7 +7,7 @@ RELEASE_BIN  := .build/release
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps build release photos journald bench eval install clean
+.PHONY: run test deps build release photos journald bench eval flow install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -46,10 +46,20 @@ journald:
 bench: deps release photos
 	$(RELEASE_BIN)/hzsr bench --runs 5 --daemon $(RELEASE_BIN)/hzsrd --json Results/bench.json
 
+EVAL_SET := .cache/sets/eval
+
 ## The evaluation set (20 captures from the evaluation photos) and its scores, in Results/.
 eval: deps release photos
-	$(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out .cache/sets/eval >/dev/null
-	$(RELEASE_BIN)/hzsr eval .cache/sets/eval --out Results/eval
+	rm -rf $(EVAL_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out $(EVAL_SET) >/dev/null
+	$(RELEASE_BIN)/hzsr eval $(EVAL_SET) --out Results/eval
+
+## Alignment on the evaluation set, and our dense flow beside OpenCV's DIS (MEDIUM) on the
+## same inputs (installs opencv-python-headless from PyPI when missing). Run `make eval` first.
+flow: deps release
+	$(RELEASE_BIN)/hzsr flow $(EVAL_SET) > Results/flow.md
+	python3 -c 'import cv2' 2>/dev/null || python3 -m pip install -q opencv-python-headless
+	python3 Scripts/compare-flow.py $(EVAL_SET)/flow >> Results/flow.md
+	cat Results/flow.md
 
 install: release
 	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd

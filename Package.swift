@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HZImageIO", "HZTestSupport"]),
-        .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZTestSupport"]),
+        .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"]),
     ]

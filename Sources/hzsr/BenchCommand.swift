@@ -51,7 +51,9 @@ struct BenchCommand: ParsableCommand {
             timings.append(try processor.process(wide: frames.wide, tele: frames.tele).timings)
             floors.append(try floor(frames))
         }
-        let order = timings[0].stages + ["total"]
+        // Each stage followed by its sub-stages (`stage.part`), then the total.
+        let topLevel = timings[0].stages.filter { !$0.contains(".") }
+        let order = topLevel.flatMap { stage in [stage] + timings[0].stages.filter { $0.hasPrefix(stage + ".") } } + ["total"]
         let stages = order.map { stage in Summary(timings.map { stage == "total" ? $0.total : $0[stage] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
         var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount, stageOrder: order,

@@ -1,0 +1,56 @@
+import Foundation
+import HZHarness
+import HZImageIO
+import HZTestSupport
+import HybridZoom
+import XCTest
+
+/// Alignment (steps 3–6) on a simulated capture, against its ground truth.
+final class AlignmentOnSimulationTests: XCTestCase {
+    func testTranslationFlowAndOccluderAreFound() throws {
+        // A real photo (a test fixture): synthetic periodic textures are ambiguous to match.
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HZImageIOTests/Fixtures/xiaomi-mi-a3.jpg")
+        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
+        var parameters = RigParameters.draw(seed: 11, frameSize: Size(width: 400, height: 300), zoomRatio: 2,
+                                            exposure: .automatic(sceneEV100: 12))
+        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([14.5, -8.25], 1.5, 1, false)
+        let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
+        let source = DigitalZoom.render(capture.wide, crop: DigitalZoom.cropRect(wide: capture.wide.size,
+                                        calibration: RigCalibration(zoomRatio: 2), zoom: 2, outputSize: capture.tele.size),
+                                        to: capture.tele.size)
+        let alignment = Alignment.align(source: source, reference: capture.tele)
+
+        XCTAssertTrue(alignment.coarse.isReliable)
+        XCTAssertEqual(alignment.coarse.translation.x, -14.5, accuracy: 1, "parallax moves the median a little")
+        XCTAssertEqual(alignment.coarse.translation.y, 8.25, accuracy: 1)
+
+        let truthFlow = capture.forwardFlow
+        var error = 0.0, count = 0.0
+        for y in stride(from: 10, to: 290, by: 2) {
+            for x in stride(from: 10, to: 390, by: 2) where capture.occlusion[x, y] == 0 && capture.teleCoverage[x, y] == 1 {
+                let du = alignment.flow.u[x, y] - truthFlow.u[x, y], dv = alignment.flow.v[x, y] - truthFlow.v[x, y]
+                error += Double((du * du + dv * dv).squareRoot())
+                count += 1
+            }
+        }
+        XCTAssertLessThan(error / count, 0.5, "mean endpoint error at full resolution")
+
+        // The occluded pixels, seen at flow resolution, are mostly flagged; visible ones mostly not.
+        let occlusion = resample(alignment.occlusion, from: Rect(x: 0, y: 0, width: Double(alignment.occlusion.width),
+                                 height: Double(alignment.occlusion.height)), to: capture.occlusion.size)
+        var flagged = (hidden: 0.0, hiddenCount: 0.0, visible: 0.0, visibleCount: 0.0)
+        for i in occlusion.pixels.indices where capture.teleCoverage.pixels[i] == 1 {
+            if capture.occlusion.pixels[i] == 1 {
+                flagged.hidden += occlusion.pixels[i] >= 0.5 ? 1 : 0
+                flagged.hiddenCount += 1
+            } else {
+                flagged.visible += occlusion.pixels[i] >= 0.5 ? 1 : 0
+                flagged.visibleCount += 1
+            }
+        }
+        XCTAssertGreaterThan(flagged.hiddenCount, 50, "the simulated occluder is in view")
+        XCTAssertGreaterThan(flagged.hidden / flagged.hiddenCount, 0.7)
+        XCTAssertLessThan(flagged.visible / flagged.visibleCount, 0.1)
+    }
+}
