@@ -53,8 +53,8 @@ let package = Package(
 
         // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
         .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
-        .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom"]),
-        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom"],
+        .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
+        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),

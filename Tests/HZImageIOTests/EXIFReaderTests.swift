@@ -1,4 +1,5 @@
 import HZImageIO
+import HZHarness
 import XCTest
 
 final class EXIFReaderTests: XCTestCase {
@@ -116,7 +117,7 @@ final class EXIFReaderTests: XCTestCase {
 
     func testRandomMutationsOfARealPayloadNeverCrash() throws {
         let original = try XCTUnwrap(decodeJPEG(Fixture.xiaomiRotate180.bytes(), maxPixels: 1_000_000).exifPayload)
-        var generator = SeededGenerator(seed: 3)
+        var generator = SeededRandom(seed: 3)
         for _ in 0..<3000 {
             let payload = mutated(original, headerBias: 200, using: &generator)
             _ = try? EXIF(app1Payload: payload)

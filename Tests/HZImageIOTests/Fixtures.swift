@@ -1,4 +1,5 @@
 import Foundation
+import HZHarness
 import XCTest
 
 /// The JPEGs in Fixtures/, adapted from real camera photos (see Fixtures/LICENSE.md).
@@ -23,26 +24,9 @@ enum Fixture: String, CaseIterable {
     }
 }
 
-/// SplitMix64, so that the fuzz tests are random but reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A copy of `bytes` with a few random bytes overwritten and, half the time, cut short.
 /// Changes favour the first `headerBias` bytes, where markers and lengths live.
-func mutated(_ bytes: [UInt8], headerBias: Int, using generator: inout SeededGenerator) -> [UInt8] {
+func mutated(_ bytes: [UInt8], headerBias: Int, using generator: inout SeededRandom) -> [UInt8] {
     var copy = bytes
     for _ in 0..<Int.random(in: 1...8, using: &generator) {
         let range = Bool.random(using: &generator) ? 0..<min(headerBias, copy.count) : copy.indices

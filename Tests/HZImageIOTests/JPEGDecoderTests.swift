@@ -1,5 +1,6 @@
 import HybridZoom
 import HZImageIO
+import HZHarness
 import XCTest
 
 final class JPEGDecoderTests: XCTestCase {
@@ -139,7 +140,7 @@ final class JPEGDecoderTests: XCTestCase {
 
     func testRandomMutationsNeverCrashTheDecoder() throws {
         let original = try Fixture.sampling411.bytes()
-        var generator = SeededGenerator(seed: 2)
+        var generator = SeededRandom(seed: 2)
         for _ in 0..<300 {
             _ = try? decodeJPEG(mutated(original, headerBias: 700, using: &generator), maxPixels: 1_000_000)
         }

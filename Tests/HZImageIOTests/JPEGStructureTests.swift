@@ -1,5 +1,6 @@
 import HybridZoom
 import HZImageIO
+import HZHarness
 import XCTest
 
 final class JPEGStructureTests: XCTestCase {
@@ -96,7 +97,7 @@ final class JPEGStructureTests: XCTestCase {
 
     func testRandomMutationsNeverCrash() throws {
         let original = try Fixture.sampling440.bytes()
-        var generator = SeededGenerator(seed: 1)
+        var generator = SeededRandom(seed: 1)
         for _ in 0..<3000 {
             let bytes = mutated(original, headerBias: 700, using: &generator)
             let structure = JPEGStructure(scanning: bytes)

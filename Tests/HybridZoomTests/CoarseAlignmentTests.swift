@@ -1,3 +1,4 @@
+import HZHarness
 import XCTest
 @testable import HybridZoom
 
@@ -50,7 +51,7 @@ final class CoarseAlignmentTests: XCTestCase {
     /// A flat pair, a flat pair under independent noise, and independent speckle: no corners, or
     /// corners that correlate with nothing.
     func testAFeaturelessPairIsUnreliable() {
-        var random = SplitMix64(seed: 7)
+        var random = SeededRandom(seed: 7)
         let flat = Plane(width: 320, height: 240, value: 0.5)
         func grey() -> Plane { addingNoise(flat, sigma: 0.01, random: &random) }
         func speckle() -> Plane {
@@ -97,7 +98,7 @@ private struct CameraPair {
 
     init(frame: Size, translation: SIMD2<Double>, seed: UInt64 = 1) {
         self.translation = translation
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         // Beyond the largest test offset, so that neither view shows the scene's repeated edge.
         let margin = 64.0
         let scene = texturedScene(Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)),
@@ -119,7 +120,7 @@ private func shifted(_ plane: Plane, by offset: SIMD2<Double>, to size: Size) ->
 /// A deterministic textured scene in [0, 1]: a few sinusoids of random frequency and direction
 /// (their sum never repeats) under random rectangles and disks, blurred a little so that it is
 /// smooth enough to shift by bicubic interpolation.
-private func texturedScene(_ size: Size, random: inout SplitMix64) -> Plane {
+private func texturedScene(_ size: Size, random: inout SeededRandom) -> Plane {
     var scene = Plane(width: size.width, height: size.height, value: 0.5)
     for _ in 0..<4 {
         let wavelength = Double.random(in: 15...120, using: &random), angle = Double.random(in: 0 ..< .pi, using: &random)
@@ -145,24 +146,9 @@ private func texturedScene(_ size: Size, random: inout SplitMix64) -> Plane {
 }
 
 /// `plane` plus independent Gaussian noise of standard deviation `sigma` (Box–Muller).
-private func addingNoise(_ plane: Plane, sigma: Float, random: inout SplitMix64) -> Plane {
+private func addingNoise(_ plane: Plane, sigma: Float, random: inout SeededRandom) -> Plane {
     Plane(width: plane.width, height: plane.height, pixels: plane.pixels.map { value in
         let u = Float.random(in: Float.ulpOfOne...1, using: &random), v = Float.random(in: 0...1, using: &random)
         return value + sigma * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     })
-}
-
-/// SplitMix64: a tiny generator whose sequence depends only on its seed.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,15 +1,12 @@
+import HZHarness
 import XCTest
 @testable import HybridZoom
 
 final class DenseFlowTests: XCTestCase {
     /// A textured, non-periodic scene: blurred random noise (structure at several scales).
     static func texture(_ size: Size, seed: UInt64 = 1) -> Plane {
-        var state = seed
-        var noise = Plane(width: size.width, height: size.height)
-        for i in noise.pixels.indices {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            noise.pixels[i] = Float(state >> 40) / Float(1 << 24)
-        }
+        var random = SeededRandom(seed: seed)
+        let noise = Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { _ in random.unit() })
         let fine = gaussianBlur(noise, sigma: 1.2), coarse = gaussianBlur(noise, sigma: 4)
         return Plane(width: size.width, height: size.height,
                      pixels: zip(fine.pixels, coarse.pixels).map { 0.5 + 2 * ($0 - 0.5) + 6 * ($1 - 0.5) })
