@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import HZSpool
 import HZSystemd
@@ -35,7 +34,7 @@ struct DaemonBench {
             process.terminate()
             process.waitUntilExit()
         }
-        guard listener.waitFor("READY=1", timeout: 30) else { throw ValidationError("\(binary) did not report READY=1 within 30 s") }
+        guard listener.waitFor("READY=1", timeout: 30) else { throw BenchError("\(binary) did not report READY=1 within 30 s") }
 
         let latencies = try (0..<times).map { index in
             let before = sidecars(below: "\(folder)/out")
@@ -43,7 +42,7 @@ struct DaemonBench {
             try WriteMode.tempRename.write(frames.tele, to: "\(folder)/spool/T/bench-\(index).jpg")
             let landed = ContinuousClock.now
             while sidecars(below: "\(folder)/out") == before {
-                guard ContinuousClock.now - landed < .seconds(60) else { throw ValidationError("no output within 60 s") }
+                guard ContinuousClock.now - landed < .seconds(60) else { throw BenchError("\(binary) published nothing within 60 s") }
                 Thread.sleep(forTimeInterval: 0.002)
             }
             let elapsed = ContinuousClock.now - landed
@@ -63,4 +62,9 @@ struct DaemonBench {
     private func sidecars(below folder: String) -> Int {
         (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String])?.filter { $0.hasSuffix(".json") }.count ?? 0
     }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
