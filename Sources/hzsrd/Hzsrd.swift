@@ -25,7 +25,7 @@ struct Hzsrd: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG: systemd shows it as a configuration error
         }
         let state = DaemonState(config: loaded, configPath: config)
-        let notifier = SystemdNotifier()
+        let notifier = ManagerNotifications()
         let (queue, continuation) = AsyncStream.makeStream(of: WorkItem.self)
         // Graceful shutdown runs in reverse order: the worker finishes its pair first.
         let services: [any Service] = [

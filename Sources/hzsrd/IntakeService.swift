@@ -17,7 +17,7 @@ struct IntakeService: Service {
     let state: DaemonState
     let queue: AsyncStream<WorkItem>.Continuation
     let logger: Logger
-    let notifier: SystemdNotifier
+    let notifier: ManagerNotifications
 
     private enum Input: Sendable {
         case spool(SpoolEvent)
@@ -39,7 +39,7 @@ struct IntakeService: Service {
             "HZ_SPOOL": .string(intake.config.paths.spool), "HZ_OUTPUT": .string(intake.config.paths.output),
             "HZ_CONFIG": .string(state.configPath), "HZ_WAITING": .stringConvertible(intake.waitingCount),
         ])
-        try? notifier.ready()
+        notifier.post { try $0.ready() }
 
         let ticks = AsyncTimerSequence(interval: .milliseconds(200), clock: clock).map { _ in Input.tick }
         for await input in merge(events.map(Input.spool), ticks).cancelOnGracefulShutdown() {

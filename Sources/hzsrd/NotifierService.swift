@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// that hangs rather than one that merely runs.
 struct NotifierService: Service {
     let state: DaemonState
-    let notifier: SystemdNotifier
+    let notifier: ManagerNotifications
     let logger: Logger
 
     func run() async throws {
@@ -27,11 +27,11 @@ struct NotifierService: Service {
                 }
             }
             if status != lastStatus { assignments.append("STATUS=\(status)") }
-            if !assignments.isEmpty { try? notifier.send(assignments) }
+            if !assignments.isEmpty { notifier.post { [assignments] in try $0.send(assignments) } }
             lastStatus = status
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         logger.record(.stopping, "hzsrd stopping: \(state.statusLine())")
-        try? notifier.stopping()
+        notifier.postAndWait(timeout: 1) { try $0.stopping() }
     }
 }

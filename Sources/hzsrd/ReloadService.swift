@@ -9,14 +9,14 @@ import UnixSignals
 /// old one stays; the spool folders cannot change without a restart (pairs in flight live there).
 struct ReloadService: Service {
     let state: DaemonState
-    let notifier: SystemdNotifier
+    let notifier: ManagerNotifications
     let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            try? notifier.reloading()
+            notifier.post { try $0.reloading() }
             reload()
-            try? notifier.ready()
+            notifier.post { try $0.ready() }
         }
     }
 
