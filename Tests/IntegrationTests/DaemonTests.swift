@@ -166,3 +166,47 @@ final class DaemonTests: XCTestCase {
         return bytes
     }
 }
+
+/// A service manager that stops reading its notification socket (its queue holds ten
+/// datagrams) must not stall the daemon: pairs still publish and SIGTERM still stops it.
+final class StalledManagerTests: XCTestCase {
+    func testAFullNotificationSocketStallsNothing() throws {
+        let scratch = try ScratchFolder("hzsrd-stalled")
+        let socketPath = "\(scratch.path)/unread.sock"
+        let unread = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(unread) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: socketPath.utf8) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(unread, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        // Fill the queue before the daemon starts, so its very first notification blocks.
+        for _ in 0..<64 {
+            let sender = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "X=1", 3, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            close(sender)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
+        process.arguments = ["--config", "\(scratch.path)/hzsrd.yaml"]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        try "".write(toFile: "\(scratch.path)/hzsrd.yaml", atomically: true, encoding: .utf8)
+        process.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "1000000"]) { $1 }
+        try process.run()
+        let moment = Date()
+        try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
+        try scratch.write(try TestFrames.jpeg(time: moment, seed: 2), to: "spool/T/a.jpg")
+        let deadline = Date() + 20
+        while scratch.files(in: "out").filter({ $0.hasSuffix(".json") }).isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(scratch.files(in: "out").filter { $0.hasSuffix(".json") }.count, 1, "a pair still publishes")
+        process.terminate()
+        let stopped = Date() + 10
+        while process.isRunning, Date() < stopped { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertFalse(process.isRunning, "SIGTERM still stops it")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
