@@ -29,7 +29,7 @@ public struct FrameRecognizer: Sendable {
     public init(config: DaemonConfig) { self.config = config }
 
     /// Names that writers use while a file is still being written: dot-files (rsync, many
-    /// tools), `*.tmp`, `*.part`, `*.crdownload`, `*~` and gphoto2's `tmpfileXXXXXX`.
+    /// tools), `*.tmp`, `*.part`, `*.crdownload`, `*~` and gphoto2's `tmpfile` + six random characters.
     public static func isTemporary(name: String) -> Bool {
         let lower = name.lowercased()
         return lower.hasPrefix(".") || lower.hasPrefix("tmpfile") || lower.hasSuffix("~")

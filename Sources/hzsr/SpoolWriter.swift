@@ -4,7 +4,7 @@ import Foundation
 enum WriteMode: String, CaseIterable {
     /// Open the final name, write in chunks, close (IN_CLOSE_WRITE), as many tethering tools do.
     case inPlace = "in-place"
-    /// gphoto2: write `tmpfileXXXXXX`, then rename to the final name (IN_MOVED_TO).
+    /// gphoto2: write `tmpfile` + six random characters, then rename to the final name (IN_MOVED_TO).
     case tempRename = "temp-rename"
     /// rsync and browsers: write `.name.part`, then rename.
     case partRename = "part-rename"
