@@ -87,7 +87,7 @@ extension Alignment {
     /// found there is moved back onto T's own grid and the shift added to both.
     private static func bothFlows(_ source: Plane, _ shifted: Plane, shift: SIMD2<Float>,
                                   settings: DenseFlowSettings) -> (DenseFlowResult, DenseFlowResult) {
-        let results = try! [(source, shifted), (shifted, source)].concurrentMap { pair in
+        let results = [(source, shifted), (shifted, source)].concurrentMap { pair in
             DenseFlow.compute(from: pair.0, to: pair.1, settings: settings)
         }
         var forward = results[0], backward = results[1]

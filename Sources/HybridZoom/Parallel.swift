@@ -30,13 +30,14 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
 
 extension Array where Element: Sendable {
     /// `map` with the elements spread over the cores, results in order: for a few large,
-    /// independent jobs such as decoding W and T. Rethrows the first error in element order.
-    public func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) throws -> T) throws -> [T] {
-        let results = Mutex<[Result<T, any Error>?]>(Array<Result<T, any Error>?>(repeating: nil, count: count))
+    /// independent jobs such as decoding W and T. Throws the first error in element order; with
+    /// a closure that cannot throw, neither can this.
+    public func concurrentMap<T: Sendable, E: Error>(_ transform: @Sendable (Element) throws(E) -> T) throws(E) -> [T] {
+        let results = Mutex<[Result<T, E>?]>(Array<Result<T, E>?>(repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            let result = Result { try transform(self[index]) }
+            let result = Result<T, E> { () throws(E) -> T in try transform(self[index]) }
             results.withLock { $0[index] = result }
         }
-        return try results.withLock { $0 }.map { try $0!.get() }
+        return try results.withLock { $0 }.map { result throws(E) -> T in try result!.get() }
     }
 }
