@@ -31,7 +31,7 @@ public struct ColourMatch: Sendable, Equatable {
         let gain = gain[channel], offset = sourceMean[channel] - referenceMean[channel] * gain
         result.pixels.withUnsafeMutableBufferPointer { pixels in
             let pixels = UncheckedSendable(pixels)
-            parallelChunks(plane.height) { rows in
+            parallelChunks(plane.height, itemCost: plane.width) { rows in
                 for i in rows.lowerBound * plane.width ..< rows.upperBound * plane.width {
                     pixels.value[i] = pixels.value[i] * gain + offset
                 }

@@ -105,7 +105,7 @@ struct PatchGrid {
             let output = UncheckedSendable(output)
             source.pixels.withUnsafeBufferPointer { source in
                 reference.pixels.withUnsafeBufferPointer { reference in
-                    parallelChunks(bands) { chunk in
+                    parallelChunks(bands, itemCost: size.pixelCount / bands) { chunk in
                         var searcher = PatchSearcher(source: source, reference: reference, gradients: gradients,
                                                      width: size.width, height: size.height, patch: patch, iterations: settings.iterations)
                         for band in chunk {
@@ -143,7 +143,7 @@ struct PatchGrid {
                         reference.pixels.withUnsafeBufferPointer { referencePixels in
                             let outputs = UncheckedSendable((uOut, vOut, sOut))
                             let reader = PlaneReader(pixels: referencePixels, width: size.width, height: size.height)
-                            parallelChunks(size.height) { chunk in
+                            parallelChunks(size.height, itemCost: 4 * size.width) { chunk in
                                 for y in chunk {
                                     for x in 0..<size.width {
                                         var total: Float = 0, mean = SIMD2<Float>.zero, square: Float = 0

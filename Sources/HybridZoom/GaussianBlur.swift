@@ -24,7 +24,7 @@ private func blurRows(_ plane: Plane, _ kernel: [Float]) -> Plane {
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
-            parallelChunks(plane.height) { rows in
+            parallelChunks(plane.height, itemCost: width) { rows in
                 var padded = [Float](repeating: 0, count: width + 2 * radius)
                 for y in rows {
                     let row = source.baseAddress! + y * width, out = output.value.baseAddress! + y * width
@@ -50,7 +50,7 @@ private func blurColumns(_ plane: Plane, _ kernel: [Float]) -> Plane {
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
-            parallelChunks(height) { rows in
+            parallelChunks(height, itemCost: width) { rows in
                 for y in rows {
                     let out = output.value.baseAddress! + y * width
                     out.initialize(repeating: 0, count: width)

@@ -11,7 +11,7 @@ import Synchronization
 public func parallelChunks(_ count: Int, itemCost: Int = .max, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let worthwhile = itemCost == .max ? count : max(1, count * itemCost / 16_384)
-    let chunks = min(count, worthwhile, ProcessInfo.processInfo.activeProcessorCount * 4)
+    let chunks = min(count, worthwhile, chunksPerJob)
     if chunks == 1 { return body(0..<count) }
     withoutActuallyEscaping(body) { body in
         let shared = UncheckedSendable(body)
@@ -20,6 +20,10 @@ public func parallelChunks(_ count: Int, itemCost: Int = .max, _ body: (Range<In
         }
     }
 }
+
+/// A few chunks per core. Read once: asking the system for the core count costs microseconds,
+/// more than a small job's whole chunk.
+private let chunksPerJob = ProcessInfo.processInfo.activeProcessorCount * 4
 
 /// Carries a value that is not `Sendable` (a buffer pointer, a closure over one) into
 /// `parallelChunks`, whose chunks write disjoint parts of it.

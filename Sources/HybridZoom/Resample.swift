@@ -85,7 +85,7 @@ private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingT
             columns.weights.withUnsafeBufferPointer { weights in
                 result.pixels.withUnsafeMutableBufferPointer { output in
                     let output = UncheckedSendable(output)
-                    parallelChunks(rows.count) { chunk in
+                    parallelChunks(rows.count, itemCost: outputWidth * taps / 4) { chunk in
                         for row in chunk {
                             let sourceRow = source.baseAddress! + (rows.lowerBound + row) * plane.width
                             let outputRow = output.value.baseAddress! + row * outputWidth

@@ -23,49 +23,136 @@ struct VariationalRefinement: Sendable {
         let width = flow.size.width, height = flow.size.height
         guard width > 2, height > 2 else { return flow }
         var terms = dataTerms(source: source, warped: flow.sample(reference))
-        var refined = flow  // u + du, v + dv, updated in place
-        var system = LinearSystem(width: width, height: height)
+        let layout = Checkerboard(width: width, height: height)
+        var refined = flow  // u + du, v + dv, in the normal layout for the system's update
+        var packed = layout.pack(flow)  // the same, per colour, for the sweeps
+        let base = packed
+        var system = LinearSystem(layout: layout)
         for _ in 0..<fixedPointIterations {
             system.update(terms: &terms, base: flow, current: refined, settings: self)
             for _ in 0..<relaxationIterations {
-                for colour in 0..<2 { relax(colour, &refined, base: flow, &system) }
+                for colour in 0..<2 { relax(colour, &packed, base: base, &system) }
             }
+            refined = layout.unpack(packed)
         }
         return refined
     }
 
     /// One half-sweep: the pixels of one colour of the checkerboard, each solving its 2×2
-    /// system with its neighbours (all of the other colour) held fixed, so rows run in parallel.
-    private func relax(_ colour: Int, _ refined: inout FlowField, base: FlowField, _ system: inout LinearSystem) {
-        let width = base.size.width, height = base.size.height, omega = relaxation
-        refined.u.pixels.withUnsafeMutableBufferPointer { u in
-            refined.v.pixels.withUnsafeMutableBufferPointer { v in
-                base.u.pixels.withUnsafeBufferPointer { u0 in
-                    base.v.pixels.withUnsafeBufferPointer { v0 in
-                        system.fields.withPointers { s in
-                            let shared = UncheckedSendable((u, v))
-                            parallelChunks(height, itemCost: width / 2) { rows in
-                                let (u, v) = shared.value
-                                for y in rows {
-                                    for x in stride(from: (y + colour) % 2, to: width, by: 2) {
-                                        let i = y * width + x
-                                        // α · the neighbours' pull towards their flow (weights are 0 past the border).
-                                        let l = x > 0 ? i - 1 : i, r = x < width - 1 ? i + 1 : i
-                                        let up = y > 0 ? i - width : i, dn = y < height - 1 ? i + width : i
-                                        let pullU = s[.left][i] * u[l] + s[.right][i] * u[r] + s[.up][i] * u[up] + s[.down][i] * u[dn] - s[.weight][i] * u0[i]
-                                        let pullV = s[.left][i] * v[l] + s[.right][i] * v[r] + s[.up][i] * v[up] + s[.down][i] * v[dn] - s[.weight][i] * v0[i]
-                                        let b1 = s[.b1][i] + pullU, b2 = s[.b2][i] + pullV
-                                        let du = s[.inverse11][i] * b1 + s[.inverse12][i] * b2, dv = s[.inverse12][i] * b1 + s[.inverse22][i] * b2
-                                        u[i] += omega * (u0[i] + du - u[i])
-                                        v[i] += omega * (v0[i] + dv - v[i])
-                                    }
-                                }
-                            }
+    /// system with its neighbours (all of the other colour) held fixed. In the packed layout a
+    /// colour's pixels are contiguous along each row, so the sweep vectorises, and rows run in
+    /// parallel.
+    private func relax(_ colour: Int, _ packed: inout [Float], base: [Float], _ system: inout LinearSystem) {
+        let layout = system.layout, omega = relaxation
+        packed.withUnsafeMutableBufferPointer { flow in
+            base.withUnsafeBufferPointer { base in
+                system.fields.withPointers { s in
+                    let flow = UncheckedSendable(flow)
+                    parallelChunks(layout.height, itemCost: layout.width / 2) { rows in
+                        for y in rows {
+                            let shift = (y + colour) & 1, count = (layout.width - shift + 1) / 2
+                            let here = layout.rowStart(colour, y), other = layout.rowStart(1 - colour, y)
+                            let above = layout.rowStart(1 - colour, y - 1), below = layout.rowStart(1 - colour, y + 1)
+                            let u = flow.value.baseAddress!, v = u + layout.planeCount
+                            let u0 = base.baseAddress!, v0 = u0 + layout.planeCount
+                            let row = RelaxationRow(s: s, u: u, v: v, u0: u0, v0: v0, here: here, left: other - 1 + shift,
+                                                    right: other + shift, above: above, below: below, omega: omega)
+                            // Eight at a time, the last group running into the row's padding.
+                            for k in stride(from: 0, to: count, by: 8) { row.update(at: k) }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// The pointers of one packed row of one colour, and the SOR update of eight pixels at once.
+/// Every pointer is resolved once per row, so the update itself is loads, arithmetic, stores.
+private struct RelaxationRow {
+    let left, right, up, down, weight, b1, b2, inverse11, inverse12, inverse22: UnsafePointer<Float>
+    let u, v: UnsafeMutablePointer<Float>
+    let u0, v0: UnsafePointer<Float>
+    /// The neighbours' rows, as offsets from this row (left and right already shifted).
+    let toLeft, toRight, toAbove, toBelow: Int
+    let omega: Float
+
+    init(s: FieldPointers<Coefficient>, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+         u0: UnsafePointer<Float>, v0: UnsafePointer<Float>, here: Int, left: Int, right: Int, above: Int, below: Int, omega: Float) {
+        func row(_ field: Coefficient) -> UnsafePointer<Float> { UnsafePointer(s[field] + here) }
+        (self.left, self.right, up, down, weight) = (row(.left), row(.right), row(.up), row(.down), row(.weight))
+        (b1, b2, inverse11, inverse12, inverse22) = (row(.b1), row(.b2), row(.inverse11), row(.inverse12), row(.inverse22))
+        (self.u, self.v, self.u0, self.v0) = (u + here, v + here, u0 + here, v0 + here)
+        (toLeft, toRight, toAbove, toBelow) = (left - here, right - here, above - here, below - here)
+        self.omega = omega
+    }
+
+    @inline(__always)
+    func update(at k: Int) {
+        @inline(__always) func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        let u = UnsafePointer(self.u), v = UnsafePointer(self.v)
+        let (wl, wr, wu, wd, weight) = (load(left, k), load(right, k), load(up, k), load(down, k), load(self.weight, k))
+        let baseU = load(u0, k), baseV = load(v0, k), currentU = load(u, k), currentV = load(v, k)
+        let pullU = wl * load(u, k + toLeft) + wr * load(u, k + toRight) + wu * load(u, k + toAbove) + wd * load(u, k + toBelow)
+            - weight * baseU
+        let pullV = wl * load(v, k + toLeft) + wr * load(v, k + toRight) + wu * load(v, k + toAbove) + wd * load(v, k + toBelow)
+            - weight * baseV
+        let r1 = load(b1, k) + pullU, r2 = load(b2, k) + pullV, i12 = load(inverse12, k)
+        let du = load(inverse11, k) * r1 + i12 * r2, dv = i12 * r1 + load(inverse22, k) * r2
+        UnsafeMutableRawPointer(self.u + k).storeBytes(of: currentU + omega * (baseU + du - currentU), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(self.v + k).storeBytes(of: currentV + omega * (baseV + dv - currentV), as: SIMD8<Float>.self)
+    }
+}
+
+/// The red–black (checkerboard) packing: each colour's pixels of a row side by side, with
+/// padding before and after each row and a padding row above and below, so that every
+/// neighbour read stays in bounds (the padding's weights are 0) and a row can be swept eight
+/// pixels at a time, the last eight running into the padding. u then v, each as two colours.
+struct Checkerboard {
+    let width: Int
+    let height: Int
+    /// Elements per packed row: one pad, half the width rounded up to a multiple of 8 (with room
+    /// for a right neighbour), and one more pad.
+    let stride: Int
+
+    init(width: Int, height: Int) {
+        (self.width, self.height) = (width, height)
+        stride = 2 + ((width + 1) / 2 + 1 + 7) / 8 * 8
+    }
+
+    /// Elements of one colour of one component.
+    var colourCount: Int { (height + 2) * stride }
+    /// Elements of one component (both colours).
+    var planeCount: Int { 2 * colourCount }
+
+    /// Where row y of a colour starts (its first pixel, after the pad); y may be −1 or height.
+    func rowStart(_ colour: Int, _ y: Int) -> Int { colour * colourCount + (y + 1) * stride + 1 }
+
+    /// The packed index of pixel (x, y).
+    func index(_ x: Int, _ y: Int) -> Int { rowStart((x + y) & 1, y) + x >> 1 }
+
+    func pack(_ flow: FlowField) -> [Float] {
+        var packed = [Float](repeating: 0, count: 2 * planeCount)
+        for y in 0..<height {
+            for x in 0..<width {
+                packed[index(x, y)] = flow.u[x, y]
+                packed[planeCount + index(x, y)] = flow.v[x, y]
+            }
+        }
+        return packed
+    }
+
+    func unpack(_ packed: [Float]) -> FlowField {
+        var flow = FlowField(size: Size(width: width, height: height))
+        for y in 0..<height {
+            for x in 0..<width {
+                flow.u[x, y] = packed[index(x, y)]
+                flow.v[x, y] = packed[planeCount + index(x, y)]
+            }
+        }
+        return flow
     }
 }
 
@@ -134,18 +221,20 @@ private func dataTerms(source: Plane, warped: Plane) -> Fields<Term> {
 private enum Coefficient: Int, CaseIterable { case inverse11, inverse12, inverse22, b1, b2, left, right, up, down, weight, smooth }
 
 private struct LinearSystem {
+    /// Each coefficient in the packed checkerboard layout, but for `smooth`, which only `update`
+    /// uses, in the normal layout.
     var fields: Fields<Coefficient>
-    let width: Int
+    let layout: Checkerboard
 
-    init(width: Int, height: Int) {
-        fields = Fields(count: width * height)
-        self.width = width
+    init(layout: Checkerboard) {
+        fields = Fields(count: layout.planeCount)
+        self.layout = layout
     }
 
     /// Robust weights from the current flow (`base` + increment = `current`), then the normal
     /// equations of the data residuals linearised around `base`.
     mutating func update(terms: inout Fields<Term>, base: FlowField, current: FlowField, settings: VariationalRefinement) {
-        let width = self.width, height = fields.count / width
+        let layout = self.layout, width = layout.width, height = layout.height
         let epsilon: Float = 0.001, alpha = settings.smoothness
         let (delta, gamma) = (settings.brightness, settings.gradient)
         terms.withPointers { d in
@@ -164,13 +253,13 @@ private struct LinearSystem {
                         parallelChunks(height, itemCost: width) { rows in
                             for y in rows {
                                 for x in 0..<width {
-                                    let i = y * width + x, smooth = c[.smooth]
+                                    let i = y * width + x, smooth = c[.smooth], packed = layout.index(x, y)
                                     let right = x < width - 1 ? alpha * (smooth[i] + smooth[i + 1]) / 2 : 0
                                     let down = y < height - 1 ? alpha * (smooth[i] + smooth[i + width]) / 2 : 0
                                     let left = x > 0 ? alpha * (smooth[i] + smooth[i - 1]) / 2 : 0
                                     let up = y > 0 ? alpha * (smooth[i] + smooth[i - width]) / 2 : 0
                                     let weight = left + right + up + down
-                                    (c[.right][i], c[.down][i], c[.left][i], c[.up][i], c[.weight][i]) = (right, down, left, up, weight)
+                                    (c[.right][packed], c[.down][packed], c[.left][packed], c[.up][packed], c[.weight][packed]) = (right, down, left, up, weight)
 
                                     let p = cu[i] - bu[i], q = cv[i] - bv[i]
                                     let (tx, ty, xx, xy, yy) = (d[.x][i], d[.y][i], d[.xx][i], d[.xy][i], d[.yy][i])
@@ -182,11 +271,11 @@ private struct LinearSystem {
                                     let a11 = wb * tx * tx + wg * (xx * xx + xy * xy) + weight
                                     let a12 = wb * tx * ty + wg * (xx * xy + xy * yy)
                                     let a22 = wb * ty * ty + wg * (xy * xy + yy * yy) + weight
-                                    c[.b1][i] = -(wb * tx * t + wg * (xx * gxt + xy * gyt))
-                                    c[.b2][i] = -(wb * ty * t + wg * (xy * gxt + yy * gyt))
+                                    c[.b1][packed] = -(wb * tx * t + wg * (xx * gxt + xy * gyt))
+                                    c[.b2][packed] = -(wb * ty * t + wg * (xy * gxt + yy * gyt))
                                     let determinant = a11 * a22 - a12 * a12
                                     let scale: Float = determinant > 1e-12 ? 1 / determinant : 0
-                                    (c[.inverse11][i], c[.inverse12][i], c[.inverse22][i]) = (a22 * scale, -a12 * scale, a11 * scale)
+                                    (c[.inverse11][packed], c[.inverse12][packed], c[.inverse22][packed]) = (a22 * scale, -a12 * scale, a11 * scale)
                                 }
                             }
                         }

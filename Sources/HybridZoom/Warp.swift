@@ -20,7 +20,7 @@ public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolat
                 result.pixels.withUnsafeMutableBufferPointer { output in
                     let output = UncheckedSendable(output)
                     let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
-                    parallelChunks(dx.count / max(width, 1)) { rows in
+                    parallelChunks(dx.count / max(width, 1), itemCost: width) { rows in
                         for y in rows {
                             for x in 0..<width {
                                 let i = y * width + x
