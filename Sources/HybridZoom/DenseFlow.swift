@@ -15,7 +15,6 @@ import Foundation
 /// occlusion, a repeated texture, no texture at all) it is not. It costs nothing extra, comes in
 /// pixels, and needs no training, unlike the paper's predicted Laplacian variance.
 public struct DenseFlowSettings: Sendable, Equatable {
-    public var patchSize = 8
     /// Chosen on the evaluation set with `hzsr flow` (Scripts/compare-flow.py): stride 4 and 4
     /// iterations, with the variational refinement after them, were both faster and more
     /// accurate than stride 3 and 16 iterations.
@@ -66,7 +65,7 @@ public enum DenseFlow {
     /// level narrower than `coarsestWidth`.
     static func pyramid(_ plane: Plane, _ settings: DenseFlowSettings) -> [Plane] {
         var levels = [plane]
-        while let last = levels.last, last.width / 2 >= settings.coarsestWidth, last.height / 2 >= settings.patchSize * 2 {
+        while let last = levels.last, last.width / 2 >= settings.coarsestWidth, last.height / 2 >= PatchGrid.patch * 2 {
             levels.append(resample(last, from: Rect(x: 0, y: 0, width: Double(last.width), height: Double(last.height)),
                                    to: Size(width: last.width / 2, height: last.height / 2)))
         }
@@ -75,16 +74,18 @@ public enum DenseFlow {
 }
 
 /// The patches of one pyramid level: origins every `stride` pixels, the last flush with the edge.
+/// Patches are 8×8, so that each of their rows is one `SIMD8`; pyramid levels are never
+/// smaller than two patches.
 struct PatchGrid {
+    static let patch = 8
     let size: Size
-    let patch: Int
     let columns: [Int]
     let rows: [Int]
+    private var patch: Int { Self.patch }
 
     init(size: Size, settings: DenseFlowSettings) {
         self.size = size
-        let patch = min(settings.patchSize, size.width, size.height)
-        self.patch = patch
+        let patch = Self.patch
         func origins(_ length: Int) -> [Int] {
             var result = Array(stride(from: 0, through: length - patch, by: settings.patchStride))
             if result.last! != length - patch { result.append(length - patch) }
@@ -105,12 +106,17 @@ struct PatchGrid {
             let output = UncheckedSendable(output)
             source.pixels.withUnsafeBufferPointer { source in
                 reference.pixels.withUnsafeBufferPointer { reference in
-                    parallelChunks(bands, itemCost: size.pixelCount / bands) { chunk in
-                        var searcher = PatchSearcher(source: source, reference: reference, gradients: gradients,
-                                                     width: size.width, height: size.height, patch: patch, iterations: settings.iterations)
-                        for band in chunk {
-                            for row in rows.count * band / bands ..< rows.count * (band + 1) / bands {
-                                searchRow(row, firstInBand: row == rows.count * band / bands, &searcher, initial, output.value)
+                    gradients.x.withUnsafeBufferPointer { gx in
+                        gradients.y.withUnsafeBufferPointer { gy in
+                            let images = PatchSearcher.Images(source: source, reference: reference, gradientX: gx, gradientY: gy,
+                                                              width: size.width, height: size.height)
+                            parallelChunks(bands, itemCost: size.pixelCount / bands) { chunk in
+                                var searcher = PatchSearcher(images: images, iterations: settings.iterations)
+                                for band in chunk {
+                                    for row in rows.count * band / bands ..< rows.count * (band + 1) / bands {
+                                        searchRow(row, firstInBand: row == rows.count * band / bands, &searcher, initial, output.value)
+                                    }
+                                }
                             }
                         }
                     }
@@ -133,37 +139,31 @@ struct PatchGrid {
 
     /// Every pixel's flow: the covering patches' displacements weighted by 1 / max(1, |error|)
     /// (error in 8-bit levels, as in the paper), and their weighted spread as the uncertainty.
+    /// Row by row: each covering patch adds its eight pixels of the row at once to running sums.
     func densify(_ displacements: [SIMD2<Float>], source: Plane, reference: Plane) -> (FlowField, Plane) {
         var u = Plane(width: size.width, height: size.height), v = u, spread = u
-        let cover = (x: coverage(columns, size.width), y: coverage(rows, size.height))
+        let coveringRows = coverage(rows, size.height), width = size.width
         u.pixels.withUnsafeMutableBufferPointer { uOut in
             v.pixels.withUnsafeMutableBufferPointer { vOut in
                 spread.pixels.withUnsafeMutableBufferPointer { sOut in
                     source.pixels.withUnsafeBufferPointer { sourcePixels in
                         reference.pixels.withUnsafeBufferPointer { referencePixels in
                             let outputs = UncheckedSendable((uOut, vOut, sOut))
-                            let reader = PlaneReader(pixels: referencePixels, width: size.width, height: size.height)
-                            parallelChunks(size.height, itemCost: 4 * size.width) { chunk in
+                            let reader = PlaneReader(pixels: referencePixels, width: width, height: size.height)
+                            parallelChunks(size.height, itemCost: 4 * width) { chunk in
+                                var sums = DensitySums(width: width)
                                 for y in chunk {
-                                    for x in 0..<size.width {
-                                        var total: Float = 0, mean = SIMD2<Float>.zero, square: Float = 0
-                                        let value = sourcePixels[y * size.width + x]
-                                        for row in cover.y[y] {
-                                            for column in cover.x[x] {
-                                                let d = displacements[row * columns.count + column]
-                                                let error = abs(reader.bilinear(Float(x) + d.x, Float(y) + d.y) - value) * 255
-                                                let weight = 1 / max(1, error)
-                                                total += weight
-                                                mean += weight * d
-                                                square += weight * (d * d).sum()
-                                            }
+                                    sums.reset()
+                                    for row in coveringRows[y] {
+                                        for (column, x) in columns.enumerated() {
+                                            let d = displacements[row * columns.count + column]
+                                            let warped = reader.row8(x: x, y: y, displacement: d)
+                                            let here = UnsafeRawPointer(sourcePixels.baseAddress! + y * width + x).loadUnaligned(as: SIMD8<Float>.self)
+                                            let error = pointwiseMax(warped - here, here - warped) * 255
+                                            sums.add(weight: 1 / pointwiseMax(error, SIMD8(repeating: 1)), displacement: d, at: x)
                                         }
-                                        mean /= total
-                                        let i = y * size.width + x
-                                        outputs.value.0[i] = mean.x
-                                        outputs.value.1[i] = mean.y
-                                        outputs.value.2[i] = max(square / total - (mean * mean).sum(), 0).squareRoot()
                                     }
+                                    sums.write(row: y, u: outputs.value.0, v: outputs.value.1, spread: outputs.value.2)
                                 }
                             }
                         }
@@ -180,6 +180,45 @@ struct PatchGrid {
             let first = origins.firstIndex { $0 + patch > p }!
             let last = origins.lastIndex { $0 <= p }!
             return first...last
+        }
+    }
+}
+
+/// Running sums over one row of pixels: Σw, Σw·u, Σw·v and Σw·|d|² of the covering patches.
+private struct DensitySums {
+    var total, u, v, square: [Float]
+
+    init(width: Int) {
+        total = [Float](repeating: 0, count: width + 8)  // room for the last patch's eight lanes
+        (u, v, square) = (total, total, total)
+    }
+
+    mutating func reset() {
+        for i in total.indices { (total[i], u[i], v[i], square[i]) = (0, 0, 0, 0) }
+    }
+
+    mutating func add(weight: SIMD8<Float>, displacement d: SIMD2<Float>, at x: Int) {
+        func accumulate(_ values: inout [Float], _ increment: SIMD8<Float>) {
+            values.withUnsafeMutableBufferPointer { buffer in
+                let pointer = UnsafeMutableRawPointer(buffer.baseAddress! + x)
+                pointer.storeBytes(of: pointer.loadUnaligned(as: SIMD8<Float>.self) + increment, as: SIMD8<Float>.self)
+            }
+        }
+        accumulate(&total, weight)
+        accumulate(&u, weight * d.x)
+        accumulate(&v, weight * d.y)
+        accumulate(&square, weight * (d * d).sum())
+    }
+
+    /// The weighted mean displacement and the weighted spread around it, for row `y`.
+    func write(row y: Int, u uOut: UnsafeMutableBufferPointer<Float>, v vOut: UnsafeMutableBufferPointer<Float>,
+               spread sOut: UnsafeMutableBufferPointer<Float>) {
+        let width = total.count - 8
+        for x in 0..<width {
+            let mean = SIMD2(u[x], v[x]) / total[x]
+            let i = y * width + x
+            (uOut[i], vOut[i]) = (mean.x, mean.y)
+            sOut[i] = max(square[x] / total[x] - (mean * mean).sum(), 0).squareRoot()
         }
     }
 }
@@ -204,27 +243,25 @@ struct Gradients {
     }
 }
 
-/// Inverse-compositional search of one patch at a time, with scratch buffers reused from patch
-/// to patch (one searcher per band of rows).
+/// Inverse-compositional search of one 8×8 patch at a time, each patch row one `SIMD8`, with
+/// scratch rows reused from patch to patch (one searcher per band of rows).
 struct PatchSearcher {
-    let source: UnsafeBufferPointer<Float>
-    let reference: UnsafeBufferPointer<Float>
-    let gradients: Gradients
-    let width: Int
-    let height: Int
-    let patch: Int
-    let iterations: Int
-    private var template: [Float]
-    private var gx: [Float]
-    private var gy: [Float]
-    private var warped: [Float]
+    struct Images: @unchecked Sendable {
+        let source, reference, gradientX, gradientY: UnsafeBufferPointer<Float>
+        let width, height: Int
+    }
 
-    init(source: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, gradients: Gradients,
-         width: Int, height: Int, patch: Int, iterations: Int) {
-        (self.source, self.reference, self.gradients) = (source, reference, gradients)
-        (self.width, self.height, self.patch, self.iterations) = (width, height, patch, iterations)
-        template = [Float](repeating: 0, count: patch * patch)
-        (gx, gy, warped) = (template, template, template)
+    typealias Row = SIMD8<Float>
+    let images: Images
+    let iterations: Int
+    private var template = [Row](repeating: .zero, count: 8)
+    private var gx = [Row](repeating: .zero, count: 8)
+    private var gy = [Row](repeating: .zero, count: 8)
+    private var warped = [Row](repeating: .zero, count: 8)
+
+    init(images: Images, iterations: Int) {
+        self.images = images
+        self.iterations = iterations
     }
 
     /// Starts from the best of the candidates (by mean-normalised SSD): the coarser level's
@@ -244,42 +281,49 @@ struct PatchSearcher {
         var flow = start
         for _ in 0..<iterations {
             sample(flow, x, y)
-            var b = SIMD2<Float>.zero
-            for k in warped.indices { b += SIMD2(gx[k], gy[k]) * (warped[k] - template[k]) }
+            var bx = Row.zero, by = Row.zero
+            for j in 0..<8 {
+                let difference = warped[j] - template[j]
+                bx += gx[j] * difference
+                by += gy[j] * difference
+            }
+            let b = SIMD2(bx.sum(), by.sum())
             let step = SIMD2(hessian.z * b.x - hessian.y * b.y, hessian.x * b.y - hessian.y * b.x) / determinant
             flow -= step
             if (step * step).sum() < 1e-4 { break }
         }
         let moved = flow - start
-        if (moved * moved).sum() > Float(patch * patch) { return start }
+        if (moved * moved).sum() > 64 { return start }
         return cost(flow, x, y) <= startCost ? flow : start
+    }
+
+    @inline(__always)
+    private func load(_ pixels: UnsafeBufferPointer<Float>, _ index: Int) -> Row {
+        UnsafeRawPointer(pixels.baseAddress! + index).loadUnaligned(as: Row.self)
     }
 
     /// Copies the source patch at (x, y), minus its mean, with its gradients; returns the
     /// Gauss-Newton Hessian (xx, xy, yy).
     private mutating func loadTemplate(_ x: Int, _ y: Int) -> SIMD3<Float> {
-        var hessian = SIMD3<Float>.zero, sum: Float = 0
-        for j in 0..<patch {
-            for i in 0..<patch {
-                let k = j * patch + i, p = (y + j) * width + x + i
-                template[k] = source[p]
-                sum += source[p]
-                (gx[k], gy[k]) = (gradients.x[p], gradients.y[p])
-                hessian += SIMD3(gx[k] * gx[k], gx[k] * gy[k], gy[k] * gy[k])
-            }
+        var sum = Row.zero, xx = Row.zero, xy = Row.zero, yy = Row.zero
+        for j in 0..<8 {
+            let p = (y + j) * images.width + x
+            (template[j], gx[j], gy[j]) = (load(images.source, p), load(images.gradientX, p), load(images.gradientY, p))
+            sum += template[j]
+            (xx, xy, yy) = (xx + gx[j] * gx[j], xy + gx[j] * gy[j], yy + gy[j] * gy[j])
         }
-        let mean = sum / Float(template.count)
-        for k in template.indices { template[k] -= mean }
-        return hessian
+        let mean = sum.sum() / 64
+        for j in 0..<8 { template[j] -= mean }
+        return SIMD3(xx.sum(), xy.sum(), yy.sum())
     }
 
     /// Mean-normalised sum of squared differences between the template and the reference patch
     /// at `flow`.
     private mutating func cost(_ flow: SIMD2<Float>, _ x: Int, _ y: Int) -> Float {
         sample(flow, x, y)
-        var sum: Float = 0
-        for k in warped.indices { sum += (warped[k] - template[k]) * (warped[k] - template[k]) }
-        return sum
+        var sum = Row.zero
+        for j in 0..<8 { sum += (warped[j] - template[j]) * (warped[j] - template[j]) }
+        return sum.sum()
     }
 
     /// The reference patch at (x, y) + flow, bilinear, minus its mean. The fractional offset is
@@ -287,30 +331,31 @@ struct PatchSearcher {
     private mutating func sample(_ flow: SIMD2<Float>, _ x: Int, _ y: Int) {
         let fx = flow.x.rounded(.down), fy = flow.y.rounded(.down)
         let ax = flow.x - fx, ay = flow.y - fy
-        let w = SIMD4((1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay)
-        let left = x + Int(fx), top = y + Int(fy)
-        let inside = left >= 0 && top >= 0 && left + patch < width && top + patch < height
-        var sum: Float = 0
-        for j in 0..<patch {
-            for i in 0..<patch {
-                let value: Float
-                if inside {
-                    let p = (top + j) * width + left + i
-                    value = w.x * reference[p] + w.y * reference[p + 1] + w.z * reference[p + width] + w.w * reference[p + width + 1]
-                } else {
-                    value = w.x * at(left + i, top + j) + w.y * at(left + i + 1, top + j)
-                        + w.z * at(left + i, top + j + 1) + w.w * at(left + i + 1, top + j + 1)
+        let (w00, w01, w10, w11) = ((1 - ax) * (1 - ay), ax * (1 - ay), (1 - ax) * ay, ax * ay)
+        let left = x + Int(fx), top = y + Int(fy), width = images.width
+        let inside = left >= 0 && top >= 0 && left + 8 < width && top + 8 < images.height
+        var sum = Row.zero
+        for j in 0..<8 {
+            if inside {
+                let p = (top + j) * width + left
+                let upper = w00 * load(images.reference, p) + w01 * load(images.reference, p + 1)
+                warped[j] = upper + w10 * load(images.reference, p + width) + w11 * load(images.reference, p + width + 1)
+            } else {  // near the border: edge pixels repeat
+                var row = Row.zero
+                for i in 0..<8 {
+                    row[i] = w00 * at(left + i, top + j) + w01 * at(left + i + 1, top + j)
+                        + w10 * at(left + i, top + j + 1) + w11 * at(left + i + 1, top + j + 1)
                 }
-                warped[j * patch + i] = value
-                sum += value
+                warped[j] = row
             }
+            sum += warped[j]
         }
-        let mean = sum / Float(warped.count)
-        for k in warped.indices { warped[k] -= mean }
+        let mean = sum.sum() / 64
+        for j in 0..<8 { warped[j] -= mean }
     }
 
     @inline(__always)
     private func at(_ x: Int, _ y: Int) -> Float {
-        reference[min(max(y, 0), height - 1) * width + min(max(x, 0), width - 1)]
+        images.reference[min(max(y, 0), images.height - 1) * images.width + min(max(x, 0), images.width - 1)]
     }
 }

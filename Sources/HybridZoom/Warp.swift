@@ -64,6 +64,25 @@ struct PlaneReader {
         return top + fy * (bottom - top)
     }
 
+    /// Eight consecutive pixels of row y, from x on, each read at its position + `displacement`
+    /// (bilinear): the fractional weights are the same for all eight.
+    @inline(__always)
+    func row8(x: Int, y: Int, displacement d: SIMD2<Float>) -> SIMD8<Float> {
+        let fx = d.x.rounded(.down), fy = d.y.rounded(.down)
+        let ax = d.x - fx, ay = d.y - fy
+        let left = x + Int(fx), top = y + Int(fy)
+        guard left >= 0, top >= 0, left + 8 < width, top + 1 < height else {
+            var row = SIMD8<Float>.zero
+            for i in 0..<8 { row[i] = bilinear(Float(x + i) + d.x, Float(y) + d.y) }
+            return row
+        }
+        func load(_ index: Int) -> SIMD8<Float> { UnsafeRawPointer(pixels.baseAddress! + index).loadUnaligned(as: SIMD8<Float>.self) }
+        let p = top * width + left
+        let upper = load(p) + ax * (load(p + 1) - load(p))
+        let lower = load(p + width) + ax * (load(p + width + 1) - load(p + width))
+        return upper + ay * (lower - upper)
+    }
+
     @inline(__always)
     func bicubic(_ x: Float, _ y: Float) -> Float {
         let x0 = x.rounded(.down), y0 = y.rounded(.down)
