@@ -55,10 +55,44 @@ public enum DenseFlow {
             if settings.refine { flow = VariationalRefinement().refine(flow, source: sources[level], reference: references[level]) }
         }
         guard flow.size != source.size else { return DenseFlowResult(flow: flow, uncertainty: uncertainty) }
+        // Back to the input's size; flow vectors and the uncertainty (a length) scale with it.
+        let factor = Float(source.width) / Float(flow.size.width)
+        if source.size == Size(width: 2 * flow.size.width, height: 2 * flow.size.height) {
+            return DenseFlowResult(flow: FlowField(u: doubled(flow.u, scale: 2), v: doubled(flow.v, scale: 2)),
+                                   uncertainty: doubled(uncertainty, scale: 2))
+        }
         var upsampled = resample(uncertainty, from: Rect(x: 0, y: 0, width: Double(flow.size.width), height: Double(flow.size.height)),
                                  to: source.size)
-        scale(&upsampled.pixels, by: Float(source.width) / Float(flow.size.width))  // a length in finer pixels
+        scale(&upsampled.pixels, by: factor)
         return DenseFlowResult(flow: flow.resized(to: source.size), uncertainty: upsampled)
+    }
+
+    /// Twice the size, bilinear (each output pixel ¼ and ¾ of the way between input pixels),
+    /// values times `scale`: cheap, and enough for a smooth field such as a flow.
+    static func doubled(_ plane: Plane, scale: Float) -> Plane {
+        let width = plane.width, height = plane.height
+        var result = Plane(width: 2 * width, height: 2 * height)
+        plane.pixels.withUnsafeBufferPointer { source in
+            result.pixels.withUnsafeMutableBufferPointer { output in
+                let output = UncheckedSendable(output)
+                parallelChunks(2 * height, itemCost: 2 * width) { rows in
+                    for y in rows {
+                        // Output row y lies at input row (y − ½)/2: between rows y/2 − 1 and y/2, or y/2 and y/2 + 1.
+                        let near = y / 2, far = y % 2 == 0 ? max(near - 1, 0) : min(near + 1, height - 1)
+                        let a = source.baseAddress! + near * width, b = source.baseAddress! + far * width
+                        let out = output.value.baseAddress! + y * 2 * width
+                        for x in 0..<width {
+                            let column = 0.75 * a[x] + 0.25 * b[x]
+                            let left = 0.75 * a[max(x - 1, 0)] + 0.25 * b[max(x - 1, 0)]
+                            let right = 0.75 * a[min(x + 1, width - 1)] + 0.25 * b[min(x + 1, width - 1)]
+                            out[2 * x] = scale * (0.75 * column + 0.25 * left)
+                            out[2 * x + 1] = scale * (0.75 * column + 0.25 * right)
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 
     /// Level 0 is the input; each next level is half as large (antialiased), down to the first
@@ -66,10 +100,32 @@ public enum DenseFlow {
     static func pyramid(_ plane: Plane, _ settings: DenseFlowSettings) -> [Plane] {
         var levels = [plane]
         while let last = levels.last, last.width / 2 >= settings.coarsestWidth, last.height / 2 >= PatchGrid.patch * 2 {
-            levels.append(resample(last, from: Rect(x: 0, y: 0, width: Double(last.width), height: Double(last.height)),
-                                   to: Size(width: last.width / 2, height: last.height / 2)))
+            let half = Size(width: last.width / 2, height: last.height / 2)
+            levels.append(last.width % 2 == 0 && last.height % 2 == 0
+                ? halved(last)
+                : resample(last, from: Rect(x: 0, y: 0, width: Double(last.width), height: Double(last.height)), to: half))
         }
         return levels
+    }
+
+    /// Each 2×2 block averaged: exactly half the size, and a good enough low-pass for a pyramid.
+    static func halved(_ plane: Plane) -> Plane {
+        let width = plane.width / 2, height = plane.height / 2
+        var result = Plane(width: width, height: height)
+        plane.pixels.withUnsafeBufferPointer { source in
+            result.pixels.withUnsafeMutableBufferPointer { output in
+                let output = UncheckedSendable(output)
+                parallelChunks(height, itemCost: 4 * width) { rows in
+                    for y in rows {
+                        let top = source.baseAddress! + 2 * y * plane.width, bottom = top + plane.width
+                        for x in 0..<width {
+                            output.value[y * width + x] = (top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1]) / 4
+                        }
+                    }
+                }
+            }
+        }
+        return result
     }
 }
 

@@ -144,12 +144,31 @@ struct Checkerboard {
         return packed
     }
 
+    /// Back to the normal layout: eight pixels at a time, four from each colour, interleaved.
     func unpack(_ packed: [Float]) -> FlowField {
         var flow = FlowField(size: Size(width: width, height: height))
-        for y in 0..<height {
-            for x in 0..<width {
-                flow.u[x, y] = packed[index(x, y)]
-                flow.v[x, y] = packed[planeCount + index(x, y)]
+        packed.withUnsafeBufferPointer { packed in
+            flow.u.pixels.withUnsafeMutableBufferPointer { u in
+                flow.v.pixels.withUnsafeMutableBufferPointer { v in
+                    for y in 0..<height {
+                        var x = 0
+                        while x + 8 <= width {
+                            let even = index(x, y), odd = index(x + 1, y)
+                            func interleave(_ component: Int, into plane: UnsafeMutableBufferPointer<Float>) {
+                                var lanes = SIMD8<Float>()
+                                lanes.evenHalf = UnsafeRawPointer(packed.baseAddress! + component + even).loadUnaligned(as: SIMD4<Float>.self)
+                                lanes.oddHalf = UnsafeRawPointer(packed.baseAddress! + component + odd).loadUnaligned(as: SIMD4<Float>.self)
+                                UnsafeMutableRawPointer(plane.baseAddress! + y * width + x).storeBytes(of: lanes, as: SIMD8<Float>.self)
+                            }
+                            interleave(0, into: u)
+                            interleave(planeCount, into: v)
+                            x += 8
+                        }
+                        for x in x..<width {
+                            (u[y * width + x], v[y * width + x]) = (packed[index(x, y)], packed[planeCount + index(x, y)])
+                        }
+                    }
+                }
             }
         }
         return flow
@@ -265,10 +284,14 @@ private struct LinearSystem {
                                 let interior = y > 0 && y < height - 1
                                 var x = 0
                                 while x < width {
-                                    if interior, x >= 8, x + 8 <= width - 1 {
+                                    if interior, x + 8 <= width {
+                                        // The first and last pixels of a row have no left or right neighbour.
+                                        let hasLeft: SIMD8<Float> = x == 0 ? [0, 1, 1, 1, 1, 1, 1, 1] : .one
+                                        let hasRight: SIMD8<Float> = x + 8 == width ? [1, 1, 1, 1, 1, 1, 1, 0] : .one
                                         let i = y * width + x, smooth = UnsafePointer(c[.smooth])
                                         let here = load(smooth, i)
-                                        let left = alpha * (here + load(smooth, i - 1)) / 2, right = alpha * (here + load(smooth, i + 1)) / 2
+                                        let left = hasLeft * alpha * (here + load(smooth, i - 1)) / 2
+                                        let right = hasRight * alpha * (here + load(smooth, i + 1)) / 2
                                         let up = alpha * (here + load(smooth, i - width)) / 2, down = alpha * (here + load(smooth, i + width)) / 2
                                         func term(_ field: Term) -> SIMD8<Float> { load(d[field], i) }
                                         let solved = solve(DataPoint(t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt),
