@@ -207,7 +207,7 @@ struct PatchGrid {
                             let outputs = UncheckedSendable((uOut, vOut, sOut))
                             let reader = PlaneReader(pixels: referencePixels, width: width, height: size.height)
                             parallelChunks(size.height, itemCost: 4 * width) { chunk in
-                                var sums = DensitySums(width: width)
+                                let sums = DensitySums(width: width)
                                 for y in chunk {
                                     sums.reset()
                                     for row in coveringRows[y] {
@@ -241,35 +241,38 @@ struct PatchGrid {
 }
 
 /// Running sums over one row of pixels: Σw, Σw·u, Σw·v and Σw·|d|² of the covering patches.
-private struct DensitySums {
-    var total, u, v, square: [Float]
+private final class DensitySums {
+    private let width: Int
+    /// Four rows one after another — Σw, Σw·u, Σw·v, Σw·|d|² — each with room for the last
+    /// patch's eight lanes.
+    private let sums: UnsafeMutablePointer<Float>
+    private var stride: Int { width + 8 }
 
     init(width: Int) {
-        total = [Float](repeating: 0, count: width + 8)  // room for the last patch's eight lanes
-        (u, v, square) = (total, total, total)
+        self.width = width
+        sums = .allocate(capacity: 4 * (width + 8))
     }
 
-    mutating func reset() {
-        for i in total.indices { (total[i], u[i], v[i], square[i]) = (0, 0, 0, 0) }
-    }
+    deinit { sums.deallocate() }
 
-    mutating func add(weight: SIMD8<Float>, displacement d: SIMD2<Float>, at x: Int) {
-        func accumulate(_ values: inout [Float], _ increment: SIMD8<Float>) {
-            values.withUnsafeMutableBufferPointer { buffer in
-                let pointer = UnsafeMutableRawPointer(buffer.baseAddress! + x)
-                pointer.storeBytes(of: pointer.loadUnaligned(as: SIMD8<Float>.self) + increment, as: SIMD8<Float>.self)
-            }
+    func reset() { sums.initialize(repeating: 0, count: 4 * stride) }
+
+    @inline(__always)
+    func add(weight: SIMD8<Float>, displacement d: SIMD2<Float>, at x: Int) {
+        func accumulate(_ row: Int, _ increment: SIMD8<Float>) {
+            let pointer = UnsafeMutableRawPointer(sums + row * stride + x)
+            pointer.storeBytes(of: pointer.loadUnaligned(as: SIMD8<Float>.self) + increment, as: SIMD8<Float>.self)
         }
-        accumulate(&total, weight)
-        accumulate(&u, weight * d.x)
-        accumulate(&v, weight * d.y)
-        accumulate(&square, weight * (d * d).sum())
+        accumulate(0, weight)
+        accumulate(1, weight * d.x)
+        accumulate(2, weight * d.y)
+        accumulate(3, weight * (d * d).sum())
     }
 
     /// The weighted mean displacement and the weighted spread around it, for row `y`.
     func write(row y: Int, u uOut: UnsafeMutableBufferPointer<Float>, v vOut: UnsafeMutableBufferPointer<Float>,
                spread sOut: UnsafeMutableBufferPointer<Float>) {
-        let width = total.count - 8
+        let (total, u, v, square) = (sums, sums + stride, sums + 2 * stride, sums + 3 * stride)
         for x in 0..<width {
             let mean = SIMD2(u[x], v[x]) / total[x]
             let i = y * width + x
@@ -284,18 +287,40 @@ struct Gradients {
     var x: [Float]
     var y: [Float]
 
+    /// Edge pixels use their own value for the missing neighbour; the rows in between run eight
+    /// columns at a time and split over the cores.
     init(_ plane: Plane) {
         let width = plane.width, height = plane.height
-        x = [Float](repeating: 0, count: plane.pixels.count)
-        y = x
-        for row in 0..<height {
-            let up = max(row - 1, 0) * width, down = min(row + 1, height - 1) * width, here = row * width
-            for column in 0..<width {
-                let left = max(column - 1, 0), right = min(column + 1, width - 1)
-                x[here + column] = (plane.pixels[here + right] - plane.pixels[here + left]) / 2
-                y[here + column] = (plane.pixels[down + column] - plane.pixels[up + column]) / 2
+        var x = [Float](repeating: 0, count: plane.pixels.count), y = x
+        plane.pixels.withUnsafeBufferPointer { pixels in
+            x.withUnsafeMutableBufferPointer { gx in
+                y.withUnsafeMutableBufferPointer { gy in
+                    let out = UncheckedSendable((gx.baseAddress!, gy.baseAddress!)), p = pixels.baseAddress!
+                    parallelChunks(height, itemCost: width) { rows in
+                        let (gx, gy) = out.value
+                        for row in rows {
+                            let up = max(row - 1, 0) * width, down = min(row + 1, height - 1) * width, here = row * width
+                            func load(_ i: Int) -> SIMD8<Float> { UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) }
+                            var column = 1
+                            while column + 9 <= width {
+                                let i = here + column
+                                UnsafeMutableRawPointer(gx + i).storeBytes(of: (load(i + 1) - load(i - 1)) / 2, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(gy + i).storeBytes(of: (load(down + column) - load(up + column)) / 2, as: SIMD8<Float>.self)
+                                column += 8
+                            }
+                            func edge(_ column: Int) {
+                                let left = max(column - 1, 0), right = min(column + 1, width - 1)
+                                gx[here + column] = (p[here + right] - p[here + left]) / 2
+                                gy[here + column] = (p[down + column] - p[up + column]) / 2
+                            }
+                            edge(0)
+                            for column in column..<width { edge(column) }
+                        }
+                    }
+                }
             }
         }
+        (self.x, self.y) = (x, y)
     }
 }
 

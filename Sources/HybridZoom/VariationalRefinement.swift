@@ -210,28 +210,58 @@ private func dataTerms(source: Plane, warped: Plane) -> Fields<Term> {
     terms.withPointers { f in
         source.pixels.withUnsafeBufferPointer { s in
             warped.pixels.withUnsafeBufferPointer { w in
+                let (s, w) = (s.baseAddress!, w.baseAddress!)
                 parallelChunks(height, itemCost: width) { rows in
                     for row in rows {
                         let up = max(row - 1, 0) * width, down = min(row + 1, height - 1) * width, here = row * width
-                        for column in 0..<width {
-                            let left = here + max(column - 1, 0), right = here + min(column + 1, width - 1), i = here + column
-                            let (wl, wr, wu, wd, wi) = (w[left] * 255, w[right] * 255, w[up + column] * 255, w[down + column] * 255, w[i] * 255)
-                            f[.t][i] = wi - s[i] * 255
-                            f[.x][i] = (wr - wl) / 2
-                            f[.y][i] = (wd - wu) / 2
-                            f[.gxt][i] = f[.x][i] - (s[right] - s[left]) * 255 / 2
-                            f[.gyt][i] = f[.y][i] - (s[down + column] - s[up + column]) * 255 / 2
-                            f[.xx][i] = wr - 2 * wi + wl
-                            f[.yy][i] = wd - 2 * wi + wu
-                            let corner = min(column + 1, width - 1), opposite = max(column - 1, 0)
-                            f[.xy][i] = (w[down + corner] - w[down + opposite] - w[up + corner] + w[up + opposite]) * 255 / 4
+                        // Interior columns eight at a time, the edges (where a neighbour repeats) one at a time.
+                        var column = 1
+                        while column + 9 <= width {
+                            storeTerms(f, here + column, at: DataStencil(s: s, w: w, i: here + column, left: 1, right: 1,
+                                                                          up: up + column, down: down + column) { pointer, index in
+                                UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD8<Float>.self)
+                            }, lanes: 8)
+                            column += 8
                         }
+                        func edge(_ column: Int) {
+                            let stencil = DataStencil(s: s, w: w, i: here + column, left: column > 0 ? 1 : 0, right: column < width - 1 ? 1 : 0,
+                                                      up: up + column, down: down + column) { pointer, index in SIMD8(repeating: pointer[index]) }
+                            storeTerms(f, here + column, at: stencil, lanes: 1)
+                        }
+                        edge(0)
+                        for column in column..<width { edge(column) }
                     }
                 }
             }
         }
     }
     return terms
+}
+
+/// The neighbourhood of eight pixels (or one, repeated) that the data terms read.
+private struct DataStencil {
+    let s, w: UnsafePointer<Float>
+    let i, left, right, up, down: Int
+    let read: (UnsafePointer<Float>, Int) -> SIMD8<Float>
+}
+
+@inline(__always)
+private func storeTerms(_ f: FieldPointers<Term>, _ i: Int, at n: DataStencil, lanes: Int) {
+    let (wl, wr, wu, wd, wi) = (n.read(n.w, n.i - n.left) * 255, n.read(n.w, n.i + n.right) * 255, n.read(n.w, n.up) * 255,
+                                n.read(n.w, n.down) * 255, n.read(n.w, n.i) * 255)
+    let x = (wr - wl) / 2, y = (wd - wu) / 2
+    let xy = (n.read(n.w, n.down + n.right) - n.read(n.w, n.down - n.left) - n.read(n.w, n.up + n.right) + n.read(n.w, n.up - n.left)) * 255 / 4
+    func store(_ value: SIMD8<Float>, _ term: Term) {
+        if lanes == 8 { UnsafeMutableRawPointer(f[term] + i).storeBytes(of: value, as: SIMD8<Float>.self) } else { f[term][i] = value[0] }
+    }
+    store(wi - n.read(n.s, n.i) * 255, .t)
+    store(x, .x)
+    store(y, .y)
+    store(x - (n.read(n.s, n.i + n.right) - n.read(n.s, n.i - n.left)) * 255 / 2, .gxt)
+    store(y - (n.read(n.s, n.down) - n.read(n.s, n.up)) * 255 / 2, .gyt)
+    store(wr - 2 * wi + wl, .xx)
+    store(wd - 2 * wi + wu, .yy)
+    store(xy, .xy)
 }
 
 /// Per pixel: the inverse of the 2×2 system (data plus α · the neighbours' weights), the data
