@@ -26,12 +26,11 @@ struct VariationalRefinement: Sendable {
         let layout = Checkerboard(width: width, height: height)
         var refined = flow  // u + du, v + dv, in the normal layout for the system's update
         var packed = layout.pack(flow)  // the same, per colour, for the sweeps
-        let base = packed
         var system = LinearSystem(layout: layout)
         for _ in 0..<fixedPointIterations {
             system.update(terms: &terms, base: flow, current: refined, settings: self)
             for _ in 0..<relaxationIterations {
-                for colour in 0..<2 { relax(colour, &packed, base: base, &system) }
+                for colour in 0..<2 { relax(colour, &packed, &system) }
             }
             refined = layout.unpack(packed)
         }
@@ -42,24 +41,21 @@ struct VariationalRefinement: Sendable {
     /// system with its neighbours (all of the other colour) held fixed. In the packed layout a
     /// colour's pixels are contiguous along each row, so the sweep vectorises, and rows run in
     /// parallel.
-    private func relax(_ colour: Int, _ packed: inout [Float], base: [Float], _ system: inout LinearSystem) {
+    private func relax(_ colour: Int, _ packed: inout [Float], _ system: inout LinearSystem) {
         let layout = system.layout, omega = relaxation
         packed.withUnsafeMutableBufferPointer { flow in
-            base.withUnsafeBufferPointer { base in
-                system.fields.withPointers { s in
-                    let flow = UncheckedSendable(flow)
-                    parallelChunks(layout.height, itemCost: layout.width / 2) { rows in
-                        for y in rows {
-                            let shift = (y + colour) & 1, count = (layout.width - shift + 1) / 2
-                            let here = layout.rowStart(colour, y), other = layout.rowStart(1 - colour, y)
-                            let above = layout.rowStart(1 - colour, y - 1), below = layout.rowStart(1 - colour, y + 1)
-                            let u = flow.value.baseAddress!, v = u + layout.planeCount
-                            let u0 = base.baseAddress!, v0 = u0 + layout.planeCount
-                            let row = RelaxationRow(s: s, u: u, v: v, u0: u0, v0: v0, here: here, left: other - 1 + shift,
-                                                    right: other + shift, above: above, below: below, omega: omega)
-                            // Eight at a time, the last group running into the row's padding.
-                            for k in stride(from: 0, to: count, by: 8) { row.update(at: k) }
-                        }
+            system.fields.withPointers { s in
+                let flow = UncheckedSendable(flow)
+                parallelChunks(layout.height, itemCost: layout.width / 2) { rows in
+                    for y in rows {
+                        let shift = (y + colour) & 1, count = (layout.width - shift + 1) / 2
+                        let here = layout.rowStart(colour, y), other = layout.rowStart(1 - colour, y)
+                        let above = layout.rowStart(1 - colour, y - 1), below = layout.rowStart(1 - colour, y + 1)
+                        let u = flow.value.baseAddress!, v = u + layout.planeCount
+                        let row = RelaxationRow(s: s, u: u, v: v, here: here, left: other - 1 + shift,
+                                                right: other + shift, above: above, below: below, omega: omega)
+                        // Eight at a time, the last group running into the row's padding.
+                        for k in stride(from: 0, to: count, by: 8) { row.update(at: k) }
                     }
                 }
             }
@@ -70,19 +66,18 @@ struct VariationalRefinement: Sendable {
 /// The pointers of one packed row of one colour, and the SOR update of eight pixels at once.
 /// Every pointer is resolved once per row, so the update itself is loads, arithmetic, stores.
 private struct RelaxationRow {
-    let left, right, up, down, weight, b1, b2, inverse11, inverse12, inverse22: UnsafePointer<Float>
+    let left, right, up, down, inverse11, inverse12, inverse22, e1, e2: UnsafePointer<Float>
     let u, v: UnsafeMutablePointer<Float>
-    let u0, v0: UnsafePointer<Float>
     /// The neighbours' rows, as offsets from this row (left and right already shifted).
     let toLeft, toRight, toAbove, toBelow: Int
     let omega: Float
 
     init(s: FieldPointers<Coefficient>, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-         u0: UnsafePointer<Float>, v0: UnsafePointer<Float>, here: Int, left: Int, right: Int, above: Int, below: Int, omega: Float) {
+         here: Int, left: Int, right: Int, above: Int, below: Int, omega: Float) {
         func row(_ field: Coefficient) -> UnsafePointer<Float> { UnsafePointer(s[field] + here) }
-        (self.left, self.right, up, down, weight) = (row(.left), row(.right), row(.up), row(.down), row(.weight))
-        (b1, b2, inverse11, inverse12, inverse22) = (row(.b1), row(.b2), row(.inverse11), row(.inverse12), row(.inverse22))
-        (self.u, self.v, self.u0, self.v0) = (u + here, v + here, u0 + here, v0 + here)
+        (self.left, self.right, up, down) = (row(.left), row(.right), row(.up), row(.down))
+        (inverse11, inverse12, inverse22, e1, e2) = (row(.inverse11), row(.inverse12), row(.inverse22), row(.e1), row(.e2))
+        (self.u, self.v) = (u + here, v + here)
         (toLeft, toRight, toAbove, toBelow) = (left - here, right - here, above - here, below - here)
         self.omega = omega
     }
@@ -93,16 +88,15 @@ private struct RelaxationRow {
             UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD8<Float>.self)
         }
         let u = UnsafePointer(self.u), v = UnsafePointer(self.v)
-        let (wl, wr, wu, wd, weight) = (load(left, k), load(right, k), load(up, k), load(down, k), load(self.weight, k))
-        let baseU = load(u0, k), baseV = load(v0, k), currentU = load(u, k), currentV = load(v, k)
+        let (wl, wr, wu, wd) = (load(left, k), load(right, k), load(up, k), load(down, k))
         let pullU = wl * load(u, k + toLeft) + wr * load(u, k + toRight) + wu * load(u, k + toAbove) + wd * load(u, k + toBelow)
-            - weight * baseU
         let pullV = wl * load(v, k + toLeft) + wr * load(v, k + toRight) + wu * load(v, k + toAbove) + wd * load(v, k + toBelow)
-            - weight * baseV
-        let r1 = load(b1, k) + pullU, r2 = load(b2, k) + pullV, i12 = load(inverse12, k)
-        let du = load(inverse11, k) * r1 + i12 * r2, dv = i12 * r1 + load(inverse22, k) * r2
-        UnsafeMutableRawPointer(self.u + k).storeBytes(of: currentU + omega * (baseU + du - currentU), as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(self.v + k).storeBytes(of: currentV + omega * (baseV + dv - currentV), as: SIMD8<Float>.self)
+        let i12 = load(inverse12, k)
+        let targetU = load(e1, k) + load(inverse11, k) * pullU + i12 * pullV
+        let targetV = load(e2, k) + i12 * pullU + load(inverse22, k) * pullV
+        let currentU = load(u, k), currentV = load(v, k)
+        UnsafeMutableRawPointer(self.u + k).storeBytes(of: currentU + omega * (targetU - currentU), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(self.v + k).storeBytes(of: currentV + omega * (targetV - currentV), as: SIMD8<Float>.self)
     }
 }
 
@@ -267,7 +261,7 @@ private func storeTerms(_ f: FieldPointers<Term>, _ i: Int, at n: DataStencil, l
 /// Per pixel: the inverse of the 2×2 system (data plus α · the neighbours' weights), the data
 /// part of its right-hand side, and α · each neighbour's smoothness weight, for the current
 /// robust weights. All of it is constant during the relaxation sweeps.
-private enum Coefficient: Int, CaseIterable { case inverse11, inverse12, inverse22, b1, b2, left, right, up, down, weight, smooth }
+private enum Coefficient: Int, CaseIterable { case inverse11, inverse12, inverse22, e1, e2, left, right, up, down, smooth }
 
 private struct LinearSystem {
     /// Each coefficient in the packed checkerboard layout, but for `smooth`, which only `update`
@@ -330,13 +324,12 @@ private struct LinearSystem {
                                                            weight: left + right + up + down, weights)
                                         let even = layout.index(x, y), odd = layout.index(x + 1, y)
                                         func put(_ value: SIMD8<Float>, _ field: Coefficient) { scatter(value, c[field], even, odd) }
+                                        let target = solved.target(base: (load(flow.bu, i), load(flow.bv, i)), weight: left + right + up + down)
                                         put(solved.inverse11, .inverse11)
                                         put(solved.inverse12, .inverse12)
                                         put(solved.inverse22, .inverse22)
-                                        put(solved.b1, .b1)
-                                        put(solved.b2, .b2)
+                                        (put(target.u, .e1), put(target.v, .e2))
                                         (put(left, .left), put(right, .right), put(up, .up), put(down, .down))
-                                        put(left + right + up + down, .weight)
                                         x += 8
                                     } else {
                                         updatePixel(x, y, layout, d, c, flow, alpha, weights)
@@ -367,10 +360,11 @@ private func updatePixel(_ x: Int, _ y: Int, _ layout: Checkerboard, _ d: FieldP
     let point = DataPoint(t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt), xx: term(.xx), xy: term(.xy),
                           yy: term(.yy), p: SIMD8(repeating: flow.cu[i] - flow.bu[i]), q: SIMD8(repeating: flow.cv[i] - flow.bv[i]))
     let solved = solve(point, weight: SIMD8(repeating: weight), weights)
+    let target = solved.target(base: (SIMD8(repeating: flow.bu[i]), SIMD8(repeating: flow.bv[i])), weight: SIMD8(repeating: weight))
     let packed = layout.index(x, y)
-    (c[.left][packed], c[.right][packed], c[.up][packed], c[.down][packed], c[.weight][packed]) = (left, right, up, down, weight)
+    (c[.left][packed], c[.right][packed], c[.up][packed], c[.down][packed]) = (left, right, up, down)
     (c[.inverse11][packed], c[.inverse12][packed], c[.inverse22][packed]) = (solved.inverse11[0], solved.inverse12[0], solved.inverse22[0])
-    (c[.b1][packed], c[.b2][packed]) = (solved.b1[0], solved.b2[0])
+    (c[.e1][packed], c[.e2][packed]) = (target.u[0], target.v[0])
     }
 
 
@@ -414,11 +408,22 @@ private struct DataPoint {
     var t, x, y, gxt, gyt, xx, xy, yy, p, q: SIMD8<Float>
 }
 
+/// Eight pixels' 2×2 systems, inverted, with their data right-hand sides.
+private struct Solved {
+    var inverse11, inverse12, inverse22, b1, b2: SIMD8<Float>
+
+    /// The part of each pixel's solution that does not depend on its neighbours:
+    /// base + A⁻¹ (b − W · base). A sweep adds A⁻¹ · (the neighbours' weighted flow).
+    func target(base: (SIMD8<Float>, SIMD8<Float>), weight: SIMD8<Float>) -> (u: SIMD8<Float>, v: SIMD8<Float>) {
+        let r1 = b1 - weight * base.0, r2 = b2 - weight * base.1
+        return (base.0 + inverse11 * r1 + inverse12 * r2, base.1 + inverse12 * r1 + inverse22 * r2)
+    }
+}
+
 /// The 2×2 system of eight pixels (data terms with their robust weights, plus the
 /// neighbours' total `weight` on the diagonal), inverted, and its data right-hand side.
 @inline(__always)
-private func solve(_ d: DataPoint, weight: SIMD8<Float>, _ weights: (Float, Float))
-    -> (inverse11: SIMD8<Float>, inverse12: SIMD8<Float>, inverse22: SIMD8<Float>, b1: SIMD8<Float>, b2: SIMD8<Float>) {
+private func solve(_ d: DataPoint, weight: SIMD8<Float>, _ weights: (Float, Float)) -> Solved {
     let (p, q, tx, ty, xx, xy, yy) = (d.p, d.q, d.x, d.y, d.xx, d.xy, d.yy)
     let (t, gxt, gyt) = (d.t, d.gxt, d.gyt)
     let residual = t + tx * p + ty * q
@@ -430,6 +435,6 @@ private func solve(_ d: DataPoint, weight: SIMD8<Float>, _ weights: (Float, Floa
     let a22 = wb * ty * ty + wg * (xy * xy + yy * yy) + weight
     let determinant = a11 * a22 - a12 * a12
     let scale = (1 / determinant).replacing(with: 0, where: determinant .<= 1e-12)
-    return (a22 * scale, -a12 * scale, a11 * scale,
-            -(wb * tx * t + wg * (xx * gxt + xy * gyt)), -(wb * ty * t + wg * (xy * gxt + yy * gyt)))
+    return Solved(inverse11: a22 * scale, inverse12: -a12 * scale, inverse22: a11 * scale,
+                  b1: -(wb * tx * t + wg * (xx * gxt + xy * gyt)), b2: -(wb * ty * t + wg * (xy * gxt + yy * gyt)))
 }
