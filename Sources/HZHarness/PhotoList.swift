@@ -6,23 +6,18 @@ public struct PhotoList: Sendable {
     public struct Photo: Sendable, Equatable {
         public var name: String
         public var split: String
-        public var tags: [String]
     }
 
     public let photos: [Photo]
 
-    /// Reads the tab-separated list; it needs the columns `name` and `split` (and uses `tags`).
+    /// Reads the tab-separated list; it needs the columns `name` and `split`.
     public init(contentsOf path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         guard let header = rows.first, let name = header.firstIndex(of: "name"), let split = header.firstIndex(of: "split") else {
             throw EvaluationError("\(path): needs a header line with the columns name and split")
         }
-        let tags = header.firstIndex(of: "tags")
-        photos = rows.dropFirst().filter { $0.count > max(name, split) }.map { row in
-            Photo(name: row[name], split: row[split],
-                  tags: tags.flatMap { $0 < row.count ? row[$0].split(separator: ",").map(String.init) : nil } ?? [])
-        }
+        photos = rows.dropFirst().filter { $0.count > max(name, split) }.map { Photo(name: $0[name], split: $0[split]) }
     }
 
     /// The photos of one side of the split, by name.
