@@ -68,21 +68,24 @@ public struct InputError: Error, CustomStringConvertible {
 /// One capture, from the bytes of its W and T JPEGs to the bytes of the published JPEG: the code
 /// path that the daemon, `hzsr fuse` and `hzsr bench` share.
 ///
-/// Today the output is the W digital zoom (pipeline step 2), the fallback that every later stage
-/// is measured against; alignment, fusion and blending slot in between decode and encode.
+/// The W digital zoom (pipeline step 2) is the fallback that every later stage is measured
+/// against and what a capture publishes when it is not fused.
 public struct CaptureProcessor: Sendable {
     public var rig: RigCalibration
     public var output: DaemonConfig.Output
     public var maxPixels: Int
+    /// Step 7; nil publishes the W digital zoom.
+    public var fusion: (any Fusion)?
 
-    public init(rig: RigCalibration, output: DaemonConfig.Output, maxPixels: Int) {
+    public init(rig: RigCalibration, output: DaemonConfig.Output, maxPixels: Int, fusion: (any Fusion)?) {
         self.rig = rig
         self.output = output
         self.maxPixels = maxPixels
+        self.fusion = fusion
     }
 
     public init(config: DaemonConfig) {
-        self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels)
+        self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels, fusion: config.fusion.stage)
     }
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.
@@ -113,12 +116,29 @@ public struct CaptureProcessor: Sendable {
 
         let size = outputSize(tele: tele.image.size)
         let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: outputZoom, outputSize: size)
-        let zoomed = crop == teleView && size == source.size ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
+        let onSourceGrid = crop == teleView && size == source.size
+        var image = onSourceGrid ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
         clock.lap("zoom")
+
+        var (decision, reason) = ("skipped", "")
+        if let fusion {
+            if !alignment.coarse.isReliable {
+                reason = "alignment failed"
+            } else if !onSourceGrid {
+                reason = "output zoom or size differs from T's"
+            } else {
+                image.y = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
+                image.y.clampToUnitRange()
+                decision = "fused"
+                clock.lap("fuse")
+            }
+        } else {
+            reason = "fusion off"
+        }
 
         var timings = clock.timings
         timings.append(alignment.timings, prefix: "align")
-        return RenderedCapture(image: zoomed, decision: "skipped", reason: "no fusion stage in this build",
+        return RenderedCapture(image: image, decision: decision, reason: reason,
                                zoom: outputZoom, crop: crop, tele: tele.image, source: source, alignment: alignment,
                                wideEXIFPayload: wide.exifPayload, timings: timings)
     }

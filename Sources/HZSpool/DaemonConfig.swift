@@ -57,6 +57,7 @@ public struct DaemonConfig: Sendable {
     public var intake: Intake
     public var rig: RigCalibration
     public var output: Output
+    public var fusion: FusionSettings
     public var keepInputs: Bool
 
     /// Reads and validates a config file; every error names the key and the problem.
@@ -74,7 +75,7 @@ public struct DaemonConfig: Sendable {
             throw ConfigError(key: "(file)", line: nil, problem: "not valid YAML: \(error)")
         }
         let top = try ConfigSection(root: root)
-        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "archive"])
+        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "archive"])
         return DaemonConfig(
             paths: try readPaths(top.section("paths"), relativeTo: directory),
             roles: try readRoles(top.section("roles")),
@@ -83,6 +84,7 @@ public struct DaemonConfig: Sendable {
             intake: try readIntake(top.section("intake")),
             rig: try readRig(top.section("rig")),
             output: try readOutput(top.section("output")),
+            fusion: try readFusion(top.section("fusion")),
             keepInputs: try readArchive(top.section("archive")))
     }
 
@@ -190,6 +192,16 @@ public struct DaemonConfig: Sendable {
                       latestLink: try section.bool("latest_link", default: true))
     }
 
+    private static func readFusion(_ section: ConfigSection) throws -> FusionSettings {
+        try section.rejectUnknownKeys(["method", "band_split_sigma"])
+        let name = try section.string("method", default: FusionSettings.Method.classical.rawValue)
+        guard let method = FusionSettings.Method(rawValue: name) else {
+            let choices = FusionSettings.Method.allCases.map(\.rawValue).joined(separator: ", ")
+            throw section.error("method", nil, "must be one of \(choices), not '\(name)'")
+        }
+        return FusionSettings(method: method, bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.3...10))
+    }
+
     private static func readArchive(_ section: ConfigSection) throws -> Bool {
         try section.rejectUnknownKeys(["keep_inputs"])
         return try section.bool("keep_inputs", default: true)
@@ -198,6 +210,27 @@ public struct DaemonConfig: Sendable {
     private static func regex(_ pattern: String, _ section: ConfigSection, _ key: String) throws -> NamePattern {
         do { return try NamePattern(pattern) } catch {
             throw section.error(key, nil, "not a valid regular expression: \(error)")
+        }
+    }
+}
+
+/// Step 7 as configured: which method fuses T's detail into W.
+public struct FusionSettings: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable {
+        /// Two-band detail transfer (`ClassicalFusion`).
+        case classical
+        /// No fusion: every capture publishes the W digital zoom.
+        case off
+    }
+
+    public var method: Method
+    public var bandSplitSigma: Double
+
+    /// The stage the settings describe; nil when fusion is off.
+    public var stage: (any Fusion)? {
+        switch method {
+        case .classical: ClassicalFusion(bandSplitSigma: bandSplitSigma)
+        case .off: nil
         }
     }
 }

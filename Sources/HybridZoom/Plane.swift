@@ -26,6 +26,16 @@ public struct Plane: Sendable, Equatable {
     }
 
     public var size: Size { Size(width: width, height: height) }
+
+    /// Every sample limited to [0, 1], the range an image (or a map) can hold.
+    public mutating func clampToUnitRange() {
+        pixels.withUnsafeMutableBufferPointer { values in
+            let values = UncheckedSendable(values)
+            parallelChunks(values.value.count, itemCost: 1) { range in
+                for i in range { values.value[i] = min(max(values.value[i], 0), 1) }
+            }
+        }
+    }
 }
 
 /// A width and height in pixels.

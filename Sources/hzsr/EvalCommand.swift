@@ -18,11 +18,8 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let base = try loadConfig(config)
         let evaluation = Evaluation(methods: [
-            (Evaluation.baseline, { @Sendable wide, tele, ratio in
-                var settings = base
-                settings.rig = RigCalibration(zoomRatio: ratio)
-                return try CaptureProcessor(config: settings).render(wide: wide, tele: tele).image.y
-            }),
+            (Evaluation.baseline, method(base, fusion: .off)),
+            ("classical", method(base, fusion: .classical)),
         ])
         let report = try evaluation.evaluate(set: set) { capture in FileHandle.standardError.write(Data("\(capture) ".utf8)) }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -35,5 +32,15 @@ struct EvalCommand: ParsableCommand {
         try rasterizeSVG(chart, to: "\(folder)/chart.png")
         print(report.markdownTable())
         print("written: \(folder)/report.json, report.md, chart.svg, chart.png")
+    }
+
+    /// The whole pipeline with `fusion`, at the set's zoom ratio.
+    private func method(_ base: DaemonConfig, fusion: FusionSettings.Method) -> Evaluation.Method {
+        { @Sendable wide, tele, ratio in
+            var settings = base
+            settings.rig = RigCalibration(zoomRatio: ratio)
+            settings.fusion.method = fusion
+            return try CaptureProcessor(config: settings).render(wide: wide, tele: tele).image.y
+        }
     }
 }

@@ -32,11 +32,12 @@ struct FlowCommand: ParsableCommand {
             let info = try CaptureSet.readInfo(path)
             var config = try loadConfig(nil)
             config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
+            config.fusion.method = .off
             let rendered = try CaptureProcessor(config: config).render(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"))
-            let alignment = Alignment.align(source: rendered.image, reference: rendered.tele)
+            let alignment = rendered.alignment
             flowSize = alignment.forward.flow.size
             let truth = try FlowGroundTruth(folder: path, size: flowSize)
-            scores.append(AlignmentScores(capture: capture, alignment: alignment, truth: truth, fullWidth: rendered.image.size.width))
+            scores.append(AlignmentScores(capture: capture, alignment: alignment, truth: truth, fullWidth: rendered.source.size.width))
             times.append(timeFlow(alignment))
             try dump(alignment, truth, to: "\(folder)/\(capture)")
             FileHandle.standardError.write(Data("\(capture) ".utf8))

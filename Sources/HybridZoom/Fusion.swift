@@ -1,0 +1,56 @@
+/// Step 7: T's detail brought into `I_src`'s luma. Both methods (the network and classical
+/// detail transfer) read the same three planes and return `Y_fusion` on the `I_src` grid.
+public protocol Fusion: Sendable {
+    func fuse(_ inputs: FusionInputs) throws -> Plane
+}
+
+/// What fusion reads, all at full resolution on the `I_src` grid, values in [0, 1].
+public struct FusionInputs: Sendable {
+    /// `Y_src`: W's luma cropped to T's field of view and resampled to T's resolution.
+    public var source: Plane
+    /// `Ỹ_ref`: T's colour-matched luma warped onto the grid; `Y_src` where T has nothing, so
+    /// no method sees T's clamped edge.
+    public var reference: Plane
+    /// `M_occ`: 1 where T must not be used (occluded, or outside T's frame).
+    public var occlusion: Plane
+
+    public init(source: Plane, reference: Plane, occlusion: Plane) {
+        precondition(source.size == reference.size && source.size == occlusion.size,
+                     "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
+        (self.source, self.reference, self.occlusion) = (source, reference, occlusion)
+    }
+
+    /// The inputs from an alignment of T to `source`: the flow-resolution maps upsampled.
+    public init(source: Plane, alignment: Alignment) {
+        let size = source.size
+        let outside = upsampleMask(alignment.outsideReference, to: size)
+        var occlusion = upsampleMask(alignment.occlusion, to: size)
+        var reference = alignment.warpedReference
+        occlusion.pixels.withUnsafeMutableBufferPointer { occ in
+            reference.pixels.withUnsafeMutableBufferPointer { ref in
+                source.pixels.withUnsafeBufferPointer { src in
+                    outside.pixels.withUnsafeBufferPointer { out in
+                        let (occ, ref) = (UncheckedSendable(occ), UncheckedSendable(ref))
+                        parallelChunks(size.pixelCount, itemCost: 1) { range in
+                            for i in range where out[i] > 0 {
+                                occ.value[i] = max(occ.value[i], out[i])
+                                // Past T's edge the warp repeats its border: show W there instead.
+                                if out[i] >= 0.5 { ref.value[i] = src[i] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.init(source: source, reference: reference, occlusion: occlusion)
+    }
+}
+
+/// A [0, 1] map on a coarser grid brought to `size`: resampled, then clamped, since the cubic
+/// kernel overshoots at a mask's edges.
+public func upsampleMask(_ mask: Plane, to size: Size) -> Plane {
+    guard mask.size != size else { return mask }
+    var result = resample(mask, from: Rect(x: 0, y: 0, width: Double(mask.width), height: Double(mask.height)), to: size)
+    result.clampToUnitRange()
+    return result
+}
