@@ -85,7 +85,7 @@ public struct CaptureProcessor: Sendable {
     }
 
     public init(config: DaemonConfig) {
-        self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels, fusion: config.fusion.stage)
+        self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels, fusion: config.fusionStage)
     }
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.

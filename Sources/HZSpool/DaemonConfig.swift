@@ -199,7 +199,7 @@ public struct DaemonConfig: Sendable {
             let choices = FusionSettings.Method.allCases.map(\.rawValue).joined(separator: ", ")
             throw section.error("method", nil, "must be one of \(choices), not '\(name)'")
         }
-        return FusionSettings(method: method, bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.3...10))
+        return FusionSettings(method: method, bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
     }
 
     private static func readArchive(_ section: ConfigSection) throws -> Bool {
@@ -224,12 +224,18 @@ public struct FusionSettings: Sendable, Equatable {
     }
 
     public var method: Method
+    /// Classical fusion's band split, in W's pixels (so in `I_src`'s, times the zoom ratio):
+    /// detail finer than this comes from T. Chosen on the evaluation set: PSNR inside T's view
+    /// rose from 31.1 dB (W digital zoom) to 33.7, 35.3, 36.5, 37.3 and 37.3 dB at 0.5, 0.75,
+    /// 1, 1.5 and 2 W pixels (zoom ratio 2), then fell.
     public var bandSplitSigma: Double
+}
 
-    /// The stage the settings describe; nil when fusion is off.
-    public var stage: (any Fusion)? {
-        switch method {
-        case .classical: ClassicalFusion(bandSplitSigma: bandSplitSigma)
+extension DaemonConfig {
+    /// Step 7 as the config describes it; nil when fusion is off.
+    public var fusionStage: (any Fusion)? {
+        switch fusion.method {
+        case .classical: ClassicalFusion(bandSplitSigma: fusion.bandSplitSigma * rig.zoomRatio)
         case .off: nil
         }
     }

@@ -7,11 +7,11 @@
 ///
 /// It is the baseline the network must beat and the path for machines with no model.
 public struct ClassicalFusion: Fusion {
-    /// σ of the Gaussian G that splits the bands, in `I_src` pixels. Chosen on the evaluation
-    /// set with `hzsr eval` (see README "Results").
+    /// σ of the Gaussian G that splits the bands, in `I_src` pixels: W's resolution ends about
+    /// `r` times coarser than T's, so this grows with the zoom ratio (`FusionSettings`).
     public var bandSplitSigma: Double
 
-    public init(bandSplitSigma: Double = 1.5) {
+    public init(bandSplitSigma: Double) {
         self.bandSplitSigma = bandSplitSigma
     }
 
