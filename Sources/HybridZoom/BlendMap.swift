@@ -99,8 +99,11 @@ public struct BlendInputs: Sendable {
 /// truly occluded, defocused and misaligned (flow error > 1 px) pixels, ≥ 0.8 on ≥ 80 % of the
 /// clean textured ones (local deviation of the clean image ≥ 0.02). Keeping the clean side at
 /// 80 % is what makes fusion worth running, so each constant is the one that flags the most
-/// while it holds. The README's "Blending" section has the sweep; `BlendOnSimulationTests`
-/// keeps a relaxed bar on small captures.
+/// while it holds. A grid over γ, σ_f, s_max, ε₀, smoothing and feather found no setting that
+/// flags more than 44 % of the flagged pixels with ≥ 80 % clean; the figures beside each
+/// constant vary it alone from these defaults, as "flagged share / clean share" (with the
+/// defaults: occluded 0.995, defocused 0.185, misaligned 0.667, all flagged 0.421, clean
+/// 0.818). `BlendOnSimulationTests` keeps a relaxed bar on small captures.
 ///
 /// Flow lengths are in full-resolution pixels of I_src: defocus blur and parallax, both in
 /// pixels, scale together with the resolution (their ratio is T's aperture over the baseline),
@@ -109,25 +112,24 @@ public enum BlendTuning {
     // MARK: Defocus
 
     /// k of the k-means on the autofocus region's flow: the focus plane, and room for a
-    /// foreground and a background object overlapping the region.
+    /// foreground and a background object overlapping the region. k = 1 (the mean), 2, 3, 5:
+    /// 0.420, 0.401, 0.421, 0.400 flagged at the same 0.82 clean.
     public static let defocusClusters = 3
-    /// γ, px²: M_defocus is ½ at a flow 2.8 px away from the focus plane's. Flagged/clean share
-    /// with γ = 0.5, 1, 2, 4, 8 px² (s_max 9 px, ε₀ 4·10⁻³): 0.57/0.55, 0.53/0.62, 0.49/0.70,
-    /// 0.46/0.76, 0.41/0.80; 16 px² gains nothing more on the clean side. The flow separates
+    /// γ, px²: M_defocus is ½ at a flow 2.8 px away from the focus plane's. γ = 0.5, 1, 2, 4, 8,
+    /// 16: 0.77/0.11, 0.66/0.47, 0.55/0.66, 0.47/0.76, 0.42/0.82, 0.40/0.84. The flow separates
     /// defocused from sharp pixels well where the parallax is large (ROC AUC 0.96–0.99 on 4 of
     /// the 7 defocused captures) and not at all where it is under a pixel (the simulator's
-    /// defocus does not follow its parallax's amplitude), so γ stays high.
+    /// defocus does not follow its parallax's amplitude), and sharp depths of a capture without
+    /// defocus differ from the focus plane by up to 4 px: so γ must stay high.
     public static let defocusGamma: Float = 8
-    /// σ_f, px²: 0.25 (a step from 2.6 to 3.0 px) flagged 1–2 points more than 1 at equal
-    /// clean share; the blend's smoothing softens the edge in space anyway.
+    /// σ_f, px²: 0.25, 1, 4: 0.42/0.82, 0.42/0.80, 0.44/0.30 (a soft sigmoid lifts every pixel
+    /// a little). The blend's smoothing softens the edge in space anyway.
     public static let defocusSoftness: Float = 0.25
 
     // MARK: Flow uncertainty
 
-    /// s_max, px (3 px of the 512-px flow at 1536 px, 1.1 at 12 MP). Flagged/clean share with
-    /// s_max = 1.5, 3, 4.5, 6, 9 px (γ 8 px², rejection off): 0.43/0.66, 0.43/0.77, 0.41/0.82,
-    /// 0.39/0.84, 0.38/0.86; with the rejection map on, 6–12 px all sit at 0.80–0.82 clean and 9
-    /// flagged the most there.
+    /// s_max, px (3 px of the 512-px flow at 1536 px, 1.1 at 12 MP). s_max = 1.5, 3, 4.5, 6, 9,
+    /// 12: 0.51/0.49, 0.46/0.70, 0.45/0.77, 0.43/0.79, 0.42/0.82, 0.41/0.83.
     public static let uncertaintyLimit: Float = 9
 
     // MARK: Rejection
@@ -135,31 +137,31 @@ public enum BlendTuning {
     /// The widest plane the rejection map works on (W's own resolution, I_src shrunk by r, up to
     /// this): finer would add cost at 12 MP and no detail W has.
     public static let rejectionMaxWidth = 1024
-    /// W's lens blur beyond its pixels, σ in W pixels, applied to Ỹ_ref. On clean textured
-    /// pixels the median ‖P_δ‖² was 2.1·10⁻⁴, 4.4·10⁻⁵, 1.2·10⁻⁴ and 2.9·10⁻⁴ with 0, 0.6, 0.9
-    /// and 1.2: 0.6 matches W best.
+    /// W's lens blur beyond its pixels, σ in W pixels, applied to Ỹ_ref. 0, 0.6, 1.2: 0.41/0.46,
+    /// 0.42/0.82, 0.47/0.35; on clean textured pixels the median ‖P_δ‖² was 2.1·10⁻⁴, 4.4·10⁻⁵
+    /// and 2.9·10⁻⁴: 0.6 is what makes T look like W.
     public static let wideLensBlur = 0.6
     /// σ of the Gaussian window over which patch differences are taken, working pixels (about an
-    /// 8 × 8 patch of I_src at r = 2); 1, 1.5, 2 and 3 changed the flagged share by under 2 points.
+    /// 8 × 8 patch of I_src at r = 2). 1, 1.5, 2, 3: all within a point (0.41–0.42/0.82).
     public static let rejectionWindow = 1.5
     /// ε₀, luma². Clean textured pixels have ‖P_δ‖² of 4·10⁻⁵ (median) to 2·10⁻⁴ (90th
-    /// percentile) from sub-pixel flow errors on strong texture, so ε₀ must be well above
-    /// W's noise (σ² ≈ 3·10⁻⁶ at ISO 100). Flagged/clean share with ε₀ = 2, 3, 4, 6·10⁻³ and
-    /// off: 0.45/0.75, 0.42/0.82, 0.41/0.82, 0.40/0.83, 0.38/0.86 (on textured flagged pixels
-    /// 0.39, 0.34, 0.32, 0.30, 0.25: the rejection map is what catches T's defocus and
-    /// misalignment where they show). Normalising ‖P_δ‖² by the local contrast separated flat
-    /// defocused pixels better but textured ones worse (ROC AUC 0.81 against 0.83), so the
-    /// paper's form stays.
+    /// percentile) from sub-pixel flow errors on strong texture, so ε₀ must be well above W's
+    /// noise (σ² ≈ 3·10⁻⁶ at ISO 100). ε₀ = 1, 2, 3, 4, 6·10⁻³: 0.50/0.64, 0.45/0.77, 0.42/0.82,
+    /// 0.41/0.84, 0.39/0.86; without the map 0.37/0.88. It is the map that catches defocus and
+    /// misalignment where they show: on textured flagged pixels 0.34 with it, 0.24 without.
+    /// Normalising ‖P_δ‖² by the local contrast separated flat defocused pixels better but
+    /// textured ones worse (ROC AUC 0.81 against 0.83), so the paper's form stays.
     public static let rejectionTolerance: Float = 3e-3
 
     // MARK: Blend
 
-    /// σ of the Gaussian that smooths M_blend, pixels of the maps' grid: 1 and 1.5 were within
-    /// a point of each other, 2 lost 2 points of clean share.
+    /// σ of the Gaussian that smooths M_blend, pixels of the maps' grid; the weight is first
+    /// eroded by 1.28 σ so that smoothing cannot lift a rejected pixel above 0.1. σ = 0 (neither),
+    /// 1, 1.5, 2: 0.37/0.87 (occluded only 0.982), 0.42/0.82, 0.42/0.82, 0.44/0.79.
     public static let smoothingSigma = 1.0
     /// The ramp from 0 at the border of T's view to full weight, as a fraction of the frame
     /// width (15 px at 1536 px, 40 at 12 MP). `Blend.paste` adds only what fusion changed, so
-    /// the ramp needs only to be smooth, not wide: 0.01 kept 2 more points of clean share
-    /// than 0.02.
+    /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
+    /// 0.798, 0.774.
     public static let featherWidth = 0.01
 }
