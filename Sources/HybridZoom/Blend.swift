@@ -61,8 +61,8 @@ public enum Blend {
     /// Step 9: `Y = M_blend·Y_fusion + (1 − M_blend)·Y_src` at full resolution, with `weight` (on
     /// the maps' grid) enlarged bilinearly on the way: a smooth map needs no more, and no
     /// full-resolution weight plane is ever made. The result is written over `fusion`'s samples
-    /// when the caller hands over the only reference to them, so that no new 12 MP plane is
-    /// allocated (its page faults alone cost as much as the arithmetic).
+    /// when the caller hands over the only reference to them (as a fusion stage's fresh output
+    /// is), so that no second 12 MP plane (48 MB) is allocated; otherwise they are copied first.
     public static func compose(fusion: consuming Plane, source: Plane, weight: Plane) -> Plane {
         precondition(fusion.size == source.size, "Y_fusion \(fusion.size) and Y_src \(source.size) differ in size")
         let width = source.width, height = source.height
