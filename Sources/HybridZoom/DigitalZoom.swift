@@ -44,3 +44,13 @@ public enum DigitalZoom {
                           cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
     }
 }
+
+extension DigitalZoom {
+    /// Where `inner`, a rectangle of W in W's pixels (such as T's field of view, the crop at the
+    /// tele zoom), lands in an output of `outputSize` that shows `crop` of W: in output pixels.
+    /// For `Blend.paste` at output zooms other than the tele zoom.
+    public static func placement(of inner: Rect, in crop: Rect, outputSize: Size) -> Rect {
+        let sx = Double(outputSize.width) / crop.width, sy = Double(outputSize.height) / crop.height
+        return Rect(x: (inner.x - crop.x) * sx, y: (inner.y - crop.y) * sy, width: inner.width * sx, height: inner.height * sy)
+    }
+}

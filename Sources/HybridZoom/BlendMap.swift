@@ -1,0 +1,167 @@
+/// Step 8's maps: each says, per pixel of the maps' grid, how far T must not be trusted there
+/// (0: trust it, 1: do not). `Blend` sums the enabled ones into the blend weight.
+///
+/// A map is a small value with its own settings, registered by name (`BlendMaps`) so that a
+/// configuration can switch each on or off, as libcamera's IPA algorithms are.
+public protocol BlendMap: Sendable {
+    /// The name a configuration switches the map by, also its name in sidecars and map images.
+    static var name: String { get }
+    /// The map on `inputs.mapSize`, values in [0, 1].
+    func map(_ inputs: BlendInputs) -> Plane
+}
+
+extension BlendMap {
+    public var name: String { Self.name }
+}
+
+/// The maps that exist, by name.
+public enum BlendMaps {
+    /// Every map with its default settings, in the order the paper lists them.
+    public static let all: [any BlendMap] = [DefocusMap(), OcclusionMap(), FlowUncertaintyMap(), RejectionMap()]
+
+    public static var names: [String] { all.map(\.name) }
+
+    /// The map called `name` with its default settings, or nil if there is none.
+    public static func named(_ name: String) -> (any BlendMap)? {
+        all.first { $0.name == name }
+    }
+}
+
+/// What the maps read: the frames at full resolution, alignment's results on the maps' grid (the
+/// flow resolution, about 512 px wide), and what the caller knows of the capture.
+public struct BlendInputs: Sendable {
+    /// `Y_src`: I_src's luma, full resolution.
+    public var source: Plane
+    /// `Ỹ_ref`: T's luma warped onto I_src's grid and colour-matched, full resolution.
+    public var warpedReference: Plane
+    /// I_src → T on the maps' grid, in pixels of that grid.
+    public var forwardFlow: FlowField
+    /// S(x) of the forward flow, in pixels of the maps' grid.
+    public var flowUncertainty: Plane
+    /// `M_occ` on the maps' grid.
+    public var occlusion: Plane
+    /// 1 where the flow leads outside T's frame, on the maps' grid.
+    public var outsideReference: Plane
+    /// Where T focused, in normalised coordinates of I_src ([0, 1] across and down): EXIF
+    /// SubjectArea where the camera records one, else a configured rectangle, else
+    /// `BlendInputs.centralRegion`.
+    public var autofocusRegion: Rect
+    /// σ of W's noise in luma units, per pixel of W's own frame (the gate's `noiseWide`).
+    public var wideNoise: Float
+    /// r: T's focal length over W's; I_src is W enlarged r times.
+    public var zoomRatio: Double
+
+    public init(source: Plane, warpedReference: Plane, forwardFlow: FlowField, flowUncertainty: Plane,
+                occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
+                wideNoise: Float, zoomRatio: Double) {
+        precondition(source.size == warpedReference.size, "Y_src \(source.size) and Ỹ_ref \(warpedReference.size) differ in size")
+        let grid = forwardFlow.size
+        precondition([flowUncertainty.size, occlusion.size, outsideReference.size].allSatisfy { $0 == grid },
+                     "the maps' inputs must all be on the flow's grid \(grid)")
+        precondition(zoomRatio >= 1, "zoom ratio \(zoomRatio) below 1")
+        self.source = source
+        self.warpedReference = warpedReference
+        self.forwardFlow = forwardFlow
+        self.flowUncertainty = flowUncertainty
+        self.occlusion = occlusion
+        self.outsideReference = outsideReference
+        self.autofocusRegion = autofocusRegion
+        self.wideNoise = wideNoise
+        self.zoomRatio = zoomRatio
+    }
+
+    /// The inputs from `Alignment.align`'s result and I_src's luma.
+    public init(source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
+                wideNoise: Float, zoomRatio: Double) {
+        self.init(source: source, warpedReference: alignment.warpedReference, forwardFlow: alignment.forward.flow,
+                  flowUncertainty: alignment.forward.uncertainty, occlusion: alignment.occlusion,
+                  outsideReference: alignment.outsideReference, autofocusRegion: autofocusRegion,
+                  wideNoise: wideNoise, zoomRatio: zoomRatio)
+    }
+
+    /// The maps' grid.
+    public var mapSize: Size { forwardFlow.size }
+
+    /// The autofocus region when nothing better is known: the middle tenth of the frame across
+    /// and down, where cameras focus by default. (On the simulated captures, which focus on the
+    /// centre's depth, a fifth let other depths win the k-means more often.)
+    public static let centralRegion = Rect(x: 0.45, y: 0.45, width: 0.1, height: 0.1)
+
+    /// Full-resolution pixels per pixel of the maps' grid: flow lengths times this are in the
+    /// pixels the maps' flow constants are in.
+    var fullResolutionScale: Float { Float(source.width) / Float(mapSize.width) }
+}
+
+/// The blending stage's constants, in one place, with how each was chosen.
+///
+/// Chosen on the 20-capture evaluation set (simulated, r = 2, frames 454–1536 px wide, ground
+/// truth for occlusion, defocus and flow) against the bar: blend weight ≤ 0.1 on ≥ 90 % of the
+/// truly occluded, defocused and misaligned (flow error > 1 px) pixels, ≥ 0.8 on ≥ 80 % of the
+/// clean textured ones (local deviation of the clean image ≥ 0.02). Keeping the clean side at
+/// 80 % is what makes fusion worth running, so each constant is the one that flags the most
+/// while it holds. A grid over γ, σ_f, s_max, ε₀, smoothing and feather found no setting that
+/// flags more than 44 % of the flagged pixels with ≥ 80 % clean; the figures beside each
+/// constant vary it alone from these defaults, as "flagged share / clean share" (with the
+/// defaults: occluded 0.995, defocused 0.185, misaligned 0.667, all flagged 0.421, clean
+/// 0.818). `BlendOnSimulationTests` keeps a relaxed bar on small captures.
+///
+/// Flow lengths are in full-resolution pixels of I_src: defocus blur and parallax, both in
+/// pixels, scale together with the resolution (their ratio is T's aperture over the baseline),
+/// and a misalignment shows in the output by its length in the output's pixels.
+public enum BlendTuning {
+    // MARK: Defocus
+
+    /// k of the k-means on the autofocus region's flow: the focus plane, and room for a
+    /// foreground and a background object overlapping the region. k = 1 (the mean), 2, 3, 5:
+    /// 0.420, 0.401, 0.421, 0.400 flagged at the same 0.82 clean.
+    public static let defocusClusters = 3
+    /// γ, px²: M_defocus is ½ at a flow 2.8 px away from the focus plane's. γ = 0.5, 1, 2, 4, 8,
+    /// 16: 0.77/0.11, 0.66/0.47, 0.55/0.66, 0.47/0.76, 0.42/0.82, 0.40/0.84. The flow separates
+    /// defocused from sharp pixels well where the parallax is large (ROC AUC 0.96–0.99 on 4 of
+    /// the 7 defocused captures) and not at all where it is under a pixel (the simulator's
+    /// defocus does not follow its parallax's amplitude), and sharp depths of a capture without
+    /// defocus differ from the focus plane by up to 4 px: so γ must stay high.
+    public static let defocusGamma: Float = 8
+    /// σ_f, px²: 0.25, 1, 4: 0.42/0.82, 0.42/0.80, 0.44/0.30 (a soft sigmoid lifts every pixel
+    /// a little). The blend's smoothing softens the edge in space anyway.
+    public static let defocusSoftness: Float = 0.25
+
+    // MARK: Flow uncertainty
+
+    /// s_max, px (3 px of the 512-px flow at 1536 px, 1.1 at 12 MP). s_max = 1.5, 3, 4.5, 6, 9,
+    /// 12: 0.51/0.49, 0.46/0.70, 0.45/0.77, 0.43/0.79, 0.42/0.82, 0.41/0.83.
+    public static let uncertaintyLimit: Float = 9
+
+    // MARK: Rejection
+
+    /// The widest plane the rejection map works on (W's own resolution, I_src shrunk by r, up to
+    /// this): finer would add cost at 12 MP and no detail W has.
+    public static let rejectionMaxWidth = 1024
+    /// W's lens blur beyond its pixels, σ in W pixels, applied to Ỹ_ref. 0, 0.6, 1.2: 0.41/0.46,
+    /// 0.42/0.82, 0.47/0.35; on clean textured pixels the median ‖P_δ‖² was 2.1·10⁻⁴, 4.4·10⁻⁵
+    /// and 2.9·10⁻⁴: 0.6 is what makes T look like W.
+    public static let wideLensBlur = 0.6
+    /// σ of the Gaussian window over which patch differences are taken, working pixels (about an
+    /// 8 × 8 patch of I_src at r = 2). 1, 1.5, 2, 3: all within a point (0.41–0.42/0.82).
+    public static let rejectionWindow = 1.5
+    /// ε₀, luma². Clean textured pixels have ‖P_δ‖² of 4·10⁻⁵ (median) to 2·10⁻⁴ (90th
+    /// percentile) from sub-pixel flow errors on strong texture, so ε₀ must be well above W's
+    /// noise (σ² ≈ 3·10⁻⁶ at ISO 100). ε₀ = 1, 2, 3, 4, 6·10⁻³: 0.50/0.64, 0.45/0.77, 0.42/0.82,
+    /// 0.41/0.84, 0.39/0.86; without the map 0.37/0.88. It is the map that catches defocus and
+    /// misalignment where they show: on textured flagged pixels 0.34 with it, 0.24 without.
+    /// Normalising ‖P_δ‖² by the local contrast separated flat defocused pixels better but
+    /// textured ones worse (ROC AUC 0.81 against 0.83), so the paper's form stays.
+    public static let rejectionTolerance: Float = 3e-3
+
+    // MARK: Blend
+
+    /// σ of the Gaussian that smooths M_blend, pixels of the maps' grid; the weight is first
+    /// eroded by 1.28 σ so that smoothing cannot lift a rejected pixel above 0.1. σ = 0 (neither),
+    /// 1, 1.5, 2: 0.37/0.87 (occluded only 0.982), 0.42/0.82, 0.42/0.82, 0.44/0.79.
+    public static let smoothingSigma = 1.0
+    /// The ramp from 0 at the border of T's view to full weight, as a fraction of the frame
+    /// width (15 px at 1536 px, 40 at 12 MP). `Blend.paste` adds only what fusion changed, so
+    /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
+    /// 0.798, 0.774.
+    public static let featherWidth = 0.01
+}

@@ -1,0 +1,138 @@
+/// The noise of a frame and its mean luma, for the gate.
+///
+/// Noise is measured where the frame is flat, since texture is not noise: the frame is cut into
+/// 16 × 16 blocks, and of those not near clipping (where noise is cut off), the flattest (lowest
+/// gradient energy) 15 % are kept. On their pixels the residual of Immerkær's Laplacian-difference
+/// mask (`[1 −2 1; −2 4 −2; 1 −2 1]`, which cancels any linear gradient) has, for white noise of
+/// σ, a deviation of 6σ; its median absolute value, over 0.6745 (a Gaussian's median absolute
+/// deviation), makes the estimate robust against the few edges that flat blocks still hold.
+public enum NoiseEstimate {
+    /// σ of `luma`'s noise, in luma units per pixel; 0 for a plane too small to tell (under
+    /// 17 × 17).
+    public static func sigma(of luma: Plane) -> Float { measure(luma).noise }
+
+    /// Mean luma (over the 16 × 16 blocks that tile the frame) and σ of the noise.
+    static func measure(_ luma: Plane) -> (meanLuma: Float, noise: Float) {
+        guard luma.width > block, luma.height > block else {
+            return (luma.pixels.isEmpty ? 0 : luma.pixels.reduce(0, +) / Float(luma.pixels.count), 0)
+        }
+        let blocks = BlockStatistics(luma)
+        let meanLuma = blocks.sums.reduce(0, +) / Float(blocks.sums.count * block * block)
+        let flat = blocks.flattest(fraction: flatFraction, clipMargin: clipMargin, limit: maximumBlocks)
+        let median = residualMedian(luma, blocks: flat, columns: blocks.columns)
+        return (meanLuma, median / (0.6745 * 6) * selectionCorrection)
+    }
+
+    static let block = 16
+    /// The share of blocks kept as flat: few enough to avoid texture in most photos, enough
+    /// (some 7 000 at 12 MP) for a stable median.
+    static let flatFraction = 0.15
+    /// Blocks whose mean is this close to 0 or 1 are left out: clipping removes their noise.
+    static let clipMargin: Float = 0.02
+    /// At most this many flat blocks (spread over the frame) are measured: 130 000 residuals pin
+    /// the median down to about 0.3 %.
+    static let maximumBlocks = 512
+    /// The flattest blocks of pure noise are those where the noise happened to be weaker: by
+    /// 9 % with 16 × 16 blocks and the flattest 15 % kept (measured on Gaussian noise of σ 0.002
+    /// to 0.03 on planes from 1024 to 4032 px wide: 0.907 ± 0.004 of σ), so the estimate is
+    /// raised by that much.
+    static let selectionCorrection: Float = 1.10
+
+    /// The median of |Immerkær residual| over the blocks' pixels (those not on the frame's edge),
+    /// from a histogram: exact to 1/16384 of the range, without sorting.
+    private static func residualMedian(_ luma: Plane, blocks: [Int], columns: Int) -> Float {
+        let bins = 16384, range: Float = 2
+        var histogram = [Int](repeating: 0, count: bins)
+        let width = luma.width, height = luma.height
+        luma.pixels.withUnsafeBufferPointer { p in
+            for index in blocks {
+                let x0 = (index % columns) * block, y0 = (index / columns) * block
+                for y in max(y0, 1)..<min(y0 + block, height - 1) {
+                    for x in max(x0, 1)..<min(x0 + block, width - 1) {
+                        func second(_ row: Int) -> Float { p[row + x - 1] - 2 * p[row + x] + p[row + x + 1] }
+                        let r = second((y - 1) * width) - 2 * second(y * width) + second((y + 1) * width)
+                        histogram[min(Int(abs(r) / range * Float(bins)), bins - 1)] += 1
+                    }
+                }
+            }
+        }
+        let total = histogram.reduce(0, +)
+        guard total > 0 else { return 0 }
+        var below = 0
+        for (bin, count) in histogram.enumerated() {
+            if 2 * (below + count) >= total {
+                // Linear within the bin.
+                let fraction = Float(total - 2 * below) / Float(2 * max(count, 1))
+                return (Float(bin) + fraction) * range / Float(bins)
+            }
+            below += count
+        }
+        return range
+    }
+}
+
+/// Per 16 × 16 block: the sum of its pixels and its gradient energy (squared differences to the
+/// right and downwards, 16 × 16 of each), eight lanes at a time, block rows spread over the cores.
+private struct BlockStatistics {
+    let columns: Int
+    let rows: Int
+    var sums: [Float]
+    var energies: [Float]
+
+    init(_ plane: Plane) {
+        let block = NoiseEstimate.block, width = plane.width, height = plane.height
+        let columns = width / block, rows = height / block
+        var sums = [Float](repeating: 0, count: columns * rows), energies = sums
+        plane.pixels.withUnsafeBufferPointer { p in
+            sums.withUnsafeMutableBufferPointer { sums in
+                energies.withUnsafeMutableBufferPointer { energies in
+                    let output = UncheckedSendable((sums, energies))
+                    parallelChunks(rows, itemCost: width * block) { blockRows in
+                        for by in blockRows {
+                            for bx in 0..<columns {
+                                let statistics = Self.block(p.baseAddress!, width: width, height: height, x: bx * block, y: by * block)
+                                output.value.0[by * columns + bx] = statistics.sum
+                                output.value.1[by * columns + bx] = statistics.energy
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (self.columns, self.rows, self.sums, self.energies) = (columns, rows, sums, energies)
+    }
+
+    /// One block's sum, and its gradient energy over the 17 × 17 window from (x, y), moved left
+    /// or up by one where the block touches the frame's right or bottom edge.
+    private static func block(_ p: UnsafePointer<Float>, width: Int, height: Int, x: Int, y: Int) -> (sum: Float, energy: Float) {
+        func load(_ index: Int) -> SIMD8<Float> { UnsafeRawPointer(p + index).loadUnaligned(as: SIMD8<Float>.self) }
+        let left = min(x, width - 17), top = min(y, height - 17)
+        var sum = SIMD8<Float>.zero, energy = SIMD8<Float>.zero
+        for row in 0..<16 {
+            let own = (y + row) * width + x
+            sum += load(own) + load(own + 8)
+            let here = (top + row) * width + left
+            for half in stride(from: 0, to: 16, by: 8) {
+                let centre = load(here + half)
+                let right = load(here + half + 1) - centre, down = load(here + width + half) - centre
+                energy += right * right + down * down
+            }
+        }
+        return (sum.sum(), energy.sum())
+    }
+
+    /// Indices of the flattest `fraction` of the blocks whose mean is not near clipping, at most
+    /// `limit` of them, spread evenly over the frame.
+    func flattest(fraction: Double, clipMargin: Float, limit: Int) -> [Int] {
+        let area = Float(NoiseEstimate.block * NoiseEstimate.block)
+        let candidates = sums.indices.filter { sums[$0] / area > clipMargin && sums[$0] / area < 1 - clipMargin }
+        guard !candidates.isEmpty else { return [] }
+        // The energy below which `fraction` of the candidates lie: sorting bare values is much
+        // cheaper than sorting indices by a key.
+        let sorted = candidates.map { energies[$0] }.sorted()
+        let threshold = sorted[min(Int(fraction * Double(sorted.count)), sorted.count - 1)]
+        let flat = candidates.filter { energies[$0] <= threshold }
+        guard flat.count > limit else { return flat }
+        return (0..<limit).map { flat[$0 * flat.count / limit] }
+    }
+}

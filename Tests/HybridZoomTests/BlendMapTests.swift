@@ -1,0 +1,138 @@
+import XCTest
+@testable import HybridZoom
+
+final class BlendMapTests: XCTestCase {
+    func testRegistryFindsEveryMapByName() {
+        XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection"])
+        XCTAssertTrue(BlendMaps.named("rejection") is RejectionMap)
+        XCTAssertEqual(BlendMaps.named("defocus")?.name, DefocusMap.name)
+        XCTAssertNil(BlendMaps.named("sharpness"))
+    }
+
+    func testEveryMapTrustsTAWhereItMatchesW() {
+        let inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
+        for map in BlendMaps.all {
+            let values = map.map(inputs)
+            XCTAssertEqual(values.size, inputs.mapSize, map.name)
+            XCTAssertLessThan(values.pixels.max()!, 0.01, map.name)
+        }
+    }
+
+    // MARK: Occlusion
+
+    /// Where T's backward flow does not lead back (T shows something else there), the
+    /// forward–backward check flags the W pixels that look into it.
+    func testForwardBackwardMismatchIsFlagged() {
+        let size = Size(width: 64, height: 48)
+        let forward = FlowField(size: size, u: 3, v: -2)
+        var backward = FlowField(size: size, u: -3, v: 2)
+        for y in 10..<20 { for x in 30..<45 { backward.u[x, y] = 4 } }
+        var inputs = SyntheticPlanes.cleanInputs(size)
+        inputs.forwardFlow = forward
+        inputs.occlusion = occlusionMap(forward: forward, backward: backward, scale: AlignmentSettings().occlusionScale)
+        let map = OcclusionMap().map(inputs)
+        // W's pixel x looks at T's x + (3, −2).
+        XCTAssertEqual(SyntheticPlanes.values(map, columns: 28..<41, rows: 13..<21).min(), 1)
+        XCTAssertEqual(SyntheticPlanes.values(map, columns: 0..<20, rows: 0..<48).max(), 0)
+    }
+
+    func testOutsideTIsOccluded() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 32, height: 24))
+        for y in 0..<24 { for x in 28..<32 { inputs.outsideReference[x, y] = 1 } }
+        inputs.occlusion[5, 5] = 0.4
+        let map = OcclusionMap().map(inputs)
+        XCTAssertEqual(map[30, 10], 1)
+        XCTAssertEqual(map[5, 5], 0.4)
+        XCTAssertEqual(map[10, 10], 0)
+    }
+
+    // MARK: Defocus
+
+    /// Maps' grid at half the frame's resolution, so a flow of 1 grid pixel is 2 px: a region
+    /// 2 grid px off the focus plane (4 px, 16 px² > γ) is flagged, one 0.5 off (1 px²) is not.
+    func testRegionOffTheFocusPlaneIsFlagged() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 128, height: 96), mapSize: Size(width: 64, height: 48))
+        for y in 4..<16 {
+            for x in 4..<20 { inputs.forwardFlow.u[x, y] += 2 }
+            for x in 40..<60 { inputs.forwardFlow.u[x, y] += 0.5 }
+        }
+        let map = DefocusMap().map(inputs)
+        XCTAssertGreaterThan(map[10, 10], 0.99, "4 px from the focus plane")
+        XCTAssertLessThan(map[50, 10], 0.01, "1 px from the focus plane")
+        XCTAssertLessThan(map[32, 24], 0.01, "the focus plane itself")
+    }
+
+    /// The autofocus region holds the focus plane and, over a third of it, a nearer object: the
+    /// largest cluster is the focus plane, and the object is flagged even inside the region.
+    func testLargestClusterOfTheAutofocusRegionIsTheFocusPlane() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
+        inputs.autofocusRegion = Rect(x: 0.25, y: 0.25, width: 0.5, height: 0.5)
+        for y in 12..<36 { for x in 16..<27 { inputs.forwardFlow.u[x, y] += 5 } }  // 11 of 32 columns
+        let map = DefocusMap().map(inputs)
+        XCTAssertGreaterThan(map[20, 20], 0.99)
+        XCTAssertLessThan(map[40, 20], 0.01)
+        XCTAssertEqual(DefocusMap().focusFlow(inputs)!.x, 2, accuracy: 1e-5)
+    }
+
+    func testOccludedFlowDoesNotChooseTheFocusPlane() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
+        inputs.autofocusRegion = Rect(x: 0.25, y: 0.25, width: 0.5, height: 0.5)
+        for y in 12..<36 {
+            for x in 16..<40 {  // three quarters of the region, hidden in T
+                inputs.forwardFlow.u[x, y] += 7
+                inputs.occlusion[x, y] = 1
+            }
+        }
+        XCTAssertEqual(DefocusMap().focusFlow(inputs)!.x, 2, accuracy: 1e-5)
+    }
+
+    func testNoVisibleFlowFlagsNothing() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 32, height: 24))
+        inputs.outsideReference = Plane(width: 32, height: 24, value: 1)
+        XCTAssertNil(DefocusMap().focusFlow(inputs))
+        XCTAssertEqual(DefocusMap().map(inputs).pixels.max(), 0)
+    }
+
+    // MARK: Flow uncertainty
+
+    func testUncertaintyRisesLinearlyToTheLimitInFullResolutionPixels() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48), mapSize: Size(width: 32, height: 24))
+        inputs.flowUncertainty[1, 1] = 1  // 2 px at full resolution
+        inputs.flowUncertainty[2, 1] = 10
+        let map = FlowUncertaintyMap(limit: 8).map(inputs)
+        XCTAssertEqual(map[0, 0], 0)
+        XCTAssertEqual(map[1, 1], 0.25, accuracy: 1e-6)
+        XCTAssertEqual(map[2, 1], 1)
+    }
+
+    // MARK: Rejection
+
+    /// T is aligned and differs from W only by noise, except in a patch where it is 3 px off:
+    /// the patch is rejected, the rest is not.
+    func testMisalignedPatchIsRejectedAndNoiseIsNot() {
+        let size = Size(width: 128, height: 96)
+        let scene = SyntheticPlanes.texture(size, seed: 5)
+        let shifted = FlowField(size: size, u: 3, v: 0).sample(scene)
+        var tele = SyntheticPlanes.noisy(scene, sigma: 0.005, seed: 6)
+        for y in 30..<60 { for x in 40..<80 { tele[x, y] = shifted[x, y] } }
+        var inputs = SyntheticPlanes.cleanInputs(size)
+        inputs.source = SyntheticPlanes.noisy(SyntheticPlanes.wideView(scene), sigma: 0.005, seed: 7)
+        inputs.warpedReference = tele
+        let map = RejectionMap().map(inputs)
+        let misaligned = SyntheticPlanes.values(map, columns: 44..<76, rows: 34..<56)
+        let aligned = SyntheticPlanes.values(map, columns: 0..<128, rows: 70..<96)
+        XCTAssertGreaterThan(Float(misaligned.filter { $0 >= 0.5 }.count) / Float(misaligned.count), 0.95)
+        XCTAssertGreaterThan(misaligned.reduce(0, +) / Float(misaligned.count), 0.8)
+        XCTAssertLessThan(aligned.max()!, 0.1)
+    }
+
+    /// At r = 2 the map works at W's resolution, half I_src's, and comes back on the maps' grid.
+    func testRejectionWorksAtWidesResolution() {
+        let map = RejectionMap()
+        XCTAssertEqual(map.workingSize(Size(width: 4032, height: 3024), nativeWidth: 2016), Size(width: 1024, height: 768))
+        XCTAssertEqual(map.workingSize(Size(width: 400, height: 300), nativeWidth: 200), Size(width: 200, height: 150))
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 128, height: 96), mapSize: Size(width: 64, height: 48))
+        inputs.zoomRatio = 2
+        XCTAssertEqual(map.map(inputs).size, Size(width: 64, height: 48))
+    }
+}
