@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
         .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HZImageIO", "HZTestSupport"]),
+        .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"]),

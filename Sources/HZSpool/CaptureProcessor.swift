@@ -6,8 +6,9 @@ import HybridZoom
 /// that led to it (for `hzsr maps`).
 public struct RenderedCapture: Sendable {
     public var image: YCbCrImage
+    public var gate: GateDecision
+    /// `fused`, or `skipped: <why>`.
     public var decision: String
-    public var reason: String
     public var zoom: Double
     /// The part of W, in W's pixels, that the output shows.
     public var crop: Rect
@@ -15,11 +16,16 @@ public struct RenderedCapture: Sendable {
     public var tele: YCbCrImage
     /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
     public var source: YCbCrImage
-    /// T aligned to `I_src` (steps 3–6).
-    public var alignment: Alignment
+    /// T aligned to `I_src` (steps 3–6); nil when the gate skipped fusion before aligning.
+    public var alignment: Alignment?
+    /// `Y_fusion` (step 7) and the blend (step 8), when fused.
+    public var fusion: Plane?
+    public var blend: BlendWeights?
     /// W's EXIF block, to carry over to the output.
     public var wideEXIFPayload: [UInt8]?
     public var timings: StageTimings
+
+    public var fused: Bool { fusion != nil }
 }
 
 /// The published image of one capture and what was decided on the way.
@@ -27,11 +33,14 @@ public struct ProcessedCapture: Sendable {
     public var jpeg: [UInt8]
     public var decision: String
     public var reason: String
+    public var gate: GateMeasurements
+    /// Mean blend weight over T's view: how much of it took T's detail (0 when not fused).
+    public var coverage: Double
     public var outputSize: Size
     public var zoom: Double
     /// The part of W, in W's pixels, that the output shows.
     public var crop: Rect
-    public var alignment: AlignmentSummary
+    public var alignment: AlignmentSummary?
     public var timings: StageTimings
 }
 
@@ -68,24 +77,20 @@ public struct InputError: Error, CustomStringConvertible {
 /// One capture, from the bytes of its W and T JPEGs to the bytes of the published JPEG: the code
 /// path that the daemon, `hzsr fuse` and `hzsr bench` share.
 ///
-/// The W digital zoom (pipeline step 2) is the fallback that every later stage is measured
-/// against and what a capture publishes when it is not fused.
+/// The W digital zoom (pipeline step 2) is what a capture publishes when the gate skips fusion,
+/// and what every fused image is measured against.
 public struct CaptureProcessor: Sendable {
     public var rig: RigCalibration
     public var output: DaemonConfig.Output
     public var maxPixels: Int
     /// Step 7; nil publishes the W digital zoom.
     public var fusion: (any Fusion)?
-
-    public init(rig: RigCalibration, output: DaemonConfig.Output, maxPixels: Int, fusion: (any Fusion)?) {
-        self.rig = rig
-        self.output = output
-        self.maxPixels = maxPixels
-        self.fusion = fusion
-    }
+    public var gate: GateSettings
+    public var blend: BlendConfig
 
     public init(config: DaemonConfig) {
-        self.init(rig: config.rig, output: config.output, maxPixels: config.intake.maxPixels, fusion: config.fusionStage)
+        (rig, output, maxPixels) = (config.rig, config.output, config.intake.maxPixels)
+        (fusion, gate, blend) = (config.fusionStage, config.gate, config.blend)
     }
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.
@@ -96,9 +101,10 @@ public struct CaptureProcessor: Sendable {
         let jpeg = try encodeJPEG(rendered.image, quality: output.jpegQuality, exifPayload: exif)
         clock.lap("encode")
         rendered.timings.record("encode", clock.timings["encode"])
-        return ProcessedCapture(jpeg: jpeg, decision: rendered.decision, reason: rendered.reason,
+        return ProcessedCapture(jpeg: jpeg, decision: rendered.decision, reason: rendered.gate.reason,
+                                gate: rendered.gate.measurements, coverage: rendered.blend?.coverage ?? 0,
                                 outputSize: rendered.image.size, zoom: rendered.zoom, crop: rendered.crop,
-                                alignment: AlignmentSummary(rendered.alignment), timings: rendered.timings)
+                                alignment: rendered.alignment.map(AlignmentSummary.init), timings: rendered.timings)
     }
 
     /// Decodes and runs the pipeline, stopping short of encoding: what `hzsr eval` scores.
@@ -111,36 +117,78 @@ public struct CaptureProcessor: Sendable {
         let source = DigitalZoom.render(wide.image, crop: teleView, to: tele.image.size)
         clock.lap("source")
 
-        let alignment = Alignment.align(source: source, reference: tele.image)
-        clock.lap("align")
+        let measured = [wide, tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: exposure(of: $0.exif)) }
+        var gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio, settings: self.gate)
+        clock.lap("gate")
+
+        var alignment: Alignment?
+        if gate.fuses, fusion != nil {
+            let aligned = Alignment.align(source: source, reference: tele.image)
+            clock.lap("align")
+            gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
+                               alignment: AlignmentCheck(aligned), settings: self.gate)
+            alignment = aligned
+        }
 
         let size = outputSize(tele: tele.image.size)
         let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: outputZoom, outputSize: size)
-        let onSourceGrid = crop == teleView && size == source.size
-        var image = onSourceGrid ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
+        var image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
         clock.lap("zoom")
 
-        var (decision, reason) = ("skipped", "")
-        if let fusion {
-            if !alignment.coarse.isReliable {
-                reason = "alignment failed"
-            } else if !onSourceGrid {
-                reason = "output zoom or size differs from T's"
-            } else {
-                image.y = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
-                image.y.clampToUnitRange()
-                decision = "fused"
-                clock.lap("fuse")
-            }
-        } else {
-            reason = "fusion off"
+        var fused: Plane?, blend: BlendWeights?
+        if gate.fuses, let fusion, let alignment {
+            let fusionOutput = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
+            clock.lap("fuse")
+            let inputs = BlendInputs(source: source.y, alignment: alignment,
+                                     autofocusRegion: autofocusRegion(tele) ?? BlendInputs.centralRegion,
+                                     wideNoise: Float(gate.measurements.noiseWide), zoomRatio: rig.zoomRatio)
+            let weights = Blend.weights(inputs, settings: self.blend.settings)
+            var composed = Blend.compose(fusion: fusionOutput, source: source.y, weight: weights.weight)
+            composed.clampToUnitRange()
+            paste(composed, source: source.y, teleView: teleView, crop: crop, into: &image)
+            clock.lap("blend")
+            (fused, blend) = (composed, weights)
         }
 
         var timings = clock.timings
-        timings.append(alignment.timings, prefix: "align")
-        return RenderedCapture(image: image, decision: decision, reason: reason,
-                               zoom: outputZoom, crop: crop, tele: tele.image, source: source, alignment: alignment,
+        if let alignment { timings.append(alignment.timings, prefix: "align") }
+        if let blend { timings.append(blend.timings, prefix: "blend") }
+        return RenderedCapture(image: image, gate: gate, decision: decision(gate), zoom: outputZoom, crop: crop,
+                               tele: tele.image, source: source, alignment: alignment, fusion: fused, blend: blend,
                                wideEXIFPayload: wide.exifPayload, timings: timings)
+    }
+
+    private func decision(_ gate: GateDecision) -> String {
+        if fusion == nil { return "skipped: fusion off" }
+        return gate.fuses ? "fused" : "skipped: \(gate.outcome.rawValue)"
+    }
+
+    /// The fused luma onto the output: as it is when the output is `I_src`'s grid, else pasted
+    /// into the W digital zoom where T's view lands in it.
+    private func paste(_ composed: Plane, source: Plane, teleView: Rect, crop: Rect, into image: inout YCbCrImage) {
+        if image.size == composed.size, crop == teleView {
+            image.y = composed
+        } else {
+            let placement = DigitalZoom.placement(of: teleView, in: crop, outputSize: image.size)
+            Blend.paste(composed, over: source, into: &image.y, at: placement)
+        }
+    }
+
+    /// Where T focused, as fractions of its frame: EXIF SubjectArea (a point, circle or
+    /// rectangle in stored pixels; only for upright frames, whose stored and shown pixels
+    /// agree), else the configured region.
+    private func autofocusRegion(_ tele: DecodedJPEG) -> Rect? {
+        let stored = tele.storedSize
+        guard let area = tele.exif.subjectArea, area.count >= 2, tele.exif.orientation == 1,
+              stored.width > 0, stored.height > 0 else { return blend.autofocusRegion }
+        let centre = BlendInputs.centralRegion
+        let (width, height): (Double, Double) = switch area.count {
+        case 2: (centre.width, centre.height)
+        case 3: (Double(area[2]) / Double(stored.width), Double(area[2]) / Double(stored.height))
+        default: (Double(area[2]) / Double(stored.width), Double(area[3]) / Double(stored.height))
+        }
+        let x = Double(area[0]) / Double(stored.width), y = Double(area[1]) / Double(stored.height)
+        return Rect(x: min(max(x - width / 2, 0), 1 - width), y: min(max(y - height / 2, 0), 1 - height), width: width, height: height)
     }
 
     /// Both frames decode on their own cores: decoding is most of the work of this path.
@@ -150,6 +198,10 @@ public struct CaptureProcessor: Sendable {
             do { return try decodeJPEG(bytes, maxPixels: limit) } catch { throw InputError(role: role, underlying: error) }
         }
         return (decoded[0], decoded[1])
+    }
+
+    private func exposure(of exif: EXIF) -> ExposureSettings {
+        ExposureSettings(exposureTime: exif.exposureTime, fNumber: exif.fNumber, iso: exif.iso.map(Double.init))
     }
 
     private var outputZoom: Double {

@@ -97,6 +97,14 @@ struct ConfigSection {
         return numbers
     }
 
+    /// A sequence of words, such as `[occlusion, rejection]`.
+    func strings(_ key: String, default value: [String]) throws -> [String] {
+        guard let node = mapping?[key] else { return value }
+        let words = node.sequence?.compactMap { $0.scalar?.string }
+        guard let words, words.count == node.sequence?.count else { throw error(key, node, "must be a list of names") }
+        return words
+    }
+
     func has(_ key: String) -> Bool { mapping?[key] != nil }
 
     func error(_ key: String, _ node: Node?, _ problem: String) -> ConfigError {

@@ -58,6 +58,8 @@ public struct DaemonConfig: Sendable {
     public var rig: RigCalibration
     public var output: Output
     public var fusion: FusionSettings
+    public var gate: GateSettings
+    public var blend: BlendConfig
     public var keepInputs: Bool
 
     /// Reads and validates a config file; every error names the key and the problem.
@@ -75,7 +77,7 @@ public struct DaemonConfig: Sendable {
             throw ConfigError(key: "(file)", line: nil, problem: "not valid YAML: \(error)")
         }
         let top = try ConfigSection(root: root)
-        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "archive"])
+        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive"])
         return DaemonConfig(
             paths: try readPaths(top.section("paths"), relativeTo: directory),
             roles: try readRoles(top.section("roles")),
@@ -85,6 +87,8 @@ public struct DaemonConfig: Sendable {
             rig: try readRig(top.section("rig")),
             output: try readOutput(top.section("output")),
             fusion: try readFusion(top.section("fusion")),
+            gate: try readGate(top.section("gate")),
+            blend: try readBlend(top.section("blend")),
             keepInputs: try readArchive(top.section("archive")))
     }
 
@@ -202,6 +206,41 @@ public struct DaemonConfig: Sendable {
         return FusionSettings(method: method, bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
     }
 
+    private static func readGate(_ section: ConfigSection) throws -> GateSettings {
+        try section.rejectUnknownKeys(["min_ev100", "min_mean_luma", "max_tele_noise_ratio", "noise_floor", "min_overlap"])
+        let defaults = GateSettings()
+        return GateSettings(
+            minimumEV100: try section.double("min_ev100", default: defaults.minimumEV100, in: -10...25),
+            minimumMeanLuma: try section.double("min_mean_luma", default: defaults.minimumMeanLuma, in: 0...1),
+            maximumTeleNoiseRatio: try section.double("max_tele_noise_ratio", default: defaults.maximumTeleNoiseRatio, in: 0...1000),
+            noiseFloor: try section.double("noise_floor", default: defaults.noiseFloor, in: 0...1),
+            minimumOverlap: try section.double("min_overlap", default: defaults.minimumOverlap, in: 0...1))
+    }
+
+    private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {
+        try section.rejectUnknownKeys(["maps", "smoothing_sigma", "feather_width", "autofocus_region"])
+        let names = try section.strings("maps", default: BlendMaps.names)
+        let maps = try names.map { name in
+            guard let map = BlendMaps.named(name) else {
+                throw section.error("maps", nil, "unknown map '\(name)'; known maps: \(BlendMaps.names.joined(separator: ", "))")
+            }
+            return map
+        }
+        var region: Rect?
+        if section.has("autofocus_region"), (try? section.doubles("autofocus_region", count: 0, default: [])) == nil {
+            let box = try section.doubles("autofocus_region", count: 4, default: [])
+            guard box.allSatisfy({ (0...1).contains($0) }), box[2] > 0, box[3] > 0, box[0] + box[2] <= 1, box[1] + box[3] <= 1 else {
+                throw section.error("autofocus_region", nil, "must be [x, y, width, height] inside [0, 1], or []")
+            }
+            region = Rect(x: box[0], y: box[1], width: box[2], height: box[3])
+        }
+        return BlendConfig(
+            settings: BlendSettings(maps: maps,
+                                    smoothingSigma: try section.double("smoothing_sigma", default: BlendTuning.smoothingSigma, in: 0...50),
+                                    featherWidth: try section.double("feather_width", default: BlendTuning.featherWidth, in: 0...0.5)),
+            autofocusRegion: region)
+    }
+
     private static func readArchive(_ section: ConfigSection) throws -> Bool {
         try section.rejectUnknownKeys(["keep_inputs"])
         return try section.bool("keep_inputs", default: true)
@@ -239,4 +278,12 @@ extension DaemonConfig {
         case .off: nil
         }
     }
+}
+
+/// Step 8 as configured.
+public struct BlendConfig: Sendable {
+    public var settings: BlendSettings
+    /// Where T focuses, as fractions of its frame, when its EXIF has no SubjectArea; nil: the
+    /// centre.
+    public var autofocusRegion: Rect?
 }

@@ -70,7 +70,8 @@ public struct PairWorker: Sendable {
             pair: manifest.id, decision: processed.decision, reason: processed.reason,
             image: "\(manifest.id).jpg", size: [processed.outputSize.width, processed.outputSize.height],
             zoom: processed.zoom, wideCrop: [crop.x, crop.y, crop.width, crop.height], inputs: inputs,
-            timeDifferenceMs: difference, alignment: processed.alignment, timingsMs: processed.timings,
+            timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
+            alignment: processed.alignment, timingsMs: processed.timings,
             latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)
     }
 }

@@ -24,7 +24,12 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var inputs: [Input]
     /// T's timestamp minus W's, in milliseconds.
     public var timeDifferenceMs: Double
-    public var alignment: AlignmentSummary
+    /// What the gate measured: EV100, mean luma and noise of both frames.
+    public var gate: GateMeasurements
+    /// Mean blend weight over T's view: how much of it took T's detail.
+    public var coverage: Double
+    /// Absent when the gate skipped fusion before aligning.
+    public var alignment: AlignmentSummary?
     public var timingsMs: StageTimings
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double

@@ -34,7 +34,7 @@ struct FlowCommand: ParsableCommand {
             config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
             config.fusion.method = .off
             let rendered = try CaptureProcessor(config: config).render(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"))
-            let alignment = rendered.alignment
+            let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
             flowSize = alignment.forward.flow.size
             let truth = try FlowGroundTruth(folder: path, size: flowSize)
             scores.append(AlignmentScores(capture: capture, alignment: alignment, truth: truth, fullWidth: rendered.source.size.width))

@@ -20,7 +20,7 @@ struct FuseCommand: ParsableCommand {
         }
         let stages = processed.timings.laps.filter { !$0.stage.contains(".") }.map { "\($0.stage) \(ms($0.ms))" }
         print("\(output): \(processed.outputSize) at zoom \(String(format: "%.2f", processed.zoom)), "
-              + "\(processed.decision) (\(processed.reason)); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
+              + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
     }
 }
 

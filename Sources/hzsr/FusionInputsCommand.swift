@@ -26,7 +26,8 @@ struct FusionInputsCommand: ParsableCommand {
             config.fusion.method = .off
             let rendered = try CaptureProcessor(config: config).render(wide: try readInput("\(folder)/wide.jpg"),
                                                                        tele: try readInput("\(folder)/tele.jpg"))
-            let inputs = FusionInputs(source: rendered.source.y, alignment: rendered.alignment)
+            let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
+            let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
             try NumpyFile.write([inputs.source, inputs.reference, inputs.occlusion], to: "\(folder)/fusion_inputs.npy")
             FileHandle.standardError.write(Data("\(capture) ".utf8))
         }

@@ -34,19 +34,21 @@ struct MapsCommand: ParsableCommand {
         let wide = try readInput(widePath)
         let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: try readInput(telePath))
 
-        var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.decision) (\(rendered.reason))")
+        var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
         sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
         sheet.add("T", rendered.tele)
-        sheet.add(String(format: "output: W digital zoom ×%.2f", rendered.zoom), rendered.image)
-        addAlignment(rendered, to: &sheet)
-        if let capture { try addGroundTruth(of: capture, output: rendered.image.y, to: &sheet) }
+        let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
+        sheet.add(String(format: "output: %@ ×%.2f", made, rendered.zoom), rendered.image)
+        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: rendered.tele), to: &sheet)
+        if let blend = rendered.blend { addBlend(blend, to: &sheet) }
+        if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
         try sheet.render(to: output)
         print("written: \(output) (\(sheet.size))")
     }
 
     /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
-    private func addAlignment(_ rendered: RenderedCapture, to sheet: inout ContactSheet) {
-        let alignment = rendered.alignment, coarse = alignment.coarse
+    private func addAlignment(_ rendered: RenderedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
+        let coarse = alignment.coarse
         sheet.add("I_src: W cropped to T's view", rendered.source)
         sheet.add("Ỹ_ref: T warped onto I_src", grayImage(alignment.warpedReference))
         sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(alignment.warpedReference, rendered.source.y, gain: 4))
@@ -57,11 +59,20 @@ struct MapsCommand: ParsableCommand {
         sheet.add("occlusion M_occ", heatImage(alignment.occlusion, range: 0...1))
     }
 
-    private func addGroundTruth(of folder: String, output: Plane, to sheet: inout ContactSheet) throws {
+    /// Step 8: each map (1: T not trusted) and the weight they leave (1: T's detail used).
+    private func addBlend(_ blend: BlendWeights, to sheet: inout ContactSheet) {
+        for (name, map) in blend.maps.sorted(by: { $0.key < $1.key }) {
+            sheet.add("map: \(name)", heatImage(map, range: 0...1))
+        }
+        sheet.add(String(format: "blend weight M_blend (coverage %.2f)", blend.coverage), heatImage(blend.weight, range: 0...1))
+    }
+
+    private func addGroundTruth(of folder: String, _ rendered: RenderedCapture, to sheet: inout ContactSheet) throws {
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let flow = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
         sheet.add("ground truth: target", grayImage(target))
-        sheet.add("output − target, ×4", differenceImage(output, target, gain: 4))
+        sheet.add("W digital zoom − target, ×4", differenceImage(rendered.source.y, target, gain: 4))
+        sheet.add("output − target, ×4", differenceImage(rendered.image.y, target, gain: 4))
         sheet.add("true flow I_src → T", flowImage(u: flow[0], v: flow[1]))
         sheet.add("true occlusion", heatImage(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), range: 0...1))
         sheet.add("true defocus", heatImage(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), range: 0...1))

@@ -38,7 +38,7 @@ struct WorkerService: Service {
                 $0.lastLatencyMs = record.latencyMs
             }
             let event: JournalEvent = record.decision == "fused" ? .pairFused : .fusionSkipped
-            logger.record(event, "\(record.pair): \(record.decision) (\(record.reason)), \(Int(record.timingsMs.total)) ms", fields(record))
+            logger.record(event, "\(record.pair): \(record.reason), \(Int(record.timingsMs.total)) ms", fields(record))
         case .success(.alreadyPublished(let id)):
             logger.record(.rescan, "\(id) was published before a restart; archived now", ["HZ_PAIR": .string(id)])
         case .success(.quarantined(let id, let file, let reason, let movedTo)):
@@ -55,20 +55,33 @@ struct WorkerService: Service {
 
     private func fields(_ record: PairRecord) -> [String: Logger.MetadataValue] {
         let wide = record.inputs.first { $0.role == .wide }, tele = record.inputs.first { $0.role == .tele }
-        return [
+        let gate = record.gate
+        var fields: [String: Logger.MetadataValue] = [
             "HZ_PAIR": .string(record.pair), "HZ_DECISION": .string(record.decision), "HZ_REASON": .string(record.reason),
             "HZ_W": .string(wide?.name ?? ""), "HZ_T": .string(tele?.name ?? ""),
             "HZ_DT_MS": .string(String(format: "%.1f", record.timeDifferenceMs)),
             "HZ_MS": .string(String(format: "%.0f", record.timingsMs.total)),
             "HZ_DECODE_MS": .string(String(format: "%.0f", record.timingsMs["decode"])),
-            "HZ_ALIGN_MS": .string(String(format: "%.0f", record.timingsMs["align"])),
             "HZ_ENCODE_MS": .string(String(format: "%.0f", record.timingsMs["encode"])),
-            "HZ_ALIGN_DX": .string(String(format: "%.2f", record.alignment.translation[0])),
-            "HZ_ALIGN_DY": .string(String(format: "%.2f", record.alignment.translation[1])),
-            "HZ_ALIGN_INLIERS": .stringConvertible(record.alignment.inliers),
-            "HZ_ALIGN_RELIABLE": .string(record.alignment.reliable ? "yes" : "no"),
             "HZ_LATENCY_MS": .string(String(format: "%.0f", record.latencyMs)),
             "HZ_OUTPUT": .string(record.image), "HZ_SIZE": .string("\(record.size[0])x\(record.size[1])"),
+            "HZ_LUMA_W": .string(String(format: "%.3f", gate.meanLumaWide)),
+            "HZ_LUMA_T": .string(String(format: "%.3f", gate.meanLumaTele)),
+            "HZ_NOISE_W": .string(String(format: "%.4f", gate.noiseWide)),
+            "HZ_NOISE_T": .string(String(format: "%.4f", gate.noiseTele)),
+            "HZ_COVERAGE": .string(String(format: "%.3f", record.coverage)),
         ]
+        if let ev100 = gate.ev100Wide { fields["HZ_EV100_W"] = .string(String(format: "%.1f", ev100)) }
+        if let ev100 = gate.ev100Tele { fields["HZ_EV100_T"] = .string(String(format: "%.1f", ev100)) }
+        for stage in ["align", "fuse", "blend"] where record.timingsMs.laps.contains(where: { $0.stage == stage }) {
+            fields["HZ_\(stage.uppercased())_MS"] = .string(String(format: "%.0f", record.timingsMs[stage]))
+        }
+        if let alignment = record.alignment {
+            fields["HZ_ALIGN_DX"] = .string(String(format: "%.2f", alignment.translation[0]))
+            fields["HZ_ALIGN_DY"] = .string(String(format: "%.2f", alignment.translation[1]))
+            fields["HZ_ALIGN_INLIERS"] = .stringConvertible(alignment.inliers)
+            fields["HZ_ALIGN_RELIABLE"] = .string(alignment.reliable ? "yes" : "no")
+        }
+        return fields
     }
 }

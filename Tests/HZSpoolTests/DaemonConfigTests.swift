@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import HZSpool
+import HybridZoom
 
 final class DaemonConfigTests: XCTestCase {
     private var shippedConfig: String {
@@ -18,6 +19,12 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(shipped.rig, defaults.rig)
         XCTAssertEqual(shipped.output, defaults.output)
         XCTAssertEqual(shipped.keepInputs, defaults.keepInputs)
+        XCTAssertEqual(shipped.fusion, defaults.fusion)
+        XCTAssertEqual(shipped.gate, defaults.gate)
+        XCTAssertEqual(shipped.blend.settings.maps.map(\.name), defaults.blend.settings.maps.map(\.name))
+        XCTAssertEqual(shipped.blend.settings.smoothingSigma, defaults.blend.settings.smoothingSigma)
+        XCTAssertEqual(shipped.blend.settings.featherWidth, defaults.blend.settings.featherWidth)
+        XCTAssertNil(shipped.blend.autofocusRegion)
         XCTAssertEqual(shipped.timestamps.timeZone, defaults.timestamps.timeZone)
         XCTAssertEqual(shipped.roles.folders, defaults.roles.folders)
         XCTAssertEqual(shipped.roles.patterns.mapValues(\.source), defaults.roles.patterns.mapValues(\.source))
@@ -35,6 +42,10 @@ final class DaemonConfigTests: XCTestCase {
         assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
         assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
         assertError("paths:\n  archive: out\n", key: "paths.archive", mentions: "own")
+        assertError("fusion:\n  method: magic\n", key: "fusion.method", mentions: "classical")
+        assertError("blend:\n  maps: [occlusion, fog]\n", key: "blend.maps", mentions: "fog")
+        assertError("blend:\n  autofocus_region: [0.5, 0.5, 0.6, 0.1]\n", key: "blend.autofocus_region", mentions: "inside")
+        assertError("gate:\n  min_ev100: dark\n", key: "gate.min_ev100", mentions: "number")
     }
 
     func testValuesAreRead() throws {
@@ -44,7 +55,15 @@ final class DaemonConfigTests: XCTestCase {
             rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02]}
             output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80}
             timestamps: {time_zone: Europe/Berlin, clock_offset: {tele: -0.25}}
+            fusion: {method: 'off'}
+            gate: {min_ev100: 5.5, max_tele_noise_ratio: 2}
+            blend: {maps: [occlusion, rejection], autofocus_region: [0.2, 0.3, 0.1, 0.1]}
             """, relativeTo: "/srv/rig")
+        XCTAssertEqual(config.fusion.method, .off)
+        XCTAssertEqual(config.gate.minimumEV100, 5.5)
+        XCTAssertEqual(config.gate.maximumTeleNoiseRatio, 2)
+        XCTAssertEqual(config.blend.settings.maps.map(\.name), ["occlusion", "rejection"])
+        XCTAssertEqual(config.blend.autofocusRegion, Rect(x: 0.2, y: 0.3, width: 0.1, height: 0.1))
         XCTAssertEqual(config.paths.spool, "/data/in")
         XCTAssertEqual(config.paths.output, "/srv/published")
         XCTAssertEqual(config.pairing, .init(tolerance: 0.2, orphanTimeout: 5))
