@@ -7,7 +7,7 @@ import HybridZoom
 public struct Evaluation: Sendable {
     /// A way of turning a capture's W and T JPEGs (and the rig's zoom ratio) into output luma on
     /// the target's grid.
-    public typealias Method = @Sendable (_ wide: [UInt8], _ tele: [UInt8], _ zoomRatio: Double) throws -> Plane
+    public typealias Method = @Sendable (_ wide: [UInt8], _ tele: [UInt8], _ zoomRatio: Double) throws -> MethodOutput
 
     /// The method every other is compared with, tile by tile: the pipeline's fallback.
     public static let baseline = "wide-zoom"
@@ -35,10 +35,14 @@ public struct Evaluation: Sendable {
         let wide = try bytes("\(folder)/wide.jpg"), tele = try bytes("\(folder)/tele.jpg")
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let coverage = try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy")
-        var scores: [String: MethodScores] = [:]
+        var scores: [String: MethodScores] = [:], blend: [String: BlendScores] = [:]
         var baselineTiles: [TileScore] = []
         for method in methods {
-            let output = try method.run(wide, tele, info.parameters.zoomRatio)
+            let result = try method.run(wide, tele, info.parameters.zoomRatio)
+            let output = result.luma
+            if let weight = result.blendWeight, let flow = result.flow {
+                blend[method.name] = try BlendScores(weight: weight, flow: flow, folder: folder)
+            }
             guard output.size == target.size else {
                 throw EvaluationError("\(folder): \(method.name) made \(output.size), the target is \(target.size)")
             }
@@ -49,12 +53,26 @@ public struct Evaluation: Sendable {
                 psnrWhole: psnr(output, target), ssimWhole: ssim(output, target),
                 tilesWorseThanWideZoom: fractionWorse(tiles, than: baselineTiles, byMoreThan: 0.3))
         }
-        return CaptureResult(capture: name, photo: info.photo, scores: scores)
+        let defocused = try NumpyFile.readMask(at: "\(folder)/defocus.npy").pixels.contains { $0 > 0 }
+        return CaptureResult(capture: name, photo: info.photo, scores: scores,
+                             clean: info.parameters.occluders == 0 && !defocused, tiles: baselineTiles.count, blend: blend)
     }
 
     private func bytes(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else { throw EvaluationError("cannot read \(path)") }
         return [UInt8](data)
+    }
+}
+
+/// What a method made of a capture: its output luma, and for methods that blend, the blend
+/// weight and the flow it was judged on (both on the maps' grid).
+public struct MethodOutput: Sendable {
+    public var luma: Plane
+    public var blendWeight: Plane?
+    public var flow: FlowField?
+
+    public init(luma: Plane, blendWeight: Plane? = nil, flow: FlowField? = nil) {
+        (self.luma, self.blendWeight, self.flow) = (luma, blendWeight, flow)
     }
 }
 

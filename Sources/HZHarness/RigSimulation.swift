@@ -12,7 +12,8 @@ public struct RigParameters: Codable, Sendable, Equatable {
     public var teleOffset: [Double]
     /// Disparity in frame pixels between the nearest and the farthest depth of the scene.
     public var parallax: Double
-    /// T is out of focus away from the focus depth (depth-of-field mismatch).
+    /// T is out of focus away from the focus depth (depth-of-field mismatch), in proportion to
+    /// the disparity from it; false models a stopped-down T (tests use it to isolate effects).
     public var defocus: Bool
     /// Objects close to T that W does not see.
     public var occluders: Int
@@ -29,7 +30,8 @@ public struct RigParameters: Codable, Sendable, Equatable {
     public var frameSize: Size { Size(width: frameWidth, height: frameHeight) }
 
     /// Parameters drawn from `seed`: offsets up to ±150 px at 12 MP (scaled to the frame width),
-    /// parallax up to 24 px at 12 MP, defocus and occluders in about a third of captures each.
+    /// parallax up to 24 px at 12 MP (and with it, defocus away from the focus depth), occluders in
+    /// about a third of captures.
     public static func draw(seed: UInt64, frameSize: Size, zoomRatio: Double, exposure: Exposure) -> RigParameters {
         var random = SeededRandom(seed: seed)
         let scale = Double(frameSize.width) / 4032
@@ -40,7 +42,7 @@ public struct RigParameters: Codable, Sendable, Equatable {
             zoomRatio: zoomRatio, frameWidth: frameSize.width, frameHeight: frameSize.height,
             teleOffset: [uniform(-150...150) * scale, uniform(-150...150) * scale],
             parallax: uniform(0...24) * scale,
-            defocus: random.unit() < 0.33, occluders: random.unit() < 0.33 ? 1 + Int(random.unit() * 2) : 0,
+            defocus: true, occluders: random.unit() < 0.33 ? 1 + Int(random.unit() * 2) : 0,
             teleGain: uniform(0.92...1.08), teleBias: uniform(-0.03...0.03),
             teleChromaShift: [uniform(-0.02...0.02), uniform(-0.02...0.02)],
             wideBlur: uniform(0.4...0.8), exposure: exposure, jpegQuality: 92, seed: seed)
@@ -110,7 +112,7 @@ public struct RigSimulation: Sendable {
         let depth = DepthField(frame: frame, random: random.derived(1))
         let displacement = depth.displacement(offset: parameters.teleOffset, parallax: parameters.parallax)
         var tele = renderTele(displacement)
-        let blur = parameters.defocus ? depth.defocusBlur(maximum: 3) : Plane(width: frame.width, height: frame.height)
+        let blur = parameters.defocus ? depth.defocusBlur(parallax: parameters.parallax) : Plane(width: frame.width, height: frame.height)
         if parameters.defocus { tele = applyDefocus(tele, blur: blur) }
         let occluderMask = Occluders(count: parameters.occluders, frame: frame, random: random.derived(2)).paint(on: &tele, from: scene)
         tele = adjustColour(tele)

@@ -38,10 +38,13 @@ struct DepthField {
                          v: mapped { Float(offset[1]) + vertical * ($0 - focus) })
     }
 
-    /// Blur σ in pixels: 0 within the depth of field (0.2 of the depth range either side of the
-    /// focus), rising to `maximum` 0.6 away from it.
-    func defocusBlur(maximum: Float) -> Plane {
-        mapped { min(max(abs($0 - focus) - 0.2, 0) / 0.4, 1) * maximum }
+    /// Blur σ in pixels: T's lens blurs a point in proportion to how far its disparity is from
+    /// the focus plane's (both grow with 1/depth − 1/focus depth; their ratio is the aperture
+    /// over the baseline), so flow and defocus agree as they do in a real rig, which is what the
+    /// defocus map relies on. At most `maximum`.
+    func defocusBlur(parallax: Double, perPixelOfDisparity ratio: Float = 0.5, maximum: Float = 4) -> Plane {
+        let disparity = Float(parallax) * (1 + 0.2 * 0.2).squareRoot()
+        return mapped { min(ratio * disparity * abs($0 - focus), maximum) }
     }
 
     private func mapped(_ transform: (Float) -> Float) -> Plane {

@@ -19,28 +19,34 @@ struct EvalCommand: ParsableCommand {
         let base = try loadConfig(config)
         let evaluation = Evaluation(methods: [
             (Evaluation.baseline, method(base, fusion: .off)),
-            ("classical", method(base, fusion: .classical)),
+            ("classical", method(base, fusion: .classical, blending: false)),
+            ("classical+blend", method(base, fusion: .classical)),
         ])
         let report = try evaluation.evaluate(set: set) { capture in FileHandle.standardError.write(Data("\(capture) ".utf8)) }
         FileHandle.standardError.write(Data("\n".utf8))
         let folder = out ?? "\(set)/eval"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try CaptureSet.encoder.encode(report).write(to: URL(fileURLWithPath: "\(folder)/report.json"))
-        try report.markdownTable().write(toFile: "\(folder)/report.md", atomically: true, encoding: String.Encoding.utf8)
+        try (report.markdownTable() + "\n" + report.blendingTable())
+            .write(toFile: "\(folder)/report.md", atomically: true, encoding: String.Encoding.utf8)
         let chart = report.chartSVG()
         try chart.write(toFile: "\(folder)/chart.svg", atomically: true, encoding: .utf8)
         try rasterizeSVG(chart, to: "\(folder)/chart.png")
         print(report.markdownTable())
+        print(report.blendingTable())
         print("written: \(folder)/report.json, report.md, chart.svg, chart.png")
     }
 
-    /// The whole pipeline with `fusion`, at the set's zoom ratio.
-    private func method(_ base: DaemonConfig, fusion: FusionSettings.Method) -> Evaluation.Method {
+    /// The whole pipeline with `fusion`, at the set's zoom ratio; without `blending`, no map
+    /// holds T's detail back (the weight only fades out at the edge of T's view).
+    private func method(_ base: DaemonConfig, fusion: FusionSettings.Method, blending: Bool = true) -> Evaluation.Method {
         { @Sendable wide, tele, ratio in
             var settings = base
             settings.rig = RigCalibration(zoomRatio: ratio)
             settings.fusion.method = fusion
-            return try CaptureProcessor(config: settings).render(wide: wide, tele: tele).image.y
+            if !blending { settings.blend.settings.maps = [] }
+            let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: tele)
+            return MethodOutput(luma: rendered.image.y, blendWeight: rendered.blend?.weight, flow: rendered.alignment?.forward.flow)
         }
     }
 }
