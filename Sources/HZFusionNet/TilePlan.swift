@@ -1,0 +1,84 @@
+import CDNNL
+import HybridZoom
+
+/// The buffers of `FusionSchedule`'s slots, each sized for the largest window of one `fuse` call
+/// and shared by the plans of all its window shapes: memory is bounded by the tile size, not by
+/// the image.
+final class Workspace {
+    private let buffers: [FusionSchedule.Slot: UnsafeMutableRawPointer]
+
+    init(largestWindow window: Size) {
+        buffers = Dictionary(uniqueKeysWithValues: FusionSchedule.slotChannels.map { slot, channels in
+            let bytes = levelSize(window, slot.level).pixelCount * channels * MemoryLayout<Float>.size
+            return (slot, UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64))
+        })
+    }
+
+    deinit { buffers.values.forEach { $0.deallocate() } }
+
+    func buffer(_ slot: FusionSchedule.Slot) -> UnsafeMutableRawPointer { buffers[slot]! }
+}
+
+/// A level's height and width for a full-resolution window: 1/4 at level 0, halved per level.
+func levelSize(_ window: Size, _ level: Int) -> Size {
+    let factor = FusionArchitecture.block << level
+    return Size(width: window.width / factor, height: window.height / factor)
+}
+
+/// The network set up for one window shape: a oneDNN primitive per convolution and pooling over
+/// the workspace's buffers, and the hand-written passes between them. Built once per shape, run
+/// for every tile of that shape.
+final class TilePlan {
+    private enum Step {
+        case primitive(Primitive)
+        case upsampleConcatenating(coarse: Activation, skip: Activation, into: Activation)
+    }
+
+    private let steps: [Step]
+    /// Where the caller writes the space-to-depth input before `run`.
+    let input: Activation
+    /// Where `run` leaves the head's output.
+    let output: Activation
+
+    init(window: Size, weights: [String: LayerWeights], workspace: Workspace, context: ComputeContext) throws(OneDNNError) {
+        func activation(_ tensor: FusionSchedule.Tensor) -> Activation {
+            let size = levelSize(window, tensor.slot.level)
+            return Activation(pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Float.self),
+                              channels: tensor.channels, width: size.width, height: size.height)
+        }
+        func memory(_ tensor: FusionSchedule.Tensor) throws(OneDNNError) -> Memory {
+            let size = levelSize(window, tensor.slot.level)
+            let descriptor = try activationDescriptor(channels: tensor.channels, height: size.height, width: size.width)
+            return try Memory(descriptor, borrowing: workspace.buffer(tensor.slot), in: context)
+        }
+        var steps: [Step] = []
+        for operation in FusionSchedule.operations {
+            switch operation {
+            case let .averagePooling(source, into: destination):
+                steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
+            case let .convolution(layer, source, into: destination):
+                steps.append(.primitive(try makeConvolution(weights[layer.name]!, source: memory(source),
+                                                            destination: memory(destination), in: context)))
+            case let .upsampleConcatenating(coarse, skip, into: joined):
+                steps.append(.upsampleConcatenating(coarse: activation(coarse), skip: activation(skip), into: activation(joined)))
+            }
+        }
+        self.steps = steps
+        input = activation(FusionSchedule.input)
+        output = activation(FusionSchedule.output)
+    }
+
+    /// Runs the network from `input` to `output`.
+    func run(in context: ComputeContext) throws(OneDNNError) {
+        for step in steps {
+            switch step {
+            case let .primitive(primitive):
+                try primitive.execute(in: context)
+            case let .upsampleConcatenating(coarse, skip, joined):
+                try context.wait()
+                upsampleConcatenating(coarse: coarse, skip: skip, into: joined)
+            }
+        }
+        try context.wait()
+    }
+}
