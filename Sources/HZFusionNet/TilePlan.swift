@@ -82,3 +82,38 @@ final class TilePlan {
         try context.wait()
     }
 }
+
+/// One worker of a `fuse` call: its oneDNN engine and stream, its workspace, and a plan for each
+/// window shape it has met.
+final class TileRunner {
+    private let context: ComputeContext
+    private let workspace: Workspace
+    private let weights: [String: LayerWeights]
+    private var plans: [Size: TilePlan] = [:]
+
+    init(largestWindow: Size, weights: [String: LayerWeights]) throws(OneDNNError) {
+        context = try ComputeContext()
+        workspace = Workspace(largestWindow: largestWindow)
+        self.weights = weights
+    }
+
+    /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
+    func run(_ tile: Tile, on frame: FrameBuffers) throws(OneDNNError) {
+        let plan = try self.plan(for: tile.window.size)
+        spaceToDepth([frame.source, frame.reference, frame.occlusion], size: frame.size, window: tile.window, into: plan.input)
+        try plan.run(in: context)
+        // The padded image's last tiles reach past the image: only the pixels inside it are kept.
+        let inside = PixelRect(x: tile.output.x, y: tile.output.y,
+                               width: min(tile.output.width, frame.size.width - tile.output.x),
+                               height: min(tile.output.height, frame.size.height - tile.output.y))
+        depthToSpaceAddingSource(plan.output, origin: (tile.window.x, tile.window.y), source: frame.source,
+                                 width: frame.size.width, rect: inside, into: frame.output)
+    }
+
+    private func plan(for window: Size) throws(OneDNNError) -> TilePlan {
+        if let plan = plans[window] { return plan }
+        let plan = try TilePlan(window: window, weights: weights, workspace: workspace, context: context)
+        plans[window] = plan
+        return plan
+    }
+}
