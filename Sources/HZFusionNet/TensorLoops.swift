@@ -14,19 +14,24 @@ struct Activation {
 /// and 4×4 space-to-depth, as PyTorch's `pixel_unshuffle` orders it (channel c·16 + i·4 + j of
 /// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass.
 func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: PixelRect, into input: Activation) {
-    let block = FusionArchitecture.block
-    precondition(input.channels == planes.count * block * block && input.width * block == window.width)
-    let (lastX, lastY) = (size.width - 1, size.height - 1)
-    parallelChunks(input.height, itemCost: window.width * block) { cellRows in
+    precondition(FusionArchitecture.block == 4 && input.channels == planes.count * 16 && input.width * 4 == window.width)
+    // Cells wholly inside the image copy 4 pixels at once; the rest repeat the last column.
+    let insideCells = min(input.width, max(0, size.width - window.x) / 4)
+    parallelChunks(input.height, itemCost: window.width * 4) { cellRows in
         for cellY in cellRows {
-            var cell = input.pointer + cellY * input.width * input.channels
-            for cellX in 0..<input.width {
-                let x = window.x + cellX * block
-                for plane in planes {
-                    for i in 0..<block {
-                        let row = plane.baseAddress! + min(window.y + cellY * block + i, lastY) * size.width
-                        for j in 0..<block { cell[j] = row[min(x + j, lastX)] }
-                        cell += block
+            let cellRow = input.pointer + cellY * input.width * input.channels
+            for (c, plane) in planes.enumerated() {
+                for i in 0..<4 {
+                    let row = plane.baseAddress! + min(window.y + cellY * 4 + i, size.height - 1) * size.width
+                    var target = cellRow + c * 16 + i * 4
+                    for cellX in 0..<insideCells {
+                        let pixels = UnsafeRawPointer(row + window.x + cellX * 4).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(target).storeBytes(of: pixels, as: SIMD4<Float>.self)
+                        target += input.channels
+                    }
+                    for cellX in insideCells..<input.width {
+                        for j in 0..<4 { target[j] = row[min(window.x + cellX * 4 + j, size.width - 1)] }
+                        target += input.channels
                     }
                 }
             }
@@ -57,19 +62,25 @@ func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Ac
 /// Y_src + residual for the pixels of `rect` (image coordinates, inside the image), the residual
 /// being the head's 16 channels at 1/4 resolution turned back into pixels (PyTorch's
 /// `pixel_shuffle`: pixel (4x + j, 4y + i) is channel i·4 + j of cell (x, y)) for the tile whose
-/// window starts at `origin`.
+/// window starts at `origin`, which like `rect` lies on the 64-pixel grid.
 func depthToSpaceAddingSource(_ head: Activation, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
                               width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>) {
-    let block = FusionArchitecture.block
-    precondition(head.channels == block * block)
+    precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)
+    let (wholeCells, remainder) = rect.width.quotientAndRemainder(dividingBy: 4)
     parallelChunks(rect.height, itemCost: rect.width) { rows in
         for y in rows.lowerBound + rect.y ..< rows.upperBound + rect.y {
             let windowY = y - origin.y
-            let residuals = head.pointer + (windowY / block * head.width * block + windowY % block) * block
-            for x in rect.x ..< rect.x + rect.width {
-                let windowX = x - origin.x
-                let pixel = y * width + x
-                output[pixel] = source[pixel] + residuals[windowX / block * block * block + windowX % block]
+            // Cell (x, 0)'s channels i·4 ..< i·4 + 4 are this row's 4 residuals of that cell.
+            let residuals = head.pointer + (windowY / 4 * head.width + (rect.x - origin.x) / 4) * 16 + windowY % 4 * 4
+            let sourceRow = source.baseAddress! + y * width + rect.x
+            let outputRow = output.baseAddress! + y * width + rect.x
+            for cell in 0..<wholeCells {
+                let sum = UnsafeRawPointer(sourceRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
+                    + UnsafeRawPointer(residuals + cell * 16).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(outputRow + cell * 4).storeBytes(of: sum, as: SIMD4<Float>.self)
+            }
+            for j in 0..<remainder {
+                outputRow[wholeCells * 4 + j] = sourceRow[wholeCells * 4 + j] + residuals[wholeCells * 16 + j]
             }
         }
     }
