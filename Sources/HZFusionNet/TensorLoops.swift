@@ -18,21 +18,26 @@ func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: Pi
     // Cells wholly inside the image copy 4 pixels at once; the rest repeat the last column.
     let insideCells = min(input.width, max(0, size.width - window.x) / 4)
     parallelChunks(input.height, itemCost: window.width * 4) { cellRows in
-        for cellY in cellRows {
-            let cellRow = input.pointer + cellY * input.width * input.channels
-            for (c, plane) in planes.enumerated() {
-                for i in 0..<4 {
-                    let row = plane.baseAddress! + min(window.y + cellY * 4 + i, size.height - 1) * size.width
-                    var target = cellRow + c * 16 + i * 4
-                    for cellX in 0..<insideCells {
-                        let pixels = UnsafeRawPointer(row + window.x + cellX * 4).loadUnaligned(as: SIMD4<Float>.self)
-                        UnsafeMutableRawPointer(target).storeBytes(of: pixels, as: SIMD4<Float>.self)
-                        target += input.channels
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: input.channels / 4) { rows in
+            for cellY in cellRows {
+                // Channels 4k ..< 4k + 4 come from row i = k % 4 of plane c = k / 4.
+                for k in rows.indices {
+                    let y = min(window.y + cellY * 4 + k % 4, size.height - 1)
+                    rows[k] = planes[k / 4].baseAddress! + y * size.width + window.x
+                }
+                var cell = input.pointer + cellY * input.width * input.channels
+                for cellX in 0..<insideCells {
+                    for k in rows.indices {
+                        let pixels = UnsafeRawPointer(rows[k] + cellX * 4).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(cell + k * 4).storeBytes(of: pixels, as: SIMD4<Float>.self)
                     }
-                    for cellX in insideCells..<input.width {
-                        for j in 0..<4 { target[j] = row[min(window.x + cellX * 4 + j, size.width - 1)] }
-                        target += input.channels
+                    cell += input.channels
+                }
+                for cellX in insideCells..<input.width {
+                    for k in rows.indices {
+                        for j in 0..<4 { cell[k * 4 + j] = rows[k][min(cellX * 4 + j, size.width - 1 - window.x)] }
                     }
+                    cell += input.channels
                 }
             }
         }
