@@ -64,10 +64,10 @@ public struct FusionNetwork: Sendable {
     /// The image is run in tiles of at most `tileSize` × `tileSize` output pixels (a multiple of
     /// 64), each with `FusionArchitecture.halo` (256) pixels of context, which changes no output
     /// beyond float rounding. Tiles are shared out to one worker per core, each running oneDNN on
-    /// one thread: with 17 short primitives per tile, two OpenMP threads per primitive spent much
-    /// of their time at OpenMP's barriers whenever another process wanted a core (a 12 MP frame
-    /// took 0.3–1.5 s that way, 0.2–0.4 s in workers). An image of one tile runs on one worker
-    /// with all cores' OpenMP threads.
+    /// a single thread. oneDNN's own OpenMP threads, two per primitive and 17 short primitives per
+    /// tile, spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
+    /// that way against 0.2–0.4 s in workers, and a 2 MP frame 0.3 s against 0.05 s on one core.
+    /// So an image of one tile (both sides at most `tileSize`) runs on one core.
     public func fuse(source: Plane, reference: Plane, occlusion: Plane,
                      tileSize: Int = defaultTileSize) throws(OneDNNError) -> Plane {
         precondition(source.size == reference.size && source.size == occlusion.size,
@@ -75,12 +75,11 @@ public struct FusionNetwork: Sendable {
         let size = source.size
         guard size.pixelCount > 0 else { return source }
         let queue = TileQueue(HZFusionNet.tiles(for: size, tileSize: tileSize))
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let workers = min(queue.tiles.count, cores)
+        let workers = min(queue.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
         var output = Plane(width: size.width, height: size.height)
         try withFrameBuffers(source, reference, occlusion, &output) { frame throws(OneDNNError) in
             _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
-                try withOpenMPThreads(cores / workers) { () throws(OneDNNError) in
+                try withOneOpenMPThread { () throws(OneDNNError) in
                     let runner = try TileRunner(largestWindow: queue.largestWindow, weights: weights)
                     while let tile = queue.next() {
                         try runner.run(tile, on: frame)
@@ -131,10 +130,11 @@ private func withFrameBuffers<E: Error>(_ source: Plane, _ reference: Plane, _ o
     }
 }
 
-/// Runs `body` with oneDNN's primitives limited to `threads` OpenMP threads on this thread.
-private func withOpenMPThreads<E: Error>(_ threads: Int, _ body: () throws(E) -> Void) throws(E) {
+/// Runs `body` with the oneDNN primitives it creates and runs on this thread using this thread
+/// alone (OpenMP's setting is per thread; the one before is restored).
+private func withOneOpenMPThread<E: Error>(_ body: () throws(E) -> Void) throws(E) {
     let saved = omp_get_max_threads()
-    omp_set_num_threads(Int32(threads))
+    omp_set_num_threads(1)
     defer { omp_set_num_threads(saved) }
     try body()
 }
