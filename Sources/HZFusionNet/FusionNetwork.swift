@@ -19,9 +19,9 @@ struct LayerWeights: Sendable {
 public struct FusionNetwork: Sendable {
     private let weights: [String: LayerWeights]
 
-    /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles. Smaller tiles spend more
-    /// time on their halos; larger ones use more memory (about 33 bytes per window pixel) for
-    /// little gain.
+    /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles, two per worker, each
+    /// worker holding about 140 MB (33 bytes per window pixel). Measured on 12 MP with two free
+    /// cores: 1024 took 0.24 s, 1536 0.20 s, 2048 0.18 s, and 3072 0.16 s for 190 MB more.
     public static let defaultTileSize = 2048
 
     /// Loads and validates the weights in the safetensors file at `path`.
