@@ -2,7 +2,7 @@
 # Both install the Debian packages they need when they are missing.
 
 SWIFT        ?= swift
-DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
+DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
 RELEASE_BIN  := .build/release
 DEMO         := demo
 PREFIX       ?= /usr/local

@@ -22,14 +22,20 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // The image pipeline: pure computation, no I/O, no daemon concerns.
         .target(name: "HybridZoom"),
+        // The shipped fusion weights, compiled in from HZFusionNet/Resources by C's #embed.
+        .target(name: "CFusionWeights"),
+        // The fusion network (step 7) on oneDNN.
+        .target(name: "HZFusionNet", dependencies: ["HybridZoom", "CDNNL", "CFusionWeights"],
+                exclude: ["Resources"]),
         // JPEG and EXIF on top of TurboJPEG.
         .target(name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG"]),
         // Spool watching, pairing, the on-disk state machine, publishing.
         .target(name: "HZSpool", dependencies: [
-            "HybridZoom", "HZImageIO", "CInotifyTools",
+            "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -55,6 +61,8 @@ let package = Package(
         .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
         .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
         .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HZFusionNetTests", dependencies: ["HZFusionNet", "HybridZoom", "HZHarness"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),

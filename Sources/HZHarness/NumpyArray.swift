@@ -5,7 +5,8 @@ import HybridZoom
 /// harness's planes, flows and masks and hand back its own.
 ///
 /// Planes are float32 `(H, W)`; several planes of one size are float32 `(H, W, C)` with the channels
-/// interleaved (a flow is `(H, W, 2)`: u then v); masks are uint8 `(H, W)` holding 0 or 1.
+/// interleaved (a flow is `(H, W, 2)`: u then v), or uint8 `(H, W, C)` when read as an 8-bit image;
+/// masks are uint8 `(H, W)` holding 0 or 1.
 public enum NumpyFile {
     /// Writes `plane` as float32 `(H, W)`.
     public static func write(_ plane: Plane, to path: String) throws {
@@ -45,11 +46,12 @@ public enum NumpyFile {
         return Plane(width: array.shape[1], height: array.shape[0], pixels: floats(array.data))
     }
 
-    /// Reads a float32 `(H, W, C)` file as C planes.
+    /// Reads a float32 `(H, W, C)` file as C planes; a uint8 one (an 8-bit image) is scaled by
+    /// 1/255 to [0, 1].
     public static func readChannels(at path: String) throws -> [Plane] {
-        let array = try NumpyArray(contentsOf: path, dtypes: [.float32], dimensions: 3)
+        let array = try NumpyArray(contentsOf: path, dtypes: [.float32, .uint8], dimensions: 3)
         let (height, width, count) = (array.shape[0], array.shape[1], array.shape[2])
-        let values = floats(array.data)
+        let values = array.dtype == .uint8 ? array.data.map { Float($0) / 255 } : floats(array.data)
         return (0..<count).map { channel in
             Plane(width: width, height: height,
                   pixels: (0..<(width * height)).map { values[$0 * count + channel] })

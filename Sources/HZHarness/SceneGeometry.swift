@@ -42,7 +42,7 @@ struct DepthField {
     /// the focus plane's (both grow with 1/depth − 1/focus depth; their ratio is the aperture
     /// over the baseline), so flow and defocus agree as they do in a real rig, which is what the
     /// defocus map relies on. At most `maximum`.
-    func defocusBlur(parallax: Double, perPixelOfDisparity ratio: Float = 0.5, maximum: Float = 4) -> Plane {
+    func defocusBlur(parallax: Double, perPixelOfDisparity ratio: Float = 0.35, maximum: Float = 4) -> Plane {
         let disparity = Float(parallax) * (1 + 0.2 * 0.2).squareRoot()
         return mapped { min(ratio * disparity * abs($0 - focus), maximum) }
     }

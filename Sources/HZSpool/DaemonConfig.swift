@@ -1,4 +1,5 @@
 import Foundation
+import HZFusionNet
 import HybridZoom
 import Yams
 
@@ -86,7 +87,7 @@ public struct DaemonConfig: Sendable {
             intake: try readIntake(top.section("intake")),
             rig: try readRig(top.section("rig")),
             output: try readOutput(top.section("output")),
-            fusion: try readFusion(top.section("fusion")),
+            fusion: try readFusion(top.section("fusion"), relativeTo: directory),
             gate: try readGate(top.section("gate")),
             blend: try readBlend(top.section("blend")),
             keepInputs: try readArchive(top.section("archive")))
@@ -196,14 +197,23 @@ public struct DaemonConfig: Sendable {
                       latestLink: try section.bool("latest_link", default: true))
     }
 
-    private static func readFusion(_ section: ConfigSection) throws -> FusionSettings {
-        try section.rejectUnknownKeys(["method", "band_split_sigma"])
-        let name = try section.string("method", default: FusionSettings.Method.classical.rawValue)
+    private static func readFusion(_ section: ConfigSection, relativeTo directory: String) throws -> FusionSettings {
+        try section.rejectUnknownKeys(["method", "model", "band_split_sigma"])
+        let name = try section.string("method", default: FusionSettings.Method.network.rawValue)
         guard let method = FusionSettings.Method(rawValue: name) else {
             let choices = FusionSettings.Method.allCases.map(\.rawValue).joined(separator: ", ")
             throw section.error("method", nil, "must be one of \(choices), not '\(name)'")
         }
-        return FusionSettings(method: method, bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
+        let file = try section.string("model", default: "")
+        let model = file.isEmpty ? nil : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        var settings = FusionSettings(method: method, model: model,
+                                      bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
+        // Loaded here, once per config, so that a bad model stops the start (or a reload)
+        // with its key named, rather than failing every capture.
+        if method == .network {
+            do { try settings.loadNetwork() } catch { throw section.error("model", nil, "\(error)") }
+        }
+        return settings
     }
 
     private static func readGate(_ section: ConfigSection) throws -> GateSettings {
@@ -256,6 +266,8 @@ public struct DaemonConfig: Sendable {
 /// Step 7 as configured: which method fuses T's detail into W.
 public struct FusionSettings: Sendable, Equatable {
     public enum Method: String, Sendable, CaseIterable {
+        /// The fusion network (`FusionNetwork`), with the shipped model or `model`.
+        case network
         /// Two-band detail transfer (`ClassicalFusion`).
         case classical
         /// No fusion: every capture publishes the W digital zoom.
@@ -263,17 +275,36 @@ public struct FusionSettings: Sendable, Equatable {
     }
 
     public var method: Method
+    /// The network's model file (safetensors); nil: the model built into the program.
+    public var model: String?
+    /// The network, once loaded.
+    public private(set) var network: FusionNetwork?
     /// Classical fusion's band split, in W's pixels (so in `I_src`'s, times the zoom ratio):
     /// detail finer than this comes from T. Chosen on the evaluation set: PSNR inside T's view
     /// rose from 31.1 dB (W digital zoom) to 33.7, 35.3, 36.5, 37.3 and 37.3 dB at 0.5, 0.75,
     /// 1, 1.5 and 2 W pixels (zoom ratio 2), then fell.
     public var bandSplitSigma: Double
+
+    public init(method: Method, model: String? = nil, bandSplitSigma: Double) {
+        (self.method, self.model, self.bandSplitSigma) = (method, model, bandSplitSigma)
+    }
+
+    /// Reads and checks the model: `model`, or the shipped one.
+    public mutating func loadNetwork() throws {
+        network = try model.map { path throws(SafeTensorsError) in try FusionNetwork(contentsOf: path) } ?? FusionNetwork.shipped()
+    }
+
+    /// Same method, model file and parameters (the loaded weights follow from the file).
+    public static func == (a: FusionSettings, b: FusionSettings) -> Bool {
+        (a.method, a.model, a.bandSplitSigma) == (b.method, b.model, b.bandSplitSigma)
+    }
 }
 
 extension DaemonConfig {
     /// Step 7 as the config describes it; nil when fusion is off.
     public var fusionStage: (any Fusion)? {
         switch fusion.method {
+        case .network: fusion.network
         case .classical: ClassicalFusion(bandSplitSigma: fusion.bandSplitSigma * rig.zoomRatio)
         case .off: nil
         }

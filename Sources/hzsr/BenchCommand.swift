@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HZFusionNet
 import HZHarness
 import HZImageIO
 import HZSpool
@@ -31,6 +32,11 @@ struct BenchCommand: ParsableCommand {
         var totalOverFloor: Double
         /// This process's peak, which includes making the frames from the photo.
         var benchPeakResidentMB: Double
+        /// The fusion network's arithmetic rate (its FLOPs at this frame size over the median
+        /// fuse time), next to oneDNN's best single 3×3 convolution on this machine.
+        var networkGFLOPS: Double?
+        var bestConvolution: String?
+        var bestConvolutionGFLOPS: Double?
         var spoolToPublishedMs: Summary?
         var daemonPeakResidentMB: Double?
     }
@@ -60,6 +66,12 @@ struct BenchCommand: ParsableCommand {
                             stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
                             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
                             benchPeakResidentMB: peakResidentMegabytes())
+        if let fuse = report.stagesMs["fuse"], let frameSize = Size(parsing: size) {
+            let best = try ConvolutionSpeed.best()
+            report.networkGFLOPS = FusionArchitecture.flops(for: frameSize) / (fuse.median / 1000) / 1e9
+            report.bestConvolution = "\(best.channels)→\(best.channels) at \(best.side)²"
+            report.bestConvolutionGFLOPS = best.gflops
+        }
         if let daemon {
             let measured = try DaemonBench(binary: daemon, frames: frames, ratio: ratio).run(times: runs)
             report.spoolToPublishedMs = Summary(measured.latenciesMs)
@@ -84,10 +96,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2 else { throw ValidationError("--size must be WIDTHxHEIGHT") }
+        guard let frameSize = Size(parsing: size) else { throw ValidationError("--size must be WIDTHxHEIGHT") }
         let source = try decodeJPEG(try readInput(photo), maxPixels: 200_000_000).image
-        let parameters = RigParameters.draw(seed: 1, frameSize: Size(width: parts[0], height: parts[1]), zoomRatio: ratio,
+        let parameters = RigParameters.draw(seed: 1, frameSize: frameSize, zoomRatio: ratio,
                                             exposure: .automatic(sceneEV100: 12))
         let capture = RigSimulation(photo: source, parameters: parameters).capture(at: Date())
         return (try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
@@ -106,6 +117,10 @@ struct BenchCommand: ParsableCommand {
         }
         lines.append(row("floor (JPEG only)", report.floorMs))
         lines.append(String(format: "total / floor       %9.2f", report.totalOverFloor))
+        if let network = report.networkGFLOPS, let best = report.bestConvolutionGFLOPS, let convolution = report.bestConvolution {
+            lines.append(String(format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",
+                                network, convolution, best))
+        }
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }
         if let peak = report.daemonPeakResidentMB { lines.append(String(format: "daemon peak resident memory %.0f MB", peak)) }
         lines.append(String(format: "bench process peak resident memory %.0f MB (includes making the frames)", report.benchPeakResidentMB))
@@ -117,4 +132,13 @@ func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // Linux reports kilobytes
+}
+
+extension Size {
+    /// `WIDTHxHEIGHT`, as the command line gives sizes.
+    init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        self.init(width: parts[0], height: parts[1])
+    }
 }

@@ -18,9 +18,11 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let base = try loadConfig(config)
         let evaluation = Evaluation(methods: [
-            (Evaluation.baseline, method(base, fusion: .off)),
-            ("classical", method(base, fusion: .classical, blending: false)),
-            ("classical+blend", method(base, fusion: .classical)),
+            (Evaluation.baseline, method(try base.fusing(.off))),
+            ("classical", method(try base.fusing(.classical), blending: false)),
+            ("classical+blend", method(try base.fusing(.classical))),
+            ("network", method(try base.fusing(.network), blending: false)),
+            ("network+blend", method(try base.fusing(.network))),
         ])
         let report = try evaluation.evaluate(set: set) { capture in FileHandle.standardError.write(Data("\(capture) ".utf8)) }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -37,16 +39,25 @@ struct EvalCommand: ParsableCommand {
         print("written: \(folder)/report.json, report.md, chart.svg, chart.png")
     }
 
-    /// The whole pipeline with `fusion`, at the set's zoom ratio; without `blending`, no map
+    /// The whole pipeline with `config`, at the set's zoom ratio; without `blending`, no map
     /// holds T's detail back (the weight only fades out at the edge of T's view).
-    private func method(_ base: DaemonConfig, fusion: FusionSettings.Method, blending: Bool = true) -> Evaluation.Method {
+    private func method(_ config: DaemonConfig, blending: Bool = true) -> Evaluation.Method {
         { @Sendable wide, tele, ratio in
-            var settings = base
+            var settings = config
             settings.rig = RigCalibration(zoomRatio: ratio)
-            settings.fusion.method = fusion
             if !blending { settings.blend.settings.maps = [] }
             let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: tele)
             return MethodOutput(luma: rendered.image.y, blendWeight: rendered.blend?.weight, flow: rendered.alignment?.forward.flow)
         }
+    }
+}
+
+extension DaemonConfig {
+    /// The config with another fusion method, its network loaded where it needs one.
+    func fusing(_ method: FusionSettings.Method) throws -> DaemonConfig {
+        var config = self
+        config.fusion.method = method
+        if method == .network, config.fusion.network == nil { try config.fusion.loadNetwork() }
+        return config
     }
 }

@@ -100,10 +100,9 @@ struct SimulateCommand: ParsableCommand {
 
     private func frameSize() throws -> Size? {
         guard let size else { return nil }
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts.allSatisfy({ $0 >= 16 && $0 % 2 == 0 }) else {
+        guard let frame = Size(parsing: size), [frame.width, frame.height].allSatisfy({ $0 >= 16 && $0 % 2 == 0 }) else {
             throw ValidationError("--size must be WIDTHxHEIGHT, both even and at least 16")
         }
-        return Size(width: parts[0], height: parts[1])
+        return frame
     }
 }

@@ -69,6 +69,7 @@ final class NumpyFileTests: XCTestCase {
             numpy.save(sys.argv[1] + "/plane.npy", plane)
             numpy.save(sys.argv[1] + "/flow.npy", numpy.stack([plane, -plane], axis=-1))
             numpy.save(sys.argv[1] + "/mask.npy", plane > 0.5)
+            numpy.save(sys.argv[1] + "/image.npy", (numpy.arange(24) * 10).astype(numpy.uint8).reshape(3, 4, 2))
             numpy.save(sys.argv[1] + "/double.npy", plane.astype(numpy.float64))
             numpy.save(sys.argv[1] + "/fortran.npy", numpy.asfortranarray(plane))
             """, folder.path)
@@ -80,6 +81,9 @@ final class NumpyFileTests: XCTestCase {
         XCTAssertEqual(flow[0], read)
         XCTAssertEqual(flow[1][3, 2], -1.1, accuracy: 1e-7)
         XCTAssertEqual(try NumpyFile.readMask(at: path("mask.npy")).pixels, read.pixels.map { $0 > 0.5 ? 1 : 0 })
+        let image = try NumpyFile.readChannels(at: path("image.npy"))
+        XCTAssertEqual(image.count, 2)
+        XCTAssertEqual(image[1][2, 1], 130 / 255)  // element (1, 2, 1) is 2 · (1 · 4 + 2) + 1 = 13, times 10
         try assertFails(NumpyFile.readPlane(at: path("double.npy")), mentioning: "double.npy", "'<f8'")
         try assertFails(NumpyFile.readPlane(at: path("fortran.npy")), mentioning: "Fortran order")
     }

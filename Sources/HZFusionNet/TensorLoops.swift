@@ -1,0 +1,92 @@
+import HybridZoom
+
+/// An image's activation in channels-last order: channel `c` of cell (x, y) is
+/// `pointer[(y · width + x) · channels + c]`.
+struct Activation {
+    var pointer: UnsafeMutablePointer<Float>
+    var channels: Int
+    var width: Int
+    var height: Int
+}
+
+/// The network's input for `window` of the padded image, written into `input` (48 channels at
+/// 1/4 resolution): the image padded right and bottom by edge replication, as `fuse()` pads it,
+/// and 4×4 space-to-depth, as PyTorch's `pixel_unshuffle` orders it (channel c·16 + i·4 + j of
+/// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass.
+func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: PixelRect, into input: Activation) {
+    precondition(FusionArchitecture.block == 4 && input.channels == planes.count * 16 && input.width * 4 == window.width)
+    // Cells wholly inside the image copy 4 pixels at once; the rest repeat the last column.
+    let insideCells = min(input.width, max(0, size.width - window.x) / 4)
+    parallelChunks(input.height, itemCost: window.width * 4) { cellRows in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: input.channels / 4) { rows in
+            for cellY in cellRows {
+                // Channels 4k ..< 4k + 4 come from row i = k % 4 of plane c = k / 4.
+                for k in rows.indices {
+                    let y = min(window.y + cellY * 4 + k % 4, size.height - 1)
+                    rows[k] = planes[k / 4].baseAddress! + y * size.width + window.x
+                }
+                var cell = input.pointer + cellY * input.width * input.channels
+                for cellX in 0..<insideCells {
+                    for k in rows.indices {
+                        let pixels = UnsafeRawPointer(rows[k] + cellX * 4).loadUnaligned(as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(cell + k * 4).storeBytes(of: pixels, as: SIMD4<Float>.self)
+                    }
+                    cell += input.channels
+                }
+                for cellX in insideCells..<input.width {
+                    for k in rows.indices {
+                        for j in 0..<4 { cell[k * 4 + j] = rows[k][min(cellX * 4 + j, size.width - 1 - window.x)] }
+                    }
+                    cell += input.channels
+                }
+            }
+        }
+    }
+}
+
+/// Nearest-neighbour ×2 upsampling of `coarse` followed by channel concatenation with `skip`,
+/// written into `joined` in one pass: cell (x, y) holds coarse (x/2, y/2), then skip (x, y).
+func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Activation) {
+    precondition(joined.channels == coarse.channels + skip.channels && joined.width == skip.width
+                 && joined.height == skip.height && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
+    parallelChunks(joined.height, itemCost: joined.width * joined.channels / 16) { rows in
+        for y in rows {
+            let coarseRow = coarse.pointer + (y / 2) * coarse.width * coarse.channels
+            var source = skip.pointer + y * skip.width * skip.channels
+            var target = joined.pointer + y * joined.width * joined.channels
+            for x in 0..<joined.width {
+                target.update(from: coarseRow + (x / 2) * coarse.channels, count: coarse.channels)
+                (target + coarse.channels).update(from: source, count: skip.channels)
+                source += skip.channels
+                target += joined.channels
+            }
+        }
+    }
+}
+
+/// Y_src + residual for the pixels of `rect` (image coordinates, inside the image), the residual
+/// being the head's 16 channels at 1/4 resolution turned back into pixels (PyTorch's
+/// `pixel_shuffle`: pixel (4x + j, 4y + i) is channel i·4 + j of cell (x, y)) for the tile whose
+/// window starts at `origin`, which like `rect` lies on the 64-pixel grid.
+func depthToSpaceAddingSource(_ head: Activation, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
+                              width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>) {
+    precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)
+    let (wholeCells, remainder) = rect.width.quotientAndRemainder(dividingBy: 4)
+    parallelChunks(rect.height, itemCost: rect.width) { rows in
+        for y in rows.lowerBound + rect.y ..< rows.upperBound + rect.y {
+            let windowY = y - origin.y
+            // Cell (x, 0)'s channels i·4 ..< i·4 + 4 are this row's 4 residuals of that cell.
+            let residuals = head.pointer + (windowY / 4 * head.width + (rect.x - origin.x) / 4) * 16 + windowY % 4 * 4
+            let sourceRow = source.baseAddress! + y * width + rect.x
+            let outputRow = output.baseAddress! + y * width + rect.x
+            for cell in 0..<wholeCells {
+                let sum = UnsafeRawPointer(sourceRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
+                    + UnsafeRawPointer(residuals + cell * 16).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(outputRow + cell * 4).storeBytes(of: sum, as: SIMD4<Float>.self)
+            }
+            for j in 0..<remainder {
+                outputRow[wholeCells * 4 + j] = sourceRow[wholeCells * 4 + j] + residuals[wholeCells * 16 + j]
+            }
+        }
+    }
+}

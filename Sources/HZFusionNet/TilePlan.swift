@@ -1,0 +1,127 @@
+import CDNNL
+import Glibc
+import HybridZoom
+
+/// The buffers of `FusionSchedule`'s slots, each sized for the largest window of one worker and
+/// shared by the plans of all its window shapes: memory is bounded by the tile size, not by the
+/// image. One allocation backed by huge pages where the kernel allows: touching a fresh 4 KB page
+/// at a time cost a fifth of a 12 MP run in page faults.
+final class Workspace {
+    private let region: UnsafeMutableRawPointer
+    private let offsets: [FusionSchedule.Slot: Int]
+
+    init(largestWindow window: Size) {
+        let hugePage = 2 << 20
+        var offsets: [FusionSchedule.Slot: Int] = [:], bytes = 0
+        for (slot, channels) in FusionSchedule.slotChannels {
+            offsets[slot] = bytes
+            bytes += (levelSize(window, slot.level).pixelCount * channels * MemoryLayout<Float>.size + 4095) / 4096 * 4096
+        }
+        region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
+        madvise(region, bytes, MADV_HUGEPAGE)  // only advice: without huge pages, small pages serve
+        self.offsets = offsets
+    }
+
+    deinit { region.deallocate() }
+
+    func buffer(_ slot: FusionSchedule.Slot) -> UnsafeMutableRawPointer { region + offsets[slot]! }
+}
+
+/// A level's height and width for a full-resolution window: 1/4 at level 0, halved per level.
+func levelSize(_ window: Size, _ level: Int) -> Size {
+    let factor = FusionArchitecture.block << level
+    return Size(width: window.width / factor, height: window.height / factor)
+}
+
+/// The network set up for one window shape: a oneDNN primitive per convolution and pooling over
+/// the workspace's buffers, and the hand-written passes between them. Built once per shape, run
+/// for every tile of that shape.
+final class TilePlan {
+    private enum Step {
+        case primitive(Primitive)
+        case upsampleConcatenating(coarse: Activation, skip: Activation, into: Activation)
+    }
+
+    private let steps: [Step]
+    /// Where the caller writes the space-to-depth input before `run`.
+    let input: Activation
+    /// Where `run` leaves the head's output.
+    let output: Activation
+
+    init(window: Size, weights: [String: LayerWeights], workspace: Workspace, context: ComputeContext) throws(OneDNNError) {
+        func activation(_ tensor: FusionSchedule.Tensor) -> Activation {
+            let size = levelSize(window, tensor.slot.level)
+            return Activation(pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Float.self),
+                              channels: tensor.channels, width: size.width, height: size.height)
+        }
+        func memory(_ tensor: FusionSchedule.Tensor) throws(OneDNNError) -> Memory {
+            let size = levelSize(window, tensor.slot.level)
+            let descriptor = try activationDescriptor(channels: tensor.channels, height: size.height, width: size.width)
+            return try Memory(descriptor, borrowing: workspace.buffer(tensor.slot), in: context)
+        }
+        var steps: [Step] = []
+        for operation in FusionSchedule.operations {
+            switch operation {
+            case let .averagePooling(source, into: destination):
+                steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
+            case let .convolution(layer, source, into: destination):
+                steps.append(.primitive(try makeConvolution(weights[layer.name]!, source: memory(source),
+                                                            destination: memory(destination), in: context)))
+            case let .upsampleConcatenating(coarse, skip, into: joined):
+                steps.append(.upsampleConcatenating(coarse: activation(coarse), skip: activation(skip), into: activation(joined)))
+            }
+        }
+        self.steps = steps
+        input = activation(FusionSchedule.input)
+        output = activation(FusionSchedule.output)
+    }
+
+    /// Runs the network from `input` to `output`.
+    func run(in context: ComputeContext) throws(OneDNNError) {
+        for step in steps {
+            switch step {
+            case let .primitive(primitive):
+                try primitive.execute(in: context)
+            case let .upsampleConcatenating(coarse, skip, joined):
+                try context.wait()
+                upsampleConcatenating(coarse: coarse, skip: skip, into: joined)
+            }
+        }
+        try context.wait()
+    }
+}
+
+/// One worker of a `fuse` call: its oneDNN engine and stream, its workspace, and a plan for each
+/// window shape it has met.
+final class TileRunner {
+    private let context: ComputeContext
+    private let workspace: Workspace
+    private let weights: [String: LayerWeights]
+    private var plans: [Size: TilePlan] = [:]
+
+    init(largestWindow: Size, weights: [String: LayerWeights]) throws(OneDNNError) {
+        context = try ComputeContext()
+        workspace = Workspace(largestWindow: largestWindow)
+        self.weights = weights
+    }
+
+    /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
+    func run(_ tile: Tile, on frame: FrameBuffers) throws(OneDNNError) {
+        let plan = try self.plan(for: tile.window.size)
+        spaceToDepth([frame.source, frame.reference, frame.occlusion], size: frame.size, window: tile.window, into: plan.input)
+        try plan.run(in: context)
+        // The padded image's last tiles reach past the image: only the pixels inside it are kept.
+        let inside = PixelRect(x: tile.output.x, y: tile.output.y,
+                               width: min(tile.output.width, frame.size.width - tile.output.x),
+                               height: min(tile.output.height, frame.size.height - tile.output.y))
+        depthToSpaceAddingSource(plan.output, origin: (tile.window.x, tile.window.y), source: frame.source,
+                                 width: frame.size.width, rect: inside, into: frame.output)
+    }
+
+    private func plan(for window: Size) throws(OneDNNError) -> TilePlan {
+        if let plan = plans[window] { return plan }
+        let plan = try TilePlan(window: window, weights: weights, workspace: workspace, context: context)
+        plans[window] = plan
+        return plan
+    }
+}

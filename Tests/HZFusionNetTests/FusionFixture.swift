@@ -1,0 +1,56 @@
+import Foundation
+import HZFusionNet
+import HZHarness
+import HybridZoom
+import XCTest
+
+/// The files Training/make_fusion_fixture.py writes into Fixtures/ (see Fixtures/README.md).
+enum FusionFixture {
+    static func path(_ name: String, _ type: String) throws -> String {
+        try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: type, subdirectory: "Fixtures")).path
+    }
+
+    /// Seeded random weights whose residual is about 0.1, not the shipped (possibly zero-head) ones.
+    static func network() throws -> FusionNetwork {
+        try FusionNetwork(contentsOf: path("fusion-fixture", "safetensors"))
+    }
+
+    static func weightBytes() throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path("fusion-fixture", "safetensors"))))
+    }
+
+    /// Y_src, Ỹ_ref and M_occ, 310 × 250.
+    static func inputs() throws -> (source: Plane, reference: Plane, occlusion: Plane) {
+        let planes = try NumpyFile.readChannels(at: path("fusion-input", "npy"))
+        return (planes[0], planes[1], planes[2])
+    }
+
+    /// PyTorch's `model.fuse()` of `inputs()`.
+    static func expected() throws -> Plane {
+        try NumpyFile.readPlane(at: path("fusion-expected", "npy"))
+    }
+}
+
+/// Three planes of `size` with smooth shading, fine texture and a soft blob, like the fixture's,
+/// without a file: `x` and `y` stir a cheap hash so the texture never repeats.
+func syntheticInputs(_ size: Size) -> (source: Plane, reference: Plane, occlusion: Plane) {
+    func plane(_ value: (Double, Double) -> Double) -> Plane {
+        Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
+            Float(value(Double(index % size.width), Double(index / size.width)))
+        })
+    }
+    func texture(_ x: Double, _ y: Double) -> Double {
+        let hash = (Int(x) &* 73_856_093) ^ (Int(y) &* 19_349_663)
+        return Double(hash & 0xFF) / 255 - 0.5
+    }
+    let source = plane { x, y in 0.5 + 0.25 * sin(x / 23) * cos(y / 17) + 0.1 * texture(x, y) }
+    let reference = plane { x, y in 0.5 + 0.25 * sin((x - 3) / 23) * cos((y - 2) / 17) + 0.1 * texture(x - 3, y - 2) }
+    let (cx, cy) = (0.6 * Double(size.width), 0.4 * Double(size.height))
+    let occlusion = plane { x, y in min(1, 1.5 * exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * 40 * 40))) }
+    return (source, reference, occlusion)
+}
+
+func maxAbsDifference(_ a: Plane, _ b: Plane) -> Float {
+    precondition(a.size == b.size)
+    return zip(a.pixels, b.pixels).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}

@@ -1,0 +1,87 @@
+import HZFusionNet
+import HybridZoom
+import XCTest
+
+final class FusionNetworkTests: XCTestCase {
+    // MARK: Agreement with PyTorch
+
+    func testUntiledMatchesPyTorch() throws {
+        let (source, reference, occlusion) = try FusionFixture.inputs()
+        let fused = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion)
+        let difference = maxAbsDifference(fused, try FusionFixture.expected())
+        print("fixture 310×250, untiled: max |Swift − PyTorch| = \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-3)
+        // The fixture's residual is about 0.1: the comparison is not of Y_src with itself.
+        XCTAssertGreaterThan(maxAbsDifference(fused, source), 0.1)
+    }
+
+    func testSmallTilesMatchPyTorch() throws {
+        let (source, reference, occlusion) = try FusionFixture.inputs()
+        let fused = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+        let difference = maxAbsDifference(fused, try FusionFixture.expected())
+        print("fixture 310×250, 64-pixel tiles: max |Swift − PyTorch| = \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-3)
+    }
+
+    // MARK: Tiling
+
+    /// 256-pixel tiles on 1024 × 768: windows of at most 896 pixels, so most tiles have a cut edge
+    /// inside the image, where only the halo keeps zero padding away from their output.
+    func testTilingChangesNothing() throws {
+        let (source, reference, occlusion) = syntheticInputs(Size(width: 1024, height: 768))
+        let network = try FusionFixture.network()
+        let untiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 1024)
+        let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 256)
+        let difference = maxAbsDifference(tiled, untiled)
+        print("1024×768, 256-pixel tiles vs untiled: max difference \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-5)
+        XCTAssertGreaterThan(maxAbsDifference(untiled, source), 0.1)
+    }
+
+    // MARK: Sizes
+
+    /// Any size works, and is the image padded by edge replication to multiples of 64, run, and
+    /// cropped, which is what PyTorch's `fuse()` does.
+    func testOddSizesArePaddedByEdgeReplication() throws {
+        let network = try FusionFixture.network()
+        for size in [Size(width: 1, height: 1), Size(width: 97, height: 61), Size(width: 130, height: 200)] {
+            let (source, reference, occlusion) = syntheticInputs(size)
+            let fused = try network.fuse(source: source, reference: reference, occlusion: occlusion)
+            XCTAssertEqual(fused.size, size)
+            let padded = [source, reference, occlusion].map(replicatingEdges)
+            let fusedPadded = try network.fuse(source: padded[0], reference: padded[1], occlusion: padded[2])
+            XCTAssertLessThanOrEqual(maxAbsDifference(fused, cropped(fusedPadded, to: size)), 1e-6, "\(size)")
+            let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+            XCTAssertLessThanOrEqual(maxAbsDifference(tiled, fused), 1e-5, "\(size)")
+        }
+    }
+
+    func testEmptyImageGivesEmptyImage() throws {
+        let empty = Plane(width: 0, height: 0)
+        XCTAssertEqual(try FusionFixture.network().fuse(source: empty, reference: empty, occlusion: empty), empty)
+    }
+
+    // MARK: Shipped model
+
+    func testShippedModelLoadsAndRuns() throws {
+        let (source, reference, occlusion) = syntheticInputs(Size(width: 200, height: 100))
+        let fused = try FusionNetwork.shipped().fuse(source: source, reference: reference, occlusion: occlusion)
+        XCTAssertEqual(fused.size, source.size)
+        XCTAssertTrue(fused.pixels.allSatisfy(\.isFinite))
+    }
+
+    // MARK: Helpers
+
+    private func replicatingEdges(_ plane: Plane) -> Plane {
+        let size = Size(width: FusionArchitecture.padded(plane.width), height: FusionArchitecture.padded(plane.height))
+        return Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
+            plane[min(index % size.width, plane.width - 1), min(index / size.width, plane.height - 1)]
+        })
+    }
+
+    private func cropped(_ plane: Plane, to size: Size) -> Plane {
+        Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
+            plane[index % size.width, index / size.width]
+        })
+    }
+}
