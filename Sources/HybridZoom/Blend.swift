@@ -35,7 +35,7 @@ public struct BlendWeights: Sendable {
 /// Steps 8 and 9: the blend weight from the maps, and the composition of `Y_fusion` with `Y_src`.
 public enum Blend {
     /// `M_blend = max(1 − ΣM, 0)` over the enabled maps, smoothed, and feathered to 0 at the border
-    /// of T's view.
+    /// of T's view. Each map's values up to `BlendTuning.mapNoiseFloor` are its noise and left out.
     ///
     /// Before smoothing, the weight is eroded by the distance at which the Gaussian would lift a
     /// pixel next to a flagged region above 0.1, so that smoothing softens the transitions into
@@ -121,7 +121,8 @@ public enum Blend {
 private func subtract(_ map: Plane, from trust: inout Plane) {
     map.pixels.withUnsafeBufferPointer { map in
         trust.pixels.withUnsafeMutableBufferPointer { trust in
-            for i in trust.indices { trust[i] = max(trust[i] - map[i], 0) }
+            let floor = BlendTuning.mapNoiseFloor
+            for i in trust.indices { trust[i] = max(trust[i] - max(map[i] - floor, 0) / (1 - floor), 0) }
         }
     }
 }

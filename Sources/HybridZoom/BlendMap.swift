@@ -115,22 +115,20 @@ public enum BlendTuning {
     /// foreground and a background object overlapping the region. k = 1 (the mean), 2, 3, 5:
     /// 0.420, 0.401, 0.421, 0.400 flagged at the same 0.82 clean.
     public static let defocusClusters = 3
-    /// γ, px²: M_defocus is ½ at a flow 2.8 px away from the focus plane's. γ = 0.5, 1, 2, 4, 8,
-    /// 16: 0.77/0.11, 0.66/0.47, 0.55/0.66, 0.47/0.76, 0.42/0.82, 0.40/0.84. The flow separates
-    /// defocused from sharp pixels well where the parallax is large (ROC AUC 0.96–0.99 on 4 of
-    /// the 7 defocused captures) and not at all where it is under a pixel (the simulator's
-    /// defocus does not follow its parallax's amplitude), and sharp depths of a capture without
-    /// defocus differ from the focus plane by up to 4 px: so γ must stay high.
-    public static let defocusGamma: Float = 8
+    /// γ, px²: M_defocus is ½ at a flow 2 px away from the focus plane's, where the simulator's
+    /// T (blur σ = 0.35 × disparity from the focus plane) blurs by 0.7 px. On the evaluation
+    /// set (classical fusion; shares: defocused ≤ 0.1 / misaligned ≤ 0.1 / clean textured ≥ 0.8),
+    /// γ = 8, 4, 2, 1: 0.60/0.71/0.95, 0.95/0.76/0.91, 0.99/0.86/0.82, 1.00/0.94/0.68.
+    public static let defocusGamma: Float = 4
     /// σ_f, px²: 0.25, 1, 4: 0.42/0.82, 0.42/0.80, 0.44/0.30 (a soft sigmoid lifts every pixel
     /// a little). The blend's smoothing softens the edge in space anyway.
     public static let defocusSoftness: Float = 0.25
 
     // MARK: Flow uncertainty
 
-    /// s_max, px (3 px of the 512-px flow at 1536 px, 1.1 at 12 MP). s_max = 1.5, 3, 4.5, 6, 9,
-    /// 12: 0.51/0.49, 0.46/0.70, 0.45/0.77, 0.43/0.79, 0.42/0.82, 0.41/0.83.
-    public static let uncertaintyLimit: Float = 9
+    /// s_max, px (1.5 px of the 512-px flow at 1536 px). With γ = 4, s_max = 9, 4.5, 2:
+    /// misaligned 0.76, 0.79, 0.82, clean textured 0.91, 0.90, 0.88.
+    public static let uncertaintyLimit: Float = 4.5
 
     // MARK: Rejection
 
@@ -159,6 +157,12 @@ public enum BlendTuning {
     /// eroded by 1.28 σ so that smoothing cannot lift a rejected pixel above 0.1. σ = 0 (neither),
     /// 1, 1.5, 2: 0.37/0.87 (occluded only 0.982), 0.42/0.82, 0.42/0.82, 0.44/0.79.
     public static let smoothingSigma = 1.0
+    /// Map values up to this are the maps' own noise (a round trip off by half a pixel, a flow
+    /// a little unsure) and hold nothing back; above it a map counts in full, rescaled so that 1
+    /// stays 1. Without it every map's small values added up over clean texture: on clean
+    /// captures blending cost 0.48 dB of fusion's gain; with 0.1, 0.2, 0.35 it costs 0.16,
+    /// 0.07, 0.03 dB, with occluded shares 0.98, 0.97, 0.96.
+    public static let mapNoiseFloor: Float = 0.2
     /// The ramp from 0 at the border of T's view to full weight, as a fraction of the frame
     /// width (15 px at 1536 px, 40 at 12 MP). `Blend.paste` adds only what fusion changed, so
     /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
