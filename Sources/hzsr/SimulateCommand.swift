@@ -23,6 +23,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "With --set: the folder of photos (make photos fills it).") var photos = ".cache/photos"
     @Option(help: "With --set: the photo list with the train/eval split.") var photoList = "Data/photos.tsv"
     @Option(help: "With --set: which side of the split to use, train or eval.") var split = "eval"
+    @Option(help: "With --set: only these photos of the split, comma-separated (for example the night shots).")
+    var only: String?
     @Option(help: "With --set: 'day' (random daylight exposures) or 'ladder' (bright day down to ISO 6400 night).")
     var exposure = "day"
     @Option(help: "Zoom ratio r = T focal length / W focal length.") var ratio = 2.0
@@ -72,7 +74,14 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func writeSet(count: Int, to folder: String) throws {
-        let names = try PhotoList(contentsOf: photoList).names(split: split)
+        var names = try PhotoList(contentsOf: photoList).names(split: split)
+        if let only {
+            let wanted = only.split(separator: ",").map(String.init)
+            if let unknown = wanted.first(where: { !names.contains($0) }) {
+                throw ValidationError("\(unknown) is not a \(split) photo of \(photoList)")
+            }
+            names = wanted
+        }
         guard !names.isEmpty else { throw ValidationError("\(photoList) lists no \(split) photos") }
         var captures: [String] = []
         // One capture a second from a fixed moment, so a set is the same bytes on every run.

@@ -70,6 +70,28 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(report["bench_peak_resident_mb"] as? Double), 0)
     }
 
+    /// An exposure ladder from bright day (EV100 14) to night (−1): the gate skips exactly the
+    /// captures below the configured EV100, on both sides of two thresholds, and every skipped
+    /// capture publishes W's digital zoom, every fused one something else.
+    func testTheGateFollowsItsThresholdDownAnExposureLadder() throws {
+        try hzsr(["simulate", "--set", "8", "--split", "eval", "--exposure", "ladder", "--size", "256x192",
+                  "--photos", "\(scratch.path)/photos", "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/ladder"])
+        for threshold in [5.5, 9.5] {
+            try "fusion: {method: classical}\ngate: {min_ev100: \(threshold)}\n"
+                .write(toFile: "\(scratch.path)/gate.yaml", atomically: true, encoding: .utf8)
+            let table = try hzsr(["gate", "\(scratch.path)/ladder", "--config", "\(scratch.path)/gate.yaml"])
+            let rows = table.split(separator: "\n").filter { $0.hasPrefix("| 000") }
+                .map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+            XCTAssertEqual(rows.count, 8, table)
+            for row in rows {
+                let ev100 = try XCTUnwrap(Double(row[2]), "\(row)"), decision = row[7]
+                XCTAssertEqual(decision == "skipped: low light", ev100 < threshold, "\(row) at min_ev100 \(threshold)")
+            }
+            XCTAssertTrue(rows.contains { $0[7] == "fused" }, table)
+            XCTAssertTrue(table.contains("outputs that contradict their decision: 0"), table)
+        }
+    }
+
     @discardableResult
     private func hzsr(_ arguments: [String]) throws -> String {
         let process = Process()
