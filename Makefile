@@ -7,7 +7,7 @@ RELEASE_BIN  := .build/release
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps build release photos journald bench eval flow install clean
+.PHONY: run test deps build release photos journald bench eval gate flow install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -52,6 +52,19 @@ EVAL_SET := .cache/sets/eval
 eval: deps release photos
 	rm -rf $(EVAL_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out $(EVAL_SET) >/dev/null
 	$(RELEASE_BIN)/hzsr eval $(EVAL_SET) --out Results/eval
+
+NIGHT_PHOTOS := eval-night-bridge.jpg,eval-night-indoor-dog.jpg
+
+## The gate down two exposure ladders (bright day to ISO 6400 night): one over the evaluation
+## photos, one over the real night photographs only; in Results/gate.md.
+gate: deps release photos
+	rm -rf .cache/sets/ladder .cache/sets/ladder-night
+	$(RELEASE_BIN)/hzsr simulate --set 16 --split eval --exposure ladder --out .cache/sets/ladder >/dev/null
+	$(RELEASE_BIN)/hzsr simulate --set 8 --split eval --exposure ladder --only $(NIGHT_PHOTOS) --out .cache/sets/ladder-night >/dev/null
+	{ echo "# Gate decisions"; echo; echo "## Exposure ladder over the evaluation photos"; echo; \
+	  $(RELEASE_BIN)/hzsr gate .cache/sets/ladder; echo; echo "## Exposure ladder over real night photographs"; echo; \
+	  $(RELEASE_BIN)/hzsr gate .cache/sets/ladder-night; } > Results/gate.md
+	cat Results/gate.md
 
 ## Alignment on the evaluation set, and our dense flow beside OpenCV's DIS (MEDIUM) on the
 ## same inputs (installs opencv-python-headless from PyPI when missing). Run `make eval` first.

@@ -18,6 +18,10 @@ struct LayerWeights: Sendable {
 /// buffers and primitives, so one network serves any number of concurrent calls.
 public struct FusionNetwork: Sendable {
     private let weights: [String: LayerWeights]
+    /// The file's `__metadata__`: how the weights were trained.
+    public let metadata: [String: String]
+    /// Where the weights came from, for messages.
+    public let name: String
 
     /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles, two per worker, each
     /// worker holding about 140 MB (33 bytes per window pixel). Measured on 12 MP with two free
@@ -56,6 +60,7 @@ public struct FusionNetwork: Sendable {
             throw SafeTensorsError(file: file.name, problem: "has tensor \(extra), which \(FusionArchitecture.name) does not")
         }
         self.weights = weights
+        (metadata, name) = (file.metadata, file.name)
     }
 
     /// `Y_fusion` for three planes of one size (any size): Y_src plus the network's residual.
@@ -139,8 +144,3 @@ private func withOneOpenMPThread<E: Error>(_ body: () throws(E) -> Void) throws(
     try body()
 }
 
-extension FusionNetwork: Fusion {
-    public func fuse(_ inputs: FusionInputs) throws -> Plane {
-        try fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
-    }
-}

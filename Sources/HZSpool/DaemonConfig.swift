@@ -278,7 +278,7 @@ public struct FusionSettings: Sendable, Equatable {
     /// The network's model file (safetensors); nil: the model built into the program.
     public var model: String?
     /// The network, once loaded.
-    public private(set) var network: FusionNetwork?
+    public private(set) var network: NetworkFusion?
     /// Classical fusion's band split, in W's pixels (so in `I_src`'s, times the zoom ratio):
     /// detail finer than this comes from T. Chosen on the evaluation set: PSNR inside T's view
     /// rose from 31.1 dB (W digital zoom) to 33.7, 35.3, 36.5, 37.3 and 37.3 dB at 0.5, 0.75,
@@ -291,7 +291,8 @@ public struct FusionSettings: Sendable, Equatable {
 
     /// Reads and checks the model: `model`, or the shipped one.
     public mutating func loadNetwork() throws {
-        network = try model.map { path throws(SafeTensorsError) in try FusionNetwork(contentsOf: path) } ?? FusionNetwork.shipped()
+        network = try NetworkFusion(network: model.map { path throws(SafeTensorsError) in try FusionNetwork(contentsOf: path) }
+                                             ?? FusionNetwork.shipped())
     }
 
     /// Same method, model file and parameters (the loaded weights follow from the file).
