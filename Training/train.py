@@ -7,19 +7,23 @@
 Writes to --out: checkpoint.pt (model, optimiser, schedule, sampler state: a run resumes where it
 stopped when started again with the same --out), log.csv (averaged loss terms every
 --log-every steps, with the learning rate and elapsed seconds), validation.csv, curves.svg.
-Adam with a cosine decay from --lr to --lr/100; seeds fixed for torch, numpy and random.
+Adam, the learning rate rising linearly over --warmup steps, then a cosine decay to --lr/100;
+starting weights from hzsr_fusion/initialisation.py; seeds fixed for torch, numpy and random.
 """
 import argparse
+import math
 import os
 import random
 import sys
 import time
+from functools import partial
 
 import numpy as np
 import torch
 
 from hzsr_fusion.curves import CsvLog, write_svg
 from hzsr_fusion.data import CropSampler, load_sets, split_set
+from hzsr_fusion.initialisation import initialise
 from hzsr_fusion.losses import fusion_loss
 from hzsr_fusion.model import ARCHITECTURE, MULTIPLE, FusionUNet
 from hzsr_fusion.validation import Validator, format_scores
@@ -34,7 +38,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--crop", type=int, default=192, help=f"crop side, a multiple of {MULTIPLE}")
-    parser.add_argument("--lr", type=float, default=1e-3, help="initial Adam learning rate")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak Adam learning rate")
+    parser.add_argument("--warmup", type=int, default=500, help="steps of linear learning-rate warm-up")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True, help="folder for the checkpoint and logs")
     parser.add_argument("--threads", type=int, default=2)
@@ -52,6 +57,15 @@ def parse_arguments(argv=None):
     return args
 
 
+def learning_rate_factor(args, step):
+    """Linear warm-up (a zero-initialised head under Adam needs it, see initialisation.py),
+    then a cosine from 1 to 1/100."""
+    if step < args.warmup:
+        return (step + 1) / args.warmup
+    progress = (step - args.warmup) / max(args.steps - args.warmup, 1)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
@@ -64,8 +78,9 @@ class Run:
     def __init__(self, args, sampler):
         self.args, self.sampler = args, sampler
         self.model = FusionUNet()
+        initialise(self.model, sampler.next_batch()[0])
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr)
-        self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=args.steps, eta_min=args.lr / 100)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, partial(learning_rate_factor, args))
         self.step, self.seconds, self.validation = 0, 0.0, []
         self.path = os.path.join(args.out, "checkpoint.pt")
 
