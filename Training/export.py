@@ -27,8 +27,8 @@ def metadata(checkpoint):
     entries = {
         "architecture": ARCHITECTURE,
         "steps": str(checkpoint["step"]),
-        "seed": str(checkpoint["seed"]),
-        "sets": ",".join(checkpoint["sets"]),
+        **{name: str(value) for name, value in checkpoint["settings"].items() if name not in ("sets", "steps")},
+        "sets": ",".join(checkpoint["settings"]["sets"]),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if checkpoint["validation"]:

@@ -18,8 +18,12 @@ import sys
 import time
 from functools import partial
 
-import numpy as np
-import torch
+# OpenMP threads that spin while they wait turn a core taken by another process into 20× slower
+# steps (measured on the shared 2-core machine); passive waiting costs little when it is idle.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402  (after the OpenMP setting, which is read when torch loads)
+import torch  # noqa: E402
 
 from hzsr_fusion.curves import CsvLog, write_svg
 from hzsr_fusion.data import CropSampler, load_sets, split_set
@@ -29,6 +33,8 @@ from hzsr_fusion.model import ARCHITECTURE, MULTIPLE, FusionUNet
 from hzsr_fusion.validation import Validator, format_scores
 
 LOSS_FIELDS = ["step", "lr", "loss", "charbonnier", "laplacian", "brightness", "seconds"]
+# What a checkpoint must agree on with the command line to be resumed.
+SETTINGS = ("sets", "steps", "batch", "crop", "lr", "warmup", "seed")
 VALIDATION_FIELDS = ["step"] + [f"{m}_{k}" for m in ("source", "classical", "network") for k in ("psnr", "ssim")]
 
 
@@ -42,7 +48,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--warmup", type=int, default=500, help="steps of linear learning-rate warm-up")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True, help="folder for the checkpoint and logs")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads; 1 is fastest while other jobs share the 2 cores")
     parser.add_argument("--validate", metavar="SET", help="score the network on this set's whole frames")
     parser.add_argument("--validate-every", type=int, default=1000)
     parser.add_argument("--log-every", type=int, default=50)
@@ -90,16 +97,22 @@ class Run:
             "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
             "sampler": self.sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
             "step": self.step, "seconds": self.seconds, "validation": self.validation,
-            "seed": self.args.seed, "sets": self.args.sets, "steps": self.args.steps,
+            "settings": self.settings(),
         }
         torch.save(state, self.path + ".tmp")
         os.replace(self.path + ".tmp", self.path)  # a crash mid-save keeps the previous one
+
+    def settings(self):
+        return {name: getattr(self.args, name) for name in SETTINGS}
 
     def resume(self):
         """Loads the checkpoint in --out if there is one; returns whether it did."""
         if not os.path.exists(self.path):
             return False
         state = torch.load(self.path)
+        if state["settings"] != self.settings():
+            sys.exit(f"{self.path} was made with {state['settings']}, not {self.settings()}: "
+                     "use another --out, or delete it to start over")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
