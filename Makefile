@@ -1,13 +1,16 @@
 # hzsr: `make run` (demo daemon on a local spool) and `make test` (all tests).
 # Both install the Debian packages they need when they are missing.
+# `make train` trains the fusion network (Training/, PyTorch), with packages of its own.
 
 SWIFT        ?= swift
 DEBIAN_DEPS  := libturbojpeg0-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
+TRAIN_DEPS   := python3-torch python3-numpy
+PYTHON       := /usr/bin/python3
 RELEASE_BIN  := .build/release
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps build release photos journald bench eval gate flow install clean
+.PHONY: run test deps train-deps build release photos journald bench eval gate flow train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -20,14 +23,22 @@ test: deps journald
 	$(SWIFT) build
 	$(SWIFT) test --disable-swift-testing
 
-## Installs the Debian packages that are not installed yet.
-deps:
-	@missing=$$(for p in $(DEBIAN_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# Installs those of the Debian packages $(1) that are not installed yet.
+install-missing = \
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+
+## Installs the Debian packages that are not installed yet.
+deps:
+	@$(call install-missing,$(DEBIAN_DEPS))
+
+## The training packages (PyTorch for the system python3), only for `make train*`.
+train-deps:
+	@$(call install-missing,$(TRAIN_DEPS))
 
 build:
 	$(SWIFT) build
@@ -73,6 +84,36 @@ flow: deps release
 	python3 -c 'import cv2' 2>/dev/null || python3 -m pip install -q opencv-python-headless
 	python3 Scripts/compare-flow.py $(EVAL_SET)/flow >> Results/flow.md
 	cat Results/flow.md
+
+TRAIN_SET   := .cache/sets/train
+SMOKE_SET   := .cache/sets/train-smoke
+TRAIN_OUT   := .cache/training/full
+SMOKE_OUT   := .cache/training/smoke
+MODEL       := Sources/HZFusionNet/Resources/fusion-unet.safetensors
+# The shipped model's settings: about 35 minutes on this 2-core machine, one core (Training/README.md).
+TRAIN_ARGS  ?= --steps 30000 --batch 8 --crop 256 --lr 5e-4 --warmup 500 --seed 1 --threads 1 --validate-every 5000
+
+# Makes capture set $(1), $(2) captures of the $(3) photos (more `hzsr simulate` options in $(4)),
+# unless it is complete, then its fusion inputs unless they are all there.
+ensure-set = \
+	[ -f $(1)/set.json ] || { rm -rf $(1) && $(RELEASE_BIN)/hzsr simulate --set $(2) --split $(3) $(4) --out $(1) >/dev/null; }; \
+	[ "$$(ls $(1)/*/fusion_inputs.npy 2>/dev/null | wc -l)" = $(2) ] || $(RELEASE_BIN)/hzsr fusion-inputs $(1)
+
+## Trains the fusion network on the training set (made if missing), validating on the evaluation
+## set, resuming from $(TRAIN_OUT) if stopped; ships it as $(MODEL), curves in Results/training/.
+train: train-deps release photos
+	@$(call ensure-set,$(TRAIN_SET),56,train)
+	@$(call ensure-set,$(EVAL_SET),20,eval)
+	$(PYTHON) Training/train.py --sets $(TRAIN_SET) --validate $(EVAL_SET) --out $(TRAIN_OUT) $(TRAIN_ARGS)
+	$(PYTHON) Training/export.py $(TRAIN_OUT)/checkpoint.pt $(MODEL)
+	mkdir -p Results/training && cp $(TRAIN_OUT)/log.csv $(TRAIN_OUT)/validation.csv $(TRAIN_OUT)/curves.svg Results/training/
+
+## A minute's training on 4 small captures, into $(SMOKE_OUT): fails unless the loss went down.
+train-smoke: train-deps release photos
+	@$(call ensure-set,$(SMOKE_SET),4,train,--max-width 512)
+	rm -rf $(SMOKE_OUT)
+	$(PYTHON) Training/train.py --sets $(SMOKE_SET) --out $(SMOKE_OUT) --steps 200 --batch 8 --crop 128 --warmup 50 --log-every 25 --require-decrease
+	$(PYTHON) Training/export.py $(SMOKE_OUT)/checkpoint.pt $(SMOKE_OUT)/fusion-unet.safetensors
 
 install: release
 	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd

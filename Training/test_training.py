@@ -1,0 +1,103 @@
+"""Unit tests of the training code: `/usr/bin/python3 -m unittest discover -s Training`."""
+import json
+import struct
+import unittest
+from argparse import Namespace
+
+import numpy as np
+import torch
+
+from export import safetensors_bytes
+from hzsr_fusion.classical import classical_fusion
+from hzsr_fusion.data import Capture, CropSampler
+from hzsr_fusion.filters import gaussian_blur, gaussian_kernel
+from hzsr_fusion.initialisation import initialise
+from hzsr_fusion.model import ARCHITECTURE, FusionUNet
+from train import learning_rate_factor
+
+
+def naive_blur(plane, sigma):
+    """Edge-replicated Gaussian blur, one output pixel at a time."""
+    kernel = np.array(gaussian_kernel(sigma))
+    radius = len(kernel) // 2
+    padded = np.pad(plane, radius, mode="edge")
+    height, width = plane.shape
+    return np.array([[(np.outer(kernel, kernel) * padded[y:y + 2 * radius + 1, x:x + 2 * radius + 1]).sum()
+                      for x in range(width)] for y in range(height)])
+
+
+def fake_capture(height=80, width=96, seed=0):
+    """A capture whose target is its Y_src plane, so a crop's pairing can be checked."""
+    rng = np.random.default_rng(seed)
+    inputs = rng.random((height, width, 3), dtype=np.float32)
+    return Capture("fake", inputs, inputs[..., 0].copy(), np.ones((height, width), np.uint8), inputs[..., 1].copy())
+
+
+class FilterTests(unittest.TestCase):
+    def test_blur_matches_naive_edge_replicated_convolution(self):
+        plane = np.random.default_rng(1).random((13, 17)).astype(np.float32)
+        blurred = gaussian_blur(torch.from_numpy(plane)[None, None], 1.5)[0, 0].numpy()
+        np.testing.assert_allclose(blurred, naive_blur(plane, 1.5), atol=1e-6)
+
+    def test_classical_fusion_takes_w_where_t_is_unusable(self):
+        inputs = torch.rand(1, 3, 20, 24)
+        inputs[:, 2] = 1
+        torch.testing.assert_close(classical_fusion(inputs), inputs[:, :1])
+
+    def test_classical_fusion_swaps_the_high_band(self):
+        inputs = torch.rand(1, 3, 20, 24)
+        inputs[:, 2] = 0
+        source, reference = inputs[:, :1], inputs[:, 1:2]
+        expected = gaussian_blur(source, 3.0) + reference - gaussian_blur(reference, 3.0)
+        torch.testing.assert_close(classical_fusion(inputs), expected)
+
+
+class DataTests(unittest.TestCase):
+    def test_crops_keep_inputs_and_target_together_and_repeat_with_the_seed(self):
+        first = CropSampler([fake_capture()], crop=64, batch=6, seed=3).next_batch()
+        again = CropSampler([fake_capture()], crop=64, batch=6, seed=3).next_batch()
+        inputs, base, target = first
+        self.assertEqual(tuple(inputs.shape), (6, 3, 64, 64))
+        torch.testing.assert_close(target, inputs[:, :1])
+        torch.testing.assert_close(base, inputs[:, 1:2])
+        torch.testing.assert_close(inputs, again[0])
+
+    def test_captures_smaller_than_the_crop_are_skipped(self):
+        captures = [fake_capture(), fake_capture(height=40)]
+        self.assertEqual(CropSampler(captures, crop=64, batch=1, seed=0).skipped(captures), 1)
+
+
+class ModelTests(unittest.TestCase):
+    def test_initialised_network_is_the_identity_on_y_src(self):
+        torch.manual_seed(0)
+        model, inputs = FusionUNet(), torch.rand(2, 3, 64, 64)
+        initialise(model, inputs)
+        torch.testing.assert_close(model(inputs), inputs[:, :1])
+
+    def test_learning_rate_warms_up_then_decays_to_a_hundredth(self):
+        args = Namespace(warmup=10, steps=110)
+        self.assertAlmostEqual(learning_rate_factor(args, 0), 0.1)
+        self.assertAlmostEqual(learning_rate_factor(args, 10), 1.0)
+        self.assertAlmostEqual(learning_rate_factor(args, 110), 0.01)
+
+
+class ExportTests(unittest.TestCase):
+    def test_safetensors_layout(self):
+        state = FusionUNet().state_dict()
+        data = safetensors_bytes(state, {"architecture": ARCHITECTURE})
+        (length,) = struct.unpack("<Q", data[:8])
+        self.assertEqual(length % 8, 0)
+        header = json.loads(data[8:8 + length])
+        self.assertEqual(header.pop("__metadata__"), {"architecture": ARCHITECTURE})
+        self.assertEqual(list(header), list(state))
+        body = data[8 + length:]
+        for name, entry in header.items():
+            begin, end = entry["data_offsets"]
+            self.assertEqual(entry["dtype"], "F32")
+            values = np.frombuffer(body[begin:end], dtype="<f4").reshape(entry["shape"])
+            np.testing.assert_array_equal(values, state[name].numpy())
+        self.assertEqual(end, len(body))
+
+
+if __name__ == "__main__":
+    unittest.main()
