@@ -111,6 +111,7 @@ train: train-deps release photos
 ## A minute's training on 4 small captures, into $(SMOKE_OUT): fails unless the loss went down.
 train-smoke: train-deps release photos
 	@$(call ensure-set,$(SMOKE_SET),4,train,--max-width 512)
+	cd Training && $(PYTHON) -m unittest -q test_training
 	rm -rf $(SMOKE_OUT)
 	$(PYTHON) Training/train.py --sets $(SMOKE_SET) --out $(SMOKE_OUT) --steps 200 --batch 8 --crop 128 --warmup 50 --log-every 25 --require-decrease
 	$(PYTHON) Training/export.py $(SMOKE_OUT)/checkpoint.pt $(SMOKE_OUT)/fusion-unet.safetensors
