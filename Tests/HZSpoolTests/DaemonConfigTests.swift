@@ -46,6 +46,7 @@ final class DaemonConfigTests: XCTestCase {
         assertError("blend:\n  maps: [occlusion, fog]\n", key: "blend.maps", mentions: "fog")
         assertError("blend:\n  autofocus_region: [0.5, 0.5, 0.6, 0.1]\n", key: "blend.autofocus_region", mentions: "inside")
         assertError("gate:\n  min_ev100: dark\n", key: "gate.min_ev100", mentions: "number")
+        assertError("fusion:\n  model: /nonexistent/fusion.safetensors\n", key: "fusion.model", mentions: "/nonexistent/fusion.safetensors")
     }
 
     func testValuesAreRead() throws {
