@@ -18,14 +18,14 @@ public struct RenderedCapture: Sendable {
     public var source: YCbCrImage
     /// T aligned to `I_src` (steps 3–6); nil when the gate skipped fusion before aligning.
     public var alignment: Alignment?
-    /// `Y_fusion` (step 7) and the blend (step 8), when fused.
-    public var fusion: Plane?
+    /// When fused: the luma fusion and blending made on `I_src`'s grid (steps 7–9), and the blend.
+    public var composed: Plane?
     public var blend: BlendWeights?
     /// W's EXIF block, to carry over to the output.
     public var wideEXIFPayload: [UInt8]?
     public var timings: StageTimings
 
-    public var fused: Bool { fusion != nil }
+    public var fused: Bool { composed != nil }
 }
 
 /// The published image of one capture and what was decided on the way.
@@ -135,27 +135,35 @@ public struct CaptureProcessor: Sendable {
         var image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
         clock.lap("zoom")
 
-        var fused: Plane?, blend: BlendWeights?
+        var composed: Plane?, blend: BlendWeights?
         if gate.fuses, let fusion, let alignment {
-            let fusionOutput = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
+            let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
             clock.lap("fuse")
-            let inputs = BlendInputs(source: source.y, alignment: alignment,
-                                     autofocusRegion: autofocusRegion(tele) ?? BlendInputs.centralRegion,
-                                     wideNoise: Float(gate.measurements.noiseWide), zoomRatio: rig.zoomRatio)
-            let weights = Blend.weights(inputs, settings: self.blend.settings)
-            var composed = Blend.compose(fusion: fusionOutput, source: source.y, weight: weights.weight)
-            composed.clampToUnitRange()
-            paste(composed, source: source.y, teleView: teleView, crop: crop, into: &image)
+            let (luma, weights) = self.blend(fused, source: source.y, alignment: alignment, tele: tele,
+                                             wideNoise: gate.measurements.noiseWide)
+            paste(luma, source: source.y, teleView: teleView, crop: crop, into: &image)
             clock.lap("blend")
-            (fused, blend) = (composed, weights)
+            (composed, blend) = (luma, weights)
         }
 
         var timings = clock.timings
         if let alignment { timings.append(alignment.timings, prefix: "align") }
         if let blend { timings.append(blend.timings, prefix: "blend") }
         return RenderedCapture(image: image, gate: gate, decision: decision(gate), zoom: outputZoom, crop: crop,
-                               tele: tele.image, source: source, alignment: alignment, fusion: fused, blend: blend,
+                               tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
                                wideEXIFPayload: wide.exifPayload, timings: timings)
+    }
+
+    /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
+    private func blend(_ fused: consuming Plane, source: Plane, alignment: Alignment, tele: DecodedJPEG,
+                       wideNoise: Double) -> (Plane, BlendWeights) {
+        let inputs = BlendInputs(source: source, alignment: alignment,
+                                 autofocusRegion: autofocusRegion(tele) ?? BlendInputs.centralRegion,
+                                 wideNoise: Float(wideNoise), zoomRatio: rig.zoomRatio)
+        let weights = Blend.weights(inputs, settings: blend.settings)
+        var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
+        composed.clampToUnitRange()
+        return (composed, weights)
     }
 
     private func decision(_ gate: GateDecision) -> String {
