@@ -20,7 +20,7 @@ public enum Gate {
             ? ["W has no EXIF exposure time, f-number and ISO: light judged by mean luma only"] : []
 
         if let ev100 = measurements.ev100Wide, ev100 < settings.minimumEV100 {
-            return decision(.lowLight, [String(format: "EV100 of W %.1f below %.1f", ev100, settings.minimumEV100)])
+            return decision(.lowLight, [String(format: "EV100 of W %.2f below %.2f", ev100, settings.minimumEV100)])
         }
         if wide.meanLuma < settings.minimumMeanLuma {
             return decision(.lowLight, [String(format: "mean luma of W %.3f below %.3f", wide.meanLuma, settings.minimumMeanLuma)] + exifNote)

@@ -39,7 +39,7 @@ struct GateCommand: ParsableCommand {
             let isWideZoom = rendered.image.y == rendered.source.y
             if rendered.gate.fuses == isWideZoom { contradictions += 1 }
             let m = rendered.gate.measurements
-            func ev(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "–" }
+            func ev(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
             lines.append("| \(capture) | \(info.photo) | \(ev(m.ev100Wide)) | \(ev(m.ev100Tele)) | "
                          + String(format: "%.3f | %.4f | %.4f", m.meanLumaWide, m.noiseWide, m.noiseTeleAtWideScale)
                          + " | \(rendered.decision) | \(isWideZoom ? "W digital zoom" : "fused") |")

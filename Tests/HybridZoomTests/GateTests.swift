@@ -32,7 +32,7 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(dim.outcome, .fused)
         let dark = Gate.decide(wide: frame(fNumber: 1.8, iso: 6400), tele: frame(fNumber: 2.8, iso: 6400), zoomRatio: 2, alignment: aligned)
         XCTAssertEqual(dark.outcome, .lowLight)
-        XCTAssertEqual(dark.reason, "skipped: low light (EV100 of W 2.3 below 3.0)")
+        XCTAssertEqual(dark.reason, "skipped: low light (EV100 of W 2.34 below 3.00)")
     }
 
     func testLowLightByMeanLuma() {
