@@ -8,9 +8,6 @@
 
 H × W is 250 × 310, not a multiple of 64, so the edge-replication padding is tested too.
 
-With --shipped-placeholder it also writes the seed-0 *untrained* weights (zero head: output = Y_src)
-to Sources/HZFusionNet/Resources/fusion-unet.safetensors, the stand-in until trained weights ship.
-
 Run with Debian's python3 (PyTorch 1.13): /usr/bin/python3 Training/make_fusion_fixture.py
 """
 import argparse
@@ -25,7 +22,6 @@ from hzsr_fusion.safetensors_io import load_file, save_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "Tests/HZFusionNetTests/Fixtures"
-SHIPPED = ROOT / "Sources/HZFusionNet/Resources/fusion-unet.safetensors"
 HEIGHT, WIDTH = 250, 310
 RESIDUAL_STD = 0.1
 
@@ -73,10 +69,7 @@ def write_weights(model, path, purpose):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shipped-placeholder", action="store_true",
-                        help=f"also write the untrained seed-0 weights to {SHIPPED.relative_to(ROOT)}")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     torch.set_num_threads(1)  # deterministic sums
 
     pixels = fixture_input()
@@ -90,11 +83,6 @@ def main():
     np.save(FIXTURES / "fusion-expected.npy", expected.astype(np.float32))
     residual = expected - pixels[..., 0] / 255
     print(f"residual: std {residual.std():.3f}, max |.| {np.abs(residual).max():.3f}")
-
-    if args.shipped_placeholder:
-        torch.manual_seed(0)
-        write_weights(FusionUNet(), SHIPPED, "placeholder: untrained seed-0 initial weights, zero head (output = Y_src)")
-        print(f"wrote {SHIPPED.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
