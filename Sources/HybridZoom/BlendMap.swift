@@ -160,9 +160,10 @@ public enum BlendTuning {
     /// Map values up to this are the maps' own noise (a round trip off by half a pixel, a flow
     /// a little unsure) and hold nothing back; above it a map counts in full, rescaled so that 1
     /// stays 1. Without it every map's small values added up over clean texture: on clean
-    /// captures blending cost 0.48 dB of fusion's gain; with 0.1, 0.2, 0.35 it costs 0.16,
-    /// 0.07, 0.03 dB, with occluded shares 0.98, 0.97, 0.96.
-    public static let mapNoiseFloor: Float = 0.2
+    /// captures blending cost classical fusion 0.48 dB of its gain. With 0.2, 0.25, 0.3 it costs
+    /// the network 0.30, 0.26, 0.23 dB (classical fusion 0.08, 0.07, 0.06), with occluded shares
+    /// 0.996, 0.995, 0.993 and misaligned 0.786, 0.782, 0.777.
+    public static let mapNoiseFloor: Float = 0.25
     /// The ramp from 0 at the border of T's view to full weight, as a fraction of the frame
     /// width (15 px at 1536 px, 40 at 12 MP). `Blend.paste` adds only what fusion changed, so
     /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
