@@ -26,18 +26,14 @@ public struct BlendScores: Codable, Sendable, Equatable {
     public var misaligned: Region
     public var cleanTextured: Region
 
-    /// `weight` and `flow` (I_src → T, in pixels of its grid) on the maps' grid; `folder` a capture
-    /// of a set, whose truth lives at full resolution.
-    public init(weight: Plane, flow: FlowField, folder: String) throws {
-        let grid = weight.size
-        let truth = try FlowGroundTruth(folder: folder, size: grid)
-        let full = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
-        let rect = Rect(x: 0, y: 0, width: Double(full.width), height: Double(full.height))
-        let defocus = resample(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), from: rect, to: grid)
-        let texture = localDeviation(resample(full, from: rect, to: grid))
-        let toFullPixels = Float(full.width) / Float(grid.width)
+    /// `weight` and `flow` (I_src → T, in pixels of its grid) on the maps' grid, against a
+    /// capture's truth on the same grid.
+    public init(weight: Plane, flow: FlowField, truth blendTruth: BlendTruth) {
+        precondition(weight.size == blendTruth.grid, "blend weight \(weight.size), truth on \(blendTruth.grid)")
+        let (truth, defocus, texture) = (blendTruth.flow, blendTruth.defocus, blendTruth.texture)
+        let toFullPixels = blendTruth.fullPixelsPerGridPixel
         var regions = [Region](repeating: Region(pixels: 0, meeting: 0), count: 4)
-        for i in 0..<grid.pixelCount where truth.visible.pixels[i] > 0 || truth.occluded.pixels[i] > 0 {
+        for i in 0..<blendTruth.grid.pixelCount where truth.visible.pixels[i] > 0 || truth.occluded.pixels[i] > 0 {
             let du = flow.u.pixels[i] - truth.flow.u.pixels[i], dv = flow.v.pixels[i] - truth.flow.v.pixels[i]
             let flags = [truth.occluded.pixels[i] > 0, defocus.pixels[i] >= 0.5,
                          truth.visible.pixels[i] > 0 && (du * du + dv * dv).squareRoot() * toFullPixels > 1]
@@ -64,6 +60,26 @@ public struct BlendScores: Codable, Sendable, Equatable {
             BlendScores(occluded: sum.occluded + next.occluded, defocused: sum.defocused + next.defocused,
                         misaligned: sum.misaligned + next.misaligned, cleanTextured: sum.cleanTextured + next.cleanTextured)
         }
+    }
+}
+
+/// A capture's ground truth on the maps' grid, read once for every method scored on it.
+public struct BlendTruth: Sendable {
+    public let grid: Size
+    let flow: FlowGroundTruth
+    let defocus: Plane
+    /// The clean target's local deviation: where T has detail to add.
+    let texture: Plane
+    let fullPixelsPerGridPixel: Float
+
+    /// `target` is the capture's `target_y.npy`, already read by the caller.
+    public init(folder: String, target: Plane, grid: Size) throws {
+        let rect = Rect(x: 0, y: 0, width: Double(target.width), height: Double(target.height))
+        self.grid = grid
+        flow = try FlowGroundTruth(folder: folder, size: grid)
+        defocus = resample(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), from: rect, to: grid)
+        texture = localDeviation(resample(target, from: rect, to: grid))
+        fullPixelsPerGridPixel = Float(target.width) / Float(grid.width)
     }
 }
 

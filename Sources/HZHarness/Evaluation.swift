@@ -36,12 +36,15 @@ public struct Evaluation: Sendable {
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let coverage = try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy")
         var scores: [String: MethodScores] = [:], blend: [String: BlendScores] = [:]
-        var baselineTiles: [TileScore] = []
+        var baselineTiles: [TileScore] = [], truth: BlendTruth?
         for method in methods {
             let result = try method.run(wide, tele, info.parameters.zoomRatio)
             let output = result.luma
             if let weight = result.blendWeight, let flow = result.flow {
-                blend[method.name] = try BlendScores(weight: weight, flow: flow, folder: folder)
+                let onGrid = try truth.flatMap { $0.grid == weight.size ? $0 : nil }
+                    ?? BlendTruth(folder: folder, target: target, grid: weight.size)
+                blend[method.name] = BlendScores(weight: weight, flow: flow, truth: onGrid)
+                truth = onGrid
             }
             guard output.size == target.size else {
                 throw EvaluationError("\(folder): \(method.name) made \(output.size), the target is \(target.size)")

@@ -147,12 +147,3 @@ func peakResidentMegabytes() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // Linux reports kilobytes
 }
-
-extension Size {
-    /// `WIDTHxHEIGHT`, as the command line gives sizes.
-    init?(parsing text: String) {
-        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { return nil }
-        self.init(width: parts[0], height: parts[1])
-    }
-}

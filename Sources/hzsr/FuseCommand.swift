@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HZSpool
+import HybridZoom
 
 /// `hzsr fuse W.jpg T.jpg -o out.jpg`: one capture through the daemon's own code path.
 struct FuseCommand: ParsableCommand {
@@ -36,3 +37,12 @@ func readInput(_ path: String) throws -> [UInt8] {
 }
 
 func ms(_ value: Double) -> String { String(format: "%.0f ms", value) }
+
+extension Size {
+    /// `WIDTHxHEIGHT`, as the command line gives sizes.
+    init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        self.init(width: parts[0], height: parts[1])
+    }
+}
