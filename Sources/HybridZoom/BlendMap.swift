@@ -105,6 +105,14 @@ public struct BlendInputs: Sendable {
 /// defaults: occluded 0.995, defocused 0.185, misaligned 0.667, all flagged 0.421, clean
 /// 0.818). `BlendOnSimulationTests` keeps a relaxed bar on small captures.
 ///
+/// Those sweeps ran on the earlier flow, whose errors were wider. With the current flow (`make
+/// eval`, occlusion s = 0.75; network + blend: misaligned ≤ 0.1 / clean textured ≥ 0.8 / the
+/// network's clean-capture gain lost) the defaults give 0.922/0.886/0.26 dB, and one at a time:
+/// s_max 9, 3: 0.888/0.895/0.22, 0.943/0.874/0.34 dB; γ 8, 2: 0.886/0.937/0.14 dB (defocused only
+/// 0.728), 0.972/0.774/0.96 dB; noise floor 0.2, 0.3: 0.929/0.880/0.32 dB, 0.915/0.891/0.21 dB; ε₀
+/// 2, 4·10⁻³: 0.923/0.878/0.39 dB, 0.921/0.889/0.22 dB. The defaults stay: each alternative fails a
+/// bar or buys one share with another.
+///
 /// Flow lengths are in full-resolution pixels of I_src: defocus blur and parallax, both in
 /// pixels, scale together with the resolution (their ratio is T's aperture over the baseline),
 /// and a misalignment shows in the output by its length in the output's pixels.
