@@ -25,6 +25,8 @@ struct BenchCommand: ParsableCommand {
         var frameSize: String
         var runs: Int
         var cores: Int
+        /// This process's glibc tunables (the units set `glibc.malloc.hugetlb=1`), nil when unset.
+        var glibcTunables: String?
         /// Stage names in the order they ran; sub-stages are `stage.part`.
         var stageOrder: [String]
         var stagesMs: [String: Summary]
@@ -64,7 +66,8 @@ struct BenchCommand: ParsableCommand {
         let order = topLevel.flatMap { stage in [stage] + timings[0].stages.filter { $0.hasPrefix(stage + ".") } } + ["total"]
         let stages = order.map { stage in Summary(timings.map { stage == "total" ? $0.total : $0[stage] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
-        var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount, stageOrder: order,
+        var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
+                            glibcTunables: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], stageOrder: order,
                             stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
                             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
                             benchPeakResidentMB: peakResidentMegabytes())
@@ -118,7 +121,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func table(_ report: Report) -> String {
-        var lines = ["hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores",
+        var lines = ["hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores, "
+                        + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset (the units set glibc.malloc.hugetlb=1)"),
                      "stage                   median      min      max"]
         func row(_ name: String, _ s: Summary) -> String {
             name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%9.1f %8.1f %8.1f ms", s.median, s.min, s.max)
