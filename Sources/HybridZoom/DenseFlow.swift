@@ -359,9 +359,10 @@ struct PatchSearcher {
     /// Starts from the best of the candidates (by mean-normalised SSD): the coarser level's
     /// flow and the left and upper neighbours' results; then Gauss-Newton steps. A result that
     /// runs off by more than a patch falls back to the start. (A result is not compared with
-    /// its start by SSD: bilinear sampling between pixels averages the reference's noise away,
-    /// so on a noisy frame the SSD favours whichever offset is further from whole pixels, and
-    /// such a check kept three patches in four where they started.)
+    /// its start by SSD: bilinear sampling between pixels averages the reference's noise away
+    /// and softens it towards the softer source, so the SSD favours whichever offset lies
+    /// further from whole pixels; on the evaluation set such a check kept three patches in four
+    /// where they started.)
     mutating func search(x: Int, y: Int, candidates: (SIMD2<Float>, SIMD2<Float>?, SIMD2<Float>?)) -> SIMD2<Float> {
         let hessian = loadTemplate(x, y)
         var start = candidates.0, startCost = cost(start, x, y)
