@@ -17,24 +17,22 @@ func gaussianKernel(sigma: Double) -> [Float] {
 }
 
 /// Horizontal pass: each row is copied once into a buffer padded with its edge values, so the
-/// taps run over contiguous memory without clamping, tap by tap, which vectorises.
+/// taps run over contiguous memory without clamping; eight outputs at a time sum every tap in a
+/// register and are stored once.
 private func blurRows(_ plane: Plane, _ kernel: [Float]) -> Plane {
     let radius = kernel.count / 2, width = plane.width
     var result = Plane(width: width, height: plane.height)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
-            parallelChunks(plane.height, itemCost: width) { rows in
-                var padded = [Float](repeating: 0, count: width + 2 * radius)
-                for y in rows {
-                    let row = source.baseAddress! + y * width, out = output.value.baseAddress! + y * width
-                    for i in padded.indices { padded[i] = row[min(max(i - radius, 0), width - 1)] }
-                    out.initialize(repeating: 0, count: width)
-                    padded.withUnsafeBufferPointer { padded in
-                        for (tap, weight) in kernel.enumerated() {
-                            let shifted = padded.baseAddress! + tap
-                            for x in 0..<width { out[x] += weight * shifted[x] }
-                        }
+            parallelChunks(plane.height, itemCost: width * kernel.count / 4) { rows in
+                // Room for the last group of eight to read past the row's end.
+                var padded = [Float](repeating: 0, count: width + 2 * radius + 8)
+                padded.withUnsafeMutableBufferPointer { padded in
+                    for y in rows {
+                        let row = source.baseAddress! + y * width
+                        for i in 0..<(width + 2 * radius) { padded[i] = row[min(max(i - radius, 0), width - 1)] }
+                        convolve(UnsafePointer(padded.baseAddress!), kernel, into: output.value.baseAddress! + y * width, count: width)
                     }
                 }
             }
@@ -43,24 +41,68 @@ private func blurRows(_ plane: Plane, _ kernel: [Float]) -> Plane {
     return result
 }
 
-/// Vertical pass: whole rows at a time, so the inner loop runs along contiguous memory.
+/// Vertical pass: whole rows at a time, the rows each output row reads found once per row.
 private func blurColumns(_ plane: Plane, _ kernel: [Float]) -> Plane {
     let radius = kernel.count / 2, width = plane.width, height = plane.height
     var result = Plane(width: width, height: height)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
-            parallelChunks(height, itemCost: width) { rows in
+            parallelChunks(height, itemCost: width * kernel.count / 4) { rows in
+                var taps = [UnsafePointer<Float>](repeating: source.baseAddress!, count: kernel.count)
                 for y in rows {
-                    let out = output.value.baseAddress! + y * width
-                    out.initialize(repeating: 0, count: width)
-                    for (tap, weight) in kernel.enumerated() {
-                        let row = source.baseAddress! + min(max(y + tap - radius, 0), height - 1) * width
-                        for x in 0..<width { out[x] += weight * row[x] }
-                    }
+                    for tap in taps.indices { taps[tap] = source.baseAddress! + min(max(y + tap - radius, 0), height - 1) * width }
+                    convolveRows(taps, kernel, into: output.value.baseAddress! + y * width, count: width)
                 }
             }
         }
     }
     return result
+}
+
+/// `output[x] = Σ kernel[t] · input[x + t]` for `count` outputs, eight at a time; `input` must
+/// hold `count + kernel.count − 1` values rounded up to a multiple of eight.
+@inline(__always)
+private func convolve(_ input: UnsafePointer<Float>, _ kernel: [Float], into output: UnsafeMutablePointer<Float>, count: Int) {
+    kernel.withUnsafeBufferPointer { kernel in
+        var x = 0
+        while x < count {
+            var sum = SIMD8<Float>.zero
+            for tap in kernel.indices {
+                sum += kernel[tap] * UnsafeRawPointer(input + x + tap).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            store(sum, to: output + x, count: min(8, count - x))
+            x += 8
+        }
+    }
+}
+
+/// `output[x] = Σ kernel[t] · rows[t][x]`, eight at a time.
+@inline(__always)
+private func convolveRows(_ rows: [UnsafePointer<Float>], _ kernel: [Float], into output: UnsafeMutablePointer<Float>, count: Int) {
+    kernel.withUnsafeBufferPointer { kernel in
+        rows.withUnsafeBufferPointer { rows in
+            var x = 0
+            while x + 8 <= count {
+                var sum = SIMD8<Float>.zero
+                for tap in kernel.indices {
+                    sum += kernel[tap] * UnsafeRawPointer(rows[tap] + x).loadUnaligned(as: SIMD8<Float>.self)
+                }
+                UnsafeMutableRawPointer(output + x).storeBytes(of: sum, as: SIMD8<Float>.self)
+                x += 8
+            }
+            for x in x..<count {
+                var sum: Float = 0
+                for tap in kernel.indices { sum += kernel[tap] * rows[tap][x] }
+                output[x] = sum
+            }
+        }
+    }
+}
+
+/// The first `count` (1…8) lanes of `value` to `pointer`.
+@inline(__always)
+private func store(_ value: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>, count: Int) {
+    if count == 8 { return UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
+    for lane in 0..<count { pointer[lane] = value[lane] }
 }
