@@ -2,16 +2,22 @@ import Foundation
 import HZImageIO
 import HybridZoom
 
-/// One capture's output image before encoding, what was decided on the way, and the images
-/// that led to it (for `hzsr maps`).
-public struct RenderedCapture: Sendable {
+/// One output image of a capture, at one of the configured zooms.
+public struct RenderedOutput: Sendable {
     public var image: YCbCrImage
-    public var gate: GateDecision
-    /// `fused`, or `skipped: <why>`.
-    public var decision: String
     public var zoom: Double
     /// The part of W, in W's pixels, that the output shows.
     public var crop: Rect
+}
+
+/// One capture's output images before encoding, what was decided on the way, and the images
+/// that led to them (for `hzsr maps`).
+public struct RenderedCapture: Sendable {
+    /// One per configured zoom, in the config's order.
+    public var outputs: [RenderedOutput]
+    public var gate: GateDecision
+    /// `fused`, or `skipped: <why>`.
+    public var decision: String
     /// The decoded T frame, upright.
     public var tele: YCbCrImage
     /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
@@ -26,22 +32,33 @@ public struct RenderedCapture: Sendable {
     public var timings: StageTimings
 
     public var fused: Bool { composed != nil }
+    /// The output at the first configured zoom.
+    public var primary: RenderedOutput { outputs[0] }
 }
 
-/// The published image of one capture and what was decided on the way.
-public struct ProcessedCapture: Sendable {
+/// One published image of a capture, at one of the configured zooms.
+public struct EncodedOutput: Sendable {
     public var jpeg: [UInt8]
+    public var size: Size
+    public var zoom: Double
+    /// The part of W, in W's pixels, that the output shows.
+    public var crop: Rect
+}
+
+/// The published images of one capture and what was decided on the way.
+public struct ProcessedCapture: Sendable {
+    /// One per configured zoom, in the config's order.
+    public var outputs: [EncodedOutput]
     public var decision: String
     public var reason: String
     public var gate: GateMeasurements
     /// Mean blend weight over T's view: how much of it took T's detail (0 when not fused).
     public var coverage: Double
-    public var outputSize: Size
-    public var zoom: Double
-    /// The part of W, in W's pixels, that the output shows.
-    public var crop: Rect
     public var alignment: AlignmentSummary?
     public var timings: StageTimings
+
+    /// The output at the first configured zoom.
+    public var primary: EncodedOutput { outputs[0] }
 }
 
 /// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
@@ -98,12 +115,16 @@ public struct CaptureProcessor: Sendable {
         var rendered = try render(wide: wideBytes, tele: teleBytes)
         var clock = StageClock()
         let exif = rendered.wideEXIFPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
-        let jpeg = try encodeJPEG(rendered.image, quality: output.jpegQuality, exifPayload: exif)
+        let quality = output.jpegQuality
+        // Each zoom's encode on its own core, as decoding does.
+        let outputs = try rendered.outputs.concurrentMap { zoomed in
+            EncodedOutput(jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
+                          size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
+        }
         clock.lap("encode")
         rendered.timings.record("encode", clock.timings["encode"])
-        return ProcessedCapture(jpeg: jpeg, decision: rendered.decision, reason: rendered.gate.reason,
+        return ProcessedCapture(outputs: outputs, decision: rendered.decision, reason: rendered.gate.reason,
                                 gate: rendered.gate.measurements, coverage: rendered.blend?.coverage ?? 0,
-                                outputSize: rendered.image.size, zoom: rendered.zoom, crop: rendered.crop,
                                 alignment: rendered.alignment.map(AlignmentSummary.init), timings: rendered.timings)
     }
 
@@ -130,18 +151,19 @@ public struct CaptureProcessor: Sendable {
             alignment = aligned
         }
 
-        let size = outputSize(tele: tele.image.size)
-        let crop = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: outputZoom, outputSize: size)
-        var image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide.image, crop: crop, to: size)
+        var outputs = wideZooms(wide.image, source: source, teleView: teleView)
         clock.lap("zoom")
 
+        // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma.
         var composed: Plane?, blend: BlendWeights?
         if gate.fuses, let fusion, let alignment {
             let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
             clock.lap("fuse")
             let (luma, weights) = self.blend(fused, source: source.y, alignment: alignment, tele: tele,
                                              wideNoise: gate.measurements.noiseWide)
-            paste(luma, source: source.y, teleView: teleView, crop: crop, into: &image)
+            for index in outputs.indices {
+                paste(luma, source: source.y, teleView: teleView, crop: outputs[index].crop, into: &outputs[index].image)
+            }
             clock.lap("blend")
             (composed, blend) = (luma, weights)
         }
@@ -149,9 +171,21 @@ public struct CaptureProcessor: Sendable {
         var timings = clock.timings
         if let alignment { timings.append(alignment.timings, prefix: "align") }
         if let blend { timings.append(blend.timings, prefix: "blend") }
-        return RenderedCapture(image: image, gate: gate, decision: decision(gate), zoom: outputZoom, crop: crop,
+        return RenderedCapture(outputs: outputs, gate: gate, decision: decision(gate),
                                tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
                                wideEXIFPayload: wide.exifPayload, timings: timings)
+    }
+
+    /// W's digital zoom at each configured zoom (step 2 again); `source` itself where an output
+    /// shows exactly T's view at T's size.
+    private func wideZooms(_ wide: YCbCrImage, source: YCbCrImage, teleView: Rect) -> [RenderedOutput] {
+        let size = outputSize(tele: source.size)
+        return output.zooms.map { zoom in
+            let ratio = zoom.value(for: rig)
+            let crop = DigitalZoom.cropRect(wide: wide.size, calibration: rig, zoom: ratio, outputSize: size)
+            let image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide, crop: crop, to: size)
+            return RenderedOutput(image: image, zoom: ratio, crop: crop)
+        }
     }
 
     /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
@@ -210,13 +244,6 @@ public struct CaptureProcessor: Sendable {
 
     private func exposure(of exif: EXIF) -> ExposureSettings {
         ExposureSettings(exposureTime: exif.exposureTime, fNumber: exif.fNumber, iso: exif.iso.map(Double.init))
-    }
-
-    private var outputZoom: Double {
-        switch output.zoom {
-        case .tele: rig.zoomRatio
-        case .ratio(let ratio): ratio
-        }
     }
 
     private func outputSize(tele: Size) -> Size {

@@ -61,7 +61,7 @@ struct ConfigSection {
 
     func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let node = mapping?[key] else { return value }
-        guard let number = node.float ?? node.int.map(Double.init) else {
+        guard let number = node.number else {
             throw error(key, node, "must be a number, got '\(node.scalar?.string ?? "a collection")'")
         }
         guard range.contains(number) else {
@@ -90,7 +90,7 @@ struct ConfigSection {
     /// A sequence of exactly `count` numbers, such as `[0.01, -0.02]`.
     func doubles(_ key: String, count: Int, default value: [Double]) throws -> [Double] {
         guard let node = mapping?[key] else { return value }
-        let numbers = node.sequence?.compactMap { $0.float ?? $0.int.map(Double.init) }
+        let numbers = node.sequence?.compactMap(\.number)
         guard let numbers, numbers.count == count, node.sequence?.count == count else {
             throw error(key, node, "must be a list of \(count) numbers")
         }
@@ -105,6 +105,15 @@ struct ConfigSection {
         return words
     }
 
+    /// One value or a non-empty list of values, such as `tele` or `[tele, 1.5, 4]`, as nodes for
+    /// the caller to read (and to name the line of a bad one); nil when the key is absent.
+    func oneOrMore(_ key: String) throws -> [Node]? {
+        guard let node = mapping?[key] else { return nil }
+        guard let sequence = node.sequence else { return [node] }
+        guard !sequence.isEmpty else { throw error(key, node, "must not be an empty list") }
+        return Array(sequence)
+    }
+
     func has(_ key: String) -> Bool { mapping?[key] != nil }
 
     func error(_ key: String, _ node: Node?, _ problem: String) -> ConfigError {
@@ -112,4 +121,9 @@ struct ConfigSection {
     }
 
     private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
+
+extension Node {
+    /// A YAML number, whole or not.
+    var number: Double? { float ?? int.map(Double.init) }
 }

@@ -41,11 +41,23 @@ public struct DaemonConfig: Sendable {
         public var extensions: Set<String>
     }
 
-    public enum OutputZoom: Sendable, Equatable { case tele, ratio(Double) }
+    public enum OutputZoom: Sendable, Equatable {
+        case tele, ratio(Double)
+
+        /// The zoom relative to W's full view: `tele` is T's field of view.
+        public func value(for rig: RigCalibration) -> Double {
+            switch self {
+            case .tele: rig.zoomRatio
+            case .ratio(let ratio): ratio
+            }
+        }
+    }
+
     public enum OutputSize: Sendable, Equatable { case tele, fixed(Size) }
 
     public struct Output: Sendable, Equatable {
-        public var zoom: OutputZoom
+        /// One image per zoom, all from one fusion; the first is the primary image.
+        public var zooms: [OutputZoom]
         public var size: OutputSize
         public var jpegQuality: Int
         public var latestLink: Bool
@@ -79,14 +91,15 @@ public struct DaemonConfig: Sendable {
         }
         let top = try ConfigSection(root: root)
         try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive"])
+        let rig = try readRig(top.section("rig"))
         return DaemonConfig(
             paths: try readPaths(top.section("paths"), relativeTo: directory),
             roles: try readRoles(top.section("roles")),
             timestamps: try readTimestamps(top.section("timestamps")),
             pairing: try readPairing(top.section("pairing")),
             intake: try readIntake(top.section("intake")),
-            rig: try readRig(top.section("rig")),
-            output: try readOutput(top.section("output")),
+            rig: rig,
+            output: try readOutput(top.section("output"), rig: rig),
             fusion: try readFusion(top.section("fusion"), relativeTo: directory),
             gate: try readGate(top.section("gate")),
             blend: try readBlend(top.section("blend")),
@@ -178,12 +191,8 @@ public struct DaemonConfig: Sendable {
                               centerOffset: (offset[0], offset[1]))
     }
 
-    private static func readOutput(_ section: ConfigSection) throws -> Output {
+    private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {
         try section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link"])
-        var zoom = OutputZoom.tele
-        if section.has("zoom"), try section.string("zoom", default: "tele") != "tele" {
-            zoom = .ratio(try section.double("zoom", default: 1, in: 1...20))
-        }
         var size = OutputSize.tele
         if section.has("size"), (try? section.string("size", default: "tele")) != "tele" {
             let dimensions = try section.doubles("size", count: 2, default: [])
@@ -192,9 +201,34 @@ public struct DaemonConfig: Sendable {
             }
             size = .fixed(Size(width: Int(dimensions[0]), height: Int(dimensions[1])))
         }
-        return Output(zoom: zoom, size: size,
+        return Output(zooms: try readZooms(section, rig: rig), size: size,
                       jpegQuality: try section.int("jpeg_quality", default: 92, in: 1...100),
                       latestLink: try section.bool("latest_link", default: true))
+    }
+
+    /// `output.zoom`: `tele`, a number, or a list of them. Two zooms whose image names would agree
+    /// (`tele` and the number equal to `rig.zoom_ratio`, say) are the same image listed twice.
+    private static func readZooms(_ section: ConfigSection, rig: RigCalibration) throws -> [OutputZoom] {
+        guard let nodes = try section.oneOrMore("zoom") else { return [.tele] }
+        var zooms: [OutputZoom] = []
+        for node in nodes {
+            let zoom: OutputZoom
+            if node.scalar?.string == "tele" {
+                zoom = .tele
+            } else if let number = node.number, (1...20).contains(number) {
+                zoom = .ratio(number)
+            } else {
+                throw section.error("zoom", node, "each zoom must be 'tele' (rig.zoom_ratio) or a number from 1 to 20, "
+                                    + "got '\(node.scalar?.string ?? "a collection")'")
+            }
+            let label = Publisher.zoomLabel(zoom.value(for: rig))
+            if let earlier = zooms.first(where: { Publisher.zoomLabel($0.value(for: rig)) == label }) {
+                let tele = [earlier, zoom].contains(.tele) ? " ('tele' is rig.zoom_ratio, \(Publisher.zoomLabel(rig.zoomRatio)))" : ""
+                throw section.error("zoom", node, "lists zoom \(label) twice\(tele): both would be the same image")
+            }
+            zooms.append(zoom)
+        }
+        return zooms
     }
 
     private static func readFusion(_ section: ConfigSection, relativeTo directory: String) throws -> FusionSettings {

@@ -39,7 +39,7 @@ public struct PairWorker: Sendable {
             return try quarantine(claimed, file: input.spoolPath, reason: "\(input.spoolPath): \(error)", store)
         }
         let record = self.record(claimed, processed, completedAt: completedAt, store)
-        try publisher.publish(jpeg: processed.jpeg, record: record, day: manifest.day)
+        try publisher.publish(jpegs: processed.outputs.map(\.jpeg), record: record, day: manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
     }
@@ -65,11 +65,16 @@ public struct PairWorker: Sendable {
                                  ? "\(archive)/\(input.role.rawValue)/\((input.spoolPath as NSString).lastPathComponent)" : nil)
         }
         let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
-        let crop = processed.crop
+        let names = Publisher.imageNames(primary: "\(manifest.id).jpg", zooms: processed.outputs.map(\.zoom))
+        let outputs = zip(names, processed.outputs).map { name, output in
+            PairRecord.Output(image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
+                              wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height])
+        }
+        let primary = outputs[0]
         return PairRecord(
             pair: manifest.id, decision: processed.decision, reason: processed.reason,
-            image: "\(manifest.id).jpg", size: [processed.outputSize.width, processed.outputSize.height],
-            zoom: processed.zoom, wideCrop: [crop.x, crop.y, crop.width, crop.height], inputs: inputs,
+            image: primary.image, size: primary.size, zoom: primary.zoom, wideCrop: primary.wideCrop,
+            otherOutputs: Array(outputs.dropFirst()), inputs: inputs,
             timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
             alignment: processed.alignment, timingsMs: processed.timings,
             latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)

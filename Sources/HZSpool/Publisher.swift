@@ -13,14 +13,26 @@ public struct PairRecord: Codable, Sendable, Equatable {
         public var archivedAt: String?
     }
 
+    /// One published image: its file name beside the sidecar, and what of W it shows.
+    public struct Output: Codable, Sendable, Equatable {
+        public var image: String
+        public var size: [Int]
+        public var zoom: Double
+        /// `[x, y, width, height]` of the part of W the image shows, in W's pixels.
+        public var wideCrop: [Double]
+    }
+
     public var pair: String
     public var decision: String
     public var reason: String
+    /// The primary image (the first configured zoom), described as an `Output` is.
     public var image: String
     public var size: [Int]
     public var zoom: Double
     /// `[x, y, width, height]` of the part of W the image shows, in W's pixels.
     public var wideCrop: [Double]
+    /// The images at the other configured zooms, in the config's order; empty with one zoom.
+    public var otherOutputs: [Output]
     public var inputs: [Input]
     /// T's timestamp minus W's, in milliseconds.
     public var timeDifferenceMs: Double
@@ -34,10 +46,14 @@ public struct PairRecord: Codable, Sendable, Equatable {
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double
     public var publishedAt: Date
+
+    /// Every image's file name, the primary first.
+    public var imageNames: [String] { [image] + otherOutputs.map(\.image) }
 }
 
-/// Writes `out/<day>/<pair>.jpg` and `<pair>.json`, each under a temporary name renamed into
-/// place, image first: the sidecar is the commit point, so a pair whose sidecar exists is done.
+/// Writes `out/<day>/<pair>.jpg` (with `<pair>@<zoom>x.jpg` for each other zoom) and
+/// `<pair>.json`, each under a temporary name renamed into place, images first: the sidecar is
+/// the commit point, so a pair whose sidecar exists is done.
 public struct Publisher: Sendable {
     public let root: String
     public let latestLink: Bool
@@ -47,20 +63,33 @@ public struct Publisher: Sendable {
         self.latestLink = latestLink
     }
 
-    public func imagePath(id: String, day: String) -> String { "\(root)/\(day)/\(id).jpg" }
     public func recordPath(id: String, day: String) -> String { "\(root)/\(day)/\(id).json" }
 
     public func isPublished(id: String, day: String) -> Bool {
         FileManager.default.fileExists(atPath: recordPath(id: id, day: day))
     }
 
-    public func publish(jpeg: [UInt8], record: PairRecord, day: String) throws {
+    /// `jpegs` are the images `record.imageNames` names, in that order.
+    public func publish(jpegs: [[UInt8]], record: PairRecord, day: String) throws {
+        precondition(jpegs.count == record.imageNames.count, "\(jpegs.count) images for \(record.imageNames.count) names")
         try FileManager.default.createDirectory(atPath: "\(root)/\(day)", withIntermediateDirectories: true)
-        let image = imagePath(id: record.pair, day: day)
-        try writeAtomically(Data(jpeg), to: image)
+        for (name, jpeg) in zip(record.imageNames, jpegs) {
+            try writeAtomically(Data(jpeg), to: "\(root)/\(day)/\(name)")
+        }
         try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
-        if latestLink { try pointLatest(at: "\(day)/\(record.pair).jpg") }
+        if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
     }
+
+    /// The file names of one capture's images, one per zoom: the first (primary) is `primary`
+    /// itself, each other adds `@<zoom>x` before the extension: `out.jpg`, `out@1.5x.jpg`, `out@4x.jpg`.
+    public static func imageNames(primary: String, zooms: [Double]) -> [String] {
+        let name = primary as NSString
+        let suffix = name.pathExtension.isEmpty ? "" : ".\(name.pathExtension)"
+        return [primary] + zooms.dropFirst().map { "\(name.deletingPathExtension)@\(zoomLabel($0))x\(suffix)" }
+    }
+
+    /// A zoom as image names write it, compactly: `1.5`, `4`, `2.25` (six significant digits).
+    static func zoomLabel(_ zoom: Double) -> String { String(format: "%g", zoom) }
 
     public static func readRecord(at path: String) throws -> PairRecord {
         try JSONCoding.decoder.decode(PairRecord.self, from: Data(contentsOf: URL(fileURLWithPath: path)))

@@ -47,7 +47,7 @@ struct EvalCommand: ParsableCommand {
             settings.rig = RigCalibration(zoomRatio: ratio)
             if !blending { settings.blend.settings.maps = [] }
             let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: tele)
-            return MethodOutput(luma: rendered.image.y, blendWeight: rendered.blend?.weight, flow: rendered.alignment?.forward.flow)
+            return MethodOutput(luma: rendered.primary.image.y, blendWeight: rendered.blend?.weight, flow: rendered.alignment?.forward.flow)
         }
     }
 }

@@ -10,18 +10,22 @@ struct FuseCommand: ParsableCommand {
 
     @Argument(help: "The wide frame (JPEG).") var wide: String
     @Argument(help: "The tele frame (JPEG).") var tele: String
-    @Option(name: .shortAndLong, help: "Where to write the output JPEG.") var output: String
+    @Option(name: .shortAndLong, help: "Where to write the output JPEG (the first zoom; each other zoom beside it as NAME@<zoom>x.jpg).")
+    var output: String
     @Option(help: "A config file for rig and output settings (default: built-in defaults).") var config: String?
 
     func run() throws {
         let settings = try loadConfig(config)
         let processed = try CaptureProcessor(config: settings).process(wide: try readInput(wide), tele: try readInput(tele))
-        guard FileManager.default.createFile(atPath: output, contents: Data(processed.jpeg)) else {
-            throw ValidationError("cannot write \(output)")
-        }
         let stages = processed.timings.laps.filter { !$0.stage.contains(".") }.map { "\($0.stage) \(ms($0.ms))" }
-        print("\(output): \(processed.outputSize) at zoom \(String(format: "%.2f", processed.zoom)), "
-              + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
+        let paths = Publisher.imageNames(primary: output, zooms: processed.outputs.map(\.zoom))
+        for (path, image) in zip(paths, processed.outputs) {
+            guard FileManager.default.createFile(atPath: path, contents: Data(image.jpeg)) else {
+                throw ValidationError("cannot write \(path)")
+            }
+            print("\(path): \(image.size) at zoom \(String(format: "%.2f", image.zoom)), "
+                  + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
+        }
     }
 }
 

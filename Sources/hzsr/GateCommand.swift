@@ -36,7 +36,7 @@ struct GateCommand: ParsableCommand {
             settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
             let rendered = try CaptureProcessor(config: settings).render(wide: try readInput("\(folder)/wide.jpg"),
                                                                          tele: try readInput("\(folder)/tele.jpg"))
-            let isWideZoom = rendered.image.y == rendered.source.y
+            let isWideZoom = rendered.primary.image.y == rendered.source.y
             if rendered.gate.fuses == isWideZoom { contradictions += 1 }
             let m = rendered.gate.measurements
             func ev(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }

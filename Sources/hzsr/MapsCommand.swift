@@ -38,7 +38,7 @@ struct MapsCommand: ParsableCommand {
         sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
         sheet.add("T", rendered.tele)
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
-        sheet.add(String(format: "output: %@ ×%.2f", made, rendered.zoom), rendered.image)
+        sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
         addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: rendered.tele), to: &sheet)
         if let blend = rendered.blend { addBlend(blend, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
@@ -72,7 +72,7 @@ struct MapsCommand: ParsableCommand {
         let flow = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
         sheet.add("ground truth: target", grayImage(target))
         sheet.add("W digital zoom − target, ×4", differenceImage(rendered.source.y, target, gain: 4))
-        sheet.add("output − target, ×4", differenceImage(rendered.image.y, target, gain: 4))
+        sheet.add("output − target, ×4", differenceImage(rendered.primary.image.y, target, gain: 4))
         sheet.add("true flow I_src → T", flowImage(u: flow[0], v: flow[1]))
         sheet.add("true occlusion", heatImage(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), range: 0...1))
         sheet.add("true defocus", heatImage(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), range: 0...1))

@@ -65,12 +65,14 @@ struct WorkerService: Service {
             "HZ_ENCODE_MS": .string(String(format: "%.0f", record.timingsMs["encode"])),
             "HZ_LATENCY_MS": .string(String(format: "%.0f", record.latencyMs)),
             "HZ_OUTPUT": .string(record.image), "HZ_SIZE": .string("\(record.size[0])x\(record.size[1])"),
+            "HZ_ZOOM": .string(String(format: "%.2f", record.zoom)),
             "HZ_LUMA_W": .string(String(format: "%.3f", gate.meanLumaWide)),
             "HZ_LUMA_T": .string(String(format: "%.3f", gate.meanLumaTele)),
             "HZ_NOISE_W": .string(String(format: "%.4f", gate.noiseWide)),
             "HZ_NOISE_T": .string(String(format: "%.4f", gate.noiseTele)),
             "HZ_COVERAGE": .string(String(format: "%.3f", record.coverage)),
         ]
+        if !record.otherOutputs.isEmpty { fields["HZ_OTHER_OUTPUTS"] = .array(record.otherOutputs.map { .string($0.image) }) }
         if let ev100 = gate.ev100Wide { fields["HZ_EV100_W"] = .string(String(format: "%.1f", ev100)) }
         if let ev100 = gate.ev100Tele { fields["HZ_EV100_T"] = .string(String(format: "%.1f", ev100)) }
         for stage in ["align", "fuse", "blend"] where record.timingsMs.laps.contains(where: { $0.stage == stage }) {

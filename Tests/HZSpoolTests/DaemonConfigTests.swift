@@ -70,10 +70,34 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(config.pairing, .init(tolerance: 0.2, orphanTimeout: 5))
         XCTAssertEqual(config.rig.zoomRatio, 3.5)
         XCTAssertEqual(config.rig.centerOffset.y, -0.02)
-        XCTAssertEqual(config.output.zoom, .ratio(2.5))
+        XCTAssertEqual(config.output.zooms, [.ratio(2.5)])
         XCTAssertEqual(config.output.size, .fixed(.init(width: 1920, height: 1080)))
         XCTAssertEqual(config.timestamps.clockOffset[.tele], -0.25)
         XCTAssertEqual(config.timestamps.timeZone.identifier, "Europe/Berlin")
+    }
+
+    func testOutputZoomIsOneZoomOrAList() throws {
+        func zooms(_ yaml: String) throws -> [DaemonConfig.OutputZoom] {
+            try DaemonConfig.parse(yaml, relativeTo: "/srv").output.zooms
+        }
+        XCTAssertEqual(try zooms(""), [.tele])
+        XCTAssertEqual(try zooms("output: {zoom: tele}"), [.tele])
+        XCTAssertEqual(try zooms("output: {zoom: 3}"), [.ratio(3)])
+        XCTAssertEqual(try zooms("output: {zoom: [tele, 1.5, 4]}"), [.tele, .ratio(1.5), .ratio(4)])
+        XCTAssertEqual(try zooms("output:\n  zoom:\n    - 1\n    - tele\n"), [.ratio(1), .tele])
+        XCTAssertEqual(try zooms("rig: {zoom_ratio: 2.5}\noutput: {zoom: [tele, 2, 20]}"), [.tele, .ratio(2), .ratio(20)])
+    }
+
+    func testOutputZoomErrorsNameTheKeyAndLine() {
+        assertError("output:\n  zoom: []\n", key: "output.zoom", line: 2, mentions: "empty list")
+        assertError("output:\n  zoom: wide\n", key: "output.zoom", line: 2, mentions: "'tele' (rig.zoom_ratio) or a number from 1 to 20, got 'wide'")
+        assertError("output:\n  zoom: 25\n", key: "output.zoom", mentions: "got '25'")
+        assertError("output:\n  zoom:\n    - tele\n    - 0.5\n", key: "output.zoom", line: 4, mentions: "got '0.5'")
+        assertError("output:\n  zoom: [tele, [2, 3]]\n", key: "output.zoom", mentions: "got 'a collection'")
+        assertError("output:\n  zoom: [1.5, 4, 1.50]\n", key: "output.zoom", mentions: "lists zoom 1.5 twice")
+        assertError("rig: {zoom_ratio: 2.5}\noutput:\n  zoom: [tele, 2.5]\n", key: "output.zoom", line: 3,
+                    mentions: "lists zoom 2.5 twice ('tele' is rig.zoom_ratio, 2.5)")
+        assertError("output:\n  zoom: [2, tele]\n", key: "output.zoom", mentions: "lists zoom 2 twice")
     }
 
     private func assertError(_ yaml: String, key: String, line: Int? = nil, mentions text: String,

@@ -111,6 +111,8 @@ final class SpoolIntakeTests: XCTestCase {
                                                       "2026-09-21/\(id)/manifest.json"])
         let sidecar = try Publisher.readRecord(at: "\(scratch.path)/out/2026-09-21/\(id).json")
         XCTAssertEqual(sidecar.pair, record.pair)
+        XCTAssertEqual(sidecar.image, "\(id).jpg")
+        XCTAssertEqual(sidecar.otherOutputs, [], "one zoom, one image")
         XCTAssertEqual(sidecar.timingsMs, record.timingsMs)
         XCTAssertEqual(sidecar.inputs.map(\.name), ["W/a.jpg", "T/a.jpg"])
         XCTAssertEqual(sidecar.inputs[0].timestamp.timeIntervalSince1970, moment.timeIntervalSince1970, accuracy: 0.001)

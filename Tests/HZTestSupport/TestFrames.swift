@@ -27,6 +27,21 @@ public enum TestFrames {
         exif.iso = 100
         return try encodeJPEG(scene(size, seed: seed), quality: 90, exifPayload: exif.app1Payload())
     }
+
+    /// A W and T capture of a real photo (a small fixture) simulated in daylight, as the cameras'
+    /// JPEGs: a pair the pipeline aligns and fuses. T sits where the calibration says, without
+    /// parallax, occluders or defocus, so that nothing holds its detail back.
+    public static func simulatedPair(frame: Size = Size(width: 160, height: 120), zoomRatio: Double = 2,
+                                     time: Date = Date(timeIntervalSince1970: 0)) throws -> (wide: [UInt8], tele: [UInt8]) {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HZImageIOTests/Fixtures/canon-sx530hs.jpg")
+        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
+        var parameters = RigParameters.draw(seed: 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12))
+        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([0, 0], 0, 0, false)
+        let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: time)
+        return (try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
+                try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload()))
+    }
 }
 
 /// A folder under the system's temporary folder, removed when the value is released.

@@ -55,6 +55,15 @@ final class CommandLineTests: XCTestCase {
         let fused = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/out.jpg"))), maxPixels: 1_000_000)
         XCTAssertEqual(fused.image.size, Size(width: 250, height: 186))
         XCTAssertEqual(fused.exif.model, "simulated W", "W's EXIF is carried over")
+
+        try "output: {zoom: [tele, 1.5]}\n".write(toFile: "\(scratch.path)/zooms.yaml", atomically: true, encoding: .utf8)
+        let lines = try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+                              "-o", "\(scratch.path)/zooms.jpg", "--config", "\(scratch.path)/zooms.yaml"]).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, "one line per image: \(lines)")
+        XCTAssertTrue(lines.first?.hasPrefix("\(scratch.path)/zooms.jpg: 250×186 at zoom 2.00,") ?? false, "\(lines)")
+        XCTAssertTrue(lines.last?.hasPrefix("\(scratch.path)/zooms@1.5x.jpg: 250×186 at zoom 1.50,") ?? false, "\(lines)")
+        let other = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/zooms@1.5x.jpg"))), maxPixels: 1_000_000)
+        XCTAssertEqual(other.image.size, Size(width: 250, height: 186))
     }
 
     func testBenchReportsEveryStageTheFloorAndTheRatio() throws {

@@ -1,4 +1,6 @@
 import Foundation
+import HZImageIO
+import HZSpool
 import HZTestSupport
 import HybridZoom
 import XCTest
@@ -52,6 +54,8 @@ final class DaemonTests: XCTestCase {
         XCTAssertNotNil(entry["HZ_LATENCY_MS"].flatMap(Double.init))
         XCTAssertEqual(entry["HZ_W"], "W/inplace-\(tag).jpg")
         XCTAssertEqual(entry["HZ_DT_MS"], "3.0")
+        XCTAssertEqual(entry["HZ_ZOOM"], "2.00")
+        XCTAssertNil(entry["HZ_OTHER_OUTPUTS"], "one zoom, one image")
 
         XCTAssertTrue(daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=") && $0.contains("published 4") } },
                       "\(daemon.notifications.messages)")
@@ -61,6 +65,41 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.notifications.messages.filter { $0 == "READY=1" }.count, 1)
         XCTAssertEqual(daemon.notifications.messages.last, "STOPPING=1")
         XCTAssertTrue(daemon.notifications.messages.contains { $0.hasPrefix("WATCHDOG=1") }, "pinged at half of WATCHDOG_USEC")
+    }
+
+    func testEveryConfiguredZoomIsPublishedListedInTheSidecarAndJournaled() throws {
+        let daemon = try DaemonHarness(config: "output: {zoom: [tele, 1.5]}\n")
+        try daemon.scratch.write(try frame(0), to: "spool/W/zooms-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.002, seed: 2), to: "spool/T/zooms-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "published: \(daemon.sidecars)")
+
+        let sidecar = try XCTUnwrap(daemon.sidecars.first)
+        let stem = (sidecar as NSString).deletingPathExtension, id = (stem as NSString).lastPathComponent
+        XCTAssertEqual(daemon.scratch.files(in: "out"), ["\(stem).jpg", sidecar, "\(stem)@1.5x.jpg", "latest.jpg"])
+        let out = "\(daemon.scratch.path)/out"
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(out)/latest.jpg"), "\(stem).jpg", "the primary image")
+
+        let record = try Publisher.readRecord(at: "\(out)/\(sidecar)")
+        XCTAssertEqual(record.image, "\(id).jpg")
+        XCTAssertEqual(record.zoom, 2)
+        XCTAssertEqual(record.wideCrop, [40, 30, 80, 60])
+        let other = try XCTUnwrap(record.otherOutputs.first)
+        XCTAssertEqual(record.otherOutputs.count, 1)
+        XCTAssertEqual(other.image, "\(id)@1.5x.jpg")
+        XCTAssertEqual(other.zoom, 1.5)
+        XCTAssertEqual(other.size, [160, 120])
+        for (value, expected) in zip(other.wideCrop, [80 - 160 / 3.0, 20, 320 / 3.0, 80]) { XCTAssertEqual(value, expected, accuracy: 1e-9) }
+        let image = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(out)/\((stem as NSString).deletingLastPathComponent)/\(other.image)"))),
+                                   maxPixels: 1_000_000)
+        XCTAssertEqual(image.image.size, Size(width: 160, height: 120))
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/\(sidecar)"))) as? [String: Any]
+        let listed = try XCTUnwrap((written?["other_outputs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(Set(listed.keys), ["image", "size", "zoom", "wide_crop"])
+
+        let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(id)"]).first)
+        XCTAssertEqual(entry["HZ_OUTPUT"], "\(id).jpg")
+        XCTAssertEqual(entry["HZ_ZOOM"], "2.00")
+        XCTAssertEqual(entry["HZ_OTHER_OUTPUTS"], "[\"\(id)@1.5x.jpg\"]")
     }
 
     func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
