@@ -56,9 +56,6 @@ public struct ProcessedCapture: Sendable {
     public var coverage: Double
     public var alignment: AlignmentSummary?
     public var timings: StageTimings
-
-    /// The output at the first configured zoom.
-    public var primary: EncodedOutput { outputs[0] }
 }
 
 /// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
