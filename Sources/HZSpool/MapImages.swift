@@ -2,7 +2,7 @@ import Foundation
 import HybridZoom
 
 /// One of a capture's maps as a picture for people to look at, on the maps' grid (the flow's,
-/// about 512 px wide), as `hzsr maps` shows it.
+/// about 512 px wide): what `output.maps` publishes and `hzsr maps` shows.
 public struct MapImage: Sendable {
     /// Its file name in `<pair>.maps/` without the extension. Blend maps are `map-<name>`, so the
     /// occlusion blend map cannot clash with alignment's occlusion.
@@ -33,4 +33,9 @@ extension BlendWeights {
         } + [MapImage(name: "blend", title: String(format: "blend weight M_blend (coverage %.2f)", coverage),
                       image: heatImage(weight, range: 0...1))]
     }
+}
+
+extension RenderedCapture {
+    /// Alignment's maps when it ran, and the blend's when the capture was fused.
+    public var mapImages: [MapImage] { (alignment?.mapImages ?? []) + (blend?.mapImages ?? []) }
 }
