@@ -11,7 +11,7 @@ public struct RenderedOutput: Sendable {
 }
 
 /// One capture's output images before encoding, what was decided on the way, and the images
-/// that led to them (for `hzsr maps`).
+/// that led to them (for `hzsr maps` and `output.maps`).
 public struct RenderedCapture: Sendable {
     /// One per configured zoom, in the config's order.
     public var outputs: [RenderedOutput]
@@ -45,10 +45,19 @@ public struct EncodedOutput: Sendable {
     public var crop: Rect
 }
 
+/// One of a capture's maps as a published JPEG.
+public struct EncodedMap: Sendable {
+    /// Its file name in `<pair>.maps/`: `flow.jpg`, `map-defocus.jpg`, …
+    public var file: String
+    public var jpeg: [UInt8]
+}
+
 /// The published images of one capture and what was decided on the way.
 public struct ProcessedCapture: Sendable {
     /// One per configured zoom, in the config's order.
     public var outputs: [EncodedOutput]
+    /// `RenderedCapture.mapImages` when `output.maps` is on; else empty.
+    public var maps: [EncodedMap]
     public var decision: String
     public var reason: String
     public var gate: GateMeasurements
@@ -119,8 +128,15 @@ public struct CaptureProcessor: Sendable {
                           size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
         }
         clock.lap("encode")
-        rendered.timings.record("encode", clock.timings["encode"])
-        return ProcessedCapture(outputs: outputs, decision: rendered.decision, reason: rendered.gate.reason,
+        var maps: [EncodedMap] = []
+        if output.maps {
+            maps = try rendered.mapImages.map { map in
+                EncodedMap(file: "\(map.name).jpg", jpeg: try encodeJPEG(map.image, quality: quality, exifPayload: nil))
+            }
+            clock.lap("maps")
+        }
+        for lap in clock.timings.laps { rendered.timings.record(lap.stage, lap.ms) }
+        return ProcessedCapture(outputs: outputs, maps: maps, decision: rendered.decision, reason: rendered.gate.reason,
                                 gate: rendered.gate.measurements, coverage: rendered.blend?.coverage ?? 0,
                                 alignment: rendered.alignment.map(AlignmentSummary.init), timings: rendered.timings)
     }

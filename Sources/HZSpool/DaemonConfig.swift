@@ -61,6 +61,8 @@ public struct DaemonConfig: Sendable {
         public var size: OutputSize
         public var jpegQuality: Int
         public var latestLink: Bool
+        /// Publish each aligned capture's maps as JPEGs in `<pair>.maps/`.
+        public var maps: Bool
     }
 
     public var paths: Paths
@@ -192,7 +194,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {
-        try section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link"])
+        try section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link", "maps"])
         var size = OutputSize.tele
         if section.has("size"), (try? section.string("size", default: "tele")) != "tele" {
             let dimensions = try section.doubles("size", count: 2, default: [])
@@ -203,7 +205,8 @@ public struct DaemonConfig: Sendable {
         }
         return Output(zooms: try readZooms(section, rig: rig), size: size,
                       jpegQuality: try section.int("jpeg_quality", default: 92, in: 1...100),
-                      latestLink: try section.bool("latest_link", default: true))
+                      latestLink: try section.bool("latest_link", default: true),
+                      maps: try section.bool("maps", default: false))
     }
 
     /// `output.zoom`: `tele`, a number, or a list of them. Two zooms whose image names would agree

@@ -39,7 +39,7 @@ public struct PairWorker: Sendable {
             return try quarantine(claimed, file: input.spoolPath, reason: "\(input.spoolPath): \(error)", store)
         }
         let record = self.record(claimed, processed, completedAt: completedAt, store)
-        try publisher.publish(jpegs: processed.outputs.map(\.jpeg), record: record, day: manifest.day)
+        try publisher.publish(jpegs: processed.outputs.map(\.jpeg), maps: processed.maps.map(\.jpeg), record: record, day: manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
     }
@@ -74,7 +74,8 @@ public struct PairWorker: Sendable {
         return PairRecord(
             pair: manifest.id, decision: processed.decision, reason: processed.reason,
             image: primary.image, size: primary.size, zoom: primary.zoom, wideCrop: primary.wideCrop,
-            otherOutputs: Array(outputs.dropFirst()), inputs: inputs,
+            otherOutputs: Array(outputs.dropFirst()),
+            maps: processed.maps.map { "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)" }, inputs: inputs,
             timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
             alignment: processed.alignment, timingsMs: processed.timings,
             latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)

@@ -33,6 +33,9 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var wideCrop: [Double]
     /// The images at the other configured zooms, in the config's order; empty with one zoom.
     public var otherOutputs: [Output]
+    /// The map images (`output.maps`), as paths relative to the sidecar's folder:
+    /// `<pair>.maps/flow.jpg`, …; empty when off or when the capture was not aligned.
+    public var maps: [String]
     public var inputs: [Input]
     /// T's timestamp minus W's, in milliseconds.
     public var timeDifferenceMs: Double
@@ -51,9 +54,9 @@ public struct PairRecord: Codable, Sendable, Equatable {
     public var imageNames: [String] { [image] + otherOutputs.map(\.image) }
 }
 
-/// Writes `out/<day>/<pair>.jpg` (with `<pair>@<zoom>x.jpg` for each other zoom) and
-/// `<pair>.json`, each under a temporary name renamed into place, images first: the sidecar is
-/// the commit point, so a pair whose sidecar exists is done.
+/// Writes `out/<day>/<pair>.jpg` (with `<pair>@<zoom>x.jpg` for each other zoom, and the maps in
+/// `<pair>.maps/` when asked for) and `<pair>.json`, each under a temporary name renamed into
+/// place, images first: the sidecar is the commit point, so a pair whose sidecar exists is done.
 public struct Publisher: Sendable {
     public let root: String
     public let latestLink: Bool
@@ -69,12 +72,19 @@ public struct Publisher: Sendable {
         FileManager.default.fileExists(atPath: recordPath(id: id, day: day))
     }
 
-    /// `jpegs` are the images `record.imageNames` names, in that order.
-    public func publish(jpegs: [[UInt8]], record: PairRecord, day: String) throws {
+    /// `jpegs` are the images `record.imageNames` names, `maps` those `record.maps` names, in
+    /// that order.
+    public func publish(jpegs: [[UInt8]], maps: [[UInt8]], record: PairRecord, day: String) throws {
         precondition(jpegs.count == record.imageNames.count, "\(jpegs.count) images for \(record.imageNames.count) names")
+        precondition(maps.count == record.maps.count, "\(maps.count) maps for \(record.maps.count) paths")
         try FileManager.default.createDirectory(atPath: "\(root)/\(day)", withIntermediateDirectories: true)
         for (name, jpeg) in zip(record.imageNames, jpegs) {
             try writeAtomically(Data(jpeg), to: "\(root)/\(day)/\(name)")
+        }
+        for (path, jpeg) in zip(record.maps, maps) {
+            let file = "\(root)/\(day)/\(path)"
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try writeAtomically(Data(jpeg), to: file)
         }
         try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
         if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
@@ -87,6 +97,9 @@ public struct Publisher: Sendable {
         let suffix = name.pathExtension.isEmpty ? "" : ".\(name.pathExtension)"
         return [primary] + zooms.dropFirst().map { "\(name.deletingPathExtension)@\(zoomLabel($0))x\(suffix)" }
     }
+
+    /// The folder of a pair's map images, beside its sidecar.
+    static func mapsFolder(pair id: String) -> String { "\(id).maps" }
 
     /// A zoom as image names write it, compactly: `1.5`, `4`, `2.25` (six significant digits).
     static func zoomLabel(_ zoom: Double) -> String { String(format: "%g", zoom) }

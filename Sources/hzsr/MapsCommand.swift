@@ -40,7 +40,7 @@ struct MapsCommand: ParsableCommand {
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
         addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: rendered.tele), to: &sheet)
-        if let blend = rendered.blend { addBlend(blend, to: &sheet) }
+        if let blend = rendered.blend { add(blend.mapImages, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
         try sheet.render(to: output)
         print("written: \(output) (\(sheet.size))")
@@ -48,23 +48,15 @@ struct MapsCommand: ParsableCommand {
 
     /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
     private func addAlignment(_ rendered: RenderedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
-        let coarse = alignment.coarse
         sheet.add("I_src: W cropped to T's view", rendered.source)
         sheet.add("Ỹ_ref: T warped onto I_src", grayImage(alignment.warpedReference))
         sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(alignment.warpedReference, rendered.source.y, gain: 4))
-        sheet.add(String(format: "flow I_src → T (coarse %.1f, %.1f px, %d inliers%@)", coarse.translation.x, coarse.translation.y,
-                         coarse.inliers, coarse.isReliable ? "" : ", unreliable"),
-                  flowImage(u: alignment.forward.flow.u, v: alignment.forward.flow.v))
-        sheet.add("uncertainty S (0–2 px)", heatImage(alignment.forward.uncertainty, range: 0...2))
-        sheet.add("occlusion M_occ", heatImage(alignment.occlusion, range: 0...1))
+        add(alignment.mapImages, to: &sheet)
     }
 
-    /// Step 8: each map (1: T not trusted) and the weight they leave (1: T's detail used).
-    private func addBlend(_ blend: BlendWeights, to sheet: inout ContactSheet) {
-        for (name, map) in blend.maps.sorted(by: { $0.key < $1.key }) {
-            sheet.add("map: \(name)", heatImage(map, range: 0...1))
-        }
-        sheet.add(String(format: "blend weight M_blend (coverage %.2f)", blend.coverage), heatImage(blend.weight, range: 0...1))
+    /// The maps the daemon publishes with `output.maps`, under their captions.
+    private func add(_ maps: [MapImage], to sheet: inout ContactSheet) {
+        for map in maps { sheet.add(map.title, map.image) }
     }
 
     private func addGroundTruth(of folder: String, _ rendered: RenderedCapture, to sheet: inout ContactSheet) throws {

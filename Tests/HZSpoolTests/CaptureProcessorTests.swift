@@ -46,6 +46,40 @@ final class CaptureProcessorTests: XCTestCase {
         }
     }
 
+    /// `output.maps`: a fused capture carries alignment's maps, each blend map and the blend
+    /// weight as JPEGs on the flow's 512-px grid; a capture that fails alignment only alignment's;
+    /// one never aligned none, and without `output.maps` there are none.
+    func testMapsArePublishedOnRequestOnTheMapsGrid() throws {
+        let large = try TestFrames.simulatedPair(frame: Size(width: 640, height: 480))
+        let fused = try processor(zoom: "tele", maps: true).process(wide: large.wide, tele: large.tele)
+        XCTAssertEqual(fused.decision, "fused")
+        let alignmentMaps = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg"]
+        XCTAssertEqual(fused.maps.map(\.file), alignmentMaps + [
+            "map-defocus.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
+        ])
+        for map in fused.maps {
+            XCTAssertEqual(try decodeJPEG(map.jpeg, maxPixels: 1_000_000).image.size, Size(width: 512, height: 384), map.file)
+        }
+        XCTAssertGreaterThan(fused.timings["maps"], 0)
+
+        let pair = try TestFrames.simulatedPair(frame: frame)
+        let plain = try processor(zoom: "tele").process(wide: pair.wide, tele: pair.tele)
+        XCTAssertEqual(plain.decision, "fused")
+        XCTAssertEqual(plain.maps.count, 0)
+        XCTAssertFalse(plain.timings.stages.contains("maps"))
+
+        // W and T of different scenes: aligned, then skipped.
+        let unrelated = (try TestFrames.jpeg(frame, time: .now), try TestFrames.jpeg(frame, time: .now, seed: 2))
+        let misaligned = try processor(zoom: "tele", maps: true).process(wide: unrelated.0, tele: unrelated.1)
+        XCTAssertEqual(misaligned.decision, "skipped: alignment failed")
+        XCTAssertEqual(misaligned.maps.map(\.file), alignmentMaps)
+
+        // Fusion off: never aligned, so no maps.
+        var unaligned = try processor(zoom: "tele", maps: true)
+        unaligned.fusion = nil
+        XCTAssertEqual(try unaligned.process(wide: pair.wide, tele: pair.tele).maps.count, 0)
+    }
+
     /// Inside T's view the output differs from W's digital zoom, towards the fused luma there.
     private func assertFusedDetail(in output: RenderedOutput, digitalZoom: YCbCrImage, view: Rect, fused: Plane,
                                    file: StaticString = #filePath, line: UInt = #line) throws {
@@ -79,8 +113,9 @@ final class CaptureProcessorTests: XCTestCase {
             && Double(y + 1) > rect.y.rounded(.down) && Double(y) < (rect.y + rect.height).rounded(.up)
     }
 
-    private func processor(zoom: String) throws -> CaptureProcessor {
-        CaptureProcessor(config: try DaemonConfig.parse("fusion: {method: classical}\noutput: {zoom: \(zoom)}\n", relativeTo: "/"))
+    private func processor(zoom: String, maps: Bool = false) throws -> CaptureProcessor {
+        CaptureProcessor(config: try DaemonConfig.parse("fusion: {method: classical}\noutput: {zoom: \(zoom), maps: \(maps)}\n",
+                                                        relativeTo: "/"))
     }
 
     private func assertEqual(_ rect: Rect, _ expected: Rect, file: StaticString = #filePath, line: UInt = #line) {

@@ -40,6 +40,7 @@ final class DaemonConfigTests: XCTestCase {
         assertError("roles:\n  wide:\n    pattern: '(['\n", key: "roles.wide.pattern", mentions: "regular expression")
         assertError("rig:\n  center_offset: [0.1]\n", key: "rig.center_offset", mentions: "2 numbers")
         assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
+        assertError("output:\n  maps: often\n", key: "output.maps", line: 2, mentions: "true or false")
         assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
         assertError("paths:\n  archive: out\n", key: "paths.archive", mentions: "own")
         assertError("fusion:\n  method: magic\n", key: "fusion.method", mentions: "classical")
@@ -54,7 +55,7 @@ final class DaemonConfigTests: XCTestCase {
             paths: {spool: /data/in, output: ../published}
             pairing: {tolerance: 0.2, orphan_timeout: 5}
             rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02]}
-            output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80}
+            output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80, maps: true}
             timestamps: {time_zone: Europe/Berlin, clock_offset: {tele: -0.25}}
             fusion: {method: 'off'}
             gate: {min_ev100: 5.5, max_tele_noise_ratio: 2}
@@ -72,6 +73,8 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(config.rig.centerOffset.y, -0.02)
         XCTAssertEqual(config.output.zooms, [.ratio(2.5)])
         XCTAssertEqual(config.output.size, .fixed(.init(width: 1920, height: 1080)))
+        XCTAssertTrue(config.output.maps)
+        XCTAssertFalse(try DaemonConfig.parse("", relativeTo: "/srv").output.maps, "off by default")
         XCTAssertEqual(config.timestamps.clockOffset[.tele], -0.25)
         XCTAssertEqual(config.timestamps.timeZone.identifier, "Europe/Berlin")
     }

@@ -102,6 +102,29 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(entry["HZ_OTHER_OUTPUTS"], "[\"\(id)@1.5x.jpg\"]")
     }
 
+    func testMapsArePublishedBesideTheSidecarThatListsThem() throws {
+        let daemon = try DaemonHarness(config: "output: {maps: true}\n")
+        let pair = try TestFrames.simulatedPair(time: moment)
+        try daemon.scratch.write(pair.wide, to: "spool/W/maps-\(tag).jpg")
+        try daemon.scratch.write(pair.tele, to: "spool/T/maps-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "published: \(daemon.sidecars)")
+
+        let sidecar = try XCTUnwrap(daemon.sidecars.first)
+        let folder = "out/\((sidecar as NSString).deletingLastPathComponent)", day = "\(daemon.scratch.path)/\(folder)"
+        let id = ((sidecar as NSString).lastPathComponent as NSString).deletingPathExtension
+        let record = try Publisher.readRecord(at: "\(day)/\(id).json")
+        XCTAssertEqual(record.decision, "fused")
+        let files = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-occlusion.jpg",
+                     "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg"]
+        XCTAssertEqual(record.maps, files.map { "\(id).maps/\($0)" })
+        XCTAssertEqual(daemon.scratch.files(in: "\(folder)/\(id).maps"), files.sorted(),
+                       "exactly the listed maps, no temporary files left")
+        for path in record.maps {
+            let map = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(day)/\(path)"))), maxPixels: 1_000_000)
+            XCTAssertEqual(map.image.size, Size(width: 160, height: 120), "\(path): the flow's grid, T's size below 512 px")
+        }
+    }
+
     func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
         let daemon = try DaemonHarness(config: "intake: {settle_time: 0.3}\npairing: {orphan_timeout: 1.5}\n")
         let good = try frame(0)

@@ -1,8 +1,8 @@
 import Foundation
-import HybridZoom
 
-// Planes turned into images for people to look at (contact sheets, debugging): maps that are not
-// pictures get a colour code, and everything comes out as a YCbCrImage ready for `encodeJPEG`.
+// Planes turned into images for people to look at (contact sheets, the daemon's published maps):
+// maps that are not pictures get a colour code, and everything comes out as a YCbCrImage ready
+// for `encodeJPEG`.
 
 /// `plane` as a grey picture (neutral 4:2:0 chroma).
 public func grayImage(_ plane: Plane) -> YCbCrImage {

@@ -1,5 +1,4 @@
 import Foundation
-import HZHarness
 import HybridZoom
 import XCTest
 
