@@ -10,7 +10,7 @@ struct FuseCommand: ParsableCommand {
 
     @Argument(help: "The wide frame (JPEG).") var wide: String
     @Argument(help: "The tele frame (JPEG).") var tele: String
-    @Option(name: .shortAndLong, help: "Where to write the output JPEG (the first zoom; each other zoom beside it as NAME@<zoom>x.jpg).")
+    @Option(name: .shortAndLong, help: "Where to write the output JPEG (the first zoom; each other zoom beside it as NAME@<zoom>x.jpg; with output.maps, the maps in NAME.maps/).")
     var output: String
     @Option(help: "A config file for rig and output settings (default: built-in defaults).") var config: String?
 
@@ -26,6 +26,19 @@ struct FuseCommand: ParsableCommand {
             print("\(path): \(image.size) at zoom \(String(format: "%.2f", image.zoom)), "
                   + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
         }
+        try writeMaps(processed.maps)
+    }
+
+    /// With `output.maps` on, the maps beside the output as the daemon puts them beside a
+    /// sidecar: `out.maps/flow.jpg`, …
+    private func writeMaps(_ maps: [EncodedMap]) throws {
+        guard !maps.isEmpty else { return }
+        let folder = (output as NSString).deletingPathExtension + ".maps"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for map in maps where !FileManager.default.createFile(atPath: "\(folder)/\(map.file)", contents: Data(map.jpeg)) {
+            throw ValidationError("cannot write \(folder)/\(map.file)")
+        }
+        print("\(folder)/: \(maps.map(\.file).joined(separator: ", "))")
     }
 }
 

@@ -64,6 +64,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("\(scratch.path)/zooms@1.5x.jpg: 250×186 at zoom 1.50,") ?? false, "\(lines)")
         let other = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/zooms@1.5x.jpg"))), maxPixels: 1_000_000)
         XCTAssertEqual(other.image.size, Size(width: 250, height: 186))
+
+        try "output: {maps: true}\n".write(toFile: "\(scratch.path)/maps.yaml", atomically: true, encoding: .utf8)
+        try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+                  "-o", "\(scratch.path)/mapped.jpg", "--config", "\(scratch.path)/maps.yaml"])
+        let maps = scratch.files(in: "mapped.maps")
+        XCTAssertTrue(maps.contains("flow.jpg") && maps.contains("blend.jpg"), "the maps beside the output: \(maps)")
     }
 
     func testBenchReportsEveryStageTheFloorAndTheRatio() throws {
