@@ -70,7 +70,8 @@ extension Alignment {
         let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
         clock.lap("occlusion")
 
-        let flow = forward.flow.resized(to: source.size)
+        // Step 4 as the paper has it: bilinear, which also never overshoots between flow pixels.
+        let flow = forward.flow.resized(to: source.size, interpolation: .bilinear)
         clock.lap("upsample")
         let warped = colour.apply(flow.sample(reference.y), channel: 0)
         clock.lap("warp")

@@ -34,12 +34,13 @@ public struct FlowField: Sendable, Equatable {
         return result
     }
 
-    /// The flow on a grid of another size: both components resampled (bilinear-smooth, by the
-    /// bicubic resampler) and the vectors scaled by the change of pixel size.
-    public func resized(to size: Size) -> FlowField {
+    /// The flow on a grid of another size: both components resampled and the vectors scaled by
+    /// the change of pixel size.
+    public func resized(to size: Size, interpolation: Interpolation = .bicubic) -> FlowField {
         let full = Rect(x: 0, y: 0, width: Double(u.width), height: Double(u.height))
         let sx = Float(size.width) / Float(u.width), sy = Float(size.height) / Float(u.height)
-        var u = resample(self.u, from: full, to: size), v = resample(self.v, from: full, to: size)
+        var u = resample(self.u, from: full, to: size, interpolation: interpolation)
+        var v = resample(self.v, from: full, to: size, interpolation: interpolation)
         scale(&u.pixels, by: sx)
         scale(&v.pixels, by: sy)
         return FlowField(u: u, v: v)

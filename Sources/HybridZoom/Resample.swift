@@ -1,20 +1,21 @@
 import Dispatch
 
-/// Separable bicubic resampling (Catmull-Rom, a = −0.5) of a rectangle of a plane to a new size.
+/// Separable resampling of a rectangle of a plane to a new size: bicubic (Catmull-Rom, a = −0.5)
+/// unless `interpolation` says bilinear (the tent kernel).
 ///
 /// When shrinking, the kernel is stretched by the scale factor so that it also low-passes
-/// (no aliasing); when enlarging it is the plain 4-tap cubic. Samples outside the plane repeat the
-/// edge. Weights are computed once per output row and column, not per pixel.
+/// (no aliasing); when enlarging it is the plain 4-tap cubic or 2-tap tent. Samples outside the
+/// plane repeat the edge. Weights are computed once per output row and column, not per pixel.
 ///
 /// Of the two passes, the vertical one runs along contiguous rows and vectorises; the
 /// horizontal one gathers. So the gathering pass goes on the side with fewer rows: first when
 /// enlarging, last when shrinking.
-public func resample(_ plane: Plane, from rect: Rect, to size: Size) -> Plane {
+public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
     precondition(size.width > 0 && size.height > 0, "cannot resample to an empty size \(size)")
     let columns = ResamplingTaps(sourceStart: rect.x, sourceLength: rect.width,
-                                 sourceCount: plane.width, outputCount: size.width)
+                                 sourceCount: plane.width, outputCount: size.width, kernel: interpolation)
     let rows = ResamplingTaps(sourceStart: rect.y, sourceLength: rect.height,
-                              sourceCount: plane.height, outputCount: size.height)
+                              sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
     let firstRow = rows.lowestIndex, rowCount = rows.highestIndex - firstRow + 1
     if size.height < rowCount {
         let vertical = resampleColumns(plane, rowOffset: 0, rows: rows, width: plane.width)
@@ -34,10 +35,10 @@ struct ResamplingTaps {
     let lowestIndex: Int
     let highestIndex: Int
 
-    init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int) {
+    init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int, kernel: Interpolation = .bicubic) {
         let scale = sourceLength / Double(outputCount)
         let stretch = max(scale, 1)
-        let radius = 2 * stretch
+        let radius = kernel.support * stretch
         count = Int((2 * radius).rounded(.up)) + 1
         indices = [Int32](repeating: 0, count: count * outputCount)
         weights = [Float](repeating: 0, count: count * outputCount)
@@ -49,7 +50,7 @@ struct ResamplingTaps {
             var total = 0.0
             for tap in 0..<count {
                 let source = first + tap
-                let weight = catmullRom((Double(source) - centre) / stretch)
+                let weight = kernel.weight((Double(source) - centre) / stretch)
                 let clamped = min(max(source, 0), sourceCount - 1)
                 indices[output * count + tap] = Int32(clamped)
                 weights[output * count + tap] = Float(weight)
@@ -64,6 +65,14 @@ struct ResamplingTaps {
         lowestIndex = lowest
         highestIndex = highest
     }
+}
+
+extension Interpolation {
+    /// How far the kernel reaches, in source pixels when enlarging.
+    var support: Double { self == .bilinear ? 1 : 2 }
+
+    /// The kernel at `t` source pixels from the output sample's centre.
+    func weight(_ t: Double) -> Double { self == .bilinear ? max(0, 1 - abs(t)) : catmullRom(t) }
 }
 
 /// The Catmull-Rom cubic: interpolating, C1, support [−2, 2].

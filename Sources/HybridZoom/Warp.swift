@@ -1,10 +1,11 @@
 import Foundation
 
-/// How `warp` reads a plane between its pixels.
+/// How a plane is read between its pixels, by `warp` and `resample`.
 public enum Interpolation: Sendable {
-    /// 2×2 taps: what the pipeline uses to warp T by a flow (step 5).
+    /// 2×2 taps (the tent kernel): how the pipeline enlarges the flow and warps T by it
+    /// (steps 4–5).
     case bilinear
-    /// 4×4 Catmull-Rom taps: sharper, for making simulated frames.
+    /// 4×4 Catmull-Rom taps: sharper, for images (the digital zoom, simulated frames).
     case bicubic
 }
 
