@@ -105,8 +105,8 @@ public struct BlendInputs: Sendable {
 /// defaults: occluded 0.995, defocused 0.185, misaligned 0.667, all flagged 0.421, clean
 /// 0.818). `BlendOnSimulationTests` keeps a relaxed bar on small captures.
 ///
-/// Those sweeps ran on the earlier flow, whose errors were wider. With the current flow (`make
-/// eval`, occlusion s = 0.75; network + blend: misaligned ≤ 0.1 / clean textured ≥ 0.8 / the
+/// Those sweeps ran on the earlier flow, whose errors were wider. With the current flow and the
+/// network trained before it (`make eval`, occlusion s = 0.75, ε₀ = 3·10⁻³; network + blend: misaligned ≤ 0.1 / clean textured ≥ 0.8 / the
 /// network's clean-capture gain lost) the defaults give 0.922/0.886/0.26 dB, and one at a time:
 /// s_max 9, 3: 0.888/0.895/0.22, 0.943/0.874/0.34 dB; γ 8, 2: 0.886/0.937/0.14 dB (defocused only
 /// 0.728), 0.972/0.774/0.96 dB; noise floor 0.2, 0.3: 0.929/0.880/0.32 dB, 0.915/0.891/0.21 dB; ε₀
@@ -157,7 +157,13 @@ public enum BlendTuning {
     /// misalignment where they show: on textured flagged pixels 0.34 with it, 0.24 without.
     /// Normalising ‖P_δ‖² by the local contrast separated flat defocused pixels better but
     /// textured ones worse (ROC AUC 0.81 against 0.83), so the paper's form stays.
-    public static let rejectionTolerance: Float = 3e-3
+    /// With the current flow and the network retrained on it, 3·10⁻³ cost the network 0.302 dB on
+    /// clean captures, just over the 0.3 dB bar; 3, 4, 5, 6, 8·10⁻³ give (that loss, dB /
+    /// occluded / misaligned / clean textured) 0.30/0.993/0.922/0.886, 0.26/0.992/0.921/0.889,
+    /// 0.24/0.991/0.921/0.891, 0.24/0.990/0.921/0.892, 0.23/0.990/0.920/0.893: the good flow
+    /// leaves this map less to catch, and 5·10⁻³ keeps the loss clear of the bar at a tenth of a
+    /// point of the occluded share.
+    public static let rejectionTolerance: Float = 5e-3
 
     // MARK: Blend
 
