@@ -106,12 +106,13 @@ public struct BlendInputs: Sendable {
 /// 0.818). `BlendOnSimulationTests` keeps a relaxed bar on small captures.
 ///
 /// Those sweeps ran on the earlier flow, whose errors were wider. With the current flow and the
-/// network trained before it (`make eval`, occlusion s = 0.75, ε₀ = 3·10⁻³; network + blend: misaligned ≤ 0.1 / clean textured ≥ 0.8 / the
-/// network's clean-capture gain lost) the defaults give 0.922/0.886/0.26 dB, and one at a time:
-/// s_max 9, 3: 0.888/0.895/0.22, 0.943/0.874/0.34 dB; γ 8, 2: 0.886/0.937/0.14 dB (defocused only
-/// 0.728), 0.972/0.774/0.96 dB; noise floor 0.2, 0.3: 0.929/0.880/0.32 dB, 0.915/0.891/0.21 dB; ε₀
-/// 2, 4·10⁻³: 0.923/0.878/0.39 dB, 0.921/0.889/0.22 dB. The defaults stay: each alternative fails a
-/// bar or buys one share with another.
+/// network trained before it (`make eval`, occlusion s = 0.75, noise floor 0.25; network + blend:
+/// misaligned ≤ 0.1 / clean textured ≥ 0.8 / the network's clean-capture gain lost) the defaults
+/// give 0.922/0.886/0.26 dB, and one at a time: s_max 9, 3: 0.888/0.895/0.22, 0.943/0.874/0.34 dB;
+/// γ 8, 2: 0.886/0.937/0.14 dB (defocused only 0.728), 0.972/0.774/0.96 dB; noise floor 0.2, 0.3:
+/// 0.929/0.880/0.32 dB, 0.915/0.891/0.21 dB; ε₀ 2, 4·10⁻³: 0.923/0.878/0.39 dB, 0.921/0.889/0.22
+/// dB. The defaults stayed: each alternative failed a bar or bought one share with another. The
+/// network retrained on the current flow then moved the noise floor to 0.3 (`mapNoiseFloor`).
 ///
 /// Flow lengths are in full-resolution pixels of I_src: defocus blur and parallax, both in
 /// pixels, scale together with the resolution (their ratio is T's aperture over the baseline),
@@ -157,13 +158,7 @@ public enum BlendTuning {
     /// misalignment where they show: on textured flagged pixels 0.34 with it, 0.24 without.
     /// Normalising ‖P_δ‖² by the local contrast separated flat defocused pixels better but
     /// textured ones worse (ROC AUC 0.81 against 0.83), so the paper's form stays.
-    /// With the current flow and the network retrained on it, 3·10⁻³ cost the network 0.302 dB on
-    /// clean captures, just over the 0.3 dB bar; 3, 4, 5, 6, 8·10⁻³ give (that loss, dB /
-    /// occluded / misaligned / clean textured) 0.30/0.993/0.922/0.886, 0.26/0.992/0.921/0.889,
-    /// 0.24/0.991/0.921/0.891, 0.24/0.990/0.921/0.892, 0.23/0.990/0.920/0.893: the good flow
-    /// leaves this map less to catch, and 5·10⁻³ keeps the loss clear of the bar at a tenth of a
-    /// point of the occluded share.
-    public static let rejectionTolerance: Float = 5e-3
+    public static let rejectionTolerance: Float = 3e-3
 
     // MARK: Blend
 
@@ -176,8 +171,13 @@ public enum BlendTuning {
     /// stays 1. Without it every map's small values added up over clean texture: on clean
     /// captures blending cost classical fusion 0.48 dB of its gain. With 0.2, 0.25, 0.3 it costs
     /// the network 0.30, 0.26, 0.23 dB (classical fusion 0.08, 0.07, 0.06), with occluded shares
-    /// 0.996, 0.995, 0.993 and misaligned 0.786, 0.782, 0.777.
-    public static let mapNoiseFloor: Float = 0.25
+    /// 0.996, 0.995, 0.993 and misaligned 0.786, 0.782, 0.777 (the earlier flow and network).
+    /// With the current flow and the network retrained on it, which gains more on clean
+    /// captures, 0.25 cost it 0.302 dB, just over the 0.3 dB bar; 0.3 costs 0.256 dB (occluded
+    /// 0.992, misaligned 0.915, clean textured 0.891). Raising ε₀ instead (4, 5·10⁻³: 0.26,
+    /// 0.24 dB) did as well on the evaluation set but let a strongly misaligned patch through
+    /// (`BlendMapTests`).
+    public static let mapNoiseFloor: Float = 0.3
     /// The ramp from 0 at the border of T's view to full weight, as a fraction of the frame
     /// width (15 px at 1536 px, 40 at 12 MP). `Blend.paste` adds only what fusion changed, so
     /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
