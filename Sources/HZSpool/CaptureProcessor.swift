@@ -97,8 +97,9 @@ public struct InputError: Error, CustomStringConvertible {
     public var description: String { "\(underlying)" }
 }
 
-/// One capture, from the bytes of its W and T JPEGs to the bytes of the published JPEG: the code
-/// path that the daemon, `hzsr fuse` and `hzsr bench` share.
+/// One capture, from the bytes of its W and T JPEGs to the bytes of the JPEGs it publishes (one
+/// per output zoom, and the maps when asked for): the code path that the daemon, `hzsr fuse`
+/// and `hzsr bench` share.
 ///
 /// The W digital zoom (pipeline step 2) is what a capture publishes when the gate skips fusion,
 /// and what every fused image is measured against.

@@ -21,7 +21,7 @@ public struct BlendSettings: Sendable {
 
 /// Step 8's result, on the maps' grid.
 public struct BlendWeights: Sendable {
-    /// Each enabled map by name: for the sidecar and `--maps` images.
+    /// Each enabled map by name: for `output.maps` and `hzsr maps`.
     public var maps: [String: Plane]
     /// `M_blend` in [0, 1]: how much of `Y_fusion` each pixel takes.
     public var weight: Plane

@@ -47,10 +47,17 @@ public enum DenseFlow {
     public static func compute(from source: Plane, to reference: Plane,
                                settings: DenseFlowSettings = DenseFlowSettings()) -> DenseFlowResult {
         precondition(source.size == reference.size, "flow between planes of different sizes \(source.size) and \(reference.size)")
+        guard source.width >= PatchGrid.patch, source.height >= PatchGrid.patch else {
+            // Smaller than one patch: no flow can be told, and S says it could be anything.
+            let unknown = Float(max(source.width, source.height))
+            return DenseFlowResult(flow: FlowField(size: source.size), uncertainty: Plane(width: source.width, height: source.height, value: unknown))
+        }
         let sources = pyramid(source, settings), references = pyramid(reference, settings)
+        // A small input has fewer levels than `finestLevel` asks to skip: then its finest.
+        let finest = min(settings.finestLevel, sources.count - 1)
         var flow = FlowField(size: sources.last!.size)
         var uncertainty = Plane(width: flow.size.width, height: flow.size.height)
-        for level in stride(from: sources.count - 1, through: settings.finestLevel, by: -1) {
+        for level in stride(from: sources.count - 1, through: finest, by: -1) {
             if flow.size != sources[level].size { flow = flow.doubled(to: sources[level].size) }
             let patches = PatchGrid(size: sources[level].size, settings: settings)
             let displacements = patches.search(source: sources[level], reference: references[level], initial: flow, settings: settings)
@@ -58,7 +65,7 @@ public enum DenseFlow {
             if settings.refine { flow = VariationalRefinement().refine(flow, source: sources[level], reference: references[level]) }
         }
         // Back up the pyramid to the input's size; the uncertainty, a length, scales as the flow.
-        for level in stride(from: settings.finestLevel - 1, through: 0, by: -1) {
+        for level in stride(from: finest - 1, through: 0, by: -1) {
             flow = flow.doubled(to: sources[level].size)
             uncertainty = doubled(uncertainty, to: sources[level].size, scale: 2)
         }
@@ -367,8 +374,8 @@ struct PatchSearcher {
     mutating func search(x: Int, y: Int, candidates: (SIMD2<Float>, SIMD2<Float>?, SIMD2<Float>?)) -> SIMD2<Float> {
         let hessian = loadTemplate(x, y)
         var start = candidates.0, startCost = cost(start, x, y)
-        for candidate in [candidates.1, candidates.2] {
-            guard let candidate else { continue }
+        for neighbour in 1...2 {  // the left, then the upper neighbour's result; no array per patch
+            guard let candidate = neighbour == 1 ? candidates.1 : candidates.2 else { continue }
             let candidateCost = cost(candidate, x, y)
             if candidateCost < startCost { (start, startCost) = (candidate, candidateCost) }
         }

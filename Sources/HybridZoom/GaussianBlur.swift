@@ -61,7 +61,7 @@ private func blurColumns(_ plane: Plane, _ kernel: [Float]) -> Plane {
 }
 
 /// `output[x] = Σ kernel[t] · input[x + t]` for `count` outputs, eight at a time; `input` must
-/// hold `count + kernel.count − 1` values rounded up to a multiple of eight.
+/// hold `count` rounded up to a multiple of eight, plus `kernel.count − 1` values.
 @inline(__always)
 private func convolve(_ input: UnsafePointer<Float>, _ kernel: [Float], into output: UnsafeMutablePointer<Float>, count: Int) {
     kernel.withUnsafeBufferPointer { kernel in

@@ -35,7 +35,7 @@ struct ResamplingTaps {
     let lowestIndex: Int
     let highestIndex: Int
 
-    init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int, kernel: Interpolation = .bicubic) {
+    init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int, kernel: Interpolation) {
         let scale = sourceLength / Double(outputCount)
         let stretch = max(scale, 1)
         let radius = kernel.support * stretch
@@ -69,10 +69,20 @@ struct ResamplingTaps {
 
 extension Interpolation {
     /// How far the kernel reaches, in source pixels when enlarging.
-    var support: Double { self == .bilinear ? 1 : 2 }
+    var support: Double {
+        switch self {
+        case .bilinear: 1
+        case .bicubic: 2
+        }
+    }
 
     /// The kernel at `t` source pixels from the output sample's centre.
-    func weight(_ t: Double) -> Double { self == .bilinear ? max(0, 1 - abs(t)) : catmullRom(t) }
+    func weight(_ t: Double) -> Double {
+        switch self {
+        case .bilinear: max(0, 1 - abs(t))
+        case .bicubic: catmullRom(t)
+        }
+    }
 }
 
 /// The Catmull-Rom cubic: interpolating, C1, support [−2, 2].

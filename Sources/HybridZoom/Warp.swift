@@ -2,8 +2,8 @@ import Foundation
 
 /// How a plane is read between its pixels, by `warp` and `resample`.
 public enum Interpolation: Sendable {
-    /// 2×2 taps (the tent kernel): how the pipeline enlarges the flow and warps T by it
-    /// (steps 4–5).
+    /// 2×2 taps (the tent kernel): how the pipeline enlarges the flow and warps T by it (the
+    /// end of step 5).
     case bilinear
     /// 4×4 Catmull-Rom taps: sharper, for images (the digital zoom, simulated frames).
     case bicubic

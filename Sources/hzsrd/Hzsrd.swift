@@ -17,6 +17,10 @@ struct Hzsrd: AsyncParsableCommand {
     func run() async throws {
         JournalLogHandler.bootstrap(identifier: "hzsrd")
         let logger = Logger(label: "hzsrd")
+        if let problem = VectorInstructions.missing() {
+            logger.record(.error, "cannot start: \(problem)", level: .critical, ["HZ_REASON": .string(problem)])
+            throw ExitCode(1)
+        }
         let loaded: DaemonConfig
         do {
             loaded = try DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath)

@@ -59,6 +59,22 @@ final class DenseFlowTests: XCTestCase {
         XCTAssertLessThan(error, 0.155, "mean endpoint error \(error) px")
     }
 
+    /// Frames too small for the pyramid's levels, or for one patch, still get a flow of their
+    /// own size: a translation where there is room for patches, an unknown one where there is not.
+    func testTinyFramesGetAFlowOfTheirSize() {
+        for size in [Size(width: 40, height: 30), Size(width: 6, height: 5)] {
+            let reference = Self.texture(size, seed: 7)
+            let result = DenseFlow.compute(from: FlowField(size: size, u: 1, v: 0).sample(reference), to: reference)
+            XCTAssertEqual(result.flow.size, size)
+            XCTAssertEqual(result.uncertainty.size, size)
+            if size.width >= 8 {
+                XCTAssertLessThan(meanEndpointError(result.flow, FlowField(size: size, u: 1, v: 0), margin: 8), 0.3, "\(size)")
+            } else {
+                XCTAssertEqual(result.uncertainty.pixels.min(), 6, "\(size): smaller than a patch, so S is the frame's size")
+            }
+        }
+    }
+
     func testUncertaintyIsHigherWhereThereIsNothingToMatch() {
         let size = Size(width: 256, height: 192)
         let reference = Self.texture(size, seed: 2)

@@ -26,24 +26,31 @@ final class UnitFileTests: XCTestCase {
         XCTAssertLessThanOrEqual(score, 2.0, String(exposure))
     }
 
-    /// The units' memory protection leaves oneDNN room to write the network's kernels: a pair
+    /// Each unit's memory protection leaves oneDNN room to write the network's kernels: a pair
     /// fuses under exactly the protection the unit asks for. MemoryDenyWriteExecute=yes is the
     /// kernel's PR_SET_MDWE, which Python applies to itself before becoming `hzsr fuse` (it
-    /// survives execve).
+    /// survives execve); under it the fusion fails, which is why the units say no.
     func testTheUnitsMemoryProtectionLetsTheNetworkFuse() throws {
         let scratch = try ScratchFolder("unit-mdwe")
         let root = DaemonHarness.repositoryRoot
-        let unit = try String(contentsOf: root.appendingPathComponent("Systemd/hzsrd.service"), encoding: .utf8)
         let hzsr = root.appendingPathComponent(".build/debug/hzsr").path
         let photo = root.appendingPathComponent("Tests/HZImageIOTests/Fixtures/xiaomi-mi-a3.jpg").path
         let (made, log) = run(hzsr, ["simulate", photo, "--spool", "\(scratch.path)/spool", "--count", "1", "--rate", "50"])
         XCTAssertEqual(made, 0, log)
         let fuse = ["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg", "-o", "\(scratch.path)/out.jpg"]
         let protect = "import ctypes, os, sys; assert ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) == 0; os.execv(sys.argv[1], sys.argv[1:])"
-        let (status, output) = unit.split(separator: "\n").contains("MemoryDenyWriteExecute=yes")
-            ? run("/usr/bin/python3", ["-c", protect, hzsr] + fuse) : run(hzsr, fuse)
-        XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(output.contains("fused;"), output)
+        func fused(denyingWriteExecute: Bool) -> (Int32, String) {
+            denyingWriteExecute ? run("/usr/bin/python3", ["-c", protect, hzsr] + fuse) : run(hzsr, fuse)
+        }
+        for unit in ["hzsrd.service", "hzsrd@.service"] {
+            let text = try String(contentsOf: root.appendingPathComponent("Systemd/\(unit)"), encoding: .utf8)
+            let (status, output) = fused(denyingWriteExecute: text.split(separator: "\n").contains("MemoryDenyWriteExecute=yes"))
+            XCTAssertEqual(status, 0, "\(unit): \(output)")
+            XCTAssertTrue(output.contains("fused;"), "\(unit): \(output)")
+        }
+        let (status, output) = fused(denyingWriteExecute: true)
+        XCTAssertNotEqual(status, 0, "oneDNN now runs under MemoryDenyWriteExecute=yes: the units could say yes again")
+        XCTAssertTrue(output.contains("oneDNN"), output)
     }
 
     private func run(_ tool: String, _ arguments: [String]) -> (Int32, String) {
