@@ -99,7 +99,7 @@ public struct Publisher: Sendable {
     }
 
     /// The folder of a pair's map images, beside its sidecar.
-    static func mapsFolder(pair id: String) -> String { "\(id).maps" }
+    public static func mapsFolder(pair id: String) -> String { "\(id).maps" }
 
     /// A zoom as image names write it, compactly: `1.5`, `4`, `2.25` (six significant digits).
     static func zoomLabel(_ zoom: Double) -> String { String(format: "%g", zoom) }

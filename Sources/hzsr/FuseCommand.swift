@@ -33,10 +33,12 @@ struct FuseCommand: ParsableCommand {
     /// sidecar: `out.maps/flow.jpg`, …
     private func writeMaps(_ maps: [EncodedMap]) throws {
         guard !maps.isEmpty else { return }
-        let folder = (output as NSString).deletingPathExtension + ".maps"
+        let folder = Publisher.mapsFolder(pair: (output as NSString).deletingPathExtension)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        for map in maps where !FileManager.default.createFile(atPath: "\(folder)/\(map.file)", contents: Data(map.jpeg)) {
-            throw ValidationError("cannot write \(folder)/\(map.file)")
+        for map in maps {
+            guard FileManager.default.createFile(atPath: "\(folder)/\(map.file)", contents: Data(map.jpeg)) else {
+                throw ValidationError("cannot write \(folder)/\(map.file)")
+            }
         }
         print("\(folder)/: \(maps.map(\.file).joined(separator: ", "))")
     }

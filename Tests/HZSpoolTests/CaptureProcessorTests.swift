@@ -3,6 +3,7 @@ import HZImageIO
 import HZSpool
 import HZTestSupport
 import HybridZoom
+import Synchronization
 import XCTest
 
 /// Several output zooms from one capture: fusion runs once, and each zoom is W's digital zoom
@@ -13,9 +14,12 @@ final class CaptureProcessorTests: XCTestCase {
 
     func testEveryZoomTakesTheOneFusionWhereTSeesAndIsWsDigitalZoomElsewhere() throws {
         let pair = try TestFrames.simulatedPair(frame: frame)
-        let rendered = try processor(zoom: "[tele, 1, 3]").render(wide: pair.wide, tele: pair.tele)
+        var counted = try processor(zoom: "[tele, 1, 3]")
+        let fusion = CountingFusion(try XCTUnwrap(counted.fusion))
+        counted.fusion = fusion
+        let rendered = try counted.render(wide: pair.wide, tele: pair.tele)
         XCTAssertEqual(rendered.decision, "fused")
-        XCTAssertEqual(rendered.timings.stages.filter { $0 == "fuse" }.count, 1, "fusion ran once for three zooms")
+        XCTAssertEqual(fusion.calls.withLock { $0 }, 1, "fusion ran once for three zooms")
 
         XCTAssertEqual(rendered.outputs.map(\.zoom), [2, 1, 3])
         XCTAssertEqual(rendered.outputs.map(\.image.size), [frame, frame, frame])
@@ -116,6 +120,18 @@ final class CaptureProcessorTests: XCTestCase {
     private func processor(zoom: String, maps: Bool = false) throws -> CaptureProcessor {
         CaptureProcessor(config: try DaemonConfig.parse("fusion: {method: classical}\noutput: {zoom: \(zoom), maps: \(maps)}\n",
                                                         relativeTo: "/"))
+    }
+
+    /// A fusion that counts how often it runs.
+    private final class CountingFusion: Fusion {
+        let inner: any Fusion
+        let calls = Mutex(0)
+        init(_ inner: any Fusion) { self.inner = inner }
+
+        func fuse(_ inputs: FusionInputs) throws -> Plane {
+            calls.withLock { $0 += 1 }
+            return try inner.fuse(inputs)
+        }
     }
 
     private func assertEqual(_ rect: Rect, _ expected: Rect, file: StaticString = #filePath, line: UInt = #line) {
