@@ -16,7 +16,7 @@ struct EvalCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
-        let base = try loadConfig(config)
+        let base = try loadConfig(config).scoringTeleView()
         let evaluation = Evaluation(methods: [
             (Evaluation.baseline, method(try base.fusing(.off))),
             ("classical", method(try base.fusing(.classical), blending: false)),

@@ -50,6 +50,16 @@ func loadConfig(_ path: String?) throws -> DaemonConfig {
     return try DaemonConfig.load(from: path, relativeTo: directory)
 }
 
+extension DaemonConfig {
+    /// For commands that score the output against a capture's target, which is T's view at T's
+    /// size: a config's other zooms, size and maps are set aside.
+    func scoringTeleView() -> DaemonConfig {
+        var config = self
+        (config.output.zooms, config.output.size, config.output.maps) = ([.tele], .tele, false)
+        return config
+    }
+}
+
 func readInput(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
     return [UInt8](data)

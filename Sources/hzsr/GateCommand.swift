@@ -17,7 +17,7 @@ struct GateCommand: ParsableCommand {
     var config: String?
 
     func run() throws {
-        let base = try loadConfig(config)
+        let base = try loadConfig(config).scoringTeleView()
         let manifest = try CaptureSet.readManifest(set)
         let thresholds = base.gate
         var lines = [
