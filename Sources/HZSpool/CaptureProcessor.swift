@@ -175,8 +175,10 @@ public struct CaptureProcessor: Sendable {
             clock.lap("fuse")
             let (luma, weights) = self.blend(fused, source: source.y, alignment: alignment, tele: tele,
                                              wideNoise: gate.measurements.noiseWide)
+            var change: Plane?  // made by the first zoom that needs it
             for index in outputs.indices {
-                paste(luma, source: source.y, teleView: teleView, crop: outputs[index].crop, into: &outputs[index].image)
+                paste(luma, source: source.y, change: &change, teleView: teleView, crop: outputs[index].crop,
+                      into: &outputs[index].image)
             }
             clock.lap("blend")
             (composed, blend) = (luma, weights)
@@ -221,12 +223,15 @@ public struct CaptureProcessor: Sendable {
 
     /// The fused luma onto the output: as it is when the output is `I_src`'s grid, else pasted
     /// into the W digital zoom where T's view lands in it.
-    private func paste(_ composed: Plane, source: Plane, teleView: Rect, crop: Rect, into image: inout YCbCrImage) {
+    private func paste(_ composed: Plane, source: Plane, change: inout Plane?, teleView: Rect, crop: Rect,
+                       into image: inout YCbCrImage) {
         if image.size == composed.size, crop == teleView {
             image.y = composed
         } else {
             let placement = DigitalZoom.placement(of: teleView, in: crop, outputSize: image.size)
-            Blend.paste(composed, over: source, into: &image.y, at: placement)
+            let difference = change ?? Blend.change(from: source, to: composed)
+            change = difference
+            Blend.paste(difference, into: &image.y, at: placement)
         }
     }
 

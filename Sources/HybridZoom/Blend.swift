@@ -90,21 +90,27 @@ public enum Blend {
         return result
     }
 
-    /// Pastes what fusion changed in I_src into `output`, a W digital zoom in which I_src's frame
-    /// covers `placement` (output pixels, from `DigitalZoom.placement`): `composed − source` is
-    /// resampled to the placement and added. Where the blend weight is 0, and so all along the
-    /// feathered border of T's view, the difference is 0: no seam, and the output keeps W's own
+    /// What fusion and blending changed in I_src, `composed − source`: what `paste` adds to a W
+    /// digital zoom. Made once per capture, however many zooms take it.
+    public static func change(from source: Plane, to composed: Plane) -> Plane {
+        precondition(composed.size == source.size, "composed \(composed.size) and Y_src \(source.size) differ in size")
+        var difference = composed
+        for i in difference.pixels.indices { difference.pixels[i] -= source.pixels[i] }
+        return difference
+    }
+
+    /// Pastes what fusion changed in I_src (`change`) into `output`, a W digital zoom in which
+    /// I_src's frame covers `placement` (output pixels, from `DigitalZoom.placement`): the change
+    /// is resampled to the placement and added. Where the blend weight is 0, and so all along the
+    /// feathered border of T's view, the change is 0: no seam, and the output keeps W's own
     /// rendering there instead of I_src resampled a second time. Parts of the placement outside
     /// `output` are cut off.
-    public static func paste(_ composed: Plane, over source: Plane, into output: inout Plane, at placement: Rect) {
-        precondition(composed.size == source.size, "composed \(composed.size) and Y_src \(source.size) differ in size")
+    public static func paste(_ difference: Plane, into output: inout Plane, at placement: Rect) {
         let columns = max(Int(placement.x.rounded(.down)), 0)..<min(Int((placement.x + placement.width).rounded(.up)), output.width)
         let rows = max(Int(placement.y.rounded(.down)), 0)..<min(Int((placement.y + placement.height).rounded(.up)), output.height)
         guard !columns.isEmpty, !rows.isEmpty else { return }
-        var difference = composed
-        for i in difference.pixels.indices { difference.pixels[i] -= source.pixels[i] }
         // Output pixel columns `columns` cover this part of I_src, in I_src's pixels.
-        let sx = Double(composed.width) / placement.width, sy = Double(composed.height) / placement.height
+        let sx = Double(difference.width) / placement.width, sy = Double(difference.height) / placement.height
         let region = Rect(x: (Double(columns.lowerBound) - placement.x) * sx, y: (Double(rows.lowerBound) - placement.y) * sy,
                           width: Double(columns.count) * sx, height: Double(rows.count) * sy)
         let change = resample(difference, from: region, to: Size(width: columns.count, height: rows.count))

@@ -102,7 +102,7 @@ final class BlendTests: XCTestCase {
         for y in 20..<40 { for x in 30..<50 { composed[x, y] += 0.1 } }
         let before = SyntheticPlanes.texture(output, seed: 10)
         var after = before
-        Blend.paste(composed, over: source, into: &after, at: placement)
+        Blend.paste(Blend.change(from: source, to: composed), into: &after, at: placement)
         // I_src's (40, 30) lands at 18.75 + 40.5·62.5/80 − 0.5 ≈ 49.9: the middle of the change.
         XCTAssertEqual(after[50, 37] - before[50, 37], 0.1, accuracy: 1e-4)
         for (x, y) in [(10, 10), (19, 40), (85, 70), (30, 16)] { XCTAssertEqual(after[x, y], before[x, y], accuracy: 1e-6) }
@@ -111,7 +111,7 @@ final class BlendTests: XCTestCase {
     func testPasteCutsOffWhatFallsOutsideTheOutput() {
         var output = Plane(width: 20, height: 20)
         let source = Plane(width: 10, height: 10), composed = Plane(width: 10, height: 10, value: 0.5)
-        Blend.paste(composed, over: source, into: &output, at: Rect(x: 15, y: -5, width: 10, height: 10))
+        Blend.paste(Blend.change(from: source, to: composed), into: &output, at: Rect(x: 15, y: -5, width: 10, height: 10))
         XCTAssertEqual(output[17, 2], 0.5, accuracy: 1e-6)
         XCTAssertEqual(output[10, 2], 0)
         XCTAssertEqual(output[17, 8], 0)
