@@ -20,10 +20,7 @@ final class BlendOnSimulationTests: XCTestCase {
 
     /// Measured: occluded 1.00, clean 0.57.
     func testOccludersGetNoWeightAndCleanTextureKeepsIt() throws {
-        var parameters = RigParameters.draw(seed: 11, frameSize: Size(width: 320, height: 240), zoomRatio: 2,
-                                            exposure: .automatic(sceneEV100: 12))
-        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([11.5, -6.5], 1.5, 1, false)
-        let shares = try blend(photo: "xiaomi-mi-a3.jpg", parameters)
+        let shares = try blend(photo: "xiaomi-mi-a3.jpg", scene(seed: 11, teleOffset: [11.5, -6.5], parallax: 1.5, occluders: 1))
         XCTAssertGreaterThan(shares.occluded, 0.9)
         XCTAssertGreaterThan(shares.clean, 0.5)
     }
@@ -32,22 +29,25 @@ final class BlendOnSimulationTests: XCTestCase {
     /// apart. Measured: defocused 0.86. The clean share is low by construction: depths blurred
     /// by just under a pixel count as clean, but lie close to √γ off the focus plane's flow.
     func testDefocusedDepthsGetNoWeight() throws {
-        var parameters = RigParameters.draw(seed: 5, frameSize: Size(width: 320, height: 240), zoomRatio: 2,
-                                            exposure: .automatic(sceneEV100: 12))
-        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([-3.5, 2.0], 12, 0, true)
-        let shares = try blend(photo: "xiaomi-mi-a3.jpg", parameters)
+        let shares = try blend(photo: "xiaomi-mi-a3.jpg", scene(seed: 5, teleOffset: [-3.5, 2.0], parallax: 12, occluders: 0, defocus: true))
         XCTAssertGreaterThan(shares.defocused, 0.8)
         XCTAssertGreaterThan(shares.clean, 0.35)
     }
 
     /// A smaller photo, so a 160 × 120 frame. Measured: occluded 0.95, clean 0.58.
     func testAnotherSceneWithAnOccluder() throws {
-        var parameters = RigParameters.draw(seed: 8, frameSize: Size(width: 160, height: 120), zoomRatio: 2,
-                                            exposure: .automatic(sceneEV100: 12))
-        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([2.0, 3.5], 1, 1, false)
-        let shares = try blend(photo: "canon-sx530hs.jpg", parameters)
+        let shares = try blend(photo: "canon-sx530hs.jpg",
+                               scene(seed: 8, frame: Size(width: 160, height: 120), teleOffset: [2.0, 3.5], parallax: 1, occluders: 1))
         XCTAssertGreaterThan(shares.occluded, 0.85)
         XCTAssertGreaterThan(shares.clean, 0.45)
+    }
+
+    /// A daylight capture at r = 2 with these particulars set, the rest drawn from `seed`.
+    private func scene(seed: UInt64, frame: Size = Size(width: 320, height: 240), teleOffset: [Double],
+                       parallax: Double, occluders: Int, defocus: Bool = false) -> RigParameters {
+        var parameters = RigParameters.draw(seed: seed, frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
+        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = (teleOffset, parallax, occluders, defocus)
+        return parameters
     }
 
     /// Simulates the capture, runs steps 2–8 as the pipeline does, and scores the weight on
