@@ -41,8 +41,11 @@ let package = Package(
         // The fusion network (step 7) on oneDNN.
         .target(name: "HZFusionNet", dependencies: ["HybridZoom", "CDNNL", "CFusionWeights"],
                 exclude: ["Resources"], swiftSettings: vectorSettings),
-        // JPEG and EXIF on top of TurboJPEG.
-        .target(name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG"], swiftSettings: vectorSettings),
+        // Decoding to planes with libjpeg(-turbo), whose errors TurboJPEG 2.1 reports inexactly.
+        .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
+        // JPEG and EXIF: decoding through CJPEGDecoder, encoding with TurboJPEG.
+        .target(name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
+                swiftSettings: vectorSettings),
         // Spool watching, pairing, the on-disk state machine, publishing.
         .target(name: "HZSpool", dependencies: [
             "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
@@ -70,7 +73,7 @@ let package = Package(
         // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
         .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
         .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
-        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness"],
+        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness", "HZTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HZFusionNetTests", dependencies: ["HZFusionNet", "HybridZoom", "HZHarness"],
                     resources: [.copy("Fixtures")]),

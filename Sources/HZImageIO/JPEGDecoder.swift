@@ -1,4 +1,4 @@
-import CTurboJPEG
+import CJPEGDecoder
 import HybridZoom
 
 /// A decoded JPEG with the metadata that travels with it.
@@ -11,8 +11,9 @@ public struct DecodedJPEG: Sendable {
     public var exif: EXIF
     /// The raw APP1 payload, starting "Exif\0\0", to carry over to an output file.
     public var exifPayload: [UInt8]?
-    /// Problems that did not stop the decode: TurboJPEG warnings (such as corrupt data it
-    /// skipped) and an unreadable EXIF block.
+    /// Problems that did not stop the decode: the decoder's warnings (an odd JFIF revision, stray
+    /// bytes between segments, corrupt scan data when the caller accepted it) and an unreadable
+    /// EXIF block.
     public var warnings: [String]
 }
 
@@ -23,21 +24,24 @@ public struct JPEGInfo: Sendable, Equatable {
     public var exif: EXIF
 }
 
-/// Decodes a complete JPEG straight to Y, Cb and Cr planes (no RGB round trip), keeping
-/// TurboJPEG's chroma subsampling. A grayscale JPEG gets neutral (0.5) chroma planes of 4:2:0
-/// size. Throws `JPEGError` for a file that is not a complete JPEG, that has more than
-/// `maxPixels` pixels (checked before any pixel memory is allocated) or that TurboJPEG rejects.
-public func decodeJPEG(_ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool = true) throws
-    -> DecodedJPEG {
+/// Decodes a complete JPEG straight to Y, Cb and Cr planes (no RGB round trip), keeping its
+/// chroma subsampling. A grayscale JPEG gets neutral (0.5) chroma planes of 4:2:0 size. Throws
+/// `JPEGError` for a file that is not a complete JPEG, that has more than `maxPixels` pixels
+/// (checked before any pixel memory is allocated) or that the decoder rejects, and, unless
+/// `usingCorruptData`, for one whose scan data was corrupt or cut short (the decoder would fill
+/// the gaps with a guess).
+public func decodeJPEG(_ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool = true,
+                       usingCorruptData: Bool = false) throws -> DecodedJPEG {
     let headers = try CompleteJPEGHeaders(bytes)
-    // Checked against the frame header before TurboJPEG sees the file: it refuses sides over
+    // Checked against the frame header before libjpeg sees the file: it refuses sides over
     // 65500 pixels with a less helpful message, and allocates for anything below.
     guard headers.frameSize.pixelCount <= maxPixels else {
         throw JPEGError.tooManyPixels(headers.frameSize, limit: maxPixels)
     }
     var warnings: [String] = []
     let exif = readEXIFTolerantly(headers.exifPayload, warnings: &warnings)
-    let stored = try decodeYCbCr(bytes, frameSize: headers.frameSize, warnings: &warnings)
+    let stored = try decodeYCbCr(bytes, frameSize: headers.frameSize, usingCorruptData: usingCorruptData,
+                                 warnings: &warnings)
     return DecodedJPEG(
         image: applyOrientation ? stored.oriented(exifOrientation: exif.orientation) : stored,
         storedSize: stored.size, exif: exif, exifPayload: headers.exifPayload, warnings: warnings)
@@ -53,7 +57,7 @@ public func readJPEGInfo(_ bytes: [UInt8]) throws -> JPEGInfo {
 }
 
 /// The headers of a JPEG whose marker walk reached EOI. Anything less is an error, so a file
-/// still being written never reaches TurboJPEG.
+/// still being written never reaches the decoder.
 private struct CompleteJPEGHeaders {
     let frameSize: Size
     let exifPayload: [UInt8]?
@@ -84,61 +88,97 @@ private func readEXIFTolerantly(_ payload: [UInt8]?, warnings: inout [String]) -
     }
 }
 
-private func decodeYCbCr(_ bytes: [UInt8], frameSize: Size, warnings: inout [String]) throws
-    -> YCbCrImage {
-    try withTurboJPEGHandle(tjInitDecompress) { handle in
-        try bytes.withUnsafeBufferPointer { jpeg in
-            var decompression = Decompression(handle: handle, jpeg: jpeg)
-            defer { warnings += decompression.warnings }
-            return try decompression.decode(frameSize: frameSize)
-        }
+private func decodeYCbCr(_ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, warnings: inout [String])
+    throws -> YCbCrImage {
+    try bytes.withUnsafeBufferPointer { jpeg in
+        let decoder = try PlaneDecoder(jpeg)
+        defer { warnings += decoder.warnings }
+        let image = try decoder.decode(frameSize: frameSize)
+        guard usingCorruptData || !decoder.pixelsDamaged else { throw JPEGError.corruptData(decoder.warnings) }
+        return image
     }
 }
 
-/// One TurboJPEG decompression, collecting the warnings it reports.
-private struct Decompression {
-    let handle: tjhandle
-    let jpeg: UnsafeBufferPointer<UInt8>
-    var warnings: [String] = []
+/// One decode by libjpeg's raw-data path (`jpeg_decoder.h` says why not TurboJPEG's), into
+/// zeroed buffers, so that no sample a decode did not write can reach an image.
+private struct PlaneDecoder: ~Copyable {
+    private let handle: OpaquePointer
 
-    /// `frameSize` is the size the caller checked against its pixel limit; TurboJPEG must agree.
-    mutating func decode(frameSize: Size) throws -> YCbCrImage {
-        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-        try check(tjDecompressHeader3(handle, jpeg.baseAddress, UInt(jpeg.count),
-                                      &width, &height, &subsampling, &colorspace))
-        let size = Size(width: Int(width), height: Int(height))
-        guard size == frameSize else {
-            throw JPEGError.malformed("TurboJPEG reads the frame as \(size), its header says \(frameSize)")
-        }
-        let isGray = subsampling == Int32(TJSAMP_GRAY.rawValue)
-        let layout = PlaneBufferLayout(imageSize: size, subsampling: subsampling,
-                                       componentCount: isGray ? 1 : 3)
-        let planes = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: layout.sampleCount) {
-            buffer in
-            let planeBuffers = layout.planeBuffers(in: buffer)
-            var pointers = planeBuffers.map(\.baseAddress)
-            try check(tjDecompressToYUVPlanes(handle, jpeg.baseAddress, UInt(jpeg.count), &pointers,
-                                              width, nil, height, 0))
-            return planeBuffers.indices.map { index in
-                Plane(size: layout.imageSizes[index], samples: UnsafeBufferPointer(planeBuffers[index]),
+    init(_ jpeg: UnsafeBufferPointer<UInt8>) throws {
+        guard let handle = hzjpeg_create(jpeg.baseAddress, jpeg.count) else { throw JPEGError.outOfMemory }
+        self.handle = handle
+    }
+
+    deinit { hzjpeg_destroy(handle) }
+
+    /// `frameSize` is the size the caller checked against its pixel limit; libjpeg must agree.
+    func decode(frameSize: Size) throws -> YCbCrImage {
+        var frame = hzjpeg_frame()
+        guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
+        let layout = try PlaneLayout(frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
+                                     frameSize: frameSize)
+        var samples = [UInt8](repeating: 0, count: layout.sampleCount)
+        let planes = try samples.withUnsafeMutableBufferPointer { samples in
+            let buffers = layout.buffers(in: samples)
+            let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
+            guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else {
+                throw JPEGError.undecodable(error)
+            }
+            return buffers.indices.map { index in
+                Plane(size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
                       stride: layout.bufferSizes[index].width)
             }
         }
-        guard !isGray else {
-            let chromaSize = YCbCrImage.chroma420Size(for: size)
+        guard planes.count == 3 else {
+            let chromaSize = YCbCrImage.chroma420Size(for: planes[0].size)
             let neutral = Plane(width: chromaSize.width, height: chromaSize.height, value: 0.5)
             return YCbCrImage(y: planes[0], cb: neutral, cr: neutral)
         }
         return YCbCrImage(y: planes[0], cb: planes[1], cr: planes[2])
     }
 
-    /// TurboJPEG reports warnings and errors alike with -1; only errors stop the decode.
-    private mutating func check(_ result: Int32) throws {
-        guard result != 0 else { return }
-        let message = turboJPEGMessage(handle)
-        guard tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) else {
-            throw JPEGError.turboJPEG(message)
+    var pixelsDamaged: Bool { hzjpeg_pixels_damaged(handle) != 0 }
+
+    /// The warnings' texts, with a count of those beyond the ones libjpeg's messages were kept for.
+    var warnings: [String] {
+        let count = Int(hzjpeg_warning_count(handle)), kept = min(count, Int(HZJPEG_KEPT_WARNINGS))
+        let texts = (0..<kept).map { String(cString: hzjpeg_warning(handle, Int32($0))) }
+        return count > kept ? texts + ["\(count - kept) more warnings"] : texts
+    }
+
+    private var error: String { String(cString: hzjpeg_error(handle)) }
+}
+
+/// The planes of a decoded frame, laid end to end in one buffer: each as large as the decoder
+/// writes it (whole 8×8 blocks), holding the image's samples at its top left.
+private struct PlaneLayout {
+    let bufferSizes: [Size]
+    let imageSizes: [Size]
+
+    /// Checks every size the decoder reported, so that nothing below can index out of bounds.
+    init(_ frame: hzjpeg_frame, planes: [hzjpeg_plane], frameSize: Size) throws {
+        guard Size(width: Int(frame.width), height: Int(frame.height)) == frameSize else {
+            throw JPEGError.malformed("the decoder reads the frame as \(frame.width)×\(frame.height), its header says \(frameSize)")
         }
-        warnings.append(message)
+        imageSizes = planes.map { Size(width: Int($0.width), height: Int($0.height)) }
+        bufferSizes = planes.map { Size(width: Int($0.buffer_width), height: Int($0.buffer_height)) }
+        let fits = zip(imageSizes, bufferSizes).allSatisfy { image, buffer in
+            image.width >= 1 && image.height >= 1 && image.width <= frameSize.width && image.height <= frameSize.height
+                && buffer.width >= image.width && buffer.height >= image.height
+        }
+        guard fits, imageSizes.count == 1 || imageSizes.count == 3 && imageSizes[1] == imageSizes[2],
+              imageSizes[0] == frameSize else {
+            throw JPEGError.malformed("the decoder reports planes of \(imageSizes) in buffers of \(bufferSizes) for a frame of \(frameSize)")
+        }
+    }
+
+    var sampleCount: Int { bufferSizes.reduce(0) { $0 + $1.pixelCount } }
+
+    func buffers(in samples: UnsafeMutableBufferPointer<UInt8>) -> [UnsafeMutableBufferPointer<UInt8>] {
+        var start = 0
+        return bufferSizes.map { size in
+            defer { start += size.pixelCount }
+            return UnsafeMutableBufferPointer(rebasing: samples[start ..< start + size.pixelCount])
+        }
     }
 }

@@ -10,8 +10,13 @@ public enum JPEGError: Error, Equatable, CustomStringConvertible {
     case truncated(String)
     case malformed(String)
     case tooManyPixels(Size, limit: Int)
-    /// TurboJPEG's own message.
+    /// TurboJPEG's own message, from the encoder.
     case turboJPEG(String)
+    /// libjpeg's message for why it could not decode the file.
+    case undecodable(String)
+    /// The scan data was corrupt or cut short; the decoder's warnings say how.
+    case corruptData([String])
+    case outOfMemory
     case unsupportedChromaSize(luma: Size, chroma: Size)
     case invalidEXIFPayload(String)
 
@@ -29,6 +34,12 @@ public enum JPEGError: Error, Equatable, CustomStringConvertible {
             "image is \(size) (\(megapixels(size.pixelCount)) MP), above the limit of \(megapixels(limit)) MP"
         case .turboJPEG(let message):
             "TurboJPEG: \(message)"
+        case .undecodable(let message):
+            "cannot decode: \(message)"
+        case .corruptData(let warnings):
+            "corrupt scan data: \(warnings.joined(separator: "; "))"
+        case .outOfMemory:
+            "out of memory"
         case .unsupportedChromaSize(let luma, let chroma):
             "chroma planes of \(chroma) for luma of \(luma) match none of 4:4:4, 4:2:2 or 4:2:0"
         case .invalidEXIFPayload(let reason):

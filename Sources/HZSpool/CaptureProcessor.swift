@@ -30,6 +30,7 @@ public struct RenderedCapture: Sendable {
     /// W's EXIF block, to carry over to the output.
     public var wideEXIFPayload: [UInt8]?
     public var timings: StageTimings
+    public var warnings: [InputWarning]
 
     public var fused: Bool { composed != nil }
     /// The output at the first configured zoom.
@@ -65,6 +66,14 @@ public struct ProcessedCapture: Sendable {
     public var coverage: Double
     public var alignment: AlignmentSummary?
     public var timings: StageTimings
+    /// What the decoder noticed in either input without refusing it.
+    public var warnings: [InputWarning]
+}
+
+/// A problem the decoder noticed in one input without refusing it.
+public struct InputWarning: Sendable, Equatable {
+    public var role: Role
+    public var message: String
 }
 
 /// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
@@ -107,13 +116,14 @@ public struct CaptureProcessor: Sendable {
     public var rig: RigCalibration
     public var output: DaemonConfig.Output
     public var maxPixels: Int
+    public var corruptFrames: DaemonConfig.CorruptFrames
     /// Step 7; nil publishes the W digital zoom.
     public var fusion: (any Fusion)?
     public var gate: GateSettings
     public var blend: BlendConfig
 
     public init(config: DaemonConfig) {
-        (rig, output, maxPixels) = (config.rig, config.output, config.intake.maxPixels)
+        (rig, output, maxPixels, corruptFrames) = (config.rig, config.output, config.intake.maxPixels, config.intake.corruptFrames)
         (fusion, gate, blend) = (config.fusionStage, config.gate, config.blend)
     }
 
@@ -139,7 +149,8 @@ public struct CaptureProcessor: Sendable {
         for lap in clock.timings.laps { rendered.timings.record(lap.stage, lap.ms) }
         return ProcessedCapture(outputs: outputs, maps: maps, decision: rendered.decision, reason: rendered.gate.reason,
                                 gate: rendered.gate.measurements, coverage: rendered.blend?.coverage ?? 0,
-                                alignment: rendered.alignment.map(AlignmentSummary.init), timings: rendered.timings)
+                                alignment: rendered.alignment.map(AlignmentSummary.init), timings: rendered.timings,
+                                warnings: rendered.warnings)
     }
 
     /// Decodes and runs the pipeline, stopping short of encoding: what `hzsr eval` scores.
@@ -187,9 +198,12 @@ public struct CaptureProcessor: Sendable {
         var timings = clock.timings
         if let alignment { timings.append(alignment.timings, prefix: "align") }
         if let blend { timings.append(blend.timings, prefix: "blend") }
+        let warnings = [(Role.wide, wide), (Role.tele, tele)].flatMap { role, frame in
+            frame.warnings.map { InputWarning(role: role, message: $0) }
+        }
         return RenderedCapture(outputs: outputs, gate: gate, decision: decision(gate),
                                tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
-                               wideEXIFPayload: wide.exifPayload, timings: timings)
+                               wideEXIFPayload: wide.exifPayload, timings: timings, warnings: warnings)
     }
 
     /// W's digital zoom at each configured zoom (step 2 again); `source` itself where an output
@@ -243,20 +257,26 @@ public struct CaptureProcessor: Sendable {
         guard let area = tele.exif.subjectArea, area.count >= 2, tele.exif.orientation == 1,
               stored.width > 0, stored.height > 0 else { return blend.autofocusRegion }
         let centre = BlendInputs.centralRegion
-        let (width, height): (Double, Double) = switch area.count {
+        let (areaWidth, areaHeight): (Double, Double) = switch area.count {
         case 2: (centre.width, centre.height)
         case 3: (Double(area[2]) / Double(stored.width), Double(area[2]) / Double(stored.height))
         default: (Double(area[2]) / Double(stored.width), Double(area[3]) / Double(stored.height))
         }
+        // The file may claim an area larger than the frame.
+        let (width, height) = (min(areaWidth, 1), min(areaHeight, 1))
         let x = Double(area[0]) / Double(stored.width), y = Double(area[1]) / Double(stored.height)
         return Rect(x: min(max(x - width / 2, 0), 1 - width), y: min(max(y - height / 2, 0), 1 - height), width: width, height: height)
     }
 
     /// Both frames decode on their own cores: decoding is most of the work of this path.
     private func decodeBoth(_ wideBytes: [UInt8], _ teleBytes: [UInt8]) throws -> (DecodedJPEG, DecodedJPEG) {
-        let limit = maxPixels
+        let (limit, usingCorruptData) = (maxPixels, corruptFrames == .use)
         let decoded = try [(Role.wide, wideBytes), (Role.tele, teleBytes)].concurrentMap { role, bytes in
-            do { return try decodeJPEG(bytes, maxPixels: limit) } catch { throw InputError(role: role, underlying: error) }
+            do {
+                return try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: usingCorruptData)
+            } catch {
+                throw InputError(role: role, underlying: error)
+            }
         }
         return (decoded[0], decoded[1])
     }

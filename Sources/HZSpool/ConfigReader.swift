@@ -59,6 +59,17 @@ struct ConfigSection {
         return text
     }
 
+    /// One of an enumeration's values, by its name.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default value: Choice) throws -> Choice
+        where Choice.RawValue == String {
+        let name = try string(key, default: value.rawValue)
+        guard let choice = Choice(rawValue: name) else {
+            let choices = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw error(key, mapping?[key], "must be one of \(choices), not '\(name)'")
+        }
+        return choice
+    }
+
     func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let node = mapping?[key] else { return value }
         guard let number = node.number else {

@@ -39,6 +39,16 @@ public struct DaemonConfig: Sendable {
         public var settleTime: Double
         public var maxPixels: Int
         public var extensions: Set<String>
+        public var corruptFrames: CorruptFrames
+    }
+
+    /// What becomes of a frame whose scan data is corrupt or cut short, which the decoder fills in
+    /// with a guess (often grey or smeared blocks).
+    public enum CorruptFrames: String, Sendable, CaseIterable {
+        /// The pair is quarantined with the decoder's warnings as the reason.
+        case quarantine
+        /// The frame is used as decoded; its warnings go to the sidecar and the journal.
+        case use
     }
 
     public enum OutputZoom: Sendable, Equatable {
@@ -174,13 +184,14 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
-        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions"])
+        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions", "corrupt_frames"])
         let extensions = try section.string("extensions", default: "jpg jpeg")
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
         let megapixels = try section.double("max_megapixels", default: 100, in: 0.01...1000)
         return Intake(settleTime: try section.double("settle_time", default: 2, in: 0...3600),
-                      maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions))
+                      maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
+                      corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine))
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {
@@ -236,11 +247,7 @@ public struct DaemonConfig: Sendable {
 
     private static func readFusion(_ section: ConfigSection, relativeTo directory: String) throws -> FusionSettings {
         try section.rejectUnknownKeys(["method", "model", "band_split_sigma"])
-        let name = try section.string("method", default: FusionSettings.Method.network.rawValue)
-        guard let method = FusionSettings.Method(rawValue: name) else {
-            let choices = FusionSettings.Method.allCases.map(\.rawValue).joined(separator: ", ")
-            throw section.error("method", nil, "must be one of \(choices), not '\(name)'")
-        }
+        let method = try section.choice("method", default: FusionSettings.Method.network)
         let file = try section.string("model", default: "")
         let model = file.isEmpty ? nil : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
         var settings = FusionSettings(method: method, model: model,

@@ -78,6 +78,9 @@ public struct PairWorker: Sendable {
             maps: processed.maps.map { "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)" }, inputs: inputs,
             timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
             alignment: processed.alignment, timingsMs: processed.timings,
+            warnings: processed.warnings.isEmpty ? nil : processed.warnings.map { warning in
+                "\(manifest.input(warning.role)?.spoolPath ?? warning.role.rawValue): \(warning.message)"
+            },
             latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)
     }
 }

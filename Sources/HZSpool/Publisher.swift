@@ -46,6 +46,9 @@ public struct PairRecord: Codable, Sendable, Equatable {
     /// Absent when the gate skipped fusion before aligning.
     public var alignment: AlignmentSummary?
     public var timingsMs: StageTimings
+    /// What the decoder noticed in an input without refusing it, as `<input>: <message>`;
+    /// absent when nothing (and in sidecars written before it was recorded).
+    public var warnings: [String]?
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double
     public var publishedAt: Date
@@ -77,13 +80,13 @@ public struct Publisher: Sendable {
     public func publish(jpegs: [[UInt8]], maps: [[UInt8]], record: PairRecord, day: String) throws {
         precondition(jpegs.count == record.imageNames.count, "\(jpegs.count) images for \(record.imageNames.count) names")
         precondition(maps.count == record.maps.count, "\(maps.count) maps for \(record.maps.count) paths")
-        try FileManager.default.createDirectory(atPath: "\(root)/\(day)", withIntermediateDirectories: true)
+        try createFolderDurably("\(root)/\(day)")
         for (name, jpeg) in zip(record.imageNames, jpegs) {
             try writeAtomically(Data(jpeg), to: "\(root)/\(day)/\(name)")
         }
         for (path, jpeg) in zip(record.maps, maps) {
             let file = "\(root)/\(day)/\(path)"
-            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try createFolderDurably((file as NSString).deletingLastPathComponent)
             try writeAtomically(Data(jpeg), to: file)
         }
         try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
@@ -117,23 +120,4 @@ public struct Publisher: Sendable {
         }
         try rename(staging, to: link)
     }
-}
-
-/// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let folder = (path as NSString).deletingLastPathComponent
-    let staging = "\(folder)/.\((path as NSString).lastPathComponent).tmp"
-    let descriptor = open(staging, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw SpoolError("cannot write \(staging): \(String(cString: strerror(errno)))") }
-    defer { close(descriptor) }
-    try data.withUnsafeBytes { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            guard written > 0 else { throw SpoolError("cannot write \(staging): \(String(cString: strerror(errno)))") }
-            offset += written
-        }
-    }
-    guard fsync(descriptor) == 0 else { throw SpoolError("cannot flush \(staging): \(String(cString: strerror(errno)))") }
-    try rename(staging, to: path)
 }

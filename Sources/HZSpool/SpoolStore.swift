@@ -46,7 +46,7 @@ public struct SpoolStore: Sendable {
 
     public func createFolders() throws {
         for folder in [paths.spool, paths.work, paths.archive, paths.quarantine, paths.orphans, paths.output] {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try createFolderDurably(folder)
         }
     }
 
@@ -59,9 +59,9 @@ public struct SpoolStore: Sendable {
         let staging = "\(paths.work)/\(Self.claimPrefix)\(manifest.id)"
         try? FileManager.default.removeItem(atPath: staging)
         for role in Role.allCases {
-            try FileManager.default.createDirectory(atPath: "\(staging)/\(role.rawValue)", withIntermediateDirectories: true)
+            try createFolderDurably("\(staging)/\(role.rawValue)")
         }
-        try JSONCoding.encoder.encode(manifest).write(to: URL(fileURLWithPath: "\(staging)/\(Self.manifestName)"))
+        try writeDurably(try JSONCoding.encoder.encode(manifest), to: "\(staging)/\(Self.manifestName)")
         let claimed = ClaimedPair(manifest: manifest, folder: "\(paths.work)/\(manifest.id)")
         try rename(staging, to: claimed.folder)
         try moveInputsIn(claimed)
@@ -99,8 +99,7 @@ public struct SpoolStore: Sendable {
     public func archive(_ claimed: ClaimedPair, keepInputs: Bool) throws {
         guard keepInputs else { return try FileManager.default.removeItem(atPath: claimed.folder) }
         let destination = archiveFolder(id: claimed.manifest.id, day: claimed.manifest.day)
-        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try createFolderDurably((destination as NSString).deletingLastPathComponent)
         try rename(claimed.folder, to: destination)
     }
 
@@ -110,10 +109,9 @@ public struct SpoolStore: Sendable {
     @discardableResult
     public func setAside(_ path: String, as relativePath: String, in folder: String, reason: String) throws -> String {
         let destination = uniquePath("\(folder)/\(relativePath)")
-        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try createFolderDurably((destination as NSString).deletingLastPathComponent)
         try rename(path, to: destination)
-        try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: destination + ".reason"), options: .atomic)
+        try writeAtomically(Data((reason + "\n").utf8), to: destination + ".reason")
         return destination
     }
 
@@ -150,20 +148,6 @@ public struct SpoolStore: Sendable {
         }
         return candidate
     }
-}
-
-/// An atomic rename(2) that explains itself; never copies (a copy would not be atomic).
-func rename(_ source: String, to destination: String) throws {
-    guard Foundation.rename(source, destination) == 0 else {
-        let reason = errno == EXDEV ? "they are on different file systems" : String(cString: strerror(errno))
-        throw SpoolError("cannot move \(source) to \(destination): \(reason)")
-    }
-}
-
-/// Whether anything (a dangling symlink too) is at `path`.
-func lstatExists(_ path: String) -> Bool {
-    var info = stat()
-    return lstat(path, &info) == 0
 }
 
 enum JSONCoding {

@@ -7,7 +7,7 @@ import HZSpool
 import HybridZoom
 
 /// `hzsr bench`: how long a capture takes, stage by stage, on the daemon's own code path, next to
-/// the floor (TurboJPEG decoding W and T and encoding the output, which no pipeline avoids);
+/// the floor (libjpeg-turbo decoding W and T and encoding the output, which no pipeline avoids);
 /// with `--daemon`, also from the moment a pair lands in a real daemon's spool to its published
 /// image.
 struct BenchCommand: ParsableCommand {

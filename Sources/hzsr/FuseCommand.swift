@@ -16,7 +16,12 @@ struct FuseCommand: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfig(config)
-        let processed = try CaptureProcessor(config: settings).process(wide: try readInput(wide), tele: try readInput(tele))
+        let processed: ProcessedCapture
+        do {
+            processed = try CaptureProcessor(config: settings).process(wide: try readInput(wide), tele: try readInput(tele))
+        } catch let error as InputError {
+            throw FileError(path: error.role == .wide ? wide : tele, problem: "\(error)")
+        }
         let stages = processed.timings.laps.filter { !$0.stage.contains(".") }.map { "\($0.stage) \(ms($0.ms))" }
         let paths = Publisher.imageNames(primary: output, zooms: processed.outputs.map(\.zoom))
         for (path, image) in zip(paths, processed.outputs) {
@@ -61,8 +66,15 @@ extension DaemonConfig {
 }
 
 func readInput(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, problem: "cannot read it") }
     return [UInt8](data)
+}
+
+/// A problem with one of the files a command was given, named by its path.
+struct FileError: Error, CustomStringConvertible {
+    let path: String
+    let problem: String
+    var description: String { "\(path): \(problem)" }
 }
 
 func ms(_ value: Double) -> String { String(format: "%.0f ms", value) }

@@ -72,6 +72,7 @@ struct WorkerService: Service {
             "HZ_NOISE_T": .string(String(format: "%.4f", gate.noiseTele)),
             "HZ_COVERAGE": .string(String(format: "%.3f", record.coverage)),
         ]
+        if let warnings = record.warnings { fields["HZ_WARNINGS"] = .array(warnings.map { .string($0) }) }
         if !record.otherOutputs.isEmpty { fields["HZ_OTHER_OUTPUTS"] = .array(record.otherOutputs.map { .string($0.image) }) }
         if let ev100 = gate.ev100Wide { fields["HZ_EV100_W"] = .string(String(format: "%.1f", ev100)) }
         if let ev100 = gate.ev100Tele { fields["HZ_EV100_T"] = .string(String(format: "%.1f", ev100)) }

@@ -1,5 +1,6 @@
 import HybridZoom
 import HZImageIO
+import HZTestSupport
 import XCTest
 
 final class EXIFWriterTests: XCTestCase {

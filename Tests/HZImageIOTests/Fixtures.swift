@@ -37,10 +37,3 @@ func mutated(_ bytes: [UInt8], headerBias: Int, using generator: inout SeededRan
     }
     return copy
 }
-
-/// Where the first occurrence of `pattern` starts in `bytes`, from `start` on.
-func firstIndex(of pattern: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
-    stride(from: start, through: bytes.count - pattern.count, by: 1).first { index in
-        bytes[index ..< index + pattern.count].elementsEqual(pattern)
-    }
-}

@@ -1,6 +1,7 @@
 import HybridZoom
 import HZImageIO
 import HZHarness
+import HZTestSupport
 import XCTest
 
 final class JPEGStructureTests: XCTestCase {

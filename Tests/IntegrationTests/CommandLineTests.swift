@@ -107,8 +107,25 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// The frame that once crashed every decode (see Fixtures/decoder-crash/README.md): a clear
+    /// error naming the broken file, and nothing written.
+    func testFuseNamesTheFrameItCannotDecode() throws {
+        let fixtures = DaemonHarness.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/decoder-crash").path
+        try hzsr(["fuse", "\(fixtures)/W-valid.jpg", "\(fixtures)/T.jpg", "-o", "\(scratch.path)/valid.jpg"])
+        let run = try runHzsr(["fuse", "\(fixtures)/W.jpg", "\(fixtures)/T.jpg", "-o", "\(scratch.path)/out.jpg"])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.errors, "Error: \(fixtures)/W.jpg: cannot decode: unsupported chroma sampling: Y 2×3, Cb 1×1, Cr 1×1\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(scratch.path)/out.jpg"))
+    }
+
     @discardableResult
     private func hzsr(_ arguments: [String]) throws -> String {
+        let run = try runHzsr(arguments)
+        XCTAssertEqual(run.status, 0, "hzsr \(arguments.joined(separator: " ")): \(run.errors)")
+        return run.output
+    }
+
+    private func runHzsr(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr")
         process.arguments = arguments
@@ -120,8 +137,7 @@ final class CommandLineTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "hzsr \(arguments.joined(separator: " ")): \(problems)")
-        return text
+        return (process.terminationStatus, text, problems)
     }
 
     private func assertPNG(_ path: String, file: StaticString = #filePath, line: UInt = #line) throws {

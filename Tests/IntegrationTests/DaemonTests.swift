@@ -165,6 +165,57 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// Frames that once crashed the daemon at every start (a warning, then a header no decoder
+    /// takes) or published memory nobody wrote (a warning, then a fatal decode error), and one
+    /// whose scan is cut short: each pair is quarantined with the decoder's message, the daemon
+    /// lives, and the pair written after them is published.
+    func testFramesThatCannotBeDecodedAreQuarantinedAndLaterPairsPublished() throws {
+        let daemon = try DaemonHarness(config: "")
+        let broken: [(name: String, damage: ([UInt8]) throws -> [UInt8], message: String)] = [
+            ("sampling", { try JPEGDamage.lumaSampling(0x23, JPEGDamage.unknownJFIFRevision($0)) },
+             "cannot decode: unsupported chroma sampling: Y 2×3, Cb 1×1, Cr 1×1"),
+            ("tables", { try JPEGDamage.withoutQuantizationTables(JPEGDamage.unknownJFIFRevision($0)) },
+             "cannot decode: Quantization table 0x00 was not defined"),
+            ("huffman", { try JPEGDamage.undefinedHuffmanTable(JPEGDamage.unknownJFIFRevision($0)) },
+             "cannot decode: Huffman table 0x03 was not defined"),
+            ("cut", JPEGDamage.cutShortScan, "corrupt scan data: Corrupt JPEG data: premature end of data segment"),
+        ]
+        for (index, frame) in broken.enumerated() {
+            try daemon.scratch.write(try frame.damage(self.frame(Double(index))), to: "spool/W/\(frame.name)-\(tag).jpg")
+            try daemon.scratch.write(try self.frame(Double(index) + 0.002, seed: 2), to: "spool/T/\(frame.name)-\(tag).jpg")
+        }
+        try daemon.scratch.write(try frame(10), to: "spool/W/after-\(tag).jpg")
+        try daemon.scratch.write(try frame(10.002, seed: 2), to: "spool/T/after-\(tag).jpg")
+
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "the pair after them is published")
+        XCTAssertTrue(daemon.sidecars[0].contains("after-\(tag)"), "\(daemon.sidecars)")
+        for frame in broken {
+            let entry = try XCTUnwrap(JournalReader.entries(matching: ["MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
+                                                                       "HZ_FILE=W/\(frame.name)-\(tag).jpg"]).first)
+            XCTAssertEqual(entry["HZ_REASON"], "W/\(frame.name)-\(tag).jpg: \(frame.message)")
+            let movedTo = try XCTUnwrap(entry["HZ_MOVED_TO"])
+            XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), "W/\(frame.name)-\(tag).jpg: \(frame.message)\n")
+        }
+        XCTAssertEqual(daemon.scratch.files(in: "quarantine").filter { $0.hasSuffix(".jpg") }.count, 8, "both frames of each pair kept")
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
+    /// With `intake.corrupt_frames: use`, a frame with a cut-short scan is fused as decoded, and
+    /// every decoder warning of the pair is in the sidecar and the journal.
+    func testDecoderWarningsReachTheSidecarAndTheJournal() throws {
+        let daemon = try DaemonHarness(config: "intake: {corrupt_frames: use}\n")
+        try daemon.scratch.write(try JPEGDamage.cutShortScan(frame(0)), to: "spool/W/warned-\(tag).jpg")
+        try daemon.scratch.write(try JPEGDamage.unknownJFIFRevision(frame(0.002, seed: 2)), to: "spool/T/warned-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "published: \(daemon.sidecars)")
+
+        let record = try Publisher.readRecord(at: "\(daemon.scratch.path)/out/\(daemon.sidecars[0])")
+        let warnings = ["W/warned-\(tag).jpg: Corrupt JPEG data: premature end of data segment",
+                        "T/warned-\(tag).jpg: Warning: unknown JFIF revision number 33.01"]
+        XCTAssertEqual(record.warnings, warnings)
+        let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(record.pair)"]).first)
+        XCTAssertEqual(entry["HZ_WARNINGS"], "[\(warnings.map { "\"\($0)\"" }.joined(separator: ","))]")
+    }
+
     func testSIGKILLWhilePairsAreInFlightLosesNothingAndPublishesEachOnce() throws {
         let daemon = try DaemonHarness(config: "")
         let count = 8

@@ -1,0 +1,77 @@
+import Foundation
+
+// The file system is the daemon's state, so each change to it is made durable before the next
+// step relies on it: a file's bytes are flushed before it is renamed into place, and a folder is
+// flushed after an entry appears in it or leaves it, or a power cut could undo a rename that was
+// already reported done (or leave a frame under two names and process it twice).
+
+/// An atomic rename(2) that explains itself, then flushes both folders; never copies (a copy
+/// would not be atomic).
+func rename(_ source: String, to destination: String) throws {
+    guard Foundation.rename(source, destination) == 0 else {
+        let reason = errno == EXDEV ? "they are on different file systems" : String(cString: strerror(errno))
+        throw SpoolError("cannot move \(source) to \(destination): \(reason)")
+    }
+    let from = parentFolder(source), to = parentFolder(destination)
+    try syncFolder(to)
+    if from != to { try syncFolder(from) }
+}
+
+/// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let staging = "\(parentFolder(path))/.\((path as NSString).lastPathComponent).tmp"
+    try writeDurably(data, to: staging)
+    try rename(staging, to: path)
+}
+
+/// Writes `data` to `path` (created or truncated) and flushes it to disk.
+func writeDurably(_ data: Data, to path: String) throws {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw SpoolError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    try data.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            guard written > 0 else { throw SpoolError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            offset += written
+        }
+    }
+    guard fsync(descriptor) == 0 else { throw SpoolError("cannot flush \(path): \(String(cString: strerror(errno)))") }
+}
+
+/// Creates `path` and any missing folders above it, flushing the folder each new one appears in.
+func createFolderDurably(_ path: String) throws {
+    var info = stat()
+    if stat(path, &info) == 0 {
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw SpoolError("cannot create \(path): a file is in the way") }
+        return
+    }
+    let parent = parentFolder(path)
+    if parent != path { try createFolderDurably(parent) }
+    guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+        throw SpoolError("cannot create \(path): \(String(cString: strerror(errno)))")
+    }
+    try syncFolder(parent)
+}
+
+/// Flushes a folder's entries. File systems that cannot (EINVAL) have nothing to flush.
+func syncFolder(_ path: String) throws {
+    let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw SpoolError("cannot open \(path) to flush it: \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 || errno == EINVAL else {
+        throw SpoolError("cannot flush \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Whether anything (a dangling symlink too) is at `path`.
+func lstatExists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
+}
+
+private func parentFolder(_ path: String) -> String {
+    let parent = (path as NSString).deletingLastPathComponent
+    return parent.isEmpty ? "." : parent
+}
