@@ -9,7 +9,7 @@ public struct ConvolutionSpeed: Sendable, CustomStringConvertible {
         "\(channels)→\(channels) 3×3 at \(side)²: \(Int(gflops.rounded())) GFLOP/s"
     }
 
-    /// The cases DESIGN.md section 6 measured: the widths and sizes this network's layers have.
+    /// The widths and sizes this network's layers have.
     public static let cases = [(channels: 32, side: 1024), (channels: 16, side: 2048), (channels: 64, side: 512)]
 
     /// Times each case (the fastest of `runs` + 1 runs, the first of which also pays for page

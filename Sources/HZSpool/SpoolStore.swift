@@ -44,12 +44,6 @@ public struct SpoolStore: Sendable {
 
     public init(paths: DaemonConfig.Paths) { self.paths = paths }
 
-    public func createFolders() throws {
-        for folder in [paths.spool, paths.work, paths.archive, paths.quarantine, paths.orphans, paths.output] {
-            try createFolderDurably(folder)
-        }
-    }
-
     /// Moves a pair's inputs into `work/<id>/`: the folder and its manifest appear in one rename,
     /// then each input moves in. `resumeClaims` completes whatever a crash interrupted.
     public func claim(_ pair: FramePair, id: String, day: String) throws -> ClaimedPair {

@@ -10,8 +10,14 @@ public enum SpoolEvent: Sendable, Equatable {
     case gone(path: String)
     /// A folder appeared (created or moved in, perhaps with files already inside).
     case folderAppeared(path: String)
-    /// The kernel's event queue overflowed: events were lost, the spool must be rescanned.
+    /// The kernel's event queue overflowed: events were lost, so every watch was set up anew
+    /// (folders made during the burst included); the spool must be rescanned.
     case overflow
+    /// The spool folder itself was removed, moved away or became unreadable: nothing is seen until
+    /// `SpoolWatcher.rewatch()` succeeds.
+    case spoolLost(reason: String)
+    /// `rewatch()` set up the watches again: the spool must be rescanned.
+    case rewatched
 }
 
 /// Watches the spool and its sub-folders with libinotifytools on a thread of its own.
@@ -23,8 +29,10 @@ public enum SpoolEvent: Sendable, Equatable {
 public final class SpoolWatcher: Sendable {
     public let root: String
     private let stopped = Atomic<Bool>(false)
+    private let rewatchRequested = Atomic<Bool>(false)
 
-    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE)
+    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+                                    | IN_DELETE_SELF | IN_MOVE_SELF)
 
     public init(root: String) { self.root = root }
 
@@ -52,6 +60,10 @@ public final class SpoolWatcher: Sendable {
     /// Ends the event loop within a second.
     public func stop() { stopped.store(true, ordering: .relaxed) }
 
+    /// Sets up every watch anew within a second, after `.spoolLost`: answered by `.rewatched`, or
+    /// by `.spoolLost` again while the spool still cannot be watched.
+    public func rewatch() { rewatchRequested.store(true, ordering: .relaxed) }
+
     public struct WatchError: Error, CustomStringConvertible {
         public let description: String
     }
@@ -66,9 +78,21 @@ public final class SpoolWatcher: Sendable {
         return .success(())
     }
 
+    /// Drops every watch, stale ones included, and watches the whole tree again.
+    private func restartWatching() -> Result<Void, WatchError> {
+        inotifytools_cleanup()
+        return startWatching()
+    }
+
     private func run(_ continuation: AsyncStream<SpoolEvent>.Continuation) {
         while !stopped.load(ordering: .relaxed) {
-            // A one-second timeout bounds how long `stop()` takes to be noticed.
+            if rewatchRequested.exchange(false, ordering: .relaxed) {
+                switch restartWatching() {
+                case .success: continuation.yield(.rewatched)
+                case .failure(let error): continuation.yield(.spoolLost(reason: error.description))
+                }
+            }
+            // A one-second timeout bounds how long `stop()` and `rewatch()` take to be noticed.
             guard let event = inotifytools_next_event(1) else { continue }
             if let spoolEvent = translate(event.pointee, name: Self.name(of: event)) {
                 continuation.yield(spoolEvent)
@@ -78,9 +102,22 @@ public final class SpoolWatcher: Sendable {
     }
 
     private func translate(_ event: inotify_event, name: String?) -> SpoolEvent? {
-        if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { return .overflow }
-        guard let name, let folder = inotifytools_filename_from_wd(event.wd) else { return nil }
-        let path = String(cString: folder) + name  // the library keeps folders with a trailing '/'
+        if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+            // Folders created during the burst may have gone unwatched: set every watch up again
+            // before the caller rescans, so nothing after the scan is missed.
+            if case .failure(let error) = restartWatching() { return .spoolLost(reason: error.description) }
+            return .overflow
+        }
+        guard let folder = inotifytools_filename_from_wd(event.wd).map({ String(cString: $0) }) else { return nil }
+        let selfEvents = UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)
+        if event.mask & selfEvents != 0 {
+            // The library keeps folders with a trailing '/'. A sub-folder's own end needs nothing:
+            // its parent reported it as gone.
+            guard folder == root + "/" else { return nil }
+            return .spoolLost(reason: event.mask & UInt32(IN_MOVE_SELF) != 0 ? "moved away" : "removed")
+        }
+        guard let name else { return nil }
+        let path = folder + name
         let isFolder = event.mask & UInt32(IN_ISDIR) != 0
         if event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { return .gone(path: path) }
         if isFolder {

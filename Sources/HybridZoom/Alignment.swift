@@ -70,7 +70,7 @@ extension Alignment {
         let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
         clock.lap("occlusion")
 
-        // Bilinear, as DESIGN.md's step 5 and the alignment issue ask; it never overshoots either.
+        // Bilinear: smooth enough for a flow field, and it never overshoots.
         let flow = forward.flow.resized(to: source.size, interpolation: .bilinear)
         clock.lap("upsample")
         let warped = colour.apply(flow.sample(reference.y), channel: 0)

@@ -16,6 +16,8 @@ final class DaemonState: Sendable {
         /// worker is on (nil when idle).
         var intakeAlive = ContinuousClock.now
         var workerBusySince: ContinuousClock.Instant?
+        /// Folders that cannot be used right now, one line each (`FolderHealth.problems`).
+        var problems: [String] = []
     }
 
     let configPath: String
@@ -49,6 +51,6 @@ final class DaemonState: Sendable {
         var parts = ["queue \(c.queued)", "published \(c.published)", "quarantined \(c.quarantined)",
                      "orphans \(c.orphaned)", "errors \(c.errors)"]
         if let latency = c.lastLatencyMs { parts.append(String(format: "last %.0f ms", latency)) }
-        return parts.joined(separator: ", ")
+        return (c.problems + [parts.joined(separator: ", ")]).joined(separator: "; ")
     }
 }

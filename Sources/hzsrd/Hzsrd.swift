@@ -14,20 +14,31 @@ struct Hzsrd: AsyncParsableCommand {
     @Option(help: "The config file (relative paths in it are resolved against the working directory).")
     var config: String = "/etc/hzsr/hzsrd.yaml"
 
+    @Flag(help: "Check the config and the folders it names, print ok or each problem, and exit (0, or 73, 77, 78 as at start).")
+    var checkConfig = false
+
     func run() async throws {
         JournalLogHandler.bootstrap(identifier: "hzsrd")
         let logger = Logger(label: "hzsrd")
+        if checkConfig { throw ExitCode(check()) }
         if let problem = VectorInstructions.missing() {
-            logger.record(.error, "cannot start: \(problem)", level: .critical, ["HZ_REASON": .string(problem)])
+            refuseToStart(problem, ["HZ_REASON": .string(problem)], logger)
             throw ExitCode(1)
         }
         let loaded: DaemonConfig
         do {
             loaded = try DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath)
         } catch {
-            logger.record(.error, "\(config): \(error)", level: .critical, ["HZ_CONFIG": .string(config), "HZ_REASON": .string("\(error)")])
+            refuseToStart("\(config): \(error)", ["HZ_CONFIG": .string(config), "HZ_REASON": .string("\(error)")], logger)
             throw ExitCode(78)  // EX_CONFIG: systemd shows it as a configuration error
         }
+        // Before anything runs: a folder the daemon cannot use stops it here, with the reason.
+        let problems = FolderCheck.problems(loaded.paths, creating: true)
+        for problem in problems {
+            refuseToStart("\(problem)", ["HZ_CONFIG": .string(config), "HZ_FILE": .string(problem.path),
+                                         "HZ_REASON": .string(problem.detail)], logger)
+        }
+        if let first = problems.first { throw ExitCode(first.exitStatus) }
         let state = DaemonState(config: loaded, configPath: config)
         let notifier = ManagerNotifications()
         let (queue, continuation) = AsyncStream.makeStream(of: WorkItem.self)
@@ -43,5 +54,29 @@ struct Hzsrd: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+
+    /// `--check-config`: what a start would find wrong with the config and its folders, changing nothing.
+    private func check() -> Int32 {
+        let loaded: DaemonConfig
+        do {
+            loaded = try DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath)
+        } catch {
+            print("\(config): \(error)")
+            return 78
+        }
+        let problems = FolderCheck.problems(loaded.paths, creating: false)
+        for problem in problems { print("\(config): \(problem)") }
+        if problems.isEmpty { print("ok") }
+        return problems.first?.exitStatus ?? 0
+    }
+
+    /// A problem that stops the start: in the journal, and on stderr for whoever started it
+    /// (unless stderr is the journal already, as under systemd).
+    private func refuseToStart(_ message: String, _ fields: [String: Logger.MetadataValue], _ logger: Logger) {
+        logger.record(.error, "cannot start: \(message)", level: .critical, fields)
+        if !standardErrorIsJournal() {
+            FileHandle.standardError.write(Data("hzsrd: cannot start: \(message)\n".utf8))
+        }
     }
 }

@@ -27,20 +27,21 @@ struct IntakeService: Service {
     func run() async throws {
         var intake = SpoolIntake(config: state.config)
         let store = SpoolStore(paths: intake.config.paths)
-        try store.createFolders()
-        let watcher = SpoolWatcher(root: intake.config.paths.spool)
+        let spool = intake.config.paths.spool
+        let watcher = SpoolWatcher(root: spool)
         let events = try watcher.events()
         defer { watcher.stop() }
 
         resume(store)
         let clock = ContinuousClock()
         handle(intake.scan(now: clock.now))
-        logger.record(.started, "hzsrd watching \(intake.config.paths.spool)", [
-            "HZ_SPOOL": .string(intake.config.paths.spool), "HZ_OUTPUT": .string(intake.config.paths.output),
+        logger.record(.started, "hzsrd watching \(spool)", [
+            "HZ_SPOOL": .string(spool), "HZ_OUTPUT": .string(intake.config.paths.output),
             "HZ_CONFIG": .string(state.configPath), "HZ_WAITING": .stringConvertible(intake.waitingCount),
         ])
         notifier.post { try $0.ready() }
 
+        var health = FolderHealth(paths: intake.config.paths, start: clock.now)
         let ticks = AsyncTimerSequence(interval: .milliseconds(200), clock: clock).map { _ in Input.tick }
         for await input in merge(events.map(Input.spool), ticks).cancelOnGracefulShutdown() {
             intake.config = state.config
@@ -50,13 +51,39 @@ struct IntakeService: Service {
             case .spool(.folderAppeared(let folder)):
                 handle(intake.scanFiles(below: folder).flatMap { intake.inspect($0, now: clock.now) })
             case .spool(.overflow):
-                logger.record(.rescan, "inotify queue overflowed; rescanning \(intake.config.paths.spool)", level: .warning)
+                logger.record(.rescan, "inotify queue overflowed; watching \(spool) anew and rescanning", level: .warning)
+                handle(intake.scan(now: clock.now))
+            case .spool(.spoolLost(let reason)):
+                if health.spoolLost(reason, now: clock.now) {
+                    logger.record(.error, "the spool \(spool) was \(reason); waiting for it to come back", level: .error,
+                                  ["HZ_FILE": .string(spool), "HZ_REASON": .string(reason)])
+                }
+                state.update { $0.problems = health.problems }
+            case .spool(.rewatched):
+                health.spoolWatched()
+                state.update { $0.problems = health.problems }
+                logger.record(.rescan, "the spool \(spool) is back: watching it again and rescanning", ["HZ_FILE": .string(spool)])
                 handle(intake.scan(now: clock.now))
             case .tick:
                 state.update { $0.intakeAlive = clock.now }
                 handle(intake.tick(now: clock.now))
+                checkFolders(&health, watcher, now: clock.now)
             }
         }
+    }
+
+    /// At a bounded rate: asks for the spool's watches again once it is back, and reports each
+    /// folder that became unusable or usable again.
+    private func checkFolders(_ health: inout FolderHealth, _ watcher: SpoolWatcher, now: ContinuousClock.Instant) {
+        if health.shouldRewatch(now: now) { watcher.rewatch() }
+        guard let change = health.recheck(now: now) else { return }
+        for problem in change.appeared {
+            logger.record(.error, "\(problem)", level: .error, ["HZ_FILE": .string(problem.path), "HZ_REASON": .string(problem.detail)])
+        }
+        for problem in change.cleared {
+            logger.record(.rescan, "\(problem.key): \(problem.path) is usable again", ["HZ_FILE": .string(problem.path)])
+        }
+        state.update { $0.problems = health.problems }
     }
 
     /// Pairs claimed before a restart: published ones only need archiving, the rest go to work.

@@ -12,7 +12,7 @@ final class SpoolIntakeTests: XCTestCase {
     override func setUpWithError() throws {
         scratch = try ScratchFolder()
         config = try DaemonConfig.parse("intake: {settle_time: 0.2}\npairing: {orphan_timeout: 0.3}", relativeTo: scratch.path)
-        try SpoolStore(paths: config.paths).createFolders()
+        XCTAssertEqual(FolderCheck.problems(config.paths, creating: true), [])
     }
 
     func testAPairIsClaimedIntoWork() throws {
