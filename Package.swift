@@ -49,7 +49,6 @@ let package = Package(
         // Spool watching, pairing, the on-disk state machine, publishing.
         .target(name: "HZSpool", dependencies: [
             "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // Journal log handler and sd_notify.
@@ -59,14 +58,14 @@ let package = Package(
         // The measurement harness: dual-rig simulation with ground truth, metrics, reports.
         .target(name: "HZHarness", dependencies: ["HybridZoom", "HZImageIO"], swiftSettings: vectorSettings),
         .executableTarget(name: "hzsrd", dependencies: [
-            "HZSpool", "HZSystemd",
+            "HybridZoom", "HZSpool", "HZSystemd",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "hzsr", dependencies: [
-            "HybridZoom", "HZImageIO", "HZSpool", "HZSystemd", "HZHarness",
+            "HybridZoom", "HZImageIO", "HZFusionNet", "HZSpool", "HZSystemd", "HZHarness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -42,7 +42,7 @@ public struct ConvolutionSpeed: Sendable, CustomStringConvertible {
             try context.wait()
             fastest = min(fastest, clock.now - start)
         }
-        let seconds = Double(fastest.components.seconds) + Double(fastest.components.attoseconds) * 1e-18
+        let seconds = fastest.milliseconds / 1000
         let flops = Double(2 * 9 * channels * channels * side * side)
         return ConvolutionSpeed(channels: channels, side: side, gflops: flops / seconds / 1e9)
     }

@@ -250,14 +250,8 @@ public struct DaemonConfig: Sendable {
         let method = try section.choice("method", default: FusionSettings.Method.network)
         let file = try section.string("model", default: "")
         let model = file.isEmpty ? nil : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
-        var settings = FusionSettings(method: method, model: model,
-                                      bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
-        // Loaded here, once per config, so that a bad model stops the start (or a reload)
-        // with its key named, rather than failing every capture.
-        if method == .network {
-            do { try settings.loadNetwork() } catch { throw section.error("model", nil, "\(error)") }
-        }
-        return settings
+        return FusionSettings(method: method, model: model,
+                              bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
     }
 
     private static func readGate(_ section: ConfigSection) throws -> GateSettings {
@@ -321,38 +315,70 @@ public struct FusionSettings: Sendable, Equatable {
     public var method: Method
     /// The network's model file (safetensors); nil: the model built into the program.
     public var model: String?
-    /// The network, once loaded.
-    public private(set) var network: NetworkFusion?
     /// Classical fusion's band split, in W's pixels (so in `I_src`'s, times the zoom ratio):
     /// detail finer than this comes from T. Chosen on the evaluation set: PSNR inside T's view
     /// rose from 31.1 dB (W digital zoom) to 33.7, 35.3, 36.5, 37.3 and 37.3 dB at 0.5, 0.75,
     /// 1, 1.5 and 2 W pixels (zoom ratio 2), then fell.
     public var bandSplitSigma: Double
 
-    public init(method: Method, model: String? = nil, bandSplitSigma: Double) {
+    public init(method: Method, model: String? = nil, bandSplitSigma: Double = 1.5) {
         (self.method, self.model, self.bandSplitSigma) = (method, model, bandSplitSigma)
     }
+}
 
-    /// Reads and checks the model: `model`, or the shipped one.
-    public mutating func loadNetwork() throws {
-        network = try NetworkFusion(network: model.map { path throws(SafeTensorsError) in try FusionNetwork(contentsOf: path) }
-                                             ?? FusionNetwork.shipped())
+/// Step 7 ready to run: the configured method with its network loaded. Loading reads and checks
+/// the model file, so it happens once, apart from parsing the config: at start, in the commands
+/// that fuse, and on a reload only when the method or the model file changed.
+public struct FusionStage: Sendable {
+    public let settings: FusionSettings
+    /// The loaded network, with method `network`.
+    public let network: NetworkFusion?
+
+    /// Loads what `settings` needs, taking the network from `previous` when it is the same model.
+    /// A model that cannot be loaded is a `ConfigError` on `fusion.model`.
+    public init(_ settings: FusionSettings, reusing previous: FusionStage? = nil) throws {
+        self.settings = settings
+        guard settings.method == .network else {
+            network = nil
+            return
+        }
+        if let previous, let loaded = previous.network, previous.settings.model == settings.model {
+            network = loaded
+            return
+        }
+        do {
+            network = try NetworkFusion(network: settings.model.map { path throws(SafeTensorsError) in
+                try FusionNetwork(contentsOf: path)
+            } ?? FusionNetwork.shipped())
+        } catch {
+            throw ConfigError(key: "fusion.model", line: nil, problem: "\(error)")
+        }
     }
 
-    /// Same method, model file and parameters (the loaded weights follow from the file).
-    public static func == (a: FusionSettings, b: FusionSettings) -> Bool {
-        (a.method, a.model, a.bandSplitSigma) == (b.method, b.model, b.bandSplitSigma)
+    /// Step 7 for a rig of `zoomRatio`; nil when fusion is off.
+    public func fusion(zoomRatio: Double) -> (any Fusion)? {
+        switch settings.method {
+        case .network: network
+        case .classical: ClassicalFusion(bandSplitSigma: settings.bandSplitSigma * zoomRatio)
+        case .off: nil
+        }
     }
 }
 
 extension DaemonConfig {
-    /// Step 7 as the config describes it; nil when fusion is off.
-    public var fusionStage: (any Fusion)? {
-        switch fusion.method {
-        case .network: fusion.network
-        case .classical: ClassicalFusion(bandSplitSigma: fusion.bandSplitSigma * rig.zoomRatio)
-        case .off: nil
+    /// What the pipeline needs to know of this config.
+    public var captureSettings: CaptureSettings {
+        let size: Size? = switch output.size {
+        case .tele: nil
+        case .fixed(let size): size
         }
+        return CaptureSettings(rig: rig, zooms: output.zooms.map { $0.value(for: rig) }, outputSize: size, gate: gate,
+                               blend: blend.settings, autofocusRegion: blend.autofocusRegion)
+    }
+
+    /// The pipeline as this config sets it up, fusing with `fusion` (loaded from `self.fusion`).
+    public func pipeline(_ fusion: FusionStage) -> CapturePipeline {
+        CapturePipeline(settings: captureSettings, fusion: fusion.fusion(zoomRatio: rig.zoomRatio))
     }
 }
 

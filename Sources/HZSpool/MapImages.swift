@@ -35,7 +35,7 @@ extension BlendWeights {
     }
 }
 
-extension RenderedCapture {
+extension ProcessedCapture {
     /// Alignment's maps when it ran, and the blend's when the capture was fused.
     public var mapImages: [MapImage] { (alignment?.mapImages ?? []) + (blend?.mapImages ?? []) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// What became of one claimed pair.
 public enum PairOutcome: Sendable {
@@ -16,8 +17,12 @@ public enum PairOutcome: Sendable {
 /// any point leads to exactly one published image per pair after the restart.
 public struct PairWorker: Sendable {
     public let config: DaemonConfig
+    public let pipeline: CapturePipeline
 
-    public init(config: DaemonConfig) { self.config = config }
+    public init(config: DaemonConfig, pipeline: CapturePipeline) {
+        self.config = config
+        self.pipeline = pipeline
+    }
 
     public func run(_ claimed: ClaimedPair, completedAt: ContinuousClock.Instant) throws -> PairOutcome {
         let store = SpoolStore(paths: config.paths)
@@ -30,10 +35,10 @@ public struct PairWorker: Sendable {
         guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
             return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", store)
         }
-        let processed: ProcessedCapture
+        let processed: EncodedCapture
         do {
-            processed = try CaptureProcessor(config: config).process(wide: try read(claimed.path(of: wide)),
-                                                                      tele: try read(claimed.path(of: tele)))
+            processed = try CaptureFiles.process(wide: try read(claimed.path(of: wide)), tele: try read(claimed.path(of: tele)),
+                                                 pipeline: pipeline, config: config)
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
             return try quarantine(claimed, file: input.spoolPath, reason: "\(input.spoolPath): \(error)", store)
@@ -54,7 +59,7 @@ public struct PairWorker: Sendable {
         return .quarantined(id: claimed.manifest.id, file: file, reason: reason, movedTo: movedTo)
     }
 
-    private func record(_ claimed: ClaimedPair, _ processed: ProcessedCapture,
+    private func record(_ claimed: ClaimedPair, _ processed: EncodedCapture,
                         completedAt: ContinuousClock.Instant, _ store: SpoolStore) -> PairRecord {
         let manifest = claimed.manifest
         let archive = store.archiveFolder(id: manifest.id, day: manifest.day)
@@ -81,6 +86,6 @@ public struct PairWorker: Sendable {
             warnings: processed.warnings.isEmpty ? nil : processed.warnings.map { warning in
                 "\(manifest.input(warning.role)?.spoolPath ?? warning.role.rawValue): \(warning.message)"
             },
-            latencyMs: milliseconds(since: completedAt, ContinuousClock()), publishedAt: .now)
+            latencyMs: (ContinuousClock.now - completedAt).milliseconds, publishedAt: .now)
     }
 }

@@ -23,7 +23,8 @@ public struct PairRecord: Codable, Sendable, Equatable {
     }
 
     public var pair: String
-    public var decision: String
+    public var decision: CaptureDecision
+    /// The decision with its particulars.
     public var reason: String
     /// The primary image (the first configured zoom), described as an `Output` is.
     public var image: String

@@ -36,8 +36,13 @@ public struct Alignment: Sendable {
     /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
     /// resolution, like the other maps the blending stage reads.
     public var outsideReference: Plane
-    /// Milliseconds per sub-step.
+    /// Milliseconds per step, named as `Step` names them.
     public var timings: StageTimings
+
+    /// The steps alignment is timed in (`align.<step>` in a capture's timings).
+    public enum Step: String, CaseIterable {
+        case coarse, colour, downsample, flow, occlusion, upsample, warp
+    }
 }
 
 extension Alignment {
@@ -48,10 +53,10 @@ extension Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
         let coarse = settings.coarse.align(source: source.y, reference: reference.y)
-        clock.lap("coarse")
+        clock.lap(named: Step.coarse.rawValue)
 
         let colour = ColourMatch.estimate(source: source, reference: reference, translation: coarse.translation)
-        clock.lap("colour")
+        clock.lap(named: Step.colour.rawValue)
 
         // Colour matching is affine and warping a weighted average, so T's luma is matched
         // after each resampling rather than at full resolution first.
@@ -63,18 +68,18 @@ extension Alignment {
         // T's low-resolution copy moved by the coarse translation, so the flows only have the
         // residual (parallax) left to find.
         let shifted = FlowField(size: small, u: smallShift.x, v: smallShift.y).sample(referenceSmall)
-        clock.lap("downsample")
+        clock.lap(named: Step.downsample.rawValue)
 
         let (forward, backward) = bothFlows(sourceSmall, shifted, shift: smallShift, settings: settings.flow)
-        clock.lap("flow")
+        clock.lap(named: Step.flow.rawValue)
         let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
-        clock.lap("occlusion")
+        clock.lap(named: Step.occlusion.rawValue)
 
         // Bilinear: smooth enough for a flow field, and it never overshoots.
         let flow = forward.flow.resized(to: source.size, interpolation: .bilinear)
-        clock.lap("upsample")
+        clock.lap(named: Step.upsample.rawValue)
         let warped = colour.apply(flow.sample(reference.y), channel: 0)
-        clock.lap("warp")
+        clock.lap(named: Step.warp.rawValue)
         return Alignment(coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
                          flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow,
                          warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)

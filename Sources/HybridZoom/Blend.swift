@@ -28,8 +28,11 @@ public struct BlendWeights: Sendable {
     /// The mean of `M_blend` over T's view (where the flow stays inside T): how much of what T
     /// sees was fused.
     public var coverage: Double
-    /// Milliseconds per map (by name) and for combining them (`combine`).
+    /// Milliseconds per map (by name) and for combining them (`combineStep`).
     public var timings: StageTimings
+
+    /// The step after the maps, in `timings` (`blend.combine` in a capture's).
+    public static let combineStep = "combine"
 }
 
 /// Steps 8 and 9: the blend weight from the maps, and the composition of `Y_fusion` with `Y_src`.
@@ -45,7 +48,7 @@ public enum Blend {
         var maps: [String: Plane] = [:]
         for map in settings.maps {
             maps[map.name] = map.map(inputs)
-            clock.lap(map.name)
+            clock.lap(named: map.name)
         }
         let size = inputs.mapSize
         var trust = Plane(width: size.width, height: size.height, value: 1)
@@ -54,7 +57,7 @@ public enum Blend {
         var weight = gaussianBlur(minimumFilter(trust, radius: radius), sigma: settings.smoothingSigma)
         multiply(&weight, by: feather(outside: inputs.outsideReference, width: settings.featherWidth * Double(size.width)))
         let coverage = meanInsideView(weight, outside: inputs.outsideReference)
-        clock.lap("combine")
+        clock.lap(named: BlendWeights.combineStep)
         return BlendWeights(maps: maps, weight: weight, coverage: coverage, timings: clock.timings)
     }
 

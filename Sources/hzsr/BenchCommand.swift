@@ -54,32 +54,36 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let frames = try makeFrames()
-        let processor = CaptureProcessor(config: try DaemonConfig.parse("rig: {zoom_ratio: \(ratio)}", relativeTo: "/"))
-        _ = try processor.process(wide: frames.wide, tele: frames.tele)  // warm-up: page faults, thread pool
+        let config = try DaemonConfig.parse("rig: {zoom_ratio: \(ratio)}", relativeTo: "/")
+        let fusion = try FusionStage(config.fusion)
+        let pipeline = config.pipeline(fusion)
+        func capture() throws -> EncodedCapture {
+            try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, config: config)
+        }
+        _ = try capture()  // warm-up: page faults, thread pool
         var timings: [StageTimings] = [], floors: [Double] = []
         for _ in 0..<runs {  // interleaved, so both see the same machine load
-            timings.append(try processor.process(wide: frames.wide, tele: frames.tele).timings)
+            timings.append(try capture().timings)
             floors.append(try floor(frames))
         }
-        // Each stage followed by its sub-stages (`stage.part`), then the total.
-        let topLevel = timings[0].stages.filter { !$0.contains(".") }
-        let order = topLevel.flatMap { stage in [stage] + timings[0].stages.filter { $0.hasPrefix(stage + ".") } } + ["total"]
-        let stages = order.map { stage in Summary(timings.map { stage == "total" ? $0.total : $0[stage] }) }
+        // Each stage followed by its parts (`stage.part`), then the total.
+        let names = timings[0].names, topLevel = names.filter { !$0.contains(".") }
+        let order = topLevel.flatMap { stage in [stage] + names.filter { $0.hasPrefix(stage + ".") } } + ["total"]
+        let stages = order.map { name in Summary(timings.map { name == "total" ? $0.total : $0[named: name] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
         var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
                             glibcTunables: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], stageOrder: order,
                             stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
                             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
                             benchPeakResidentMB: peakResidentMegabytes())
-        if let network = (processor.fusion as? NetworkFusion)?.network, let frameSize = Size(parsing: size) {
-            let rendered = try processor.render(wide: frames.wide, tele: frames.tele)
+        if let network = fusion.network?.network, let frameSize = Size(parsing: size) {
+            let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
             let networkMs = Summary(try (0..<runs).map { _ in
-                let clock = ContinuousClock(), start = clock.now
+                let start = ContinuousClock.now
                 _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
-                let elapsed = clock.now - start
-                return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                return (ContinuousClock.now - start).milliseconds
             })
             let best = try ConvolutionSpeed.best()
             report.networkMs = networkMs
@@ -103,11 +107,10 @@ struct BenchCommand: ParsableCommand {
 
     /// Decoding both frames (in parallel, as the pipeline does) and encoding a frame-sized output.
     private func floor(_ frames: (wide: [UInt8], tele: [UInt8])) throws -> Double {
-        let clock = ContinuousClock(), start = clock.now
+        let start = ContinuousClock.now
         let decoded = try [frames.wide, frames.tele].concurrentMap { try decodeJPEG($0, maxPixels: 200_000_000) }
         _ = try encodeJPEG(decoded[1].image, quality: 92, exifPayload: nil)
-        let elapsed = clock.now - start
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return (ContinuousClock.now - start).milliseconds
     }
 
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {

@@ -45,8 +45,7 @@ struct DaemonBench {
                 guard ContinuousClock.now - landed < .seconds(60) else { throw BenchError("\(binary) published nothing within 60 s") }
                 Thread.sleep(forTimeInterval: 0.002)
             }
-            let elapsed = ContinuousClock.now - landed
-            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            return (ContinuousClock.now - landed).milliseconds
         }
         return Result(latenciesMs: latencies, peakResidentMB: peakResidentMegabytes(of: process.processIdentifier))
     }

@@ -17,12 +17,14 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let base = try loadConfig(config).scoringTeleView()
+        let network = try FusionStage(FusionSettings(method: .network, model: base.fusion.model))
+        let classical = try FusionStage(FusionSettings(method: .classical, bandSplitSigma: base.fusion.bandSplitSigma))
         let evaluation = Evaluation(methods: [
-            (Evaluation.baseline, method(try base.fusing(.off))),
-            ("classical", method(try base.fusing(.classical), blending: false)),
-            ("classical+blend", method(try base.fusing(.classical))),
-            ("network", method(try base.fusing(.network), blending: false)),
-            ("network+blend", method(try base.fusing(.network))),
+            (Evaluation.baseline, method(base, try FusionStage(FusionSettings(method: .off)))),
+            ("classical", method(base, classical, blending: false)),
+            ("classical+blend", method(base, classical)),
+            ("network", method(base, network, blending: false)),
+            ("network+blend", method(base, network)),
         ])
         let report = try evaluation.evaluate(set: set) { capture in FileHandle.standardError.write(Data("\(capture) ".utf8)) }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -39,25 +41,17 @@ struct EvalCommand: ParsableCommand {
         print("written: \(folder)/report.json, report.md, chart.svg, chart.png")
     }
 
-    /// The whole pipeline with `config`, at the set's zoom ratio; without `blending`, no map
-    /// holds T's detail back (the weight only fades out at the edge of T's view).
-    private func method(_ config: DaemonConfig, blending: Bool = true) -> Evaluation.Method {
+    /// The whole pipeline with `config` and `fusion`, at the set's zoom ratio; without
+    /// `blending`, no map holds T's detail back (the weight only fades out at the edge of T's view).
+    private func method(_ config: DaemonConfig, _ fusion: FusionStage, blending: Bool = true) -> Evaluation.Method {
         { @Sendable wide, tele, ratio in
             var settings = config
             settings.rig = RigCalibration(zoomRatio: ratio)
-            if !blending { settings.blend.settings.maps = [] }
-            let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: tele)
-            return MethodOutput(luma: rendered.primary.image.y, blendWeight: rendered.blend?.weight, flow: rendered.alignment?.forward.flow)
+            var pipeline = settings.pipeline(fusion)
+            if !blending { pipeline.settings.blend.maps = [] }
+            let processed = try CaptureFiles.process(wide: wide, tele: tele, pipeline: pipeline, intake: settings.intake)
+            return MethodOutput(luma: processed.primary.image.y, blendWeight: processed.blend?.weight,
+                                flow: processed.alignment?.forward.flow)
         }
-    }
-}
-
-extension DaemonConfig {
-    /// The config with another fusion method, its network loaded where it needs one.
-    func fusing(_ method: FusionSettings.Method) throws -> DaemonConfig {
-        var config = self
-        config.fusion.method = method
-        if method == .network, config.fusion.network == nil { try config.fusion.loadNetwork() }
-        return config
     }
 }

@@ -32,8 +32,9 @@ struct FlowCommand: ParsableCommand {
             let info = try CaptureSet.readInfo(path)
             var config = try loadConfig(nil)
             config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            config.fusion.method = .off
-            let rendered = try CaptureProcessor(config: config).render(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"))
+            let rendered = try CaptureFiles.process(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"),
+                                                    pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
+                                                    intake: config.intake)
             let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
             flowSize = alignment.forward.flow.size
             let truth = try FlowGroundTruth(folder: path, size: flowSize)
@@ -49,12 +50,10 @@ struct FlowCommand: ParsableCommand {
     }
 
     private func timeFlow(_ alignment: Alignment) -> Double {
-        let clock = ContinuousClock()
-        return median((0..<runs).map { _ in
-            let start = clock.now
+        median((0..<runs).map { _ in
+            let start = ContinuousClock.now
             _ = DenseFlow.compute(from: alignment.flowSource, to: alignment.flowReference)
-            let elapsed = clock.now - start
-            return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            return (ContinuousClock.now - start).milliseconds
         })
     }
 

@@ -16,9 +16,11 @@ struct FuseCommand: ParsableCommand {
 
     func run() throws {
         let settings = try loadConfig(config)
-        let processed: ProcessedCapture
+        let pipeline = settings.pipeline(try FusionStage(settings.fusion))
+        let processed: EncodedCapture
         do {
-            processed = try CaptureProcessor(config: settings).process(wide: try readInput(wide), tele: try readInput(tele))
+            processed = try CaptureFiles.process(wide: try readInput(wide), tele: try readInput(tele), pipeline: pipeline,
+                                                 config: settings)
         } catch let error as InputError {
             throw FileError(path: error.role == .wide ? wide : tele, problem: "\(error)")
         }

@@ -18,6 +18,7 @@ struct GateCommand: ParsableCommand {
 
     func run() throws {
         let base = try loadConfig(config).scoringTeleView()
+        let fusion = try FusionStage(base.fusion)
         let manifest = try CaptureSet.readManifest(set)
         let thresholds = base.gate
         var lines = [
@@ -34,8 +35,8 @@ struct GateCommand: ParsableCommand {
             let info = try CaptureSet.readInfo(folder)
             var settings = base
             settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            let rendered = try CaptureProcessor(config: settings).render(wide: try readInput("\(folder)/wide.jpg"),
-                                                                         tele: try readInput("\(folder)/tele.jpg"))
+            let rendered = try CaptureFiles.process(wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
+                                                    pipeline: settings.pipeline(fusion), intake: settings.intake)
             let isWideZoom = rendered.primary.image.y == rendered.source.y
             if rendered.gate.fuses == isWideZoom { contradictions += 1 }
             let m = rendered.gate.measurements

@@ -32,7 +32,8 @@ struct MapsCommand: ParsableCommand {
         if let info { settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio) }
         let (widePath, telePath) = capture.map { ("\($0)/wide.jpg", "\($0)/tele.jpg") } ?? (frames[0], frames[1])
         let wide = try readInput(widePath)
-        let rendered = try CaptureProcessor(config: settings).render(wide: wide, tele: try readInput(telePath))
+        let rendered = try CaptureFiles.process(wide: wide, tele: try readInput(telePath),
+                                                pipeline: settings.pipeline(try FusionStage(settings.fusion)), intake: settings.intake)
 
         var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
         sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
@@ -47,7 +48,7 @@ struct MapsCommand: ParsableCommand {
     }
 
     /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
-    private func addAlignment(_ rendered: RenderedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
+    private func addAlignment(_ rendered: ProcessedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
         sheet.add("I_src: W cropped to T's view", rendered.source)
         sheet.add("Ỹ_ref: T warped onto I_src", grayImage(alignment.warpedReference))
         sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(alignment.warpedReference, rendered.source.y, gain: 4))
@@ -59,7 +60,7 @@ struct MapsCommand: ParsableCommand {
         for map in maps { sheet.add(map.title, map.image) }
     }
 
-    private func addGroundTruth(of folder: String, _ rendered: RenderedCapture, to sheet: inout ContactSheet) throws {
+    private func addGroundTruth(of folder: String, _ rendered: ProcessedCapture, to sheet: inout ContactSheet) throws {
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let flow = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
         sheet.add("ground truth: target", grayImage(target))

@@ -1,6 +1,22 @@
 import Foundation
 import HZSpool
+import HybridZoom
 import Synchronization
+
+/// A config with its fusion stage loaded and the pipeline made from both: swapped whole on
+/// reload, and shared by reference, so reading it copies nothing.
+final class LoadedConfig: Sendable {
+    let config: DaemonConfig
+    let fusion: FusionStage
+    let pipeline: CapturePipeline
+
+    /// Loads the network unless `previous` has the same model loaded already.
+    init(_ config: DaemonConfig, reusing previous: LoadedConfig? = nil) throws {
+        self.config = config
+        fusion = try FusionStage(config.fusion, reusing: previous?.fusion)
+        pipeline = config.pipeline(fusion)
+    }
+}
 
 /// What the services share: the current config (swapped on reload) and the counters that
 /// `STATUS=` shows.
@@ -21,18 +37,20 @@ final class DaemonState: Sendable {
     }
 
     let configPath: String
-    private let currentConfig: Mutex<DaemonConfig>
+    private let current: Mutex<LoadedConfig>
     private let counts = Mutex(Counters())
 
-    init(config: DaemonConfig, configPath: String) {
+    init(loaded: LoadedConfig, configPath: String) {
         self.configPath = configPath
-        self.currentConfig = Mutex(config)
+        self.current = Mutex(loaded)
     }
 
-    var config: DaemonConfig {
-        get { currentConfig.withLock { $0 } }
-        set { currentConfig.withLock { $0 = newValue } }
+    var loaded: LoadedConfig {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
     }
+
+    var config: DaemonConfig { loaded.config }
 
     var counters: Counters { counts.withLock { $0 } }
 

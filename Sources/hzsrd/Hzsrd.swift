@@ -22,24 +22,24 @@ struct Hzsrd: AsyncParsableCommand {
         let logger = Logger(label: "hzsrd")
         if checkConfig { throw ExitCode(check()) }
         if let problem = VectorInstructions.missing() {
-            refuseToStart(problem, ["HZ_REASON": .string(problem)], logger)
+            refuseToStart(problem, [.reason: .string(problem)], logger)
             throw ExitCode(1)
         }
-        let loaded: DaemonConfig
+        let loaded: LoadedConfig
         do {
-            loaded = try DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath)
+            loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath))
         } catch {
-            refuseToStart("\(config): \(error)", ["HZ_CONFIG": .string(config), "HZ_REASON": .string("\(error)")], logger)
+            refuseToStart("\(config): \(error)", [.config: .string(config), .reason: .string("\(error)")], logger)
             throw ExitCode(78)  // EX_CONFIG: systemd shows it as a configuration error
         }
         // Before anything runs: a folder the daemon cannot use stops it here, with the reason.
-        let problems = FolderCheck.problems(loaded.paths, creating: true)
+        let problems = FolderCheck.problems(loaded.config.paths, creating: true)
         for problem in problems {
-            refuseToStart("\(problem)", ["HZ_CONFIG": .string(config), "HZ_FILE": .string(problem.path),
-                                         "HZ_REASON": .string(problem.detail)], logger)
+            refuseToStart("\(problem)", [.config: .string(config), .file: .string(problem.path),
+                                         .reason: .string(problem.detail)], logger)
         }
         if let first = problems.first { throw ExitCode(first.exitStatus) }
-        let state = DaemonState(config: loaded, configPath: config)
+        let state = DaemonState(loaded: loaded, configPath: config)
         let notifier = ManagerNotifications()
         let (queue, continuation) = AsyncStream.makeStream(of: WorkItem.self)
         // Graceful shutdown runs in reverse order: the worker finishes its pair first.
@@ -58,14 +58,14 @@ struct Hzsrd: AsyncParsableCommand {
 
     /// `--check-config`: what a start would find wrong with the config and its folders, changing nothing.
     private func check() -> Int32 {
-        let loaded: DaemonConfig
+        let loaded: LoadedConfig
         do {
-            loaded = try DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath)
+            loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath))
         } catch {
             print("\(config): \(error)")
             return 78
         }
-        let problems = FolderCheck.problems(loaded.paths, creating: false)
+        let problems = FolderCheck.problems(loaded.config.paths, creating: false)
         for problem in problems { print("\(config): \(problem)") }
         if problems.isEmpty { print("ok") }
         return problems.first?.exitStatus ?? 0
@@ -73,7 +73,7 @@ struct Hzsrd: AsyncParsableCommand {
 
     /// A problem that stops the start: in the journal, and on stderr for whoever started it
     /// (unless stderr is the journal already, as under systemd).
-    private func refuseToStart(_ message: String, _ fields: [String: Logger.MetadataValue], _ logger: Logger) {
+    private func refuseToStart(_ message: String, _ fields: [JournalField: Logger.MetadataValue], _ logger: Logger) {
         logger.record(.error, "cannot start: \(message)", level: .critical, fields)
         if !standardErrorIsJournal() {
             FileHandle.standardError.write(Data("hzsrd: cannot start: \(message)\n".utf8))

@@ -25,7 +25,8 @@ struct IntakeService: Service {
     }
 
     func run() async throws {
-        var intake = SpoolIntake(config: state.config)
+        var loaded = state.loaded
+        var intake = SpoolIntake(config: loaded.config)
         let store = SpoolStore(paths: intake.config.paths)
         let spool = intake.config.paths.spool
         let watcher = SpoolWatcher(root: spool)
@@ -36,15 +37,18 @@ struct IntakeService: Service {
         let clock = ContinuousClock()
         handle(intake.scan(now: clock.now))
         logger.record(.started, "hzsrd watching \(spool)", [
-            "HZ_SPOOL": .string(spool), "HZ_OUTPUT": .string(intake.config.paths.output),
-            "HZ_CONFIG": .string(state.configPath), "HZ_WAITING": .stringConvertible(intake.waitingCount),
+            .spool: .string(spool), .output: .string(intake.config.paths.output),
+            .config: .string(state.configPath), .waiting: .stringConvertible(intake.waitingCount),
         ])
         notifier.post { try $0.ready() }
 
         var health = FolderHealth(paths: intake.config.paths, start: clock.now)
         let ticks = AsyncTimerSequence(interval: .milliseconds(200), clock: clock).map { _ in Input.tick }
         for await input in merge(events.map(Input.spool), ticks).cancelOnGracefulShutdown() {
-            intake.config = state.config
+            if state.loaded !== loaded {  // reloaded
+                loaded = state.loaded
+                intake.config = loaded.config
+            }
             switch input {
             case .spool(.changed(let path)): handle(intake.inspect(path, now: clock.now))
             case .spool(.gone(let path)): intake.forget(path)
@@ -56,13 +60,13 @@ struct IntakeService: Service {
             case .spool(.spoolLost(let reason)):
                 if health.spoolLost(reason, now: clock.now) {
                     logger.record(.error, "the spool \(spool) was \(reason); waiting for it to come back", level: .error,
-                                  ["HZ_FILE": .string(spool), "HZ_REASON": .string(reason)])
+                                  [.file: .string(spool), .reason: .string(reason)])
                 }
                 state.update { $0.problems = health.problems }
             case .spool(.rewatched):
                 health.spoolWatched()
                 state.update { $0.problems = health.problems }
-                logger.record(.rescan, "the spool \(spool) is back: watching it again and rescanning", ["HZ_FILE": .string(spool)])
+                logger.record(.rescan, "the spool \(spool) is back: watching it again and rescanning", [.file: .string(spool)])
                 handle(intake.scan(now: clock.now))
             case .tick:
                 state.update { $0.intakeAlive = clock.now }
@@ -78,10 +82,10 @@ struct IntakeService: Service {
         if health.shouldRewatch(now: now) { watcher.rewatch() }
         guard let change = health.recheck(now: now) else { return }
         for problem in change.appeared {
-            logger.record(.error, "\(problem)", level: .error, ["HZ_FILE": .string(problem.path), "HZ_REASON": .string(problem.detail)])
+            logger.record(.error, "\(problem)", level: .error, [.file: .string(problem.path), .reason: .string(problem.detail)])
         }
         for problem in change.cleared {
-            logger.record(.rescan, "\(problem.key): \(problem.path) is usable again", ["HZ_FILE": .string(problem.path)])
+            logger.record(.rescan, "\(problem.key): \(problem.path) is usable again", [.file: .string(problem.path)])
         }
         state.update { $0.problems = health.problems }
     }
@@ -91,11 +95,11 @@ struct IntakeService: Service {
         let (claims, problems) = store.resumeClaims()
         for problem in problems {
             state.update { $0.quarantined += 1 }
-            logger.record(.inputQuarantined, "\(problem.reason)", level: .error, ["HZ_FILE": .string(problem.folder)])
+            logger.record(.inputQuarantined, "\(problem.reason)", level: .error, [.file: .string(problem.folder)])
         }
         for claimed in claims {
             logger.record(.rescan, "resuming pair \(claimed.manifest.id) from \(claimed.folder)",
-                          ["HZ_PAIR": .string(claimed.manifest.id)])
+                          [.pair: .string(claimed.manifest.id)])
             enqueue(WorkItem(claimed: claimed, completedAt: ContinuousClock().now))
         }
     }
@@ -104,23 +108,23 @@ struct IntakeService: Service {
         for outcome in outcomes {
             switch outcome {
             case .waiting(let frame):
-                logger.debug("\(frame.relativePath) waits for its partner", metadata: ["HZ_FILE": .string(frame.relativePath)])
+                logger.debug("\(frame.relativePath) waits for its partner", metadata: [JournalField.file.rawValue: .string(frame.relativePath)])
             case .claimed(let claimed, let completedAt):
                 enqueue(WorkItem(claimed: claimed, completedAt: completedAt))
             case .quarantined(let file, let reason, let movedTo):
                 state.update { $0.quarantined += 1 }
                 logger.record(.inputQuarantined, "\(file) quarantined: \(reason)", level: .warning, [
-                    "HZ_FILE": .string(file), "HZ_REASON": .string(reason), "HZ_MOVED_TO": .string(movedTo),
+                    .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
                 ])
             case .orphaned(let frame, let reason, let movedTo):
                 state.update { $0.orphaned += 1 }
                 logger.record(.orphan, "\(frame.relativePath) set aside: \(reason)", level: .warning, [
-                    "HZ_FILE": .string(frame.relativePath), "HZ_ROLE": .string(frame.role.rawValue),
-                    "HZ_REASON": .string(reason), "HZ_MOVED_TO": .string(movedTo),
+                    .file: .string(frame.relativePath), .role: .string(frame.role.rawValue),
+                    .reason: .string(reason), .movedTo: .string(movedTo),
                 ])
             case .failed(let file, let reason):
                 state.update { $0.errors += 1 }
-                logger.record(.error, "\(file): \(reason)", level: .error, ["HZ_FILE": .string(file), "HZ_REASON": .string(reason)])
+                logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])
             }
         }
     }

@@ -27,11 +27,11 @@ struct ReloadService: Service {
             guard config.paths == state.config.paths else {
                 throw ConfigError(key: "paths", line: nil, problem: "cannot change on reload; restart hzsrd to move folders")
             }
-            state.config = config
-            logger.record(.reloaded, "reloaded \(state.configPath)", ["HZ_CONFIG": .string(state.configPath)])
+            state.loaded = try LoadedConfig(config, reusing: state.loaded)
+            logger.record(.reloaded, "reloaded \(state.configPath)", [.config: .string(state.configPath)])
         } catch {
             logger.record(.error, "reload of \(state.configPath) failed, keeping the previous config: \(error)",
-                          level: .error, ["HZ_CONFIG": .string(state.configPath), "HZ_REASON": .string("\(error)")])
+                          level: .error, [.config: .string(state.configPath), .reason: .string("\(error)")])
         }
     }
 }

@@ -47,7 +47,25 @@ final class DaemonConfigTests: XCTestCase {
         assertError("blend:\n  maps: [occlusion, fog]\n", key: "blend.maps", mentions: "fog")
         assertError("blend:\n  autofocus_region: [0.5, 0.5, 0.6, 0.1]\n", key: "blend.autofocus_region", mentions: "inside")
         assertError("gate:\n  min_ev100: dark\n", key: "gate.min_ev100", mentions: "number")
-        assertError("fusion:\n  model: /nonexistent/fusion.safetensors\n", key: "fusion.model", mentions: "/nonexistent/fusion.safetensors")
+    }
+
+    /// Parsing reads the model's path only; loading it is a step of its own, which names the key.
+    func testTheModelIsLoadedApartFromParsingAndOnlyOncePerFile() throws {
+        let config = try DaemonConfig.parse("fusion:\n  model: /nonexistent/fusion.safetensors\n", relativeTo: "/")
+        XCTAssertThrowsError(try FusionStage(config.fusion)) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "fusion.model")
+            XCTAssertTrue("\(error)".contains("/nonexistent/fusion.safetensors"), "\(error)")
+        }
+        // A model loaded from a file that is gone since: reused, so not read again.
+        let model = FileManager.default.temporaryDirectory.appendingPathComponent("hzsr-model-\(UUID().uuidString).safetensors").path
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.copyItem(atPath: repository.appendingPathComponent("Sources/HZFusionNet/Resources/fusion-unet.safetensors").path,
+                                         toPath: model)
+        let loaded = try FusionStage(FusionSettings(method: .network, model: model))
+        try FileManager.default.removeItem(atPath: model)
+        XCTAssertNotNil(try FusionStage(FusionSettings(method: .network, model: model, bandSplitSigma: 2), reusing: loaded).network)
+        XCTAssertThrowsError(try FusionStage(FusionSettings(method: .network, model: model)), "without the loaded one, it is read")
+        XCTAssertNil(try FusionStage(FusionSettings(method: .classical), reusing: loaded).network)
     }
 
     func testValuesAreRead() throws {

@@ -100,7 +100,8 @@ final class SpoolIntakeTests: XCTestCase {
         guard case .claimed(let claimed, let completedAt)? = intake.inspect(
             try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now).first
         else { return XCTFail("not claimed") }
-        guard case .published(let record) = try PairWorker(config: config).run(claimed, completedAt: completedAt) else {
+        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        guard case .published(let record) = try worker.run(claimed, completedAt: completedAt) else {
             return XCTFail("not published")
         }
         let id = claimed.manifest.id

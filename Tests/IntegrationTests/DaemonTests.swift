@@ -67,6 +67,35 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.notifications.messages.contains { $0.hasPrefix("WATCHDOG=1") }, "pinged at half of WATCHDOG_USEC")
     }
 
+    /// Every decision a capture can end in, each made by a config or a pair built for it: the
+    /// sidecar's decision and reason and the journal's `HZ_DECISION` and `HZ_REASON` agree, and
+    /// the reason starts with the decision.
+    func testEveryDecisionKindIsTheSameInTheSidecarAndTheJournal() throws {
+        let pair = try TestFrames.simulatedPair(time: moment)
+        let unrelated = (wide: try frame(0), tele: try frame(0.002, seed: 2))
+        let cases: [(CaptureDecision, config: String, pair: (wide: [UInt8], tele: [UInt8]))] = [
+            (.fused, "fusion: {method: classical}\n", pair),
+            (.skipped(.lowLight), "fusion: {method: classical}\ngate: {min_mean_luma: 0.99}\n", pair),
+            (.skipped(.teleNoisier), "fusion: {method: classical}\ngate: {max_tele_noise_ratio: 0, noise_floor: 0}\n", pair),
+            (.skipped(.alignmentFailed), "fusion: {method: classical}\n", unrelated),
+            (.skipped(.fusionOff), "fusion: {method: 'off'}\n", pair),
+        ]
+        XCTAssertEqual(Set(cases.map(\.0)), Set(CaptureDecision.all), "every kind is tried")
+        for (decision, config, pair) in cases {
+            let daemon = try DaemonHarness(config: config)
+            try daemon.scratch.write(pair.wide, to: "spool/W/kind-\(tag).jpg")
+            try daemon.scratch.write(pair.tele, to: "spool/T/kind-\(tag).jpg")
+            XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "\(decision): published")
+            let record = try Publisher.readRecord(at: "\(daemon.scratch.path)/out/\(daemon.sidecars[0])")
+            XCTAssertEqual(record.decision, decision)
+            XCTAssertTrue(record.reason.hasPrefix(decision.description), "\(decision): \(record.reason)")
+            let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(record.pair)", "_PID=\(daemon.process.processIdentifier)"]).first)
+            XCTAssertEqual(entry["HZ_DECISION"], decision.description)
+            XCTAssertEqual(entry["HZ_REASON"], record.reason)
+            XCTAssertEqual(entry["MESSAGE_ID"], decision == .fused ? JournalEvent.pairFused.rawValue : JournalEvent.fusionSkipped.rawValue)
+        }
+    }
+
     func testEveryConfiguredZoomIsPublishedListedInTheSidecarAndJournaled() throws {
         let daemon = try DaemonHarness(config: "output: {zoom: [tele, 1.5]}\n")
         try daemon.scratch.write(try frame(0), to: "spool/W/zooms-\(tag).jpg")
@@ -113,7 +142,7 @@ final class DaemonTests: XCTestCase {
         let folder = "out/\((sidecar as NSString).deletingLastPathComponent)", day = "\(daemon.scratch.path)/\(folder)"
         let id = ((sidecar as NSString).lastPathComponent as NSString).deletingPathExtension
         let record = try Publisher.readRecord(at: "\(day)/\(id).json")
-        XCTAssertEqual(record.decision, "fused")
+        XCTAssertEqual(record.decision, .fused)
         let files = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-occlusion.jpg",
                      "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg"]
         XCTAssertEqual(record.maps, files.map { "\(id).maps/\($0)" })

@@ -8,17 +8,17 @@ import XCTest
 
 /// Several output zooms from one capture: fusion runs once, and each zoom is W's digital zoom
 /// with the fused luma pasted where T's view lands in it.
-final class CaptureProcessorTests: XCTestCase {
+final class CaptureFilesTests: XCTestCase {
     /// 160 × 120 frames at zoom ratio 2: T's view is W's central 80 × 60.
     private let frame = Size(width: 160, height: 120)
 
     func testEveryZoomTakesTheOneFusionWhereTSeesAndIsWsDigitalZoomElsewhere() throws {
         let pair = try TestFrames.simulatedPair(frame: frame)
-        var counted = try processor(zoom: "[tele, 1, 3]")
+        var counted = try pipeline(zoom: "[tele, 1, 3]")
         let fusion = CountingFusion(try XCTUnwrap(counted.fusion))
         counted.fusion = fusion
-        let rendered = try counted.render(wide: pair.wide, tele: pair.tele)
-        XCTAssertEqual(rendered.decision, "fused")
+        let rendered = try process(pair, counted)
+        XCTAssertEqual(rendered.decision, .fused)
         XCTAssertEqual(fusion.calls.withLock { $0 }, 1, "fusion ran once for three zooms")
 
         XCTAssertEqual(rendered.outputs.map(\.zoom), [2, 1, 3])
@@ -28,7 +28,7 @@ final class CaptureProcessorTests: XCTestCase {
         assertEqual(rendered.outputs[1].crop, Rect(x: 0, y: 0, width: 160, height: 120))
         assertEqual(rendered.outputs[2].crop, Rect(x: 80 - third / 2, y: 40, width: third, height: 40))
 
-        let single = try processor(zoom: "tele").render(wide: pair.wide, tele: pair.tele)
+        let single = try process(pair, try pipeline(zoom: "tele"))
         XCTAssertEqual(rendered.primary.image, single.primary.image, "the tele output is what a single zoom gives")
 
         let wide = try decodeJPEG(pair.wide, maxPixels: 1_000_000).image
@@ -55,8 +55,8 @@ final class CaptureProcessorTests: XCTestCase {
     /// one never aligned none, and without `output.maps` there are none.
     func testMapsArePublishedOnRequestOnTheMapsGrid() throws {
         let large = try TestFrames.simulatedPair(frame: Size(width: 640, height: 480))
-        let fused = try processor(zoom: "tele", maps: true).process(wide: large.wide, tele: large.tele)
-        XCTAssertEqual(fused.decision, "fused")
+        let fused = try publish(large, maps: true)
+        XCTAssertEqual(fused.decision, .fused)
         let alignmentMaps = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg"]
         XCTAssertEqual(fused.maps.map(\.file), alignmentMaps + [
             "map-defocus.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
@@ -64,28 +64,26 @@ final class CaptureProcessorTests: XCTestCase {
         for map in fused.maps {
             XCTAssertEqual(try decodeJPEG(map.jpeg, maxPixels: 1_000_000).image.size, Size(width: 512, height: 384), map.file)
         }
-        XCTAssertGreaterThan(fused.timings["maps"], 0)
+        XCTAssertGreaterThan(fused.timings[.maps], 0)
 
         let pair = try TestFrames.simulatedPair(frame: frame)
-        let plain = try processor(zoom: "tele").process(wide: pair.wide, tele: pair.tele)
-        XCTAssertEqual(plain.decision, "fused")
+        let plain = try publish(pair)
+        XCTAssertEqual(plain.decision, .fused)
         XCTAssertEqual(plain.maps.count, 0)
-        XCTAssertFalse(plain.timings.stages.contains("maps"))
+        XCTAssertFalse(plain.timings.ran(.maps))
 
         // W and T of different scenes: aligned, then skipped.
         let unrelated = (try TestFrames.jpeg(frame, time: .now), try TestFrames.jpeg(frame, time: .now, seed: 2))
-        let misaligned = try processor(zoom: "tele", maps: true).process(wide: unrelated.0, tele: unrelated.1)
-        XCTAssertEqual(misaligned.decision, "skipped: alignment failed")
+        let misaligned = try publish((unrelated.0, unrelated.1), maps: true)
+        XCTAssertEqual(misaligned.decision, .skipped(.alignmentFailed))
         XCTAssertEqual(misaligned.maps.map(\.file), alignmentMaps)
 
         // Fusion off: never aligned, so no maps.
-        var unaligned = try processor(zoom: "tele", maps: true)
-        unaligned.fusion = nil
-        XCTAssertEqual(try unaligned.process(wide: pair.wide, tele: pair.tele).maps.count, 0)
+        XCTAssertEqual(try publish(pair, maps: true, fusion: "off").maps.count, 0)
     }
 
     /// Inside T's view the output differs from W's digital zoom, towards the fused luma there.
-    private func assertFusedDetail(in output: RenderedOutput, digitalZoom: YCbCrImage, view: Rect, fused: Plane,
+    private func assertFusedDetail(in output: ZoomedImage, digitalZoom: YCbCrImage, view: Rect, fused: Plane,
                                    file: StaticString = #filePath, line: UInt = #line) throws {
         // T's view in output pixels, 2 px in from its edge (the blend fades out there) and the output's.
         let columns = max(Int(view.x.rounded(.up)) + 2, 0)..<min(Int((view.x + view.width).rounded(.down)) - 2, frame.width)
@@ -117,9 +115,25 @@ final class CaptureProcessorTests: XCTestCase {
             && Double(y + 1) > rect.y.rounded(.down) && Double(y) < (rect.y + rect.height).rounded(.up)
     }
 
-    private func processor(zoom: String, maps: Bool = false) throws -> CaptureProcessor {
-        CaptureProcessor(config: try DaemonConfig.parse("fusion: {method: classical}\noutput: {zoom: \(zoom), maps: \(maps)}\n",
-                                                        relativeTo: "/"))
+    private func config(zoom: String, maps: Bool = false, fusion: String = "classical") throws -> DaemonConfig {
+        try DaemonConfig.parse("fusion: {method: \(fusion)}\noutput: {zoom: \(zoom), maps: \(maps)}\n", relativeTo: "/")
+    }
+
+    private func pipeline(zoom: String) throws -> CapturePipeline {
+        let config = try config(zoom: zoom)
+        return config.pipeline(try FusionStage(config.fusion))
+    }
+
+    private func process(_ pair: (wide: [UInt8], tele: [UInt8]), _ pipeline: CapturePipeline) throws -> ProcessedCapture {
+        try CaptureFiles.process(wide: pair.wide, tele: pair.tele, pipeline: pipeline, intake: try config(zoom: "tele").intake)
+    }
+
+    /// The capture as the daemon publishes it, at the tele zoom.
+    private func publish(_ pair: (wide: [UInt8], tele: [UInt8]), maps: Bool = false, fusion: String = "classical") throws
+        -> EncodedCapture {
+        let config = try config(zoom: "tele", maps: maps, fusion: fusion)
+        return try CaptureFiles.process(wide: pair.wide, tele: pair.tele, pipeline: config.pipeline(try FusionStage(config.fusion)),
+                                        config: config)
     }
 
     /// A fusion that counts how often it runs.

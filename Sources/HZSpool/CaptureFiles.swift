@@ -1,0 +1,134 @@
+import Foundation
+import HZImageIO
+import HybridZoom
+
+/// What is published of one capture: its JPEGs and what was decided on the way.
+public struct EncodedCapture: Sendable {
+    /// One per configured zoom, in the config's order.
+    public var outputs: [EncodedOutput]
+    /// The maps when `output.maps` is on and the capture was aligned; else empty.
+    public var maps: [EncodedMap]
+    public var decision: CaptureDecision
+    public var reason: String
+    public var gate: GateMeasurements
+    /// Mean blend weight over T's view: how much of it took T's detail (0 when not fused).
+    public var coverage: Double
+    public var alignment: AlignmentSummary?
+    public var timings: StageTimings
+    /// What the decoder noticed in either input without refusing it.
+    public var warnings: [InputWarning]
+}
+
+/// One published image of a capture, at one of the configured zooms.
+public struct EncodedOutput: Sendable {
+    public var jpeg: [UInt8]
+    public var size: Size
+    public var zoom: Double
+    /// The part of W, in W's pixels, that the output shows.
+    public var crop: Rect
+}
+
+/// One of a capture's maps as a published JPEG.
+public struct EncodedMap: Sendable {
+    /// Its file name in `<pair>.maps/`: `flow.jpg`, `map-defocus.jpg`, …
+    public var file: String
+    public var jpeg: [UInt8]
+}
+
+/// A problem the decoder noticed in one input without refusing it.
+public struct InputWarning: Sendable, Equatable {
+    public var role: Role
+    public var message: String
+}
+
+/// Which of the two inputs a problem is in, so the caller can name the file.
+public struct InputError: Error, CustomStringConvertible {
+    public let role: Role
+    public let underlying: any Error
+    public var description: String { "\(underlying)" }
+}
+
+/// The files around the pipeline: a capture's two JPEGs decoded into frames, and its images
+/// encoded for publishing. The daemon, `hzsr fuse` and `hzsr bench` publish a capture with
+/// `process`; the harness's commands decode with `decode` and run the pipeline themselves.
+public enum CaptureFiles {
+    /// W and T decoded on a core each (decoding is most of a small capture's work), upright.
+    /// A problem is an `InputError` naming its input.
+    public static func decode(wide: [UInt8], tele: [UInt8], intake: DaemonConfig.Intake) throws
+        -> (wide: DecodedJPEG, tele: DecodedJPEG) {
+        let (limit, usingCorruptData) = (intake.maxPixels, intake.corruptFrames == .use)
+        let decoded = try [(Role.wide, wide), (Role.tele, tele)].concurrentMap { role, bytes in
+            do {
+                return try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: usingCorruptData)
+            } catch {
+                throw InputError(role: role, underlying: error)
+            }
+        }
+        return (decoded[0], decoded[1])
+    }
+
+    /// Decodes and runs the pipeline, stopping short of encoding: what the harness scores and draws.
+    public static func process(wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, intake: DaemonConfig.Intake) throws
+        -> ProcessedCapture {
+        let decoded = try decode(wide: wide, tele: tele, intake: intake)
+        return try pipeline.process(wide: CaptureFrame(decoded.wide), tele: CaptureFrame(decoded.tele))
+    }
+
+    /// Decodes, runs the pipeline and encodes: what the daemon publishes.
+    public static func process(wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, config: DaemonConfig) throws
+        -> EncodedCapture {
+        var clock = StageClock()
+        let decoded = try decode(wide: wide, tele: tele, intake: config.intake)
+        clock.lap(.decode)
+        let processed = try pipeline.process(wide: CaptureFrame(decoded.wide), tele: CaptureFrame(decoded.tele))
+        var timings = clock.timings
+        timings.append(contentsOf: processed.timings)
+
+        clock = StageClock()
+        let exif = decoded.wide.exifPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
+        let quality = config.output.jpegQuality
+        // Each zoom's encode on its own core, as decoding does.
+        let outputs = try processed.outputs.concurrentMap { zoomed in
+            EncodedOutput(jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
+                          size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
+        }
+        clock.lap(.encode)
+        var maps: [EncodedMap] = []
+        if config.output.maps {
+            maps = try processed.mapImages.map { map in
+                EncodedMap(file: "\(map.name).jpg", jpeg: try encodeJPEG(map.image, quality: quality, exifPayload: nil))
+            }
+            clock.lap(.maps)
+        }
+        timings.append(contentsOf: clock.timings)
+        let warnings = [(Role.wide, decoded.wide), (Role.tele, decoded.tele)].flatMap { role, frame in
+            frame.warnings.map { InputWarning(role: role, message: $0) }
+        }
+        return EncodedCapture(outputs: outputs, maps: maps, decision: processed.decision, reason: processed.reason,
+                              gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,
+                              alignment: processed.alignment.map(AlignmentSummary.init), timings: timings, warnings: warnings)
+    }
+}
+
+/// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
+/// correction.
+public struct AlignmentSummary: Codable, Sendable, Equatable {
+    /// T's offset from `I_src` in T's pixels, [x, y].
+    public var translation: [Double]
+    public var matches: Int
+    public var inliers: Int
+    /// Spread of the matched offsets, px (parallax plus matching noise).
+    public var spread: Double
+    public var reliable: Bool
+    /// T's luma gain and offset that matched W's (matched = value · gain + offset).
+    public var lumaGain: Double
+    public var lumaOffset: Double
+
+    init(_ alignment: Alignment) {
+        let coarse = alignment.coarse, colour = alignment.colour
+        translation = [coarse.translation.x, coarse.translation.y]
+        (matches, inliers, spread, reliable) = (coarse.matches, coarse.inliers, coarse.spread.isFinite ? coarse.spread : -1, coarse.isReliable)
+        lumaGain = Double(colour.gain[0])
+        lumaOffset = Double(colour.sourceMean[0] - colour.referenceMean[0] * colour.gain[0])
+    }
+}

@@ -1,0 +1,232 @@
+/// One capture through the whole pipeline: from the decoded W and T frames to the images at each
+/// output zoom, with every decision and measurement on the way. The daemon, every `hzsr` command
+/// and the tests run captures through this one type.
+///
+/// Steps, as the paper numbers them: 2 `I_src` (W cropped to T's view at T's resolution), the
+/// gate, 3–6 alignment, the gate again (alignment failed), 7 fusion, 8 the blend maps and weight,
+/// 9 the paste into W's digital zoom at each output zoom. A capture the gate skips, or any capture
+/// when fusion is off, publishes W's digital zoom: the baseline every stage is measured against.
+public struct CapturePipeline: Sendable {
+    public var settings: CaptureSettings
+    /// Step 7 (the network, or classical detail transfer); nil turns fusion off.
+    public var fusion: (any Fusion)?
+
+    public init(settings: CaptureSettings, fusion: (any Fusion)?) {
+        self.settings = settings
+        self.fusion = fusion
+    }
+
+    public func process(wide: CaptureFrame, tele: CaptureFrame) throws -> ProcessedCapture {
+        var clock = StageClock()
+        let rig = settings.rig
+        let teleView = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: rig.zoomRatio,
+                                            outputSize: tele.image.size)
+        let source = DigitalZoom.render(wide.image, crop: teleView, to: tele.image.size)
+        clock.lap(.source)
+
+        let measured = [wide, tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
+        var gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio, settings: settings.gate)
+        clock.lap(.gate)
+
+        var alignment: Alignment?
+        if gate.fuses, fusion != nil {
+            let aligned = Alignment.align(source: source, reference: tele.image, settings: settings.alignment)
+            clock.lap(.align)
+            gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
+                               alignment: AlignmentCheck(aligned), settings: settings.gate)
+            alignment = aligned
+        }
+
+        var outputs = wideZooms(wide.image, source: source, teleView: teleView)
+        clock.lap(.zoom)
+
+        // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma.
+        var composed: Plane?, blend: BlendWeights?
+        if gate.fuses, let fusion, let alignment {
+            let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
+            clock.lap(.fuse)
+            let (luma, weights) = self.blend(fused, source: source.y, alignment: alignment, tele: tele,
+                                             wideNoise: gate.measurements.noiseWide)
+            var change: Plane?  // made by the first zoom that needs it
+            for index in outputs.indices {
+                paste(luma, source: source.y, change: &change, teleView: teleView, into: &outputs[index])
+            }
+            clock.lap(.blend)
+            (composed, blend) = (luma, weights)
+        }
+
+        var timings = clock.timings
+        if let alignment { timings.append(alignment.timings, under: .align) }
+        if let blend { timings.append(blend.timings, under: .blend) }
+        let decision = fusion == nil ? CaptureDecision.skipped(.fusionOff) : CaptureDecision(gate.outcome)
+        return ProcessedCapture(outputs: outputs, decision: decision,
+                                reason: fusion == nil ? decision.description : gate.reason, gate: gate,
+                                tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
+                                timings: timings)
+    }
+
+    /// W's digital zoom at each configured zoom (step 2 again); `source` itself where an output
+    /// shows exactly T's view at T's size.
+    private func wideZooms(_ wide: YCbCrImage, source: YCbCrImage, teleView: Rect) -> [ZoomedImage] {
+        let size = settings.outputSize ?? source.size
+        return settings.zooms.map { zoom in
+            let crop = DigitalZoom.cropRect(wide: wide.size, calibration: settings.rig, zoom: zoom, outputSize: size)
+            let image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide, crop: crop, to: size)
+            return ZoomedImage(image: image, zoom: zoom, crop: crop)
+        }
+    }
+
+    /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
+    private func blend(_ fused: consuming Plane, source: Plane, alignment: Alignment, tele: CaptureFrame,
+                       wideNoise: Double) -> (Plane, BlendWeights) {
+        let inputs = BlendInputs(source: source, alignment: alignment,
+                                 autofocusRegion: tele.focusRegion ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
+                                 wideNoise: Float(wideNoise), zoomRatio: settings.rig.zoomRatio)
+        let weights = Blend.weights(inputs, settings: settings.blend)
+        var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
+        composed.clampToUnitRange()
+        return (composed, weights)
+    }
+
+    /// The fused luma onto an output: as it is when the output is `I_src`'s grid, else pasted
+    /// into the W digital zoom where T's view lands in it.
+    private func paste(_ composed: Plane, source: Plane, change: inout Plane?, teleView: Rect,
+                       into output: inout ZoomedImage) {
+        if output.image.size == composed.size, output.crop == teleView {
+            output.image.y = composed
+        } else {
+            let placement = DigitalZoom.placement(of: teleView, in: output.crop, outputSize: output.image.size)
+            let difference = change ?? Blend.change(from: source, to: composed)
+            change = difference
+            Blend.paste(difference, into: &output.image.y, at: placement)
+        }
+    }
+}
+
+/// What the pipeline is told of a capture beyond its pixels.
+public struct CaptureSettings: Sendable {
+    public var rig: RigCalibration
+    /// Each output's zoom relative to W's full view, the primary first.
+    public var zooms: [Double]
+    /// The outputs' size; nil: T's.
+    public var outputSize: Size?
+    public var gate: GateSettings
+    public var alignment: AlignmentSettings
+    public var blend: BlendSettings
+    /// Where T focuses when its frame does not say (as fractions of its frame); nil: the centre.
+    public var autofocusRegion: Rect?
+
+    public init(rig: RigCalibration, zooms: [Double]? = nil, outputSize: Size? = nil, gate: GateSettings = GateSettings(),
+                alignment: AlignmentSettings = AlignmentSettings(), blend: BlendSettings = BlendSettings(),
+                autofocusRegion: Rect? = nil) {
+        self.rig = rig
+        self.zooms = zooms ?? [rig.zoomRatio]
+        self.outputSize = outputSize
+        self.gate = gate
+        self.alignment = alignment
+        self.blend = blend
+        self.autofocusRegion = autofocusRegion
+    }
+}
+
+/// One frame as the pipeline reads it: upright, with what its camera said about it.
+public struct CaptureFrame: Sendable {
+    public var image: YCbCrImage
+    public var exposure: ExposureSettings
+    /// Where the camera focused, as fractions of the upright frame, when it said.
+    public var focusRegion: Rect?
+
+    public init(image: YCbCrImage, exposure: ExposureSettings = ExposureSettings(), focusRegion: Rect? = nil) {
+        self.image = image
+        self.exposure = exposure
+        self.focusRegion = focusRegion
+    }
+}
+
+/// One output image: W's digital zoom, with the fused luma pasted in when the capture was fused.
+public struct ZoomedImage: Sendable {
+    public var image: YCbCrImage
+    public var zoom: Double
+    /// The part of W, in W's pixels, that the image shows.
+    public var crop: Rect
+}
+
+/// What a capture became: fused, or skipped for one reason.
+public enum CaptureDecision: Sendable, Equatable, Hashable, CustomStringConvertible {
+    case fused
+    case skipped(SkipReason)
+
+    public enum SkipReason: String, Sendable, CaseIterable, Codable {
+        case lowLight = "low light"
+        case teleNoisier = "tele noisier than wide"
+        case alignmentFailed = "alignment failed"
+        case fusionOff = "fusion off"
+    }
+
+    init(_ outcome: GateDecision.Outcome) {
+        switch outcome {
+        case .fused: self = .fused
+        case .lowLight: self = .skipped(.lowLight)
+        case .teleNoisier: self = .skipped(.teleNoisier)
+        case .alignmentFailed: self = .skipped(.alignmentFailed)
+        }
+    }
+
+    /// `fused` or `skipped: <reason>`, as the sidecar, the journal and the commands write it.
+    public var description: String {
+        switch self {
+        case .fused: "fused"
+        case .skipped(let reason): "skipped: \(reason.rawValue)"
+        }
+    }
+
+    /// Every decision a capture can end in.
+    public static var all: [CaptureDecision] { [.fused] + SkipReason.allCases.map(CaptureDecision.skipped) }
+
+    /// The decision its description names, such as "skipped: low light".
+    public init?(_ text: String) {
+        guard let decision = Self.all.first(where: { $0.description == text }) else { return nil }
+        self = decision
+    }
+}
+
+extension CaptureDecision: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let decision = CaptureDecision(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown decision '\(text)'"))
+        }
+        self = decision
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// One capture's output images before encoding, what was decided on the way, and the images
+/// that led to them (for the maps and the harness).
+public struct ProcessedCapture: Sendable {
+    /// One per configured zoom, in the configured order.
+    public var outputs: [ZoomedImage]
+    public var decision: CaptureDecision
+    /// The decision with its particulars, such as "skipped: low light (EV100 of W 1.14 below 3.00)".
+    public var reason: String
+    /// The gate's decision and measurements (also when fusion is off, for the measurements).
+    public var gate: GateDecision
+    /// The decoded T frame, upright.
+    public var tele: YCbCrImage
+    /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
+    public var source: YCbCrImage
+    /// T aligned to `I_src` (steps 3–6); nil when the capture was not aligned.
+    public var alignment: Alignment?
+    /// When fused: the luma that fusion and blending made on `I_src`'s grid (steps 7–9), and the blend.
+    public var composed: Plane?
+    public var blend: BlendWeights?
+    public var timings: StageTimings
+
+    public var fused: Bool { composed != nil }
+    /// The output at the first configured zoom.
+    public var primary: ZoomedImage { outputs[0] }
+}
