@@ -34,7 +34,7 @@ public struct FlowGroundTruth: Sendable {
         let channels = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
         let full = FlowField(u: channels[0], v: channels[1])
         flow = full.resized(to: size)
-        let rect = Rect(x: 0, y: 0, width: Double(full.size.width), height: Double(full.size.height))
+        let rect = full.size.bounds
         let coverage = resample(try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy"), from: rect, to: size)
         let occlusion = resample(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), from: rect, to: size)
         visible = Plane(width: size.width, height: size.height,

@@ -74,7 +74,7 @@ public struct BlendTruth: Sendable {
 
     /// `target` is the capture's `target_y.npy`, already read by the caller.
     public init(folder: String, target: Plane, grid: Size) throws {
-        let rect = Rect(x: 0, y: 0, width: Double(target.width), height: Double(target.height))
+        let rect = target.size.bounds
         self.grid = grid
         flow = try FlowGroundTruth(folder: folder, size: grid)
         defocus = resample(try NumpyFile.readMask(at: "\(folder)/defocus.npy"), from: rect, to: grid)

@@ -92,7 +92,7 @@ public struct ContactSheet: Sendable {
 /// `image` resampled to `size` with full-resolution (4:4:4) chroma, whatever its subsampling.
 private func thumbnail(_ image: YCbCrImage, size: Size) -> YCbCrImage {
     func scaled(_ plane: Plane) -> Plane {
-        resample(plane, from: Rect(x: 0, y: 0, width: Double(plane.width), height: Double(plane.height)), to: size)
+        resample(plane, from: plane.size.bounds, to: size)
     }
     return YCbCrImage(y: scaled(image.y), cb: scaled(image.cb), cr: scaled(image.cr))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// One method's scores on one capture, or the medians over a set.
 public struct MethodScores: Codable, Sendable, Equatable {
@@ -75,7 +76,7 @@ public struct EvaluationReport: Codable, Sendable {
             let scores = captures.compactMap { $0.scores[method] }
             guard !scores.isEmpty else { continue }
             func medianOf(_ field: KeyPath<MethodScores, Double>) -> Double {
-                HZHarness.median(scores.map { $0[keyPath: field] })
+                HybridZoom.median(scores.map { $0[keyPath: field] })
             }
             medians[method] = MethodScores(
                 psnrTele: medianOf(\.psnrTele), ssimTele: medianOf(\.ssimTele),
@@ -116,7 +117,7 @@ public struct EvaluationReport: Codable, Sendable {
     /// The median PSNR gain over W digital zoom on the clean captures (no occluders, no defocus).
     public func medianCleanGain(_ method: String) -> Double {
         let gains = captures.filter(\.clean).compactMap { $0.gain(method) }
-        return gains.isEmpty ? .nan : HZHarness.median(gains)
+        return gains.isEmpty ? .nan : HybridZoom.median(gains)
     }
 
     /// The blend scores of `method` pooled over the captures.

@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// How a simulated capture was exposed: the EXIF values both cameras record and how much darker
 /// than the photograph the scene is rendered.
@@ -17,8 +18,10 @@ public struct Exposure: Codable, Sendable, Equatable {
         case exposureTime, wideISO = "wideIso", teleISO = "teleIso", wideFNumber, teleFNumber, brightness
     }
 
-    /// EV100 of the wide camera's settings: log2(N²/t) − log2(ISO/100).
-    public var wideEV100: Double { log2(wideFNumber * wideFNumber / exposureTime) - log2(Double(wideISO) / 100) }
+    /// EV100 of the wide camera's settings.
+    public var wideEV100: Double {
+        ExposureSettings(exposureTime: exposureTime, fNumber: wideFNumber, iso: Double(wideISO)).ev100 ?? .nan
+    }
 
     /// The settings an auto-exposing rig picks for a scene of `sceneEV100` (14: bright day,
     /// 0: a dim street at night): base ISO and a shorter exposure while light allows, exposures

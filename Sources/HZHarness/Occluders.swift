@@ -52,7 +52,7 @@ struct Occluders {
             let radius = ((along / axes.0) * (along / axes.0) + (across / axes.1) * (across / axes.1)).squareRoot()
             // Distance past the edge, in pixels, roughly: soft over one pixel.
             let edge = (1 - radius) * min(axes.0, axes.1)
-            return min(max(edge + 0.5, 0), 1)
+            return (edge + 0.5).clamped(to: 0...1)
         }
     }
 }

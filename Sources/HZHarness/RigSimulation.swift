@@ -142,7 +142,7 @@ public struct RigSimulation: Sendable {
     /// W: the whole scene, downsampled by r (the resampler low-passes as it shrinks), then the
     /// softer lens.
     private func renderWide() -> YCbCrImage {
-        let zoomed = DigitalZoom.render(scene, crop: Rect(x: 0, y: 0, width: Double(scene.size.width), height: Double(scene.size.height)),
+        let zoomed = DigitalZoom.render(scene, crop: scene.size.bounds,
                                         to: parameters.frameSize)
         let sigma = parameters.wideBlur
         return YCbCrImage(y: gaussianBlur(zoomed.y, sigma: sigma), cb: gaussianBlur(zoomed.cb, sigma: sigma / 2),
@@ -202,7 +202,7 @@ public struct RigSimulation: Sendable {
 
     private func to420(_ image: YCbCrImage) -> YCbCrImage {
         let size = YCbCrImage.chroma420Size(for: image.size)
-        let full = Rect(x: 0, y: 0, width: Double(image.cb.width), height: Double(image.cb.height))
+        let full = image.cb.size.bounds
         return YCbCrImage(y: image.y, cb: resample(image.cb, from: full, to: size), cr: resample(image.cr, from: full, to: size))
     }
 

@@ -29,7 +29,7 @@ extension DecodedJPEG {
         // The file may claim an area larger than the frame.
         let (width, height) = (min(areaWidth, 1), min(areaHeight, 1))
         let x = Double(area[0]) / Double(stored.width), y = Double(area[1]) / Double(stored.height)
-        return Rect(x: min(max(x - width / 2, 0), 1 - width), y: min(max(y - height / 2, 0), 1 - height),
+        return Rect(x: (x - width / 2).clamped(to: 0...(1 - width)), y: (y - height / 2).clamped(to: 0...(1 - height)),
                     width: width, height: height)
     }
 }

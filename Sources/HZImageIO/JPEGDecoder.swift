@@ -17,13 +17,6 @@ public struct DecodedJPEG: Sendable {
     public var warnings: [String]
 }
 
-/// What a JPEG's headers say, read without decoding pixels.
-public struct JPEGInfo: Sendable, Equatable {
-    /// As stored in the file, before any orientation.
-    public var size: Size
-    public var exif: EXIF
-}
-
 /// Decodes a complete JPEG straight to Y, Cb and Cr planes (no RGB round trip), keeping its
 /// chroma subsampling. A grayscale JPEG gets neutral (0.5) chroma planes of 4:2:0 size. Throws
 /// `JPEGError` for a file that is not a complete JPEG, that has more than `maxPixels` pixels
@@ -45,15 +38,6 @@ public func decodeJPEG(_ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool 
     return DecodedJPEG(
         image: applyOrientation ? stored.oriented(exifOrientation: exif.orientation) : stored,
         storedSize: stored.size, exif: exif, exifPayload: headers.exifPayload, warnings: warnings)
-}
-
-/// The stored size and EXIF of a complete JPEG, from one walk over its markers. Unlike
-/// `decodeJPEG`, this throws `EXIFError` for an unreadable EXIF block: the metadata is all the
-/// caller asked for.
-public func readJPEGInfo(_ bytes: [UInt8]) throws -> JPEGInfo {
-    let headers = try CompleteJPEGHeaders(bytes)
-    return JPEGInfo(size: headers.frameSize,
-                    exif: try headers.exifPayload.map(EXIF.init(app1Payload:)) ?? EXIF())
 }
 
 /// The headers of a JPEG whose marker walk reached EOI. Anything less is an error, so a file

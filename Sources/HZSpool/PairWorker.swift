@@ -41,10 +41,10 @@ public struct PairWorker: Sendable {
                                                  pipeline: pipeline, config: config)
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
-            return try quarantine(claimed, file: input.spoolPath, reason: "\(input.spoolPath): \(error)", store)
+            return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
         }
-        let record = self.record(claimed, processed, completedAt: completedAt, store)
-        try publisher.publish(jpegs: processed.outputs.map(\.jpeg), maps: processed.maps.map(\.jpeg), record: record, day: manifest.day)
+        let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
+        try publisher.publish(files, record: record, day: manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
     }
@@ -59,33 +59,37 @@ public struct PairWorker: Sendable {
         return .quarantined(id: claimed.manifest.id, file: file, reason: reason, movedTo: movedTo)
     }
 
-    private func record(_ claimed: ClaimedPair, _ processed: EncodedCapture,
-                        completedAt: ContinuousClock.Instant, _ store: SpoolStore) -> PairRecord {
+    /// The sidecar, and each file it names with its bytes: images and maps get their names here,
+    /// once, beside the bytes they name.
+    private func publication(_ claimed: ClaimedPair, _ processed: EncodedCapture, completedAt: ContinuousClock.Instant,
+                             _ store: SpoolStore) -> (PairRecord, [Publisher.File]) {
         let manifest = claimed.manifest
         let archive = store.archiveFolder(id: manifest.id, day: manifest.day)
         let inputs = manifest.inputs.map { input in
-            PairRecord.Input(role: input.role, name: input.spoolPath, timestamp: input.timestamp,
-                             timestampSource: input.timestampSource,
-                             archivedAt: config.keepInputs
-                                 ? "\(archive)/\(input.role.rawValue)/\((input.spoolPath as NSString).lastPathComponent)" : nil)
+            var archived = input
+            archived.archivedAt = config.keepInputs ? "\(archive)/\(input.pathInPairFolder)" : nil
+            return archived
         }
         let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
         let names = Publisher.imageNames(primary: "\(manifest.id).jpg", zooms: processed.outputs.map(\.zoom))
-        let outputs = zip(names, processed.outputs).map { name, output in
-            PairRecord.Output(image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
-                              wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height])
+        let images = zip(names, processed.outputs).map { name, output in
+            (PairRecord.Output(image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
+                               wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height]),
+             Publisher.File(path: name, bytes: output.jpeg))
         }
-        let primary = outputs[0]
-        return PairRecord(
+        let maps = processed.maps.map { Publisher.File(path: "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)", bytes: $0.jpeg) }
+        let outputs = images.map(\.0), primary = outputs[0]
+        let record = PairRecord(
             pair: manifest.id, decision: processed.decision, reason: processed.reason,
             image: primary.image, size: primary.size, zoom: primary.zoom, wideCrop: primary.wideCrop,
             otherOutputs: Array(outputs.dropFirst()),
-            maps: processed.maps.map { "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)" }, inputs: inputs,
+            maps: maps.map(\.path), inputs: inputs,
             timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
             alignment: processed.alignment, timingsMs: processed.timings,
             warnings: processed.warnings.isEmpty ? nil : processed.warnings.map { warning in
-                "\(manifest.input(warning.role)?.spoolPath ?? warning.role.rawValue): \(warning.message)"
+                "\(manifest.input(warning.role)?.name ?? warning.role.rawValue): \(warning.message)"
             },
             latencyMs: (ContinuousClock.now - completedAt).milliseconds, publishedAt: .now)
+        return (record, images.map(\.1) + maps)
     }
 }

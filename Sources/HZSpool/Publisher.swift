@@ -4,15 +4,6 @@ import HybridZoom
 /// The sidecar `<pair>.json` beside each published image: everything needed to tell afterwards
 /// what happened to a capture and why.
 public struct PairRecord: Codable, Sendable, Equatable {
-    public struct Input: Codable, Sendable, Equatable {
-        public var role: Role
-        public var name: String
-        public var timestamp: Date
-        public var timestampSource: Frame.TimestampSource
-        /// Where the input went after processing (nil when inputs are not kept).
-        public var archivedAt: String?
-    }
-
     /// One published image: its file name beside the sidecar, and what of W it shows.
     public struct Output: Codable, Sendable, Equatable {
         public var image: String
@@ -37,7 +28,7 @@ public struct PairRecord: Codable, Sendable, Equatable {
     /// The map images (`output.maps`), as paths relative to the sidecar's folder:
     /// `<pair>.maps/flow.jpg`, …; empty when off or when the capture was not aligned.
     public var maps: [String]
-    public var inputs: [Input]
+    public var inputs: [InputRecord]
     /// T's timestamp minus W's, in milliseconds.
     public var timeDifferenceMs: Double
     /// What the gate measured: EV100, mean luma and noise of both frames.
@@ -53,9 +44,6 @@ public struct PairRecord: Codable, Sendable, Equatable {
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double
     public var publishedAt: Date
-
-    /// Every image's file name, the primary first.
-    public var imageNames: [String] { [image] + otherOutputs.map(\.image) }
 }
 
 /// Writes `out/<day>/<pair>.jpg` (with `<pair>@<zoom>x.jpg` for each other zoom, and the maps in
@@ -76,19 +64,18 @@ public struct Publisher: Sendable {
         FileManager.default.fileExists(atPath: recordPath(id: id, day: day))
     }
 
-    /// `jpegs` are the images `record.imageNames` names, `maps` those `record.maps` names, in
-    /// that order.
-    public func publish(jpegs: [[UInt8]], maps: [[UInt8]], record: PairRecord, day: String) throws {
-        precondition(jpegs.count == record.imageNames.count, "\(jpegs.count) images for \(record.imageNames.count) names")
-        precondition(maps.count == record.maps.count, "\(maps.count) maps for \(record.maps.count) paths")
-        try createFolderDurably("\(root)/\(day)")
-        for (name, jpeg) in zip(record.imageNames, jpegs) {
-            try writeAtomically(Data(jpeg), to: "\(root)/\(day)/\(name)")
-        }
-        for (path, jpeg) in zip(record.maps, maps) {
-            let file = "\(root)/\(day)/\(path)"
-            try createFolderDurably((file as NSString).deletingLastPathComponent)
-            try writeAtomically(Data(jpeg), to: file)
+    /// One file a sidecar names, by its path relative to the sidecar's folder.
+    public struct File: Sendable {
+        public var path: String
+        public var bytes: [UInt8]
+    }
+
+    /// Writes `files` (the images and maps `record` names), then the sidecar.
+    public func publish(_ files: [File], record: PairRecord, day: String) throws {
+        for file in files {
+            let path = "\(root)/\(day)/\(file.path)"
+            try createFolderDurably((path as NSString).deletingLastPathComponent)
+            try writeAtomically(Data(file.bytes), to: path)
         }
         try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
         if latestLink { try pointLatest(at: "\(day)/\(record.image)") }

@@ -149,8 +149,9 @@ public struct SpoolIntake: Sendable {
         guard let role = recognizer.role(ofRelativePath: relative) else {
             return .failure(.rejected("cannot tell whether it is from W or T: not in a role folder and its name matches no role pattern"))
         }
-        // An unreadable EXIF block costs only the EXIF timestamp: the file name or mtime stands in.
-        let exif = (try? readJPEGInfo(bytes))?.exif ?? EXIF()
+        // From the walk above, not a second one. An unreadable EXIF block costs only the EXIF
+        // timestamp: the file name or mtime stands in.
+        let exif = structure.exifPayloadRange.flatMap { try? EXIF(app1Payload: Array(bytes[$0])) } ?? EXIF()
         let (timestamp, source) = recognizer.timestamp(exif: exif, name: (path as NSString).lastPathComponent,
                                                        modified: fingerprint.modified, role: role)
         return .success(Frame(path: path, relativePath: relative, role: role, timestamp: timestamp,

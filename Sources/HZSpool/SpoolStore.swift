@@ -3,20 +3,55 @@ import Foundation
 /// What a claimed pair's folder in `work/` says about itself; written before any input moves, so
 /// that a crash at any point leaves enough on disk to finish the move or undo nothing.
 public struct ClaimManifest: Codable, Sendable, Equatable {
-    public struct Input: Codable, Sendable, Equatable {
-        public var role: Role
-        /// Path relative to the spool, kept below the pair's folder as `<role>/<file name>`.
-        public var spoolPath: String
-        public var timestamp: Date
-        public var timestampSource: Frame.TimestampSource
-    }
-
     public var id: String
     /// The capture day (`YYYY-MM-DD`) that names the archive and output folders.
     public var day: String
-    public var inputs: [Input]
+    /// Each kept below the pair's folder as `<role>/<file name>`.
+    public var inputs: [InputRecord]
 
-    public func input(_ role: Role) -> Input? { inputs.first { $0.role == role } }
+    public func input(_ role: Role) -> InputRecord? { inputs.first { $0.role == role } }
+}
+
+/// One input of a pair, as the claim's manifest and the sidecar record it.
+public struct InputRecord: Codable, Sendable, Equatable {
+    public var role: Role
+    /// Its path relative to the spool.
+    public var name: String
+    public var timestamp: Date
+    public var timestampSource: Frame.TimestampSource
+    /// Where it went after processing: in the sidecar, when inputs are kept.
+    public var archivedAt: String?
+
+    /// Its place in a pair's folder, in `work/` and in `archive/`: `<role>/<file name>`.
+    public var pathInPairFolder: String { "\(role.rawValue)/\((name as NSString).lastPathComponent)" }
+
+    public init(_ frame: Frame) {
+        (role, name, timestamp, timestampSource) = (frame.role, frame.relativePath, frame.timestamp, frame.timestampSource)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case role, name, timestamp, timestampSource, archivedAt
+        /// What manifests written before the sidecar and the manifest shared this type called `name`.
+        case spoolPath
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        role = try container.decode(Role.self, forKey: .role)
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? container.decode(String.self, forKey: .spoolPath)
+        timestamp = try container.decode(Date.self, forKey: .timestamp)
+        timestampSource = try container.decode(Frame.TimestampSource.self, forKey: .timestampSource)
+        archivedAt = try container.decodeIfPresent(String.self, forKey: .archivedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(role, forKey: .role)
+        try container.encode(name, forKey: .name)
+        try container.encode(timestamp, forKey: .timestamp)
+        try container.encode(timestampSource, forKey: .timestampSource)
+        try container.encodeIfPresent(archivedAt, forKey: .archivedAt)
+    }
 }
 
 /// A pair whose inputs sit in `work/<id>/`.
@@ -24,9 +59,7 @@ public struct ClaimedPair: Sendable, Equatable {
     public var manifest: ClaimManifest
     public var folder: String
 
-    public func path(of input: ClaimManifest.Input) -> String {
-        "\(folder)/\(input.role.rawValue)/\((input.spoolPath as NSString).lastPathComponent)"
-    }
+    public func path(of input: InputRecord) -> String { "\(folder)/\(input.pathInPairFolder)" }
 }
 
 public struct SpoolError: Error, CustomStringConvertible {
@@ -48,7 +81,7 @@ public struct SpoolStore: Sendable {
     /// then each input moves in. `resumeClaims` completes whatever a crash interrupted.
     public func claim(_ pair: FramePair, id: String, day: String) throws -> ClaimedPair {
         let manifest = ClaimManifest(id: uniqueID(id, day: day), day: day, inputs: [pair.wide, pair.tele].map {
-            .init(role: $0.role, spoolPath: $0.relativePath, timestamp: $0.timestamp, timestampSource: $0.timestampSource)
+            InputRecord($0)
         })
         let staging = "\(paths.work)/\(Self.claimPrefix)\(manifest.id)"
         try? FileManager.default.removeItem(atPath: staging)
@@ -113,9 +146,9 @@ public struct SpoolStore: Sendable {
         for input in claimed.manifest.inputs {
             let target = claimed.path(of: input)
             if FileManager.default.fileExists(atPath: target) { continue }
-            let source = "\(paths.spool)/\(input.spoolPath)"
+            let source = "\(paths.spool)/\(input.name)"
             guard lstatExists(source) else {
-                throw SpoolError("input \(input.spoolPath) is neither in the spool nor in \(claimed.folder)")
+                throw SpoolError("input \(input.name) is neither in the spool nor in \(claimed.folder)")
             }
             try rename(source, to: target)
         }

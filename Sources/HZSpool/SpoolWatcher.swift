@@ -38,21 +38,24 @@ public final class SpoolWatcher: Sendable {
 
     /// Starts watching and returns the events. Throws if the spool cannot be watched, before
     /// returning, so the caller can scan the spool knowing that nothing after the scan is missed.
-    public func events() throws -> AsyncStream<SpoolEvent> {
+    /// The watching runs on a thread of its own (libinotifytools blocks), which reports its
+    /// start through a continuation: no caller's thread ever waits for it.
+    public func events() async throws -> AsyncStream<SpoolEvent> {
         let (stream, continuation) = AsyncStream.makeStream(of: SpoolEvent.self)
-        let started = Mutex<Result<Void, WatchError>?>(nil)
-        let ready = DispatchSemaphore(value: 0)
-        let thread = Thread { [self] in
-            let outcome = self.startWatching()
-            started.withLock { $0 = outcome }
-            ready.signal()
-            if case .success = outcome { self.run(continuation) }
-            continuation.finish()
+        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { [self] in
+                switch startWatching() {
+                case .success:
+                    started.resume()
+                    run(continuation)
+                case .failure(let error):
+                    started.resume(throwing: error)
+                }
+                continuation.finish()
+            }
+            thread.name = "spool-watcher"
+            thread.start()
         }
-        thread.name = "spool-watcher"
-        thread.start()
-        ready.wait()
-        try started.withLock { $0! }.get()
         continuation.onTermination = { [self] _ in stop() }
         return stream
     }

@@ -108,7 +108,7 @@ extension Alignment {
     }
 
     private static func downsample(_ plane: Plane, to size: Size) -> Plane {
-        resample(plane, from: Rect(x: 0, y: 0, width: Double(plane.width), height: Double(plane.height)), to: size)
+        resample(plane, from: plane.size.bounds, to: size)
     }
 
     private static func invert(_ mask: Plane) -> Plane {

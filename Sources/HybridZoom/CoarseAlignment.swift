@@ -70,7 +70,7 @@ public struct CoarseAligner: Sendable {
     /// jitters the patches. Smoothing is symmetric, so it moves nothing.
     private func workingLevel(_ plane: Plane, size: Size) -> Plane {
         let resized = size == plane.size ? plane
-            : resample(plane, from: Rect(x: 0, y: 0, width: Double(plane.width), height: Double(plane.height)), to: size)
+            : resample(plane, from: plane.size.bounds, to: size)
         return gaussianBlur(resized, sigma: Tuning.smoothingSigma)
     }
 
@@ -414,11 +414,6 @@ private let flatPatchNorm: Float = 1e-3
 private func chebyshevDistance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float {
     let difference = a - b
     return max(abs(difference.x), abs(difference.y))
-}
-
-private func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted(), middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 private func distance(_ a: SIMD2<Double>, _ b: SIMD2<Double>) -> Double {

@@ -22,10 +22,6 @@ public struct ColourMatch: Sendable, Equatable {
                            sourceMean: SIMD3(luma.sourceMean, cb.sourceMean, cr.sourceMean))
     }
 
-    public func apply(to image: YCbCrImage) -> YCbCrImage {
-        YCbCrImage(y: apply(image.y, channel: 0), cb: apply(image.cb, channel: 1), cr: apply(image.cr, channel: 2))
-    }
-
     public func apply(_ plane: Plane, channel: Int) -> Plane {
         var result = plane
         let gain = gain[channel], offset = sourceMean[channel] - referenceMean[channel] * gain

@@ -29,8 +29,8 @@ public enum DigitalZoom {
                          Double(wide.height))
         let centreX = Double(wide.width) * (0.5 + calibration.centerOffset.x)
         let centreY = Double(wide.height) * (0.5 + calibration.centerOffset.y)
-        let x = min(max(centreX - width / 2, 0), Double(wide.width) - width)
-        let y = min(max(centreY - height / 2, 0), Double(wide.height) - height)
+        let x = (centreX - width / 2).clamped(to: 0...(Double(wide.width) - width))
+        let y = (centreY - height / 2).clamped(to: 0...(Double(wide.height) - height))
         return Rect(x: x, y: y, width: width, height: height)
     }
 

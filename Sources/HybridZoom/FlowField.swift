@@ -37,7 +37,7 @@ public struct FlowField: Sendable, Equatable {
     /// The flow on a grid of another size: both components resampled and the vectors scaled by
     /// the change of pixel size.
     public func resized(to size: Size, interpolation: Interpolation = .bicubic) -> FlowField {
-        let full = Rect(x: 0, y: 0, width: Double(u.width), height: Double(u.height))
+        let full = u.size.bounds
         let sx = Float(size.width) / Float(u.width), sy = Float(size.height) / Float(u.height)
         var u = resample(self.u, from: full, to: size, interpolation: interpolation)
         var v = resample(self.v, from: full, to: size, interpolation: interpolation)

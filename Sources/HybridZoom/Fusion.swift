@@ -50,7 +50,7 @@ public struct FusionInputs: Sendable {
 /// kernel overshoots at a mask's edges.
 public func upsampleMask(_ mask: Plane, to size: Size) -> Plane {
     guard mask.size != size else { return mask }
-    var result = resample(mask, from: Rect(x: 0, y: 0, width: Double(mask.width), height: Double(mask.height)), to: size)
+    var result = resample(mask, from: mask.size.bounds, to: size)
     result.clampToUnitRange()
     return result
 }

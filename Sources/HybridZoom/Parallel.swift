@@ -8,6 +8,16 @@ import Synchronization
 /// so that the body keeps its per-row setup outside the inner loop. `itemCost` (for rows: the
 /// row's width) keeps small jobs, such as the coarse levels of a pyramid, on one thread: a
 /// chunk of fewer than about 16 000 pixels costs less than handing it to another core.
+///
+/// `body` is not `@Sendable`, on purpose: the pixel loops that call this read the caller's
+/// buffers through pointers that are only valid inside a `withUnsafe…BufferPointer` scope, and
+/// Sendable closures could not capture them. What makes it safe instead is this contract:
+/// - the call returns only after every chunk has run (`concurrentPerform` joins them), so the
+///   body never outlives the scope of the pointers it reads;
+/// - chunks run at the same time, so `body` may write only the elements that belong to its
+///   range (output rows `range`, say), and read shared state that no chunk writes.
+/// Writes go through `UncheckedSendable` to mark the one place each call site relies on that.
+/// `ParallelTests` checks both.
 public func parallelChunks(_ count: Int, itemCost: Int = .max, _ body: (Range<Int>) -> Void) {
     guard count > 0 else { return }
     let worthwhile = itemCost == .max ? count : max(1, count * itemCost / 16_384)

@@ -32,7 +32,7 @@ public struct Plane: Sendable, Equatable {
         pixels.withUnsafeMutableBufferPointer { values in
             let values = UncheckedSendable(values)
             parallelChunks(values.value.count, itemCost: 1) { range in
-                for i in range { values.value[i] = min(max(values.value[i], 0), 1) }
+                for i in range { values.value[i] = values.value[i].clamped(to: 0...1) }
             }
         }
     }
@@ -49,6 +49,8 @@ public struct Size: Sendable, Equatable, Hashable, CustomStringConvertible {
     }
 
     public var pixelCount: Int { width * height }
+    /// The whole of a frame of this size, as a rectangle in its pixels.
+    public var bounds: Rect { Rect(x: 0, y: 0, width: Double(width), height: Double(height)) }
     public var description: String { "\(width)×\(height)" }
 }
 
@@ -66,9 +68,6 @@ public struct Rect: Sendable, Equatable {
         self.width = width
         self.height = height
     }
-
-    public var midX: Double { x + width / 2 }
-    public var midY: Double { y + height / 2 }
 
     /// The same rectangle in a plane whose pixels are `sx × sy` times as large as this one's
     /// (for example chroma planes subsampled 2× in each direction: `scaled(0.5, 0.5)`).

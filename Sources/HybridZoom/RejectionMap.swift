@@ -41,7 +41,7 @@ public struct RejectionMap: BlendMap {
         let reference = gaussianBlur(shrink(inputs.warpedReference, to: working), sigma: lensBlur * perWidePixel)
         let noise = inputs.wideNoise * Float(min(perWidePixel, 1))
         let rejection = rejectionMap(differenceVariance(reference, source), noiseVariance: noise * noise)
-        return rejection.size == inputs.mapSize ? rejection : clamped(resample(rejection, from: whole(rejection), to: inputs.mapSize))
+        return rejection.size == inputs.mapSize ? rejection : clamped(resample(rejection, from: rejection.size.bounds, to: inputs.mapSize))
     }
 
     /// W's resolution (I_src shrunk by r), no wider than `maxWidth`, with I_src's aspect ratio.
@@ -51,7 +51,7 @@ public struct RejectionMap: BlendMap {
     }
 
     private func shrink(_ plane: Plane, to size: Size) -> Plane {
-        plane.size == size ? plane : resample(plane, from: whole(plane), to: size)
+        plane.size == size ? plane : resample(plane, from: plane.size.bounds, to: size)
     }
 
     /// ‖P_δ‖² per pixel: the local variance of `a − b` over the window, G(δ²) − G(δ)².
@@ -79,16 +79,11 @@ public struct RejectionMap: BlendMap {
     }
 }
 
-/// The whole of a plane as a resampling rectangle.
-func whole(_ plane: Plane) -> Rect {
-    Rect(x: 0, y: 0, width: Double(plane.width), height: Double(plane.height))
-}
-
 /// Values limited to [0, 1]: a map after the cubic resampler, which may overshoot a little.
 func clamped(_ plane: Plane) -> Plane {
     var result = plane
     result.pixels.withUnsafeMutableBufferPointer { values in
-        for i in values.indices { values[i] = min(max(values[i], 0), 1) }
+        for i in values.indices { values[i] = values[i].clamped(to: 0...1) }
     }
     return result
 }

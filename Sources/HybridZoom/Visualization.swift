@@ -15,7 +15,7 @@ public func grayImage(_ plane: Plane) -> YCbCrImage {
 /// where `a` is larger.
 public func differenceImage(_ a: Plane, _ b: Plane, gain: Float) -> YCbCrImage {
     precondition(a.size == b.size, "cannot subtract planes of different sizes \(a.size) and \(b.size)")
-    let difference = zip(a.pixels, b.pixels).map { min(max(0.5 + gain * ($0 - $1), 0), 1) }
+    let difference = zip(a.pixels, b.pixels).map { (0.5 + gain * ($0 - $1)).clamped(to: 0...1) }
     return grayImage(Plane(width: a.width, height: a.height, pixels: difference))
 }
 

@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
     struct Summary: Codable {
         var median, min, max: Double
         init(_ values: [Double]) {
-            (median, min, max) = (HZHarness.median(values), values.min() ?? 0, values.max() ?? 0)
+            (median, min, max) = (HybridZoom.median(values), values.min() ?? 0, values.max() ?? 0)
         }
     }
 

@@ -30,7 +30,7 @@ struct IntakeService: Service {
         let store = SpoolStore(paths: intake.config.paths)
         let spool = intake.config.paths.spool
         let watcher = SpoolWatcher(root: spool)
-        let events = try watcher.events()
+        let events = try await watcher.events()
         defer { watcher.stop() }
 
         resume(store)

@@ -40,6 +40,6 @@ struct NotifierService: Service {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { break }
         }
         logger.record(.stopping, "hzsrd stopping: \(state.statusLine())")
-        notifier.postAndWait(timeout: 1) { try $0.stopping() }
+        await notifier.postAndWait(timeout: .seconds(1)) { try $0.stopping() }
     }
 }

@@ -19,7 +19,7 @@ final class EXIFWriterTests: XCTestCase {
 
     func testCameraEXIFSurvivesARoundTrip() throws {
         for fixture in [Fixture.canon, .xiaomiRotate180] {
-            let camera = try readJPEGInfo(fixture.bytes()).exif
+            let camera = try decodeJPEG(fixture.bytes(), maxPixels: 1_000_000).exif
             XCTAssertEqual(try EXIF(app1Payload: camera.app1Payload()), camera, fixture.rawValue)
         }
     }
@@ -47,6 +47,6 @@ final class EXIFWriterTests: XCTestCase {
         let size = Size(width: 8, height: 8)
         let image = smoothImage(size: size, chromaSize: size)
         let jpeg = try encodeJPEG(image, quality: 80, exifPayload: payload)
-        XCTAssertEqual(try readJPEGInfo(jpeg).exif.make, "HZ Rig")
+        XCTAssertEqual(try decodeJPEG(jpeg, maxPixels: 1_000_000).exif.make, "HZ Rig")
     }
 }

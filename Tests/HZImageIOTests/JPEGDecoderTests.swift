@@ -115,16 +115,18 @@ final class JPEGDecoderTests: XCTestCase {
         XCTAssertTrue(decoded.warnings[0].contains("byte order"), decoded.warnings[0])
     }
 
-    func testReadJPEGInfoGivesStoredSizeAndEXIF() throws {
-        let info = try readJPEGInfo(Fixture.xiaomiRotate180.bytes())
-        XCTAssertEqual(info.size, Size(width: 500, height: 375))
-        XCTAssertEqual(info.exif.orientation, 3)
-        XCTAssertEqual(info.exif.make, "Xiaomi")
-        XCTAssertEqual(try readJPEGInfo(Fixture.gray.bytes()).exif, EXIF())
+    func testTheEXIFBlockIsReadWithTheFrame() throws {
+        let decoded = try decodeJPEG(Fixture.xiaomiRotate180.bytes(), maxPixels: limit)
+        XCTAssertEqual(decoded.storedSize, Size(width: 500, height: 375))
+        XCTAssertEqual(decoded.exif.orientation, 3)
+        XCTAssertEqual(decoded.exif.make, "Xiaomi")
+        XCTAssertEqual(try decodeJPEG(Fixture.gray.bytes(), maxPixels: limit).exif, EXIF())
     }
 
-    func testReadJPEGInfoRejectsMalformedEXIF() throws {
-        XCTAssertThrowsError(try readJPEGInfo(xiaomiWithBrokenByteOrder())) { error in
+    func testMalformedEXIFIsRejectedByTheReader() throws {
+        let bytes = try xiaomiWithBrokenByteOrder()
+        let payload = try XCTUnwrap(JPEGStructure(scanning: bytes).exifPayloadRange)
+        XCTAssertThrowsError(try EXIF(app1Payload: Array(bytes[payload]))) { error in
             XCTAssertEqual(error as? EXIFError, .invalidTIFFHeader("byte order 58 58, expected II or MM"))
         }
     }

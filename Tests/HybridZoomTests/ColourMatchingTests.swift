@@ -14,7 +14,8 @@ final class ColourMatchingTests: XCTestCase {
         reference.y.pixels = reference.y.pixels.map { $0 * 1.1 - 0.04 }
         reference.cb.pixels = reference.cb.pixels.map { $0 + 0.03 }
         let match = ColourMatch.estimate(source: source, reference: reference, translation: SIMD2(6, -4))
-        let matched = match.apply(to: reference)
+        let matched = YCbCrImage(y: match.apply(reference.y, channel: 0), cb: match.apply(reference.cb, channel: 1),
+                                 cr: match.apply(reference.cr, channel: 2))
         XCTAssertEqual(match.gain[0], 1 / 1.1, accuracy: 0.01)
         for (a, b) in zip(matched.y.pixels[(20 * 120)..<(60 * 120)], FlowField(size: size, u: -6, v: 4).sample(texture).pixels[(20 * 120)..<(60 * 120)]) {
             XCTAssertEqual(a, b, accuracy: 0.01)

@@ -4,3 +4,9 @@ public func median(_ values: [Double]) -> Double {
     let sorted = values.sorted(), middle = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
+
+extension Comparable {
+    /// The value limited to `range`.
+    @inlinable
+    public func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}
