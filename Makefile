@@ -13,7 +13,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps train-deps build release photos journald bench eval gate flow train train-smoke install clean
+.PHONY: run test deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -66,6 +66,21 @@ EVAL_SET := .cache/sets/eval
 eval: deps release photos
 	rm -rf $(EVAL_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out $(EVAL_SET) >/dev/null
 	$(RELEASE_BIN)/hzsr eval $(EVAL_SET) --out Results/eval
+
+TUNE_SET := .cache/sets/tune-train
+# Each constant chosen on data, swept on captures of the training photos (hzsr tune).
+TUNE_SWEEPS := flow.stride:3,4,5 flow.gauss-newton-steps:1,2,4 flow.refinement-alpha:300,1000,3000 \
+	occlusion.scale:0.5,0.75,1 blend.noise-floor:0.2,0.25,0.3,0.35 defocus.gamma:2,4,8 \
+	uncertainty.limit:2,4.5,9 rejection.tolerance:0.002,0.003,0.005 classical.band-split:1,1.5,2
+
+## The sweeps behind every constant chosen on data, on 20 captures of the training photos, in
+## Results/tuning.md.
+tune: deps release photos
+	[ -f $(TUNE_SET)/set.json ] || { rm -rf $(TUNE_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split train --out $(TUNE_SET) >/dev/null; }
+	{ echo "# Tuning sweeps on the training split"; echo; \
+	  for sweep in $(TUNE_SWEEPS); do $(RELEASE_BIN)/hzsr tune $(TUNE_SET) --param $${sweep%%:*} --values $${sweep#*:} || exit 1; echo; done; \
+	} > Results/tuning.md
+	cat Results/tuning.md
 
 NIGHT_PHOTOS := eval-night-bridge.jpg,eval-night-indoor-dog.jpg
 

@@ -1,4 +1,5 @@
 import CJPEGDecoder
+import Glibc
 import HybridZoom
 
 /// A decoded JPEG with the metadata that travels with it.
@@ -101,17 +102,16 @@ private struct PlaneDecoder: ~Copyable {
         guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
         let layout = try PlaneLayout(frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
                                      frameSize: frameSize)
-        var samples = [UInt8](repeating: 0, count: layout.sampleCount)
-        let planes = try samples.withUnsafeMutableBufferPointer { samples in
-            let buffers = layout.buffers(in: samples)
-            let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
-            guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else {
-                throw JPEGError.undecodable(error)
-            }
-            return buffers.indices.map { index in
-                Plane(size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
-                      stride: layout.bufferSizes[index].width)
-            }
+        // calloc: a frame's buffer comes as fresh zero pages from the kernel, with no memset.
+        guard let memory = calloc(layout.sampleCount, 1) else { throw JPEGError.outOfMemory }
+        defer { free(memory) }
+        let buffers = layout.buffers(in: UnsafeMutableBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self),
+                                                                    count: layout.sampleCount))
+        let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
+        guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else { throw JPEGError.undecodable(error) }
+        let planes = buffers.indices.map { index in
+            Plane(size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
+                  stride: layout.bufferSizes[index].width)
         }
         guard planes.count == 3 else {
             let chromaSize = YCbCrImage.chroma420Size(for: planes[0].size)

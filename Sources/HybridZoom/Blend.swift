@@ -9,13 +9,17 @@ public struct BlendSettings: Sendable {
     /// Width of the ramp from 0 at the border of T's view to full weight, as a fraction of the
     /// frame width.
     public var featherWidth: Double
+    /// Map values up to this are the maps' own noise and hold nothing back (`BlendTuning.mapNoiseFloor`).
+    public var mapNoiseFloor: Float
 
     public init(maps: [any BlendMap] = BlendMaps.all, smoothingSigma: Double = BlendTuning.smoothingSigma,
-                featherWidth: Double = BlendTuning.featherWidth) {
+                featherWidth: Double = BlendTuning.featherWidth, mapNoiseFloor: Float = BlendTuning.mapNoiseFloor) {
         precondition(smoothingSigma >= 0 && featherWidth >= 0, "smoothing and feather cannot be negative")
+        precondition((0..<1).contains(mapNoiseFloor), "the maps' noise floor \(mapNoiseFloor) is outside [0, 1)")
         self.maps = maps
         self.smoothingSigma = smoothingSigma
         self.featherWidth = featherWidth
+        self.mapNoiseFloor = mapNoiseFloor
     }
 }
 
@@ -52,7 +56,7 @@ public enum Blend {
         }
         let size = inputs.mapSize
         var trust = Plane(width: size.width, height: size.height, value: 1)
-        for map in maps.values { subtract(map, from: &trust) }
+        for map in maps.values { subtract(map, from: &trust, floor: settings.mapNoiseFloor) }
         let radius = Int((rejectionQuantile * settings.smoothingSigma).rounded(.up))
         var weight = gaussianBlur(minimumFilter(trust, radius: radius), sigma: settings.smoothingSigma)
         multiply(&weight, by: feather(outside: inputs.outsideReference, width: settings.featherWidth * Double(size.width)))
@@ -126,11 +130,10 @@ public enum Blend {
     private static let rejectionQuantile = 1.2816
 }
 
-/// `trust = max(trust − map, 0)`.
-private func subtract(_ map: Plane, from trust: inout Plane) {
+/// `trust = max(trust − map, 0)`, with the map's values up to `floor` left out.
+private func subtract(_ map: Plane, from trust: inout Plane, floor: Float) {
     map.pixels.withUnsafeBufferPointer { map in
         trust.pixels.withUnsafeMutableBufferPointer { trust in
-            let floor = BlendTuning.mapNoiseFloor
             for i in trust.indices { trust[i] = max(trust[i] - max(map[i] - floor, 0) / (1 - floor), 0) }
         }
     }

@@ -15,14 +15,17 @@ import Foundation
 /// occlusion, a repeated texture, no texture at all) it is not. It costs nothing extra, comes in
 /// pixels, and needs no training, unlike the paper's predicted Laplacian variance.
 public struct DenseFlowSettings: Sendable, Equatable {
-    /// Chosen on the evaluation set with `make flow`: stride 3 was no more accurate (EPE mean
-    /// 0.113 against 0.105 px) and a fifth slower; stride 5 lost 0.01 px and the uncertainty's
-    /// AUC fell to 0.95.
+    /// EPE median / mean of captures at stride 3, 4, 5 (`hzsr tune --param flow.stride`): on the
+    /// training split 0.165/1.36, 0.167/1.54, 0.175/1.35 px (one capture's failed flow dominates
+    /// the means), on the evaluation split 0.081/0.119, 0.083/0.114, 0.091/0.126 px. 3 costs a
+    /// tenth more time for no clear gain; at 5 the uncertainty's AUC falls to 0.91–0.95.
     public var patchStride = 4
     /// Gauss-Newton iterations per patch at most (a patch stops when its update is under 0.01 px).
-    /// Two beat more (EPE mean 0.105 px against 0.122 at 4 and 0.126 at 8): on an 8×8 patch of a
-    /// noisy frame a converged step fits the noise; two steps from the propagated start move
-    /// what texture supports, and the densification and refinement do the rest.
+    /// Two beat more on the evaluation split (EPE mean 0.105 px against 0.122 at 4 and 0.126 at 8,
+    /// with an earlier flow): on an 8×8 patch of a noisy frame a converged step fits the noise; a
+    /// step or two from the propagated start move what texture supports, and the densification
+    /// and refinement do the rest. On the training split 1, 2, 4 steps give EPE medians 0.162,
+    /// 0.167, 0.181 px and occlusion F1 0.71, 0.61, 0.57 (`hzsr tune`): one step may be better.
     public var iterations = 2
     /// The finest level computed, as a power of two below the input (1: half resolution, then
     /// upsampled; OpenCV's MEDIUM preset does the same).
@@ -31,6 +34,10 @@ public struct DenseFlowSettings: Sendable, Equatable {
     public var coarsestWidth = 24
     /// Variational refinement after densification at every level.
     public var refine = true
+    /// α, the refinement's smoothness weight. Chosen on the evaluation set (`hzsr flow`): 300 to
+    /// 3000 do about equally well; the simulated scenes' parallax is smooth, and so is most real
+    /// parallax.
+    public var refinementSmoothness: Float = 1000
 
     public init() {}
 }
@@ -62,7 +69,8 @@ public enum DenseFlow {
             let patches = PatchGrid(size: sources[level].size, settings: settings)
             let displacements = patches.search(source: sources[level], reference: references[level], initial: flow, settings: settings)
             (flow, uncertainty) = patches.densify(displacements, source: sources[level], reference: references[level])
-            if settings.refine { flow = VariationalRefinement().refine(flow, source: sources[level], reference: references[level]) }
+            if settings.refine { flow = VariationalRefinement(smoothness: settings.refinementSmoothness)
+                .refine(flow, source: sources[level], reference: references[level]) }
         }
         // Back up the pyramid to the input's size; the uncertainty, a length, scales as the flow.
         for level in stride(from: finest - 1, through: 0, by: -1) {

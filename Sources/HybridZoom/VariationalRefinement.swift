@@ -10,14 +10,15 @@ import Foundation
 /// iterations recompute the robust weights; red–black successive over-relaxation solves the
 /// linear system in between. Intensities are on a 0…255 scale, where the weights below work.
 struct VariationalRefinement: Sendable {
-    /// α, chosen on the evaluation set (`hzsr flow`): 300 to 3000 do about equally well; the
-    /// simulated scenes' parallax is smooth, and so is most real parallax.
-    var smoothness: Float = 1000
+    /// α (`DenseFlowSettings.refinementSmoothness`).
+    var smoothness: Float
     var brightness: Float = 5   // δ
     var gradient: Float = 10    // γ
     var fixedPointIterations = 5
     var relaxationIterations = 5
     var relaxation: Float = 1.6  // ω of SOR
+
+    init(smoothness: Float) { self.smoothness = smoothness }
 
     func refine(_ flow: FlowField, source: Plane, reference: Plane) -> FlowField {
         let width = flow.size.width, height = flow.size.height

@@ -28,19 +28,11 @@ struct FlowCommand: ParsableCommand {
         var scores: [AlignmentScores] = [], times: [Double] = []
         var flowSize = Size(width: 0, height: 0)
         for capture in manifest.captures {
-            let path = "\(set)/\(capture)"
-            let info = try CaptureSet.readInfo(path)
-            var config = try loadConfig(nil)
-            config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            let rendered = try CaptureFiles.process(wide: try readInput("\(path)/wide.jpg"), tele: try readInput("\(path)/tele.jpg"),
-                                                    pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
-                                                    intake: config.intake)
-            let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
-            flowSize = alignment.forward.flow.size
-            let truth = try FlowGroundTruth(folder: path, size: flowSize)
-            scores.append(AlignmentScores(capture: capture, alignment: alignment, truth: truth, fullWidth: rendered.source.size.width))
-            times.append(timeFlow(alignment))
-            try dump(alignment, truth, to: "\(folder)/\(capture)")
+            let scored = try AlignedCapture(folder: "\(set)/\(capture)", name: capture)
+            flowSize = scored.alignment.forward.flow.size
+            scores.append(scored.scores)
+            times.append(timeFlow(scored.alignment))
+            try dump(scored.alignment, scored.truth, to: "\(folder)/\(capture)")
             FileHandle.standardError.write(Data("\(capture) ".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -71,12 +63,45 @@ struct FlowCommand: ParsableCommand {
     }
 
     private func summary(_ scores: [AlignmentScores], _ times: [Double]) -> String {
-        func medianOf(_ values: [Double]) -> String { String(format: "%.3f", median(values.filter { !$0.isNaN })) }
-        let occluded = scores.filter { !$0.occlusionF1.isNaN }
-        return """
-            | capture set | translation error at 12 MP (median px) | flow EPE (mean of captures, px) | occlusion F1 (median, \(occluded.count) captures with occluders) | uncertainty AUC (median) | dense flow (median ms) |
-            |:--|--:|--:|--:|--:|--:|
-            | \((set as NSString).lastPathComponent) | \(medianOf(scores.map(\.translationErrorAt12MP))) | \(String(format: "%.3f", scores.map(\.endpointError).reduce(0, +) / Double(scores.count))) | \(medianOf(occluded.map(\.occlusionF1))) | \(medianOf(scores.map(\.uncertaintyAUC))) | \(medianOf(times)) |
-            """
+        alignmentTable(rows: [((set as NSString).lastPathComponent, scores, times)], label: "capture set")
     }
+}
+
+/// One capture of a set aligned (steps 3–6, with `settings`) and scored against its ground truth.
+struct AlignedCapture {
+    let alignment: Alignment
+    let truth: FlowGroundTruth
+    let scores: AlignmentScores
+
+    init(folder: String, name: String, settings: AlignmentSettings = AlignmentSettings()) throws {
+        let info = try CaptureSet.readInfo(folder)
+        var config = try loadConfig(nil)
+        config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
+        // Without fusion the pipeline stops at I_src and the gate: only alignment runs here.
+        let frames = try CaptureFiles.process(wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
+                                              pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
+                                              intake: config.intake)
+        alignment = Alignment.align(source: frames.source, reference: frames.tele, settings: settings)
+        truth = try FlowGroundTruth(folder: folder, size: alignment.forward.flow.size)
+        scores = AlignmentScores(capture: name, alignment: alignment, truth: truth, fullWidth: frames.source.size.width)
+    }
+}
+
+/// Alignment scores as a Markdown table, one row per set of captures: medians, and the mean EPE.
+func alignmentTable(rows: [(label: String, scores: [AlignmentScores], flowMs: [Double])], label: String,
+                    timed: String = "dense flow") -> String {
+    func medianOf(_ values: [Double]) -> String { String(format: "%.3f", median(values.filter { !$0.isNaN })) }
+    var lines = [
+        "| \(label) | translation error at 12 MP (median px) | flow EPE (median px) | flow EPE (mean of captures, px) | occlusion F1 (median, captures with occluders) | uncertainty AUC (median) | \(timed) (median ms) |",
+        "|:--|--:|--:|--:|--:|--:|--:|",
+    ]
+    for row in rows {
+        let scores = row.scores, occluded = scores.filter { !$0.occlusionF1.isNaN }
+        let epe = scores.map(\.endpointError).reduce(0, +) / Double(max(scores.count, 1))
+        lines.append("| \(row.label) | \(medianOf(scores.map(\.translationErrorAt12MP))) | \(medianOf(scores.map(\.endpointError))) | "
+                     + "\(String(format: "%.3f", epe)) | "
+                     + "\(medianOf(occluded.map(\.occlusionF1))) (\(occluded.count)) | \(medianOf(scores.map(\.uncertaintyAUC))) | "
+                     + "\(row.flowMs.isEmpty ? "–" : medianOf(row.flowMs)) |")
+    }
+    return lines.joined(separator: "\n")
 }

@@ -27,7 +27,7 @@ final class VisualizationTests: XCTestCase {
 
     func testDifferenceImageCentresOnMidGreyAndClips() {
         let image = differenceImage(row([0.5, 0.6, 0.4, 1]), row([0.5, 0.5, 0.5, 0]), gain: 2)
-        XCTAssertEqual(image.y.pixels, [0.5, 0.7, 0.3, 1], accuracy: 1e-6)
+        assertEqual(image.y.pixels, [0.5, 0.7, 0.3, 1], accuracy: 1e-6)
     }
 
     func testHeatRampRunsFromDarkBlueToYellowGettingBrighter() {
@@ -49,7 +49,7 @@ final class VisualizationTests: XCTestCase {
         XCTAssertEqual(right.r, 1, accuracy: 1e-4)
         XCTAssertEqual(right.g, 0, accuracy: 1e-4)
         XCTAssertEqual(right.b, 0, accuracy: 1e-4)
-        XCTAssertEqual([still.r, still.g, still.b], [1, 1, 1], accuracy: 1e-4)
+        assertEqual([still.r, still.g, still.b], [1, 1, 1], accuracy: 1e-4)
     }
 
     /// Turning clockwise on screen (y down) goes round the wheel: right red, down yellow,
@@ -74,8 +74,8 @@ final class VisualizationTests: XCTestCase {
     }
 }
 
-private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "",
-                            file: StaticString = #filePath, line: UInt = #line) {
+private func assertEqual(_ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "",
+                         file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, message, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
 }

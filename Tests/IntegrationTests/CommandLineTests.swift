@@ -107,6 +107,20 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// `hzsr tune`: one row per value, alignment's table for a flow constant, the blending table
+    /// (beside the unblended fusion) for a blend constant.
+    func testTunePrintsTheSweepsTable() throws {
+        try hzsr(["simulate", "--set", "2", "--split", "train", "--size", "256x192", "--photos", "\(scratch.path)/photos",
+                  "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/train"])
+        let flow = try hzsr(["tune", "\(scratch.path)/train", "--param", "flow.stride", "--values", "3,4"])
+        XCTAssertTrue(flow.hasPrefix("flow.stride on train, default 4"), flow)
+        XCTAssertEqual(flow.split(separator: "\n").filter { $0.hasPrefix("| 3 |") || $0.hasPrefix("| 4 |") }.count, 2, flow)
+        let blend = try hzsr(["tune", "\(scratch.path)/train", "--param", "blend.noise-floor", "--values", "0.3",
+                              "--fusion", "classical"])
+        XCTAssertTrue(blend.contains("| classical |"), blend)
+        XCTAssertTrue(blend.contains("| classical+blend blend.noise-floor=0.3 |"), blend)
+    }
+
     /// The frame that once crashed every decode (see Fixtures/decoder-crash/README.md): a clear
     /// error naming the broken file, and nothing written.
     func testFuseNamesTheFrameItCannotDecode() throws {
