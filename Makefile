@@ -13,18 +13,27 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
 run: deps release photos journald
 	Scripts/demo "$(RELEASE_BIN)" "$(DEMO)" "$(RUN_FOR)"
 
-## Unit tests and integration tests against the real daemon and a real journald.
-## (All tests are XCTest; Swift Testing is off so the run ends on XCTest's count.)
-test: deps journald
+## Formatting and lint rules (.swift-format), then unit tests and integration tests against the
+## real daemon and a real journald. (All tests are XCTest; Swift Testing is off so the run ends
+## on XCTest's count.)
+test: deps journald lint
 	$(SWIFT) build
 	$(SWIFT) test --disable-swift-testing
+
+## Fails on any file `swift format` would change or any lint rule it breaks; `make format` fixes
+## what can be fixed.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
 
 # Installs those of the Debian packages $(1) that are not installed yet.
 install-missing = \

@@ -27,11 +27,13 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian, through pkg-config where the package ships a .pc file.
-        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
-                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
-                       providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(
+            name: "CSystemd", pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // The image pipeline: pure computation, no I/O, no daemon concerns.
@@ -39,43 +41,55 @@ let package = Package(
         // The shipped fusion weights, compiled in from HZFusionNet/Resources by C's #embed.
         .target(name: "CFusionWeights"),
         // The fusion network (step 7) on oneDNN.
-        .target(name: "HZFusionNet", dependencies: ["HybridZoom", "CDNNL", "CFusionWeights"],
-                exclude: ["Resources"], swiftSettings: vectorSettings),
+        .target(
+            name: "HZFusionNet", dependencies: ["HybridZoom", "CDNNL", "CFusionWeights"],
+            exclude: ["Resources"], swiftSettings: vectorSettings),
         // Decoding to planes with libjpeg(-turbo), whose errors TurboJPEG 2.1 reports inexactly.
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         // JPEG and EXIF: decoding through CJPEGDecoder, encoding with TurboJPEG.
-        .target(name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
-                swiftSettings: vectorSettings),
+        .target(
+            name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
+            swiftSettings: vectorSettings),
         // Spool watching, pairing, the on-disk state machine, publishing.
-        .target(name: "HZSpool", dependencies: [
-            "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "HZSpool",
+            dependencies: [
+                "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Journal log handler and sd_notify.
-        .target(name: "HZSystemd", dependencies: [
-            "CSystemd", .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "HZSystemd",
+            dependencies: [
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
+            ]),
         // The measurement harness: dual-rig simulation with ground truth, metrics, reports.
         .target(name: "HZHarness", dependencies: ["HybridZoom", "HZImageIO"], swiftSettings: vectorSettings),
-        .executableTarget(name: "hzsrd", dependencies: [
-            "HybridZoom", "HZSpool", "HZSystemd",
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "hzsr", dependencies: [
-            "HybridZoom", "HZImageIO", "HZFusionNet", "HZSpool", "HZSystemd", "HZHarness",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "hzsrd",
+            dependencies: [
+                "HybridZoom", "HZSpool", "HZSystemd",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "hzsr",
+            dependencies: [
+                "HybridZoom", "HZImageIO", "HZFusionNet", "HZSpool", "HZSystemd", "HZHarness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
         .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
         .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
-        .testTarget(name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness", "HZTestSupport"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "HZFusionNetTests", dependencies: ["HZFusionNet", "HybridZoom", "HZHarness"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness", "HZTestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "HZFusionNetTests", dependencies: ["HZFusionNet", "HybridZoom", "HZHarness"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),

@@ -27,8 +27,9 @@ public struct ConvolutionSpeed: Sendable, CustomStringConvertible {
 
     private static func measure(channels: Int, side: Int, runs: Int, in context: ComputeContext) throws(OneDNNError) -> ConvolutionSpeed {
         let layer = FusionArchitecture.Layer("benchmark", channels, channels)
-        let weights = LayerWeights(layer: layer, weights: [Float](repeating: 0.01, count: 9 * channels * channels),
-                                   bias: [Float](repeating: 0, count: channels))
+        let weights = LayerWeights(
+            layer: layer, weights: [Float](repeating: 0.01, count: 9 * channels * channels),
+            bias: [Float](repeating: 0, count: channels))
         let descriptor = try activationDescriptor(channels: channels, height: side, width: side)
         let source = try Memory(descriptor, in: context)
         source.data.initializeMemory(as: Float.self, repeating: 0.5, count: side * side * channels)

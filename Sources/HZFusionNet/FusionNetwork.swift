@@ -52,8 +52,9 @@ public struct FusionNetwork: Sendable {
         }
         var weights: [String: LayerWeights] = [:]
         for layer in FusionArchitecture.layers {
-            weights[layer.name] = LayerWeights(layer: layer, weights: try file.floats(layer.weightKey, shape: layer.weightShape),
-                                               bias: try file.floats(layer.biasKey, shape: [layer.outputChannels]))
+            weights[layer.name] = LayerWeights(
+                layer: layer, weights: try file.floats(layer.weightKey, shape: layer.weightShape),
+                bias: try file.floats(layer.biasKey, shape: [layer.outputChannels]))
         }
         let expected = Set(FusionArchitecture.layers.flatMap { [$0.weightKey, $0.biasKey] })
         if let extra = file.tensorNames.first(where: { !expected.contains($0) }) {
@@ -73,10 +74,13 @@ public struct FusionNetwork: Sendable {
     /// tile, spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
     /// that way against 0.2–0.4 s in workers, and a 2 MP frame 0.3 s against 0.05 s on one core.
     /// So an image of one tile (both sides at most `tileSize`) runs on one core.
-    public func fuse(source: Plane, reference: Plane, occlusion: Plane,
-                     tileSize: Int = defaultTileSize) throws(OneDNNError) -> Plane {
-        precondition(source.size == reference.size && source.size == occlusion.size,
-                     "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
+    public func fuse(
+        source: Plane, reference: Plane, occlusion: Plane,
+        tileSize: Int = defaultTileSize
+    ) throws(OneDNNError) -> Plane {
+        precondition(
+            source.size == reference.size && source.size == occlusion.size,
+            "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
         let size = source.size
         guard size.pixelCount > 0 else { return source }
         let queue = TileQueue(HZFusionNet.tiles(for: size, tileSize: tileSize))
@@ -121,8 +125,10 @@ struct FrameBuffers: @unchecked Sendable {
     var size: Size
 }
 
-private func withFrameBuffers<E: Error>(_ source: Plane, _ reference: Plane, _ occlusion: Plane, _ output: inout Plane,
-                                        _ body: (FrameBuffers) throws(E) -> Void) throws(E) {
+private func withFrameBuffers<E: Error>(
+    _ source: Plane, _ reference: Plane, _ occlusion: Plane, _ output: inout Plane,
+    _ body: (FrameBuffers) throws(E) -> Void
+) throws(E) {
     let size = output.size
     try source.pixels.withUnsafeBufferPointer { source throws(E) in
         try reference.pixels.withUnsafeBufferPointer { reference throws(E) in
@@ -143,4 +149,3 @@ private func withOneOpenMPThread<E: Error>(_ body: () throws(E) -> Void) throws(
     defer { omp_set_num_threads(saved) }
     try body()
 }
-

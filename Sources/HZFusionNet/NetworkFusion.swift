@@ -14,7 +14,10 @@ public struct NetworkFusion: Fusion {
 
     public init(network: FusionNetwork) throws(SafeTensorsError) {
         self.network = network
-        guard let text = network.metadata["base_sigma"] else { base = nil; return }
+        guard let text = network.metadata["base_sigma"] else {
+            base = nil
+            return
+        }
         guard let sigma = Double(text), sigma > 0 else {
             throw SafeTensorsError(file: network.name, problem: "base_sigma '\(text)' is not a positive number")
         }

@@ -47,8 +47,9 @@ final class ComputeContext {
 /// A float32 tensor descriptor in oneDNN's NCHW dimension order with the given format tag.
 func tensorDescriptor(_ dimensions: [Int], _ format: dnnl_format_tag_t) throws(OneDNNError) -> dnnl_memory_desc_t {
     var descriptor = dnnl_memory_desc_t()
-    try check(dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), dnnl_f32, format),
-              "dnnl_memory_desc_init_by_tag")
+    try check(
+        dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), dnnl_f32, format),
+        "dnnl_memory_desc_init_by_tag")
     return descriptor
 }
 
@@ -124,8 +125,10 @@ final class Primitive {
 
 /// Creates a primitive descriptor for the operation descriptor `operation`, lends it to `body`,
 /// then destroys it (a primitive made from it keeps what it needs).
-func withPrimitiveDescriptor<T>(_ operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil, in context: ComputeContext,
-                                _ body: (dnnl_primitive_desc_t) throws(OneDNNError) -> T) throws(OneDNNError) -> T {
+func withPrimitiveDescriptor<T>(
+    _ operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil, in context: ComputeContext,
+    _ body: (dnnl_primitive_desc_t) throws(OneDNNError) -> T
+) throws(OneDNNError) -> T {
     var descriptor: dnnl_primitive_desc_t?
     try check(dnnl_primitive_desc_create(&descriptor, operation, attributes, context.engine, nil), "dnnl_primitive_desc_create")
     guard let descriptor else { throw OneDNNError(call: "dnnl_primitive_desc_create", status: "no descriptor") }
@@ -150,17 +153,21 @@ func withReLUAttributes<T>(_ body: (dnnl_primitive_attr_t) throws(OneDNNError) -
 
 /// A 3×3 convolution (stride 1, zero padding 1, bias, optional ReLU) from `source` to
 /// `destination`, with the weights reordered once into the layout the implementation prefers.
-func makeConvolution(_ weights: LayerWeights, source: Memory, destination: Memory,
-                     in context: ComputeContext) throws(OneDNNError) -> Primitive {
+func makeConvolution(
+    _ weights: LayerWeights, source: Memory, destination: Memory,
+    in context: ComputeContext
+) throws(OneDNNError) -> Primitive {
     let layer = weights.layer
     var sourceDescriptor = source.descriptor, destinationDescriptor = destination.descriptor
     var anyWeights = try tensorDescriptor(layer.weightShape, dnnl_format_tag_any)
     var biasDescriptor = try tensorDescriptor([layer.outputChannels], dnnl_x)
     var operation = dnnl_convolution_desc_t()
-    try check(dnnl_convolution_forward_desc_init(&operation, dnnl_forward_inference, dnnl_convolution_direct,
-                                                 &sourceDescriptor, &anyWeights, &biasDescriptor, &destinationDescriptor,
-                                                 [1, 1], [1, 1], [1, 1]),
-              "dnnl_convolution_forward_desc_init")
+    try check(
+        dnnl_convolution_forward_desc_init(
+            &operation, dnnl_forward_inference, dnnl_convolution_direct,
+            &sourceDescriptor, &anyWeights, &biasDescriptor, &destinationDescriptor,
+            [1, 1], [1, 1], [1, 1]),
+        "dnnl_convolution_forward_desc_init")
     func make(_ attributes: dnnl_primitive_attr_t?) throws(OneDNNError) -> Primitive {
         try withPrimitiveDescriptor(&operation, attributes: attributes, in: context) { descriptor throws(OneDNNError) in
             guard let preferred = dnnl_primitive_desc_query_md(descriptor, dnnl_query_weights_md, 0) else {
@@ -169,9 +176,11 @@ func makeConvolution(_ weights: LayerWeights, source: Memory, destination: Memor
             let plain = try Memory(tensorDescriptor(layer.weightShape, dnnl_oihw), copying: weights.weights, in: context)
             let kernel = try reordered(plain, to: preferred.pointee, in: context)
             let bias = try Memory(biasDescriptor, copying: weights.bias, in: context)
-            return try Primitive(descriptor, arguments: [
-                (DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, kernel), (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, destination),
-            ])
+            return try Primitive(
+                descriptor,
+                arguments: [
+                    (DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, kernel), (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, destination),
+                ])
         }
     }
     return layer.relu ? try withReLUAttributes(make) : try make(nil)
@@ -183,8 +192,9 @@ private func reordered(_ memory: Memory, to descriptor: dnnl_memory_desc_t, in c
     guard dnnl_memory_desc_equal(&source, &target) == 0 else { return memory }
     let result = try Memory(target, in: context)
     var reorder: dnnl_primitive_desc_t?
-    try check(dnnl_reorder_primitive_desc_create(&reorder, &source, context.engine, &target, context.engine, nil),
-              "dnnl_reorder_primitive_desc_create")
+    try check(
+        dnnl_reorder_primitive_desc_create(&reorder, &source, context.engine, &target, context.engine, nil),
+        "dnnl_reorder_primitive_desc_create")
     guard let reorder else { throw OneDNNError(call: "dnnl_reorder_primitive_desc_create", status: "no descriptor") }
     defer { dnnl_primitive_desc_destroy(reorder) }
     try Primitive(reorder, arguments: [(DNNL_ARG_FROM, memory), (DNNL_ARG_TO, result)]).execute(in: context)
@@ -196,9 +206,11 @@ private func reordered(_ memory: Memory, to descriptor: dnnl_memory_desc_t, in c
 func makeAveragePooling(source: Memory, destination: Memory, in context: ComputeContext) throws(OneDNNError) -> Primitive {
     var sourceDescriptor = source.descriptor, destinationDescriptor = destination.descriptor
     var operation = dnnl_pooling_desc_t()
-    try check(dnnl_pooling_forward_desc_init(&operation, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
-                                             &sourceDescriptor, &destinationDescriptor, [2, 2], [2, 2], [0, 0], [0, 0]),
-              "dnnl_pooling_forward_desc_init")
+    try check(
+        dnnl_pooling_forward_desc_init(
+            &operation, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
+            &sourceDescriptor, &destinationDescriptor, [2, 2], [2, 2], [0, 0], [0, 0]),
+        "dnnl_pooling_forward_desc_init")
     return try withPrimitiveDescriptor(&operation, in: context) { descriptor throws(OneDNNError) in
         try Primitive(descriptor, arguments: [(DNNL_ARG_SRC, source), (DNNL_ARG_DST, destination)])
     }

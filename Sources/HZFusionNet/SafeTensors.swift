@@ -25,8 +25,10 @@ public struct SafeTensors: Sendable {
     public init(contentsOf path: String) throws(SafeTensorsError) {
         let name = URL(fileURLWithPath: path).lastPathComponent
         guard let contents = FileManager.default.contents(atPath: path) else {
-            throw SafeTensorsError(file: name, problem: FileManager.default.fileExists(atPath: path)
-                                   ? "cannot read \(path)" : "no such file: \(path)")
+            throw SafeTensorsError(
+                file: name,
+                problem: FileManager.default.fileExists(atPath: path)
+                    ? "cannot read \(path)" : "no such file: \(path)")
         }
         try self.init(bytes: [UInt8](contents), name: name)
     }
@@ -43,7 +45,8 @@ public struct SafeTensors: Sendable {
         }
         let dataStart = 8 + Int(headerLength)
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])),
-              let header = json as? [String: Any] else {
+            let header = json as? [String: Any]
+        else {
             throw fail("the header is not a JSON object")
         }
         var entries: [String: Entry] = [:]
@@ -62,11 +65,14 @@ public struct SafeTensors: Sendable {
         self.data = Array(bytes[dataStart...])
     }
 
-    private static func entry(_ key: String, _ value: Any, dataCount: Int,
-                              fail: (String) -> SafeTensorsError) throws(SafeTensorsError) -> Entry {
+    private static func entry(
+        _ key: String, _ value: Any, dataCount: Int,
+        fail: (String) -> SafeTensorsError
+    ) throws(SafeTensorsError) -> Entry {
         guard let fields = value as? [String: Any], let dtype = fields["dtype"] as? String,
-              let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int],
-              offsets.count == 2 else {
+            let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int],
+            offsets.count == 2
+        else {
             throw fail("\(key) lacks a dtype, a shape or two data_offsets")
         }
         guard shape.allSatisfy({ $0 >= 0 }), 0 <= offsets[0], offsets[0] <= offsets[1] else {

@@ -47,8 +47,9 @@ func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: Pi
 /// Nearest-neighbour ×2 upsampling of `coarse` followed by channel concatenation with `skip`,
 /// written into `joined` in one pass: cell (x, y) holds coarse (x/2, y/2), then skip (x, y).
 func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Activation) {
-    precondition(joined.channels == coarse.channels + skip.channels && joined.width == skip.width
-                 && joined.height == skip.height && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
+    precondition(
+        joined.channels == coarse.channels + skip.channels && joined.width == skip.width
+            && joined.height == skip.height && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
     parallelChunks(joined.height, itemCost: joined.width * joined.channels / 16) { rows in
         for y in rows {
             let coarseRow = coarse.pointer + (y / 2) * coarse.width * coarse.channels
@@ -68,19 +69,22 @@ func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Ac
 /// being the head's 16 channels at 1/4 resolution turned back into pixels (PyTorch's
 /// `pixel_shuffle`: pixel (4x + j, 4y + i) is channel i·4 + j of cell (x, y)) for the tile whose
 /// window starts at `origin`, which like `rect` lies on the 64-pixel grid.
-func depthToSpaceAddingSource(_ head: Activation, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
-                              width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>) {
+func depthToSpaceAddingSource(
+    _ head: Activation, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
+    width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>
+) {
     precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)
     let (wholeCells, remainder) = rect.width.quotientAndRemainder(dividingBy: 4)
     parallelChunks(rect.height, itemCost: rect.width) { rows in
-        for y in rows.lowerBound + rect.y ..< rows.upperBound + rect.y {
+        for y in rows.lowerBound + rect.y..<rows.upperBound + rect.y {
             let windowY = y - origin.y
             // Cell (x, 0)'s channels i·4 ..< i·4 + 4 are this row's 4 residuals of that cell.
             let residuals = head.pointer + (windowY / 4 * head.width + (rect.x - origin.x) / 4) * 16 + windowY % 4 * 4
             let sourceRow = source.baseAddress! + y * width + rect.x
             let outputRow = output.baseAddress! + y * width + rect.x
             for cell in 0..<wholeCells {
-                let sum = UnsafeRawPointer(sourceRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
+                let sum =
+                    UnsafeRawPointer(sourceRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
                     + UnsafeRawPointer(residuals + cell * 16).loadUnaligned(as: SIMD4<Float>.self)
                 UnsafeMutableRawPointer(outputRow + cell * 4).storeBytes(of: sum, as: SIMD4<Float>.self)
             }

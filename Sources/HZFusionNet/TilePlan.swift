@@ -51,8 +51,9 @@ final class TilePlan {
     init(window: Size, weights: [String: LayerWeights], workspace: Workspace, context: ComputeContext) throws(OneDNNError) {
         func activation(_ tensor: FusionSchedule.Tensor) -> Activation {
             let size = levelSize(window, tensor.slot.level)
-            return Activation(pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Float.self),
-                              channels: tensor.channels, width: size.width, height: size.height)
+            return Activation(
+                pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Float.self),
+                channels: tensor.channels, width: size.width, height: size.height)
         }
         func memory(_ tensor: FusionSchedule.Tensor) throws(OneDNNError) -> Memory {
             let size = levelSize(window, tensor.slot.level)
@@ -65,8 +66,11 @@ final class TilePlan {
             case let .averagePooling(source, into: destination):
                 steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
             case let .convolution(layer, source, into: destination):
-                steps.append(.primitive(try makeConvolution(weights[layer.name]!, source: memory(source),
-                                                            destination: memory(destination), in: context)))
+                steps.append(
+                    .primitive(
+                        try makeConvolution(
+                            weights[layer.name]!, source: memory(source),
+                            destination: memory(destination), in: context)))
             case let .upsampleConcatenating(coarse, skip, into: joined):
                 steps.append(.upsampleConcatenating(coarse: activation(coarse), skip: activation(skip), into: activation(joined)))
             }
@@ -111,11 +115,13 @@ final class TileRunner {
         spaceToDepth([frame.source, frame.reference, frame.occlusion], size: frame.size, window: tile.window, into: plan.input)
         try plan.run(in: context)
         // The padded image's last tiles reach past the image: only the pixels inside it are kept.
-        let inside = PixelRect(x: tile.output.x, y: tile.output.y,
-                               width: min(tile.output.width, frame.size.width - tile.output.x),
-                               height: min(tile.output.height, frame.size.height - tile.output.y))
-        depthToSpaceAddingSource(plan.output, origin: (tile.window.x, tile.window.y), source: frame.source,
-                                 width: frame.size.width, rect: inside, into: frame.output)
+        let inside = PixelRect(
+            x: tile.output.x, y: tile.output.y,
+            width: min(tile.output.width, frame.size.width - tile.output.x),
+            height: min(tile.output.height, frame.size.height - tile.output.y))
+        depthToSpaceAddingSource(
+            plan.output, origin: (tile.window.x, tile.window.y), source: frame.source,
+            width: frame.size.width, rect: inside, into: frame.output)
     }
 
     private func plan(for window: Size) throws(OneDNNError) -> TilePlan {

@@ -24,16 +24,20 @@ struct Tile: Equatable {
 /// window (and so the workspace) as small as the number of tiles allows: 3072 pixels with
 /// 2048-pixel tiles become 2 × 1536 rather than 2048 + 1024, for the same total work.
 func tiles(for size: Size, tileSize: Int) -> [Tile] {
-    precondition(tileSize > 0 && tileSize % FusionArchitecture.multiple == 0,
-                 "tile size \(tileSize) is not a positive multiple of \(FusionArchitecture.multiple)")
+    precondition(
+        tileSize > 0 && tileSize % FusionArchitecture.multiple == 0,
+        "tile size \(tileSize) is not a positive multiple of \(FusionArchitecture.multiple)")
     let columns = spans(FusionArchitecture.padded(size.width), tileSize: tileSize)
     let rows = spans(FusionArchitecture.padded(size.height), tileSize: tileSize)
     return rows.flatMap { row in
         columns.map { column in
-            Tile(output: PixelRect(x: column.output.lowerBound, y: row.output.lowerBound,
-                                   width: column.output.count, height: row.output.count),
-                 window: PixelRect(x: column.window.lowerBound, y: row.window.lowerBound,
-                                   width: column.window.count, height: row.window.count))
+            Tile(
+                output: PixelRect(
+                    x: column.output.lowerBound, y: row.output.lowerBound,
+                    width: column.output.count, height: row.output.count),
+                window: PixelRect(
+                    x: column.window.lowerBound, y: row.window.lowerBound,
+                    width: column.window.count, height: row.window.count))
         }
     }
 }

@@ -37,10 +37,12 @@ public struct FlowGroundTruth: Sendable {
         let rect = full.size.bounds
         let coverage = resample(try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy"), from: rect, to: size)
         let occlusion = resample(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), from: rect, to: size)
-        visible = Plane(width: size.width, height: size.height,
-                        pixels: zip(coverage.pixels, occlusion.pixels).map { $0 > 0.99 && $1 < 0.01 ? 1 : 0 })
-        occluded = Plane(width: size.width, height: size.height,
-                         pixels: zip(coverage.pixels, occlusion.pixels).map { $0 > 0.99 && $1 >= 0.5 ? 1 : 0 })
+        visible = Plane(
+            width: size.width, height: size.height,
+            pixels: zip(coverage.pixels, occlusion.pixels).map { $0 > 0.99 && $1 < 0.01 ? 1 : 0 })
+        occluded = Plane(
+            width: size.width, height: size.height,
+            pixels: zip(coverage.pixels, occlusion.pixels).map { $0 > 0.99 && $1 >= 0.5 ? 1 : 0 })
     }
 
     /// The translation a perfect coarse alignment finds: the median true flow where T sees.
@@ -63,16 +65,19 @@ extension AlignmentScores {
         }
         let visible = truth.visible.pixels.indices.filter { truth.visible.pixels[$0] > 0 }
         let inFrame = truth.visible.pixels.indices.filter { truth.visible.pixels[$0] > 0 || truth.occluded.pixels[$0] > 0 }
-        let (precision, recall) = detection(predicted: inFrame.map { alignment.occlusion.pixels[$0] >= 0.5 },
-                                            actual: inFrame.map { truth.occluded.pixels[$0] > 0 })
-        self.init(capture: capture, translationErrorAt12MP: translationError / factor * 4032 / Double(fullWidth),
-                  coarseReliable: alignment.coarse.isReliable,
-                  endpointError: visible.map { Double(errors[$0]) }.reduce(0, +) / Double(max(visible.count, 1)),
-                  occlusionPrecision: precision, occlusionRecall: recall,
-                  occlusionF1: precision + recall > 0 ? 2 * precision * recall / (precision + recall) : .nan,
-                  uncertaintyAUC: areaUnderROC(scores: visible.map { alignment.forward.uncertainty.pixels[$0] },
-                                               positives: visible.map { errors[$0] > 1 }),
-                  pixelsWithErrorAbove1px: Double(visible.filter { errors[$0] > 1 }.count) / Double(max(visible.count, 1)))
+        let (precision, recall) = detection(
+            predicted: inFrame.map { alignment.occlusion.pixels[$0] >= 0.5 },
+            actual: inFrame.map { truth.occluded.pixels[$0] > 0 })
+        self.init(
+            capture: capture, translationErrorAt12MP: translationError / factor * 4032 / Double(fullWidth),
+            coarseReliable: alignment.coarse.isReliable,
+            endpointError: visible.map { Double(errors[$0]) }.reduce(0, +) / Double(max(visible.count, 1)),
+            occlusionPrecision: precision, occlusionRecall: recall,
+            occlusionF1: precision + recall > 0 ? 2 * precision * recall / (precision + recall) : .nan,
+            uncertaintyAUC: areaUnderROC(
+                scores: visible.map { alignment.forward.uncertainty.pixels[$0] },
+                positives: visible.map { errors[$0] > 1 }),
+            pixelsWithErrorAbove1px: Double(visible.filter { errors[$0] > 1 }.count) / Double(max(visible.count, 1)))
     }
 }
 

@@ -35,8 +35,10 @@ public struct BlendScores: Codable, Sendable, Equatable {
         var regions = [Region](repeating: Region(pixels: 0, meeting: 0), count: 4)
         for i in 0..<blendTruth.grid.pixelCount where truth.visible.pixels[i] > 0 || truth.occluded.pixels[i] > 0 {
             let du = flow.u.pixels[i] - truth.flow.u.pixels[i], dv = flow.v.pixels[i] - truth.flow.v.pixels[i]
-            let flags = [truth.occluded.pixels[i] > 0, defocus.pixels[i] >= 0.5,
-                         truth.visible.pixels[i] > 0 && (du * du + dv * dv).squareRoot() * toFullPixels > 1]
+            let flags = [
+                truth.occluded.pixels[i] > 0, defocus.pixels[i] >= 0.5,
+                truth.visible.pixels[i] > 0 && (du * du + dv * dv).squareRoot() * toFullPixels > 1,
+            ]
             for (region, flagged) in flags.enumerated() where flagged {
                 regions[region].pixels += 1
                 if weight.pixels[i] <= Self.rejectedBelow { regions[region].meeting += 1 }
@@ -57,8 +59,9 @@ public struct BlendScores: Codable, Sendable, Equatable {
     public static func pooled(_ scores: [BlendScores]) -> BlendScores? {
         guard let first = scores.first else { return nil }
         return scores.dropFirst().reduce(first) { sum, next in
-            BlendScores(occluded: sum.occluded + next.occluded, defocused: sum.defocused + next.defocused,
-                        misaligned: sum.misaligned + next.misaligned, cleanTextured: sum.cleanTextured + next.cleanTextured)
+            BlendScores(
+                occluded: sum.occluded + next.occluded, defocused: sum.defocused + next.defocused,
+                misaligned: sum.misaligned + next.misaligned, cleanTextured: sum.cleanTextured + next.cleanTextured)
         }
     }
 }

@@ -30,8 +30,9 @@ public struct ContactSheet: Sendable {
         let usedColumns = max(min(columns, entries.count), 1)
         let (margin, gap) = (Self.margin, Self.gap)
         let rowsHeight = rowHeights().reduce(0) { $0 + $1 + Self.captionHeight + gap }
-        return Size(width: 2 * margin + usedColumns * tileWidth + (usedColumns - 1) * gap,
-                    height: margin + Self.headingHeight + rowsHeight - (entries.isEmpty ? 0 : gap) + margin)
+        return Size(
+            width: 2 * margin + usedColumns * tileWidth + (usedColumns - 1) * gap,
+            height: margin + Self.headingHeight + rowsHeight - (entries.isEmpty ? 0 : gap) + margin)
     }
 
     /// The sheet as an SVG document, each image as a base64 JPEG (quality 90) scaled to `tileWidth`.
@@ -68,17 +69,22 @@ public struct ContactSheet: Sendable {
         }
     }
 
-    private func drawTile(_ entry: (title: String, image: YCbCrImage), at origin: (x: Int, y: Int),
-                          into svg: inout SVGDocument) throws {
+    private func drawTile(
+        _ entry: (title: String, image: YCbCrImage), at origin: (x: Int, y: Int),
+        into svg: inout SVGDocument
+    ) throws {
         let size = tileSize(entry.image)
         let jpeg = try encodeJPEG(thumbnail(entry.image, size: size), quality: 90, exifPayload: nil)
         let (x, y) = (Double(origin.x), Double(origin.y))
-        svg.image(x: x, y: y, width: Double(size.width), height: Double(size.height),
-                  href: SVGDocument.dataURI(mimeType: "image/jpeg", bytes: jpeg))
-        svg.rect(x: x, y: y, width: Double(size.width), height: Double(size.height), fill: "none",
-                 stroke: "#999999")
-        svg.text(fitted(entry.title), x: x + Double(size.width) / 2, y: y + Double(size.height) + 20,
-                 size: Self.captionSize, anchor: .middle)
+        svg.image(
+            x: x, y: y, width: Double(size.width), height: Double(size.height),
+            href: SVGDocument.dataURI(mimeType: "image/jpeg", bytes: jpeg))
+        svg.rect(
+            x: x, y: y, width: Double(size.width), height: Double(size.height), fill: "none",
+            stroke: "#999999")
+        svg.text(
+            fitted(entry.title), x: x + Double(size.width) / 2, y: y + Double(size.height) + 20,
+            size: Self.captionSize, anchor: .middle)
     }
 
     /// The title shortened with an ellipsis where it would run past its tile (DejaVu Sans averages

@@ -41,7 +41,8 @@ public struct Evaluation: Sendable {
             let result = try method.run(wide, tele, info.parameters.zoomRatio)
             let output = result.luma
             if let weight = result.blendWeight, let flow = result.flow {
-                let onGrid = try truth.flatMap { $0.grid == weight.size ? $0 : nil }
+                let onGrid =
+                    try truth.flatMap { $0.grid == weight.size ? $0 : nil }
                     ?? BlendTruth(folder: folder, target: target, grid: weight.size)
                 blend[method.name] = BlendScores(weight: weight, flow: flow, truth: onGrid)
                 truth = onGrid
@@ -57,8 +58,9 @@ public struct Evaluation: Sendable {
                 tilesWorseThanWideZoom: fractionWorse(tiles, than: baselineTiles, byMoreThan: 0.3))
         }
         let defocused = try NumpyFile.readMask(at: "\(folder)/defocus.npy").pixels.contains { $0 > 0 }
-        return CaptureResult(capture: name, photo: info.photo, scores: scores,
-                             clean: info.parameters.occluders == 0 && !defocused, tiles: baselineTiles.count, blend: blend)
+        return CaptureResult(
+            capture: name, photo: info.photo, scores: scores,
+            clean: info.parameters.occluders == 0 && !defocused, tiles: baselineTiles.count, blend: blend)
     }
 
     private func bytes(_ path: String) throws -> [UInt8] {

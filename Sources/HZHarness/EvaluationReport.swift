@@ -13,8 +13,10 @@ public struct MethodScores: Codable, Sendable, Equatable {
     /// 0.3 dB below W digital zoom.
     public var tilesWorseThanWideZoom: Double
 
-    public init(psnrTele: Double, ssimTele: Double, psnrWhole: Double, ssimWhole: Double,
-                tilesWorseThanWideZoom: Double) {
+    public init(
+        psnrTele: Double, ssimTele: Double, psnrWhole: Double, ssimWhole: Double,
+        tilesWorseThanWideZoom: Double
+    ) {
         self.psnrTele = psnrTele
         self.ssimTele = ssimTele
         self.psnrWhole = psnrWhole
@@ -37,8 +39,10 @@ public struct CaptureResult: Codable, Sendable {
     /// For methods that blend: the blend weight against the true trouble spots.
     public var blend: [String: BlendScores]
 
-    public init(capture: String, photo: String, scores: [String: MethodScores], clean: Bool = true, tiles: Int = 0,
-                blend: [String: BlendScores] = [:]) {
+    public init(
+        capture: String, photo: String, scores: [String: MethodScores], clean: Bool = true, tiles: Int = 0,
+        blend: [String: BlendScores] = [:]
+    ) {
         (self.capture, self.photo, self.scores) = (capture, photo, scores)
         (self.clean, self.tiles, self.blend) = (clean, tiles, blend)
     }
@@ -94,14 +98,19 @@ public struct EvaluationReport: Codable, Sendable {
         ]
         for method in methods {
             guard let scores = median[method] else { continue }
-            let cells = [method.replacingOccurrences(of: "|", with: "\\|"),
-                         String(format: "%.2f", scores.psnrTele), String(format: "%.4f", scores.ssimTele),
-                         String(format: "%.2f", scores.psnrWhole), String(format: "%.4f", scores.ssimWhole),
-                         String(format: "%.1f%%", scores.tilesWorseThanWideZoom * 100)]
+            let cells = [
+                method.replacingOccurrences(of: "|", with: "\\|"),
+                String(format: "%.2f", scores.psnrTele), String(format: "%.4f", scores.ssimTele),
+                String(format: "%.2f", scores.psnrWhole), String(format: "%.4f", scores.ssimWhole),
+                String(format: "%.1f%%", scores.tilesWorseThanWideZoom * 100),
+            ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
-        lines += ["", "Medians over \(captures.count) captures of set \"\(set)\". Tele: inside T's field of view. "
-            + "Tiles worse: share of 64×64 tiles there more than 0.3 dB below W digital zoom."]
+        lines += [
+            "",
+            "Medians over \(captures.count) captures of set \"\(set)\". Tele: inside T's field of view. "
+                + "Tiles worse: share of 64×64 tiles there more than 0.3 dB below W digital zoom.",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -135,15 +144,20 @@ public struct EvaluationReport: Codable, Sendable {
         func percent(_ value: Double?) -> String { value.map { $0.isNaN ? "–" : String(format: "%.1f%%", $0 * 100) } ?? "–" }
         for method in methods where method != Evaluation.baseline {
             let blend = pooledBlend(method)
-            let cells = [method, percent(tilesNotWorse(method)), String(format: "%+.2f", medianCleanGain(method)),
-                         percent(blend?.occluded.share), percent(blend?.defocused.share),
-                         percent(blend?.misaligned.share), percent(blend?.cleanTextured.share)]
+            let cells = [
+                method, percent(tilesNotWorse(method)), String(format: "%+.2f", medianCleanGain(method)),
+                percent(blend?.occluded.share), percent(blend?.defocused.share),
+                percent(blend?.misaligned.share), percent(blend?.cleanTextured.share),
+            ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
-        lines += ["", "Tiles not worse: 64×64 tiles inside T's view, over all captures, at most 0.3 dB below W digital zoom. "
-            + "Gain: median over the \(captures.filter(\.clean).count) captures without occluders or defocus. "
-            + "Region shares: blend weight on the maps' grid, pixels pooled over the captures; misaligned: our flow more "
-            + "than 1 px (full resolution) from the truth; textured: the target's 5×5 deviation ≥ 0.02."]
+        lines += [
+            "",
+            "Tiles not worse: 64×64 tiles inside T's view, over all captures, at most 0.3 dB below W digital zoom. "
+                + "Gain: median over the \(captures.filter(\.clean).count) captures without occluders or defocus. "
+                + "Region shares: blend weight on the maps' grid, pixels pooled over the captures; misaligned: our flow more "
+                + "than 1 px (full resolution) from the truth; textured: the target's 5×5 deviation ≥ 0.02.",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -197,8 +211,9 @@ private struct PSNRChart {
     private func captureCentre(_ index: Int) -> Double { plot.left + (Double(index) + 0.5) * captureSpacing }
 
     private func drawTitleAndLegend(_ svg: inout SVGDocument) {
-        svg.text("PSNR inside T's field of view — set \(report.set), \(report.captures.count) captures",
-                 x: plot.left, y: 36, size: 20, weight: .bold)
+        svg.text(
+            "PSNR inside T's field of view — set \(report.set), \(report.captures.count) captures",
+            x: plot.left, y: 36, size: 20, weight: .bold)
         var x = plot.left
         for (index, method) in report.methods.enumerated() {
             svg.circle(cx: x + 6, cy: 63, r: 6, fill: colour(index))
@@ -239,16 +254,19 @@ private struct PSNRChart {
         for (index, capture) in report.captures.enumerated() {
             let points = report.methods.enumerated().compactMap { methodIndex, method in
                 telePSNR(capture, method).map { psnr in
-                    (methodIndex: methodIndex, y: scale.pixel(psnr),
-                     x: captureCentre(index) + (Double(methodIndex) - (methodCount - 1) / 2) * offset)
+                    (
+                        methodIndex: methodIndex, y: scale.pixel(psnr),
+                        x: captureCentre(index) + (Double(methodIndex) - (methodCount - 1) / 2) * offset
+                    )
                 }
             }
             if points.count > 1 {
                 svg.polyline(points.map { (x: $0.x, y: $0.y) }, stroke: "#b8b8b8", width: 2)
             }
             for point in points {
-                svg.circle(cx: point.x, cy: point.y, r: radius, fill: colour(point.methodIndex),
-                           stroke: "white", strokeWidth: 1)
+                svg.circle(
+                    cx: point.x, cy: point.y, r: radius, fill: colour(point.methodIndex),
+                    stroke: "white", strokeWidth: 1)
             }
         }
     }
@@ -258,15 +276,17 @@ private struct PSNRChart {
             medianTelePSNR(method).map { (index: index, value: $0, y: scale.pixel($0)) }
         }
         for median in medians {
-            svg.line(x1: plot.left, y1: median.y, x2: plot.right, y2: median.y,
-                     stroke: colour(median.index), width: 2, dash: "6 4")
+            svg.line(
+                x1: plot.left, y1: median.y, x2: plot.right, y2: median.y,
+                stroke: colour(median.index), width: 2, dash: "6 4")
         }
         // Labels sit at the right end of their line, pushed apart where medians are close.
         var labelY = -Double.infinity
         for median in medians.sorted(by: { $0.y < $1.y }) {
             labelY = max(median.y + 5, labelY + 16)
-            svg.text(String(format: "%.2f dB", median.value), x: plot.right + 8, y: labelY, size: 13,
-                     weight: .bold, fill: colour(median.index))
+            svg.text(
+                String(format: "%.2f dB", median.value), x: plot.right + 8, y: labelY, size: 13,
+                weight: .bold, fill: colour(median.index))
         }
     }
 }

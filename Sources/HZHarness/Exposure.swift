@@ -27,15 +27,18 @@ public struct Exposure: Codable, Sendable, Equatable {
     /// 0: a dim street at night): base ISO and a shorter exposure while light allows, exposures
     /// no longer than `longestExposure` (hand-held), then ISO up to 6400, then a darker image.
     /// T has the smaller aperture, so it needs more gain for the same exposure time.
-    public static func automatic(sceneEV100: Double, wideFNumber: Double = 1.8, teleFNumber: Double = 2.8,
-                                 longestExposure: Double = 1.0 / 15) -> Exposure {
+    public static func automatic(
+        sceneEV100: Double, wideFNumber: Double = 1.8, teleFNumber: Double = 2.8,
+        longestExposure: Double = 1.0 / 15
+    ) -> Exposure {
         let base = wideFNumber * wideFNumber / pow(2, sceneEV100)  // seconds at ISO 100
         let exposureTime = min(base, longestExposure)
         let gain = min(base / exposureTime, 64)
         let teleGain = min(gain * pow(teleFNumber / wideFNumber, 2), 64)
-        return Exposure(exposureTime: exposureTime, wideISO: Int((100 * gain).rounded()), teleISO: Int((100 * teleGain).rounded()),
-                        wideFNumber: wideFNumber, teleFNumber: teleFNumber,
-                        brightness: min(1, exposureTime * gain / base))
+        return Exposure(
+            exposureTime: exposureTime, wideISO: Int((100 * gain).rounded()), teleISO: Int((100 * teleGain).rounded()),
+            wideFNumber: wideFNumber, teleFNumber: teleFNumber,
+            brightness: min(1, exposureTime * gain / base))
     }
 
     /// A ladder of `count` scenes from bright day (EV100 14) down to night (EV100 −1), for gating.

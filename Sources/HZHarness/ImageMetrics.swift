@@ -12,8 +12,9 @@ public func psnr(_ a: Plane, _ b: Plane, mask: Plane? = nil) -> Double {
     checkSizes(a, b, mask)
     let error = withSquaredError(a, b) { squaredError in
         withPixels(of: mask) { mask in
-            parallelWeightedSum(width: a.width, rows: 0..<a.height, columns: 0..<a.width,
-                                mask: mask, value: squaredError)
+            parallelWeightedSum(
+                width: a.width, rows: 0..<a.height, columns: 0..<a.width,
+                mask: mask, value: squaredError)
         }
     }
     return psnr(meanSquaredError: error.mean)
@@ -32,8 +33,9 @@ public func ssim(_ a: Plane, _ b: Plane, mask: Plane? = nil) -> Double {
     let moments = LocalMoments(a, b)
     let similarity = moments.withSSIM { ssimAt in
         withPixels(of: mask) { mask in
-            parallelWeightedSum(width: a.width, rows: inset..<(a.height - inset),
-                                columns: inset..<(a.width - inset), mask: mask, value: ssimAt)
+            parallelWeightedSum(
+                width: a.width, rows: inset..<(a.height - inset),
+                columns: inset..<(a.width - inset), mask: mask, value: ssimAt)
         }
     }
     return similarity.mean
@@ -58,8 +60,10 @@ public struct TileScore: Sendable, Equatable, Codable {
 /// Each tile's PSNR uses the same peak (1) and the same mask weighting as `psnr`, so tile and image
 /// scores compare directly. With a mask, a tile counts only when at least `minimumCoverage` of its
 /// pixels have mask ≥ 0.5, so that tiles mostly outside the masked region do not score on a few pixels.
-public func tilePSNRs(_ a: Plane, _ reference: Plane, tile: Int = 64, mask: Plane? = nil,
-                      minimumCoverage: Double = 0.9) -> [TileScore] {
+public func tilePSNRs(
+    _ a: Plane, _ reference: Plane, tile: Int = 64, mask: Plane? = nil,
+    minimumCoverage: Double = 0.9
+) -> [TileScore] {
     checkSizes(a, reference, mask)
     precondition(tile > 0, "tile size \(tile) is not positive")
     let columns = a.width / tile, rows = a.height / tile
@@ -72,8 +76,9 @@ public func tilePSNRs(_ a: Plane, _ reference: Plane, tile: Int = 64, mask: Plan
                 parallelChunks(columns * rows) { chunk in
                     for index in chunk {
                         let x = index % columns * tile, y = index / columns * tile
-                        let error = weightedSum(width: a.width, rows: y..<(y + tile), columns: x..<(x + tile),
-                                                mask: mask, value: squaredError)
+                        let error = weightedSum(
+                            width: a.width, rows: y..<(y + tile), columns: x..<(x + tile),
+                            mask: mask, value: squaredError)
                         guard error.weight > 0, error.coverage >= requiredCoverage else { continue }
                         scores.value[index] = TileScore(x: x, y: y, psnr: psnr(meanSquaredError: error.mean))
                     }
@@ -87,8 +92,9 @@ public func tilePSNRs(_ a: Plane, _ reference: Plane, tile: Int = 64, mask: Plan
 /// The fraction (0…1) of the tiles scored in both lists, matched by position, where `method` is
 /// more than `dB` below `baseline`; 0 when no tile is in both.
 public func fractionWorse(_ method: [TileScore], than baseline: [TileScore], byMoreThan dB: Double) -> Double {
-    let baselineByOrigin = Dictionary(baseline.map { (TileOrigin($0), $0.psnr) },
-                                      uniquingKeysWith: { first, _ in first })
+    let baselineByOrigin = Dictionary(
+        baseline.map { (TileOrigin($0), $0.psnr) },
+        uniquingKeysWith: { first, _ in first })
     let pairs = method.compactMap { score in
         baselineByOrigin[TileOrigin(score)].map { (method: score.psnr, baseline: $0) }
     }
@@ -107,13 +113,16 @@ private func psnr(meanSquaredError mse: Double) -> Double {
 
 private func checkSizes(_ a: Plane, _ b: Plane, _ mask: Plane?) {
     precondition(a.size == b.size, "cannot compare planes of different sizes \(a.size) and \(b.size)")
-    precondition(mask.map { $0.size == a.size } ?? true,
-                 "mask \(mask?.size.description ?? "") does not match the planes' size \(a.size)")
+    precondition(
+        mask.map { $0.size == a.size } ?? true,
+        "mask \(mask?.size.description ?? "") does not match the planes' size \(a.size)")
 }
 
 /// Calls `body` with a function from pixel index to (a − b)², the pixel buffers pinned meanwhile.
-private func withSquaredError<Result>(_ a: Plane, _ b: Plane,
-                                      _ body: ((Int) -> Double) -> Result) -> Result {
+private func withSquaredError<Result>(
+    _ a: Plane, _ b: Plane,
+    _ body: ((Int) -> Double) -> Result
+) -> Result {
     a.pixels.withUnsafeBufferPointer { a in
         b.pixels.withUnsafeBufferPointer { b in
             body { index in
@@ -146,8 +155,10 @@ private struct WeightedSum {
 }
 
 /// The weighted sum of `value(pixel index)` over `rows` × `columns` of a `width`-wide image.
-private func weightedSum(width: Int, rows: Range<Int>, columns: Range<Int>,
-                         mask: UnsafeBufferPointer<Float>?, value: (Int) -> Double) -> WeightedSum {
+private func weightedSum(
+    width: Int, rows: Range<Int>, columns: Range<Int>,
+    mask: UnsafeBufferPointer<Float>?, value: (Int) -> Double
+) -> WeightedSum {
     var sum = WeightedSum()
     for y in rows {
         let indices = (y * width + columns.lowerBound)..<(y * width + columns.upperBound)
@@ -169,16 +180,19 @@ private func weightedSum(width: Int, rows: Range<Int>, columns: Range<Int>,
 
 /// `weightedSum` with its rows spread over all cores. Rows are summed separately and then in order,
 /// so the result does not depend on how the rows were split.
-private func parallelWeightedSum(width: Int, rows: Range<Int>, columns: Range<Int>,
-                                 mask: UnsafeBufferPointer<Float>?, value: (Int) -> Double) -> WeightedSum {
+private func parallelWeightedSum(
+    width: Int, rows: Range<Int>, columns: Range<Int>,
+    mask: UnsafeBufferPointer<Float>?, value: (Int) -> Double
+) -> WeightedSum {
     var rowSums = [WeightedSum](repeating: WeightedSum(), count: rows.count)
     rowSums.withUnsafeMutableBufferPointer { rowSums in
         let rowSums = UncheckedSendable(rowSums)
         parallelChunks(rows.count) { chunk in
             for row in chunk {
                 let y = rows.lowerBound + row
-                rowSums.value[row] = weightedSum(width: width, rows: y..<(y + 1), columns: columns,
-                                                 mask: mask, value: value)
+                rowSums.value[row] = weightedSum(
+                    width: width, rows: y..<(y + 1), columns: columns,
+                    mask: mask, value: value)
             }
         }
     }

@@ -10,8 +10,9 @@ import HybridZoom
 public enum NumpyFile {
     /// Writes `plane` as float32 `(H, W)`.
     public static func write(_ plane: Plane, to path: String) throws {
-        let array = NumpyArray(dtype: .float32, shape: [plane.height, plane.width],
-                               data: littleEndianBytes(plane.pixels))
+        let array = NumpyArray(
+            dtype: .float32, shape: [plane.height, plane.width],
+            data: littleEndianBytes(plane.pixels))
         try array.write(to: path)
     }
 
@@ -27,16 +28,18 @@ public enum NumpyFile {
                 interleaved[pixel * channels.count + channel] = value
             }
         }
-        let array = NumpyArray(dtype: .float32, shape: [first.height, first.width, channels.count],
-                               data: littleEndianBytes(interleaved))
+        let array = NumpyArray(
+            dtype: .float32, shape: [first.height, first.width, channels.count],
+            data: littleEndianBytes(interleaved))
         try array.write(to: path)
     }
 
     /// Writes `mask` as uint8 `(H, W)`: 1 where the mask is ≥ 0.5, else 0 (uint8 rather than bool so
     /// that it also averages and plots; `.astype(bool)` in NumPy makes it an index).
     public static func writeMask(_ mask: Plane, to path: String) throws {
-        let array = NumpyArray(dtype: .uint8, shape: [mask.height, mask.width],
-                               data: mask.pixels.map { $0 >= 0.5 ? 1 : 0 })
+        let array = NumpyArray(
+            dtype: .uint8, shape: [mask.height, mask.width],
+            data: mask.pixels.map { $0 >= 0.5 ? 1 : 0 })
         try array.write(to: path)
     }
 
@@ -53,8 +56,9 @@ public enum NumpyFile {
         let (height, width, count) = (array.shape[0], array.shape[1], array.shape[2])
         let values = array.dtype == .uint8 ? array.data.map { Float($0) / 255 } : floats(array.data)
         return (0..<count).map { channel in
-            Plane(width: width, height: height,
-                  pixels: (0..<(width * height)).map { values[$0 * count + channel] })
+            Plane(
+                width: width, height: height,
+                pixels: (0..<(width * height)).map { values[$0 * count + channel] })
         }
     }
 

@@ -14,16 +14,24 @@ struct Occluders {
         for index in 0..<count {
             var random = random.derived(index)
             let shape = Shape(frame: frame, random: &random)
-            let source = (x: Int(random.unit() * Float(scene.size.width - frame.width)),
-                          y: Int(random.unit() * Float(scene.size.height - frame.height)))
+            let source = (
+                x: Int(random.unit() * Float(scene.size.width - frame.width)),
+                y: Int(random.unit() * Float(scene.size.height - frame.height))
+            )
             for y in 0..<frame.height {
                 for x in 0..<frame.width {
                     let cover = shape.coverage(x, y)
                     guard cover > 0 else { continue }
                     let i = y * frame.width + x, s = (source.y + y) * scene.size.width + source.x + x
                     tele.y.pixels[i] += cover * (0.6 * scene.y.pixels[s] - tele.y.pixels[i])
-                    tele.cb.pixels[i] += cover * (scene.cb[Int(Double(source.x + x) * scene.chromaScale.x), Int(Double(source.y + y) * scene.chromaScale.y)] - tele.cb.pixels[i])
-                    tele.cr.pixels[i] += cover * (scene.cr[Int(Double(source.x + x) * scene.chromaScale.x), Int(Double(source.y + y) * scene.chromaScale.y)] - tele.cr.pixels[i])
+                    tele.cb.pixels[i] +=
+                        cover
+                        * (scene.cb[Int(Double(source.x + x) * scene.chromaScale.x), Int(Double(source.y + y) * scene.chromaScale.y)]
+                            - tele.cb.pixels[i])
+                    tele.cr.pixels[i] +=
+                        cover
+                        * (scene.cr[Int(Double(source.x + x) * scene.chromaScale.x), Int(Double(source.y + y) * scene.chromaScale.y)]
+                            - tele.cr.pixels[i])
                     mask.pixels[i] = max(mask.pixels[i], cover)
                 }
             }
@@ -41,8 +49,10 @@ struct Occluders {
             let width = Float(frame.width)
             centre = (random.unit() * width, random.unit() * Float(frame.height))
             let isBar = random.unit() < 0.5
-            axes = isBar ? (width * (0.3 + 0.3 * random.unit()), width * (0.015 + 0.02 * random.unit()))
-                         : (width * (0.06 + 0.08 * random.unit()), width * (0.05 + 0.06 * random.unit()))
+            axes =
+                isBar
+                ? (width * (0.3 + 0.3 * random.unit()), width * (0.015 + 0.02 * random.unit()))
+                : (width * (0.06 + 0.08 * random.unit()), width * (0.05 + 0.06 * random.unit()))
             angle = random.unit() * .pi
         }
 

@@ -135,18 +135,21 @@ public struct RigSimulation: Sendable {
     /// T's calibrated field of view on the scene: its centre 1/r, one scene pixel per T pixel.
     var teleRect: Rect {
         let frame = parameters.frameSize
-        return Rect(x: Double(scene.size.width - frame.width) / 2, y: Double(scene.size.height - frame.height) / 2,
-                    width: Double(frame.width), height: Double(frame.height))
+        return Rect(
+            x: Double(scene.size.width - frame.width) / 2, y: Double(scene.size.height - frame.height) / 2,
+            width: Double(frame.width), height: Double(frame.height))
     }
 
     /// W: the whole scene, downsampled by r (the resampler low-passes as it shrinks), then the
     /// softer lens.
     private func renderWide() -> YCbCrImage {
-        let zoomed = DigitalZoom.render(scene, crop: scene.size.bounds,
-                                        to: parameters.frameSize)
+        let zoomed = DigitalZoom.render(
+            scene, crop: scene.size.bounds,
+            to: parameters.frameSize)
         let sigma = parameters.wideBlur
-        return YCbCrImage(y: gaussianBlur(zoomed.y, sigma: sigma), cb: gaussianBlur(zoomed.cb, sigma: sigma / 2),
-                          cr: gaussianBlur(zoomed.cr, sigma: sigma / 2))
+        return YCbCrImage(
+            y: gaussianBlur(zoomed.y, sigma: sigma), cb: gaussianBlur(zoomed.cb, sigma: sigma / 2),
+            cr: gaussianBlur(zoomed.cr, sigma: sigma / 2))
     }
 
     /// T at full chroma resolution: pixel y reads the scene at teleRect's y + d(y).
@@ -163,9 +166,10 @@ public struct RigSimulation: Sendable {
             }
             return warp(plane, dx: u, dy: v, interpolation: .bicubic)
         }
-        return YCbCrImage(y: read(scene.y, scaleX: 1, scaleY: 1),
-                          cb: read(scene.cb, scaleX: chroma.x, scaleY: chroma.y),
-                          cr: read(scene.cr, scaleX: chroma.x, scaleY: chroma.y))
+        return YCbCrImage(
+            y: read(scene.y, scaleX: 1, scaleY: 1),
+            cb: read(scene.cb, scaleX: chroma.x, scaleY: chroma.y),
+            cr: read(scene.cr, scaleX: chroma.x, scaleY: chroma.y))
     }
 
     /// Blends between copies of T blurred by 0, 1, 2 and 3 px, following the blur map.
@@ -185,9 +189,10 @@ public struct RigSimulation: Sendable {
     private func adjustColour(_ tele: YCbCrImage) -> YCbCrImage {
         let gain = Float(parameters.teleGain), bias = Float(parameters.teleBias)
         let shift = parameters.teleChromaShift.map(Float.init)
-        return YCbCrImage(y: Plane(width: tele.y.width, height: tele.y.height, pixels: tele.y.pixels.map { $0 * gain + bias }),
-                          cb: Plane(width: tele.cb.width, height: tele.cb.height, pixels: tele.cb.pixels.map { $0 + shift[0] }),
-                          cr: Plane(width: tele.cr.width, height: tele.cr.height, pixels: tele.cr.pixels.map { $0 + shift[1] }))
+        return YCbCrImage(
+            y: Plane(width: tele.y.width, height: tele.y.height, pixels: tele.y.pixels.map { $0 * gain + bias }),
+            cb: Plane(width: tele.cb.width, height: tele.cb.height, pixels: tele.cb.pixels.map { $0 + shift[0] }),
+            cr: Plane(width: tele.cr.width, height: tele.cr.height, pixels: tele.cr.pixels.map { $0 + shift[1] }))
     }
 
     /// Low light: luma scaled down, chroma pulled towards neutral by the same factor.

@@ -31,43 +31,75 @@ public struct SVGDocument: Sendable {
             """
     }
 
-    public mutating func rect(x: Double, y: Double, width: Double, height: Double, fill: String,
-                              stroke: String? = nil, strokeWidth: Double = 1) {
-        append("rect", ["x": svgNumber(x), "y": svgNumber(y), "width": svgNumber(width), "height": svgNumber(height),
-                        "fill": fill, "stroke": stroke, "stroke-width": stroke.map { _ in svgNumber(strokeWidth) }])
+    public mutating func rect(
+        x: Double, y: Double, width: Double, height: Double, fill: String,
+        stroke: String? = nil, strokeWidth: Double = 1
+    ) {
+        append(
+            "rect",
+            [
+                "x": svgNumber(x), "y": svgNumber(y), "width": svgNumber(width), "height": svgNumber(height),
+                "fill": fill, "stroke": stroke, "stroke-width": stroke.map { _ in svgNumber(strokeWidth) },
+            ])
     }
 
     /// A straight line; `dash` is an SVG dash pattern such as "6 4".
-    public mutating func line(x1: Double, y1: Double, x2: Double, y2: Double, stroke: String,
-                              width: Double = 1, dash: String? = nil) {
-        append("line", ["x1": svgNumber(x1), "y1": svgNumber(y1), "x2": svgNumber(x2), "y2": svgNumber(y2),
-                        "stroke": stroke, "stroke-width": svgNumber(width), "stroke-dasharray": dash])
+    public mutating func line(
+        x1: Double, y1: Double, x2: Double, y2: Double, stroke: String,
+        width: Double = 1, dash: String? = nil
+    ) {
+        append(
+            "line",
+            [
+                "x1": svgNumber(x1), "y1": svgNumber(y1), "x2": svgNumber(x2), "y2": svgNumber(y2),
+                "stroke": stroke, "stroke-width": svgNumber(width), "stroke-dasharray": dash,
+            ])
     }
 
     public mutating func polyline(_ points: [(x: Double, y: Double)], stroke: String, width: Double = 1) {
         let coordinates = points.map { "\(svgNumber($0.x)),\(svgNumber($0.y))" }.joined(separator: " ")
-        append("polyline", ["points": coordinates, "fill": "none", "stroke": stroke,
-                            "stroke-width": svgNumber(width), "stroke-linejoin": "round"])
+        append(
+            "polyline",
+            [
+                "points": coordinates, "fill": "none", "stroke": stroke,
+                "stroke-width": svgNumber(width), "stroke-linejoin": "round",
+            ])
     }
 
-    public mutating func circle(cx: Double, cy: Double, r: Double, fill: String,
-                                stroke: String? = nil, strokeWidth: Double = 1) {
-        append("circle", ["cx": svgNumber(cx), "cy": svgNumber(cy), "r": svgNumber(r), "fill": fill,
-                          "stroke": stroke, "stroke-width": stroke.map { _ in svgNumber(strokeWidth) }])
+    public mutating func circle(
+        cx: Double, cy: Double, r: Double, fill: String,
+        stroke: String? = nil, strokeWidth: Double = 1
+    ) {
+        append(
+            "circle",
+            [
+                "cx": svgNumber(cx), "cy": svgNumber(cy), "r": svgNumber(r), "fill": fill,
+                "stroke": stroke, "stroke-width": stroke.map { _ in svgNumber(strokeWidth) },
+            ])
     }
 
     /// Text whose baseline starts, is centred or ends at (x, y), per `anchor`.
-    public mutating func text(_ text: String, x: Double, y: Double, size: Double = 14,
-                              anchor: TextAnchor = .start, weight: FontWeight = .normal, fill: String = "black") {
-        append("text", ["x": svgNumber(x), "y": svgNumber(y), "font-size": svgNumber(size),
-                        "text-anchor": anchor.rawValue, "font-weight": weight.rawValue, "fill": fill],
-               content: escapedForXML(text))
+    public mutating func text(
+        _ text: String, x: Double, y: Double, size: Double = 14,
+        anchor: TextAnchor = .start, weight: FontWeight = .normal, fill: String = "black"
+    ) {
+        append(
+            "text",
+            [
+                "x": svgNumber(x), "y": svgNumber(y), "font-size": svgNumber(size),
+                "text-anchor": anchor.rawValue, "font-weight": weight.rawValue, "fill": fill,
+            ],
+            content: escapedForXML(text))
     }
 
     /// An image stretched to the rectangle; `href` is typically a `dataURI(mimeType:bytes:)`.
     public mutating func image(x: Double, y: Double, width: Double, height: Double, href: String) {
-        append("image", ["x": svgNumber(x), "y": svgNumber(y), "width": svgNumber(width),
-                         "height": svgNumber(height), "preserveAspectRatio": "none", "href": href])
+        append(
+            "image",
+            [
+                "x": svgNumber(x), "y": svgNumber(y), "width": svgNumber(width),
+                "height": svgNumber(height), "preserveAspectRatio": "none", "href": href,
+            ])
     }
 
     /// Elements drawn by `content`, shifted by (dx, dy) as one group.

@@ -39,8 +39,9 @@ func rasterizeSVG(_ svg: String, to pngPath: String, searchPath: String) throws 
     let message = standardError.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw RasterizeError.failed(status: process.terminationStatus,
-                                    standardError: String(decoding: message, as: UTF8.self))
+        throw RasterizeError.failed(
+            status: process.terminationStatus,
+            standardError: String(decoding: message, as: UTF8.self))
     }
 }
 

@@ -5,12 +5,14 @@ extension FlowField {
     /// fixed-point iteration y ← x − flow(y), which converges because the simulated flow is
     /// smooth (its gradient is far below 1).
     func inverted(iterations: Int = 8) -> FlowField {
-        var inverse = FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
-                                v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
+        var inverse = FlowField(
+            u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
+            v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
         for _ in 0..<iterations {
             let u = inverse.sample(self.u), v = inverse.sample(self.v)
-            inverse = FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
-                                v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
+            inverse = FlowField(
+                u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { -$0 }),
+                v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { -$0 }))
         }
         return inverse
     }
@@ -34,8 +36,9 @@ struct DepthField {
     /// by side), zero at the focus depth.
     func displacement(offset: [Double], parallax: Double) -> FlowField {
         let horizontal = Float(parallax), vertical = Float(parallax) * 0.2
-        return FlowField(u: mapped { Float(offset[0]) + horizontal * ($0 - focus) },
-                         v: mapped { Float(offset[1]) + vertical * ($0 - focus) })
+        return FlowField(
+            u: mapped { Float(offset[0]) + horizontal * ($0 - focus) },
+            v: mapped { Float(offset[1]) + vertical * ($0 - focus) })
     }
 
     /// Blur σ in pixels: T's lens blurs a point in proportion to how far its disparity is from

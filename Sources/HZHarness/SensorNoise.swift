@@ -15,9 +15,10 @@ struct SensorNoise {
 
     func apply(to image: YCbCrImage, random: SeededRandom) -> YCbCrImage {
         let chromaSigma = 0.5 * sigma(at: 0.5)
-        return YCbCrImage(y: noisy(image.y, random.derived(0)) { sigma(at: $0) },
-                          cb: noisy(image.cb, random.derived(1)) { _ in chromaSigma },
-                          cr: noisy(image.cr, random.derived(2)) { _ in chromaSigma })
+        return YCbCrImage(
+            y: noisy(image.y, random.derived(0)) { sigma(at: $0) },
+            cb: noisy(image.cb, random.derived(1)) { _ in chromaSigma },
+            cr: noisy(image.cr, random.derived(2)) { _ in chromaSigma })
     }
 
     /// Each row draws from its own generator, so rows can run in parallel and stay deterministic.

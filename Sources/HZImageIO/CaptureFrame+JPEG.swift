@@ -5,9 +5,10 @@ extension CaptureFrame {
     /// point its EXIF records.
     public init(_ decoded: DecodedJPEG) {
         let exif = decoded.exif
-        self.init(image: decoded.image,
-                  exposure: ExposureSettings(exposureTime: exif.exposureTime, fNumber: exif.fNumber, iso: exif.iso.map(Double.init)),
-                  focusRegion: decoded.focusRegion)
+        self.init(
+            image: decoded.image,
+            exposure: ExposureSettings(exposureTime: exif.exposureTime, fNumber: exif.fNumber, iso: exif.iso.map(Double.init)),
+            focusRegion: decoded.focusRegion)
     }
 }
 
@@ -21,15 +22,17 @@ extension DecodedJPEG {
             return nil
         }
         let centre = BlendInputs.centralRegion
-        let (areaWidth, areaHeight): (Double, Double) = switch area.count {
-        case 2: (centre.width, centre.height)
-        case 3: (Double(area[2]) / Double(stored.width), Double(area[2]) / Double(stored.height))
-        default: (Double(area[2]) / Double(stored.width), Double(area[3]) / Double(stored.height))
-        }
+        let (areaWidth, areaHeight): (Double, Double) =
+            switch area.count {
+            case 2: (centre.width, centre.height)
+            case 3: (Double(area[2]) / Double(stored.width), Double(area[2]) / Double(stored.height))
+            default: (Double(area[2]) / Double(stored.width), Double(area[3]) / Double(stored.height))
+            }
         // The file may claim an area larger than the frame.
         let (width, height) = (min(areaWidth, 1), min(areaHeight, 1))
         let x = Double(area[0]) / Double(stored.width), y = Double(area[1]) / Double(stored.height)
-        return Rect(x: (x - width / 2).clamped(to: 0...(1 - width)), y: (y - height / 2).clamped(to: 0...(1 - height)),
-                    width: width, height: height)
+        return Rect(
+            x: (x - width / 2).clamped(to: 0...(1 - width)), y: (y - height / 2).clamped(to: 0...(1 - height)),
+            width: width, height: height)
     }
 }

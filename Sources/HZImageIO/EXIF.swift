@@ -25,11 +25,13 @@ public struct EXIF: Sendable, Equatable {
     /// (x, y, width, height), in stored-image pixels.
     public var subjectArea: [Int]?
 
-    public init(make: String? = nil, model: String? = nil, dateTimeOriginal: String? = nil,
-                subSecTimeOriginal: String? = nil, offsetTimeOriginal: String? = nil,
-                exposureTime: Double? = nil, fNumber: Double? = nil, iso: Int? = nil,
-                focalLength: Double? = nil, focalLengthIn35mm: Int? = nil, orientation: Int = 1,
-                subjectArea: [Int]? = nil) {
+    public init(
+        make: String? = nil, model: String? = nil, dateTimeOriginal: String? = nil,
+        subSecTimeOriginal: String? = nil, offsetTimeOriginal: String? = nil,
+        exposureTime: Double? = nil, fNumber: Double? = nil, iso: Int? = nil,
+        focalLength: Double? = nil, focalLengthIn35mm: Int? = nil, orientation: Int = 1,
+        subjectArea: [Int]? = nil
+    ) {
         self.make = make
         self.model = model
         self.dateTimeOriginal = dateTimeOriginal
@@ -68,20 +70,21 @@ extension EXIF {
 private func parseEXIFDateTime(_ text: String) -> DateComponents? {
     let chars = Array(text.utf8)
     guard chars.count == 19, [4, 7, 13, 16].allSatisfy({ chars[$0] == UInt8(ascii: ":") }),
-          chars[10] == UInt8(ascii: " "),
-          let year = decimalNumber(chars[0..<4]), let month = decimalNumber(chars[5..<7]),
-          let day = decimalNumber(chars[8..<10]), let hour = decimalNumber(chars[11..<13]),
-          let minute = decimalNumber(chars[14..<16]), let second = decimalNumber(chars[17..<19])
+        chars[10] == UInt8(ascii: " "),
+        let year = decimalNumber(chars[0..<4]), let month = decimalNumber(chars[5..<7]),
+        let day = decimalNumber(chars[8..<10]), let hour = decimalNumber(chars[11..<13]),
+        let minute = decimalNumber(chars[14..<16]), let second = decimalNumber(chars[17..<19])
     else { return nil }
-    return DateComponents(year: year, month: month, day: day,
-                          hour: hour, minute: minute, second: second)
+    return DateComponents(
+        year: year, month: month, day: day,
+        hour: hour, minute: minute, second: second)
 }
 
 /// "+HH:MM" or "-HH:MM".
 private func parseUTCOffset(_ text: String) -> TimeZone? {
     let chars = Array(text.utf8)
     guard chars.count == 6, chars[3] == UInt8(ascii: ":"),
-          let hours = decimalNumber(chars[1..<3]), let minutes = decimalNumber(chars[4..<6])
+        let hours = decimalNumber(chars[1..<3]), let minutes = decimalNumber(chars[4..<6])
     else { return nil }
     let seconds = (hours * 60 + minutes) * 60
     switch chars[0] {

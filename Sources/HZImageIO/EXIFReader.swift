@@ -10,11 +10,13 @@ extension EXIF {
         make = try ifd0[.make].map(tiff.string)
         model = try ifd0[.model].map(tiff.string)
         if let value = try ifd0[.orientation].flatMap({ try tiff.integers($0).first }),
-           (1...8).contains(value) {
+            (1...8).contains(value)
+        {
             orientation = value
         }
         guard let pointer = ifd0[.exifIFDPointer],
-              let exifIFDOffset = try tiff.integers(pointer).first else { return }
+            let exifIFDOffset = try tiff.integers(pointer).first
+        else { return }
         guard exifIFDOffset != ifd0Offset else { throw EXIFError.cyclicIFD(offset: exifIFDOffset) }
         try readExifIFD(tiff.ifd(at: exifIFDOffset, name: "Exif IFD"), of: tiff)
     }
@@ -31,8 +33,9 @@ extension EXIF {
         subjectArea = try ifd[.subjectArea].map { entry in
             let values = try tiff.integers(entry)
             guard EXIF.subjectAreaCounts.contains(values.count) else {
-                throw EXIFError.unexpectedCount(tag: entry.tag, count: values.count,
-                                                expected: EXIF.subjectAreaCounts)
+                throw EXIFError.unexpectedCount(
+                    tag: entry.tag, count: values.count,
+                    expected: EXIF.subjectAreaCounts)
             }
             return values
         }
@@ -74,8 +77,9 @@ struct TIFFReader {
         guard payload.starts(with: EXIF.payloadHeader) else { throw EXIFError.missingExifHeader }
         self.payload = payload
         guard payload.count >= base + 8 else {
-            throw EXIFError.outOfBounds(what: "TIFF header", offset: 0, length: 8,
-                                        available: payload.count - base)
+            throw EXIFError.outOfBounds(
+                what: "TIFF header", offset: 0, length: 8,
+                available: payload.count - base)
         }
         switch (payload[base], payload[base + 1]) {
         case (0x49, 0x49): isBigEndian = false  // "II"
@@ -97,18 +101,20 @@ struct TIFFReader {
     func ifd(at offset: Int, name: String) throws -> IFD {
         let count = Int(try uint16(at: offset))
         try requireBytes(name, at: offset, count: 2 + 12 * count)
-        return IFD(entries: try (0..<count).map { index in
-            let entryOffset = offset + 2 + 12 * index
-            return IFDEntry(tag: try uint16(at: entryOffset), type: try uint16(at: entryOffset + 2),
-                            count: Int(try uint32(at: entryOffset + 4)), fieldOffset: entryOffset + 8)
-        })
+        return IFD(
+            entries: try (0..<count).map { index in
+                let entryOffset = offset + 2 + 12 * index
+                return IFDEntry(
+                    tag: try uint16(at: entryOffset), type: try uint16(at: entryOffset + 2),
+                    count: Int(try uint32(at: entryOffset + 4)), fieldOffset: entryOffset + 8)
+            })
     }
 
     /// Text up to the first NUL, without the trailing spaces some cameras pad fields with
     /// (the Canon writes "Canon PowerShot SX530 HS ").
     func string(_ entry: IFDEntry) throws -> String {
         let start = base + (try valuesOffset(of: entry, as: .ascii))
-        var text = payload[start ..< start + entry.count].prefix { $0 != 0 }
+        var text = payload[start..<start + entry.count].prefix { $0 != 0 }
         while text.last == UInt8(ascii: " ") {
             text.removeLast()
         }

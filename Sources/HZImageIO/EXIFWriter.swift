@@ -36,8 +36,9 @@ extension EXIF {
             offsetTimeOriginal.map { TIFFField(.offsetTimeOriginal, ascii: $0) },
             focalLength.map { TIFFField(.focalLength, rational: exifRational($0)) },
             subjectArea.map { area in
-                precondition(EXIF.subjectAreaCounts.contains(area.count),
-                             "SubjectArea needs 2 to 4 values, got \(area.count)")
+                precondition(
+                    EXIF.subjectAreaCounts.contains(area.count),
+                    "SubjectArea needs 2 to 4 values, got \(area.count)")
                 return TIFFField(.subjectArea, shorts: area.map { UInt16(clamping: $0) })
             },
             subSecTimeOriginal.map { TIFFField(.subSecTimeOriginal, ascii: $0) },
@@ -49,11 +50,15 @@ extension EXIF {
 /// A fraction for a non-negative value. Exposure times under a second become 1/N when that is
 /// exact, as cameras write them; otherwise the denominator is the smallest power of ten that
 /// gives back `value` exactly, or 10^6 (or the largest that fits) when none does.
-private func exifRational(_ value: Double, reciprocal: Bool = false)
-    -> (numerator: UInt32, denominator: UInt32) {
+private func exifRational(
+    _ value: Double, reciprocal: Bool = false
+)
+    -> (numerator: UInt32, denominator: UInt32)
+{
     let largest = Double(UInt32.max)
-    precondition(value.isFinite && value >= 0 && value < largest,
-                 "\(value) does not fit an EXIF RATIONAL")
+    precondition(
+        value.isFinite && value >= 0 && value < largest,
+        "\(value) does not fit an EXIF RATIONAL")
     if reciprocal, value > 0, value < 1 {
         let denominator = (1 / value).rounded()
         if denominator <= largest, 1 / denominator == value {
@@ -62,7 +67,8 @@ private func exifRational(_ value: Double, reciprocal: Bool = false)
     }
     var denominator = 1.0
     while (value * denominator).rounded() / denominator != value, denominator < 1_000_000,
-          (value * denominator * 10).rounded() <= largest {
+        (value * denominator * 10).rounded() <= largest
+    {
         denominator *= 10
     }
     return (UInt32((value * denominator).rounded()), UInt32(denominator))
@@ -100,8 +106,9 @@ struct TIFFField {
     }
 
     init(_ tag: EXIFTag, rational: (numerator: UInt32, denominator: UInt32)) {
-        self.init(tag, .rational, count: 1,
-                  values: littleEndianBytes(rational.numerator) + littleEndianBytes(rational.denominator))
+        self.init(
+            tag, .rational, count: 1,
+            values: littleEndianBytes(rational.numerator) + littleEndianBytes(rational.denominator))
     }
 
     /// Values of up to 4 bytes sit in the entry itself; longer ones go after the IFD, padded to
@@ -129,7 +136,8 @@ struct TIFFWriter {
         var outOfLineValues: [UInt8] = []
         bytes += littleEndianBytes(UInt16(sorted.count))
         for field in sorted {
-            bytes += littleEndianBytes(field.tag.rawValue) + littleEndianBytes(field.type.rawValue)
+            bytes +=
+                littleEndianBytes(field.tag.rawValue) + littleEndianBytes(field.type.rawValue)
                 + littleEndianBytes(UInt32(field.count))
             if field.isInline {
                 bytes += field.values + [UInt8](repeating: 0, count: 4 - field.values.count)

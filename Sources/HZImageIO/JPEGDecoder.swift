@@ -24,8 +24,10 @@ public struct DecodedJPEG: Sendable {
 /// (checked before any pixel memory is allocated) or that the decoder rejects, and, unless
 /// `usingCorruptData`, for one whose scan data was corrupt or cut short (the decoder would fill
 /// the gaps with a guess).
-public func decodeJPEG(_ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool = true,
-                       usingCorruptData: Bool = false) throws -> DecodedJPEG {
+public func decodeJPEG(
+    _ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool = true,
+    usingCorruptData: Bool = false
+) throws -> DecodedJPEG {
     let headers = try CompleteJPEGHeaders(bytes)
     // Checked against the frame header before libjpeg sees the file: it refuses sides over
     // 65500 pixels with a less helpful message, and allocates for anything below.
@@ -34,8 +36,9 @@ public func decodeJPEG(_ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool 
     }
     var warnings: [String] = []
     let exif = readEXIFTolerantly(headers.exifPayload, warnings: &warnings)
-    let stored = try decodeYCbCr(bytes, frameSize: headers.frameSize, usingCorruptData: usingCorruptData,
-                                 warnings: &warnings)
+    let stored = try decodeYCbCr(
+        bytes, frameSize: headers.frameSize, usingCorruptData: usingCorruptData,
+        warnings: &warnings)
     return DecodedJPEG(
         image: applyOrientation ? stored.oriented(exifOrientation: exif.orientation) : stored,
         storedSize: stored.size, exif: exif, exifPayload: headers.exifPayload, warnings: warnings)
@@ -73,8 +76,11 @@ private func readEXIFTolerantly(_ payload: [UInt8]?, warnings: inout [String]) -
     }
 }
 
-private func decodeYCbCr(_ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, warnings: inout [String])
-    throws -> YCbCrImage {
+private func decodeYCbCr(
+    _ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, warnings: inout [String]
+)
+    throws -> YCbCrImage
+{
     try bytes.withUnsafeBufferPointer { jpeg in
         let decoder = try PlaneDecoder(jpeg)
         defer { warnings += decoder.warnings }
@@ -100,18 +106,22 @@ private struct PlaneDecoder: ~Copyable {
     func decode(frameSize: Size) throws -> YCbCrImage {
         var frame = hzjpeg_frame()
         guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
-        let layout = try PlaneLayout(frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
-                                     frameSize: frameSize)
+        let layout = try PlaneLayout(
+            frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
+            frameSize: frameSize)
         // calloc: a frame's buffer comes as fresh zero pages from the kernel, with no memset.
         guard let memory = calloc(layout.sampleCount, 1) else { throw JPEGError.outOfMemory }
         defer { free(memory) }
-        let buffers = layout.buffers(in: UnsafeMutableBufferPointer(start: memory.assumingMemoryBound(to: UInt8.self),
-                                                                    count: layout.sampleCount))
+        let buffers = layout.buffers(
+            in: UnsafeMutableBufferPointer(
+                start: memory.assumingMemoryBound(to: UInt8.self),
+                count: layout.sampleCount))
         let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
         guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else { throw JPEGError.undecodable(error) }
         let planes = buffers.indices.map { index in
-            Plane(size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
-                  stride: layout.bufferSizes[index].width)
+            Plane(
+                size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
+                stride: layout.bufferSizes[index].width)
         }
         guard planes.count == 3 else {
             let chromaSize = YCbCrImage.chroma420Size(for: planes[0].size)
@@ -151,7 +161,8 @@ private struct PlaneLayout {
                 && buffer.width >= image.width && buffer.height >= image.height
         }
         guard fits, imageSizes.count == 1 || imageSizes.count == 3 && imageSizes[1] == imageSizes[2],
-              imageSizes[0] == frameSize else {
+            imageSizes[0] == frameSize
+        else {
             throw JPEGError.malformed("the decoder reports planes of \(imageSizes) in buffers of \(bufferSizes) for a frame of \(frameSize)")
         }
     }
@@ -162,7 +173,7 @@ private struct PlaneLayout {
         var start = 0
         return bufferSizes.map { size in
             defer { start += size.pixelCount }
-            return UnsafeMutableBufferPointer(rebasing: samples[start ..< start + size.pixelCount])
+            return UnsafeMutableBufferPointer(rebasing: samples[start..<start + size.pixelCount])
         }
     }
 }

@@ -33,10 +33,12 @@ private func checkEXIFPayload(_ payload: [UInt8]) throws {
 private func subsampling(of image: YCbCrImage) throws -> Int32 {
     let candidates = [TJSAMP_444, TJSAMP_422, TJSAMP_420, TJSAMP_440].map { Int32($0.rawValue) }
     let width = Int32(image.size.width), height = Int32(image.size.height)
-    guard let match = candidates.first(where: { subsampling in
-        Int(tjPlaneWidth(1, width, subsampling)) == image.cb.width
-            && Int(tjPlaneHeight(1, height, subsampling)) == image.cb.height
-    }) else {
+    guard
+        let match = candidates.first(where: { subsampling in
+            Int(tjPlaneWidth(1, width, subsampling)) == image.cb.width
+                && Int(tjPlaneHeight(1, height, subsampling)) == image.cb.height
+        })
+    else {
         throw JPEGError.unsupportedChromaSize(luma: image.size, chroma: image.cb.size)
     }
     return match
@@ -56,9 +58,12 @@ private func compress(_ image: YCbCrImage, subsampling: Int32, quality: Int) thr
             var jpegSize: UInt = 0
             defer { tjFree(jpeg) }
             // Compression has no warnings worth keeping, so any failure is an error.
-            guard tjCompressFromYUVPlanes(handle, &pointers, Int32(image.size.width), nil,
-                                          Int32(image.size.height), subsampling, &jpeg, &jpegSize,
-                                          Int32(quality), 0) == 0 else {
+            guard
+                tjCompressFromYUVPlanes(
+                    handle, &pointers, Int32(image.size.width), nil,
+                    Int32(image.size.height), subsampling, &jpeg, &jpegSize,
+                    Int32(quality), 0) == 0
+            else {
                 throw JPEGError.turboJPEG(turboJPEGMessage(handle))
             }
             return Array(UnsafeBufferPointer(start: jpeg, count: Int(jpegSize)))

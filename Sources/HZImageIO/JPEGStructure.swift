@@ -30,8 +30,9 @@ extension JPEGStructure {
         self = bytes.withUnsafeBufferPointer { buffer in
             var walker = MarkerWalker(bytes: buffer)
             let status = walker.walk()
-            return JPEGStructure(status: status, frameSize: walker.frameSize,
-                                 exifPayloadRange: walker.exifPayloadRange)
+            return JPEGStructure(
+                status: status, frameSize: walker.frameSize,
+                exifPayloadRange: walker.exifPayloadRange)
         }
     }
 }
@@ -121,16 +122,18 @@ private struct MarkerWalker {
             throw .malformed("segment FF\(code.hexByte) at offset \(markerOffset) has length \(length)")
         }
         guard length <= bytes.count - offset else {
-            throw .truncated("segment FF\(code.hexByte) at offset \(markerOffset) needs \(length) bytes, "
-                + "only \(bytes.count - offset) left")
+            throw .truncated(
+                "segment FF\(code.hexByte) at offset \(markerOffset) needs \(length) bytes, "
+                    + "only \(bytes.count - offset) left")
         }
         defer { offset += length }
-        return offset + 2 ..< offset + length
+        return offset + 2..<offset + length
     }
 
     private mutating func note(code: UInt8, payload: Range<Int>, markerOffset: Int) throws(Stop) {
         if code == 0xE1, exifPayloadRange == nil,
-           bytes[payload].starts(with: EXIF.payloadHeader) {
+            bytes[payload].starts(with: EXIF.payloadHeader)
+        {
             exifPayloadRange = payload
         }
         if isStartOfFrame(code), frameSize == nil {
@@ -139,8 +142,9 @@ private struct MarkerWalker {
                 throw .malformed("frame header at offset \(markerOffset) is \(payload.count) bytes long")
             }
             let p = payload.lowerBound
-            frameSize = Size(width: Int(bytes[p + 3]) << 8 | Int(bytes[p + 4]),
-                             height: Int(bytes[p + 1]) << 8 | Int(bytes[p + 2]))
+            frameSize = Size(
+                width: Int(bytes[p + 3]) << 8 | Int(bytes[p + 4]),
+                height: Int(bytes[p + 1]) << 8 | Int(bytes[p + 2]))
         }
     }
 

@@ -7,8 +7,9 @@ extension YCbCrImage {
     /// image as it is. Chroma planes turn with luma, so 5–8 swap both planes' width and height.
     public func oriented(exifOrientation: Int) -> YCbCrImage {
         guard let transform = PlaneTransform(exifOrientation: exifOrientation) else { return self }
-        return YCbCrImage(y: y.transformed(transform), cb: cb.transformed(transform),
-                          cr: cr.transformed(transform))
+        return YCbCrImage(
+            y: y.transformed(transform), cb: cb.transformed(transform),
+            cr: cr.transformed(transform))
     }
 }
 
@@ -40,7 +41,8 @@ extension Plane {
     fileprivate func transformed(_ transform: PlaneTransform) -> Plane {
         let columnStep = transform.mirrorsColumns ? -1 : 1
         let rowStep = transform.mirrorsRows ? -width : width
-        let origin = (transform.mirrorsColumns ? width - 1 : 0)
+        let origin =
+            (transform.mirrorsColumns ? width - 1 : 0)
             + (transform.mirrorsRows ? (height - 1) * width : 0)
         let (xStep, yStep) = transform.transposes ? (rowStep, columnStep) : (columnStep, rowStep)
         let (outputWidth, outputHeight) = transform.transposes ? (height, width) : (width, height)

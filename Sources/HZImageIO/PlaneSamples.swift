@@ -21,9 +21,10 @@ extension Plane {
     /// buffer of `bufferSize`, repeating the last column and row into any padding beyond the
     /// plane, as JPEG encoders extend edge blocks.
     func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size) {
-        precondition(bufferSize.width >= width && bufferSize.height >= height
-                         && samples.count == bufferSize.pixelCount,
-                     "a \(size) plane does not fit a buffer of \(bufferSize)")
+        precondition(
+            bufferSize.width >= width && bufferSize.height >= height
+                && samples.count == bufferSize.pixelCount,
+            "a \(size) plane does not fit a buffer of \(bufferSize)")
         pixels.withUnsafeBufferPointer { pixels in
             for y in 0..<bufferSize.height {
                 let sourceRow = min(y, height - 1) * width, row = y * bufferSize.width
@@ -51,8 +52,9 @@ struct PlaneBufferLayout {
     /// `componentCount` is 1 for grayscale, else 3.
     init(imageSize: Size, subsampling: Int32, componentCount: Int) {
         bufferSizes = (0..<Int32(componentCount)).map { component in
-            Size(width: Int(tjPlaneWidth(component, Int32(imageSize.width), subsampling)),
-                 height: Int(tjPlaneHeight(component, Int32(imageSize.height), subsampling)))
+            Size(
+                width: Int(tjPlaneWidth(component, Int32(imageSize.width), subsampling)),
+                height: Int(tjPlaneHeight(component, Int32(imageSize.height), subsampling)))
         }
         // Only luma is padded: chroma planes are exactly as large as TurboJPEG makes them.
         imageSizes = [imageSize] + bufferSizes.dropFirst()
@@ -65,7 +67,7 @@ struct PlaneBufferLayout {
         var start = 0
         return bufferSizes.map { size in
             defer { start += size.pixelCount }
-            return UnsafeMutableBufferPointer(rebasing: buffer[start ..< start + size.pixelCount])
+            return UnsafeMutableBufferPointer(rebasing: buffer[start..<start + size.pixelCount])
         }
     }
 }

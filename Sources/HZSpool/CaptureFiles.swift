@@ -54,8 +54,11 @@ public struct InputError: Error, CustomStringConvertible {
 public enum CaptureFiles {
     /// W and T decoded on a core each (decoding is most of a small capture's work), upright.
     /// A problem is an `InputError` naming its input.
-    public static func decode(wide: [UInt8], tele: [UInt8], intake: DaemonConfig.Intake) throws
-        -> (wide: DecodedJPEG, tele: DecodedJPEG) {
+    public static func decode(
+        wide: [UInt8], tele: [UInt8], intake: DaemonConfig.Intake
+    ) throws
+        -> (wide: DecodedJPEG, tele: DecodedJPEG)
+    {
         let (limit, usingCorruptData) = (intake.maxPixels, intake.corruptFrames == .use)
         let decoded = try [(Role.wide, wide), (Role.tele, tele)].concurrentMap { role, bytes in
             do {
@@ -68,15 +71,21 @@ public enum CaptureFiles {
     }
 
     /// Decodes and runs the pipeline, stopping short of encoding: what the harness scores and draws.
-    public static func process(wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, intake: DaemonConfig.Intake) throws
-        -> ProcessedCapture {
+    public static func process(
+        wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, intake: DaemonConfig.Intake
+    ) throws
+        -> ProcessedCapture
+    {
         let decoded = try decode(wide: wide, tele: tele, intake: intake)
         return try pipeline.process(wide: CaptureFrame(decoded.wide), tele: CaptureFrame(decoded.tele))
     }
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.
-    public static func process(wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, config: DaemonConfig) throws
-        -> EncodedCapture {
+    public static func process(
+        wide: [UInt8], tele: [UInt8], pipeline: CapturePipeline, config: DaemonConfig
+    ) throws
+        -> EncodedCapture
+    {
         var clock = StageClock()
         let decoded = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)
@@ -89,8 +98,9 @@ public enum CaptureFiles {
         let quality = config.output.jpegQuality
         // Each zoom's encode on its own core, as decoding does.
         let outputs = try processed.outputs.concurrentMap { zoomed in
-            EncodedOutput(jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
-                          size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
+            EncodedOutput(
+                jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
+                size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
         }
         clock.lap(.encode)
         var maps: [EncodedMap] = []
@@ -104,9 +114,10 @@ public enum CaptureFiles {
         let warnings = [(Role.wide, decoded.wide), (Role.tele, decoded.tele)].flatMap { role, frame in
             frame.warnings.map { InputWarning(role: role, message: $0) }
         }
-        return EncodedCapture(outputs: outputs, maps: maps, decision: processed.decision, reason: processed.reason,
-                              gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,
-                              alignment: processed.alignment.map(AlignmentSummary.init), timings: timings, warnings: warnings)
+        return EncodedCapture(
+            outputs: outputs, maps: maps, decision: processed.decision, reason: processed.reason,
+            gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,
+            alignment: processed.alignment.map(AlignmentSummary.init), timings: timings, warnings: warnings)
     }
 }
 

@@ -33,8 +33,9 @@ struct ConfigSection {
         case .mapping(let mapping)?: self.mapping = mapping
         case .scalar(let scalar)? where scalar.string.isEmpty || scalar.string == "~": mapping = nil  // `key:` with nothing
         case .some(let other):
-            throw ConfigError(key: path.isEmpty ? "(top level)" : path, line: other.mark?.line,
-                              problem: "must be a mapping of keys to values")
+            throw ConfigError(
+                key: path.isEmpty ? "(top level)" : path, line: other.mark?.line,
+                problem: "must be a mapping of keys to values")
         }
     }
 
@@ -47,8 +48,9 @@ struct ConfigSection {
         for (key, _) in mapping ?? [:] {
             let name = key.string ?? "\(key)"
             if !known.contains(name) {
-                throw ConfigError(key: keyPath(name), line: key.mark?.line,
-                                  problem: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
+                throw ConfigError(
+                    key: keyPath(name), line: key.mark?.line,
+                    problem: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
             }
         }
     }
@@ -61,7 +63,7 @@ struct ConfigSection {
 
     /// One of an enumeration's values, by its name.
     func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default value: Choice) throws -> Choice
-        where Choice.RawValue == String {
+    where Choice.RawValue == String {
         let name = try string(key, default: value.rawValue)
         guard let choice = Choice(rawValue: name) else {
             let choices = Choice.allCases.map(\.rawValue).joined(separator: ", ")

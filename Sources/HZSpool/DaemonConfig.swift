@@ -127,9 +127,10 @@ public struct DaemonConfig: Sendable {
             guard !value.isEmpty else { throw section.error(key, nil, "must not be empty") }
             return URL(fileURLWithPath: value, relativeTo: base).standardizedFileURL.path
         }
-        let paths = Paths(spool: try path("spool", "spool"), work: try path("work", "work"),
-                          archive: try path("archive", "archive"), quarantine: try path("quarantine", "quarantine"),
-                          orphans: try path("orphans", "orphans"), output: try path("output", "out"))
+        let paths = Paths(
+            spool: try path("spool", "spool"), work: try path("work", "work"),
+            archive: try path("archive", "archive"), quarantine: try path("quarantine", "quarantine"),
+            orphans: try path("orphans", "orphans"), output: try path("output", "out"))
         let all = [paths.spool, paths.work, paths.archive, paths.quarantine, paths.orphans, paths.output]
         for (index, name) in names.enumerated() where all.filter({ $0 == all[index] }).count > 1 {
             throw section.error(name, nil, "must be a folder of its own, not shared with another paths key")
@@ -173,14 +174,17 @@ public struct DaemonConfig: Sendable {
         return Timestamps(
             fileNamePattern: pattern.isEmpty ? nil : try regex(pattern, section, "file_name_pattern"),
             timeZone: zone,
-            clockOffset: [.wide: try offsets.double("wide", default: 0, in: -86400...86400),
-                          .tele: try offsets.double("tele", default: 0, in: -86400...86400)])
+            clockOffset: [
+                .wide: try offsets.double("wide", default: 0, in: -86400...86400),
+                .tele: try offsets.double("tele", default: 0, in: -86400...86400),
+            ])
     }
 
     private static func readPairing(_ section: ConfigSection) throws -> Pairing {
         try section.rejectUnknownKeys(["tolerance", "orphan_timeout"])
-        return Pairing(tolerance: try section.double("tolerance", default: 0.05, in: 0...60),
-                       orphanTimeout: try section.double("orphan_timeout", default: 30, in: 0.1...86400))
+        return Pairing(
+            tolerance: try section.double("tolerance", default: 0.05, in: 0...60),
+            orphanTimeout: try section.double("orphan_timeout", default: 30, in: 0.1...86400))
     }
 
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
@@ -189,9 +193,10 @@ public struct DaemonConfig: Sendable {
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
         let megapixels = try section.double("max_megapixels", default: 100, in: 0.01...1000)
-        return Intake(settleTime: try section.double("settle_time", default: 2, in: 0...3600),
-                      maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
-                      corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine))
+        return Intake(
+            settleTime: try section.double("settle_time", default: 2, in: 0...3600),
+            maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
+            corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine))
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {
@@ -200,8 +205,9 @@ public struct DaemonConfig: Sendable {
         guard offset.allSatisfy({ abs($0) < 0.5 }) else {
             throw section.error("center_offset", nil, "each value must lie between -0.5 and 0.5 (fractions of W's size)")
         }
-        return RigCalibration(zoomRatio: try section.double("zoom_ratio", default: 2, in: 1.01...20),
-                              centerOffset: (offset[0], offset[1]))
+        return RigCalibration(
+            zoomRatio: try section.double("zoom_ratio", default: 2, in: 1.01...20),
+            centerOffset: (offset[0], offset[1]))
     }
 
     private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {
@@ -214,10 +220,11 @@ public struct DaemonConfig: Sendable {
             }
             size = .fixed(Size(width: Int(dimensions[0]), height: Int(dimensions[1])))
         }
-        return Output(zooms: try readZooms(section, rig: rig), size: size,
-                      jpegQuality: try section.int("jpeg_quality", default: 92, in: 1...100),
-                      latestLink: try section.bool("latest_link", default: true),
-                      maps: try section.bool("maps", default: false))
+        return Output(
+            zooms: try readZooms(section, rig: rig), size: size,
+            jpegQuality: try section.int("jpeg_quality", default: 92, in: 1...100),
+            latestLink: try section.bool("latest_link", default: true),
+            maps: try section.bool("maps", default: false))
     }
 
     /// `output.zoom`: `tele`, a number, or a list of them. Two zooms whose image names would agree
@@ -232,8 +239,10 @@ public struct DaemonConfig: Sendable {
             } else if let number = node.number, (1...20).contains(number) {
                 zoom = .ratio(number)
             } else {
-                throw section.error("zoom", node, "each zoom must be 'tele' (rig.zoom_ratio) or a number from 1 to 20, "
-                                    + "got '\(node.scalar?.string ?? "a collection")'")
+                throw section.error(
+                    "zoom", node,
+                    "each zoom must be 'tele' (rig.zoom_ratio) or a number from 1 to 20, "
+                        + "got '\(node.scalar?.string ?? "a collection")'")
             }
             let label = Publisher.zoomLabel(zoom.value(for: rig))
             if let earlier = zooms.first(where: { Publisher.zoomLabel($0.value(for: rig)) == label }) {
@@ -249,9 +258,11 @@ public struct DaemonConfig: Sendable {
         try section.rejectUnknownKeys(["method", "model", "band_split_sigma"])
         let method = try section.choice("method", default: FusionSettings.Method.network)
         let file = try section.string("model", default: "")
-        let model = file.isEmpty ? nil : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
-        return FusionSettings(method: method, model: model,
-                              bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
+        let model =
+            file.isEmpty ? nil : URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        return FusionSettings(
+            method: method, model: model,
+            bandSplitSigma: try section.double("band_split_sigma", default: 1.5, in: 0.1...10))
     }
 
     private static func readGate(_ section: ConfigSection) throws -> GateSettings {
@@ -283,9 +294,10 @@ public struct DaemonConfig: Sendable {
             region = Rect(x: box[0], y: box[1], width: box[2], height: box[3])
         }
         return BlendConfig(
-            settings: BlendSettings(maps: maps,
-                                    smoothingSigma: try section.double("smoothing_sigma", default: BlendTuning.smoothingSigma, in: 0...50),
-                                    featherWidth: try section.double("feather_width", default: BlendTuning.featherWidth, in: 0...0.5)),
+            settings: BlendSettings(
+                maps: maps,
+                smoothingSigma: try section.double("smoothing_sigma", default: BlendTuning.smoothingSigma, in: 0...50),
+                featherWidth: try section.double("feather_width", default: BlendTuning.featherWidth, in: 0...0.5)),
             autofocusRegion: region)
     }
 
@@ -347,9 +359,10 @@ public struct FusionStage: Sendable {
             return
         }
         do {
-            network = try NetworkFusion(network: settings.model.map { path throws(SafeTensorsError) in
-                try FusionNetwork(contentsOf: path)
-            } ?? FusionNetwork.shipped())
+            network = try NetworkFusion(
+                network: settings.model.map { path throws(SafeTensorsError) in
+                    try FusionNetwork(contentsOf: path)
+                } ?? FusionNetwork.shipped())
         } catch {
             throw ConfigError(key: "fusion.model", line: nil, problem: "\(error)")
         }
@@ -368,12 +381,14 @@ public struct FusionStage: Sendable {
 extension DaemonConfig {
     /// What the pipeline needs to know of this config.
     public var captureSettings: CaptureSettings {
-        let size: Size? = switch output.size {
-        case .tele: nil
-        case .fixed(let size): size
-        }
-        return CaptureSettings(rig: rig, zooms: output.zooms.map { $0.value(for: rig) }, outputSize: size, gate: gate,
-                               blend: blend.settings, autofocusRegion: blend.autofocusRegion)
+        let size: Size? =
+            switch output.size {
+            case .tele: nil
+            case .fixed(let size): size
+            }
+        return CaptureSettings(
+            rig: rig, zooms: output.zooms.map { $0.value(for: rig) }, outputSize: size, gate: gate,
+            blend: blend.settings, autofocusRegion: blend.autofocusRegion)
     }
 
     /// The pipeline as this config sets it up, fusing with `fusion` (loaded from `self.fusion`).

@@ -40,16 +40,19 @@ public enum FolderCheck {
     /// `creating`: make missing folders (the daemon at start); else a missing folder passes when
     /// it could be made, and nothing is changed (`--check-config`, and checks while running).
     public static func problems(_ paths: DaemonConfig.Paths, creating: Bool) -> [FolderProblem] {
-        let folders = [("paths.spool", paths.spool), ("paths.work", paths.work), ("paths.archive", paths.archive),
-                       ("paths.quarantine", paths.quarantine), ("paths.orphans", paths.orphans),
-                       ("paths.output", paths.output)]
+        let folders = [
+            ("paths.spool", paths.spool), ("paths.work", paths.work), ("paths.archive", paths.archive),
+            ("paths.quarantine", paths.quarantine), ("paths.orphans", paths.orphans),
+            ("paths.output", paths.output),
+        ]
         let usability = folders.compactMap { key, path in check(key: key, path: path, creating: creating) }
         guard usability.isEmpty else { return usability }
         let spoolDevice = device(paths.spool)
         return folders.dropFirst().dropLast().compactMap { key, path in
             guard let device = device(path), let spoolDevice, device != spoolDevice else { return nil }
-            return FolderProblem(key: key, path: path, kind: .otherFileSystem,
-                                 detail: "on another file system than paths.spool (\(paths.spool)); inputs move between them by rename")
+            return FolderProblem(
+                key: key, path: path, kind: .otherFileSystem,
+                detail: "on another file system than paths.spool (\(paths.spool)); inputs move between them by rename")
         }
     }
 
@@ -75,8 +78,10 @@ public enum FolderCheck {
         return nil
     }
 
-    private static func missing(_ path: String, creating: Bool,
-                                _ problem: (FolderProblem.Kind, String) -> FolderProblem) -> FolderProblem? {
+    private static func missing(
+        _ path: String, creating: Bool,
+        _ problem: (FolderProblem.Kind, String) -> FolderProblem
+    ) -> FolderProblem? {
         let ancestor = existingAncestor(of: path)
         var info = stat()
         if stat(ancestor, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {

@@ -74,7 +74,8 @@ public struct FrameRecognizer: Sendable {
         var parts = DateComponents()
         parts.timeZone = config.timestamps.timeZone
         guard let year = group("year").flatMap(Int.init), let month = group("month").flatMap(Int.init),
-              let day = group("day").flatMap(Int.init) else { return nil }
+            let day = group("day").flatMap(Int.init)
+        else { return nil }
         (parts.year, parts.month, parts.day) = (year, month, day)
         parts.hour = group("hour").flatMap(Int.init) ?? 0
         parts.minute = group("minute").flatMap(Int.init) ?? 0

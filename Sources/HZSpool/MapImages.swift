@@ -15,8 +15,9 @@ public struct MapImage: Sendable {
 extension Alignment {
     /// Steps 5–6: the forward flow, its uncertainty and the occlusion.
     public var mapImages: [MapImage] {
-        let flowTitle = String(format: "flow I_src → T (coarse %.1f, %.1f px, %d inliers%@)", coarse.translation.x,
-                               coarse.translation.y, coarse.inliers, coarse.isReliable ? "" : ", unreliable")
+        let flowTitle = String(
+            format: "flow I_src → T (coarse %.1f, %.1f px, %d inliers%@)", coarse.translation.x,
+            coarse.translation.y, coarse.inliers, coarse.isReliable ? "" : ", unreliable")
         return [
             MapImage(name: "flow", title: flowTitle, image: flowImage(u: forward.flow.u, v: forward.flow.v)),
             MapImage(name: "uncertainty", title: "uncertainty S (0–2 px)", image: heatImage(forward.uncertainty, range: 0...2)),
@@ -30,8 +31,11 @@ extension BlendWeights {
     public var mapImages: [MapImage] {
         maps.sorted(by: { $0.key < $1.key }).map { name, map in
             MapImage(name: "map-\(name)", title: "map: \(name)", image: heatImage(map, range: 0...1))
-        } + [MapImage(name: "blend", title: String(format: "blend weight M_blend (coverage %.2f)", coverage),
-                      image: heatImage(weight, range: 0...1))]
+        } + [
+            MapImage(
+                name: "blend", title: String(format: "blend weight M_blend (coverage %.2f)", coverage),
+                image: heatImage(weight, range: 0...1))
+        ]
     }
 }
 

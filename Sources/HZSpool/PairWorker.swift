@@ -37,8 +37,9 @@ public struct PairWorker: Sendable {
         }
         let processed: EncodedCapture
         do {
-            processed = try CaptureFiles.process(wide: try read(claimed.path(of: wide)), tele: try read(claimed.path(of: tele)),
-                                                 pipeline: pipeline, config: config)
+            processed = try CaptureFiles.process(
+                wide: try read(claimed.path(of: wide)), tele: try read(claimed.path(of: tele)),
+                pipeline: pipeline, config: config)
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
             return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
@@ -61,8 +62,10 @@ public struct PairWorker: Sendable {
 
     /// The sidecar, and each file it names with its bytes: images and maps get their names here,
     /// once, beside the bytes they name.
-    private func publication(_ claimed: ClaimedPair, _ processed: EncodedCapture, completedAt: ContinuousClock.Instant,
-                             _ store: SpoolStore) -> (PairRecord, [Publisher.File]) {
+    private func publication(
+        _ claimed: ClaimedPair, _ processed: EncodedCapture, completedAt: ContinuousClock.Instant,
+        _ store: SpoolStore
+    ) -> (PairRecord, [Publisher.File]) {
         let manifest = claimed.manifest
         let archive = store.archiveFolder(id: manifest.id, day: manifest.day)
         let inputs = manifest.inputs.map { input in
@@ -73,9 +76,12 @@ public struct PairWorker: Sendable {
         let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
         let names = Publisher.imageNames(primary: "\(manifest.id).jpg", zooms: processed.outputs.map(\.zoom))
         let images = zip(names, processed.outputs).map { name, output in
-            (PairRecord.Output(image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
-                               wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height]),
-             Publisher.File(path: name, bytes: output.jpeg))
+            (
+                PairRecord.Output(
+                    image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
+                    wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height]),
+                Publisher.File(path: name, bytes: output.jpeg)
+            )
         }
         let maps = processed.maps.map { Publisher.File(path: "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)", bytes: $0.jpeg) }
         let outputs = images.map(\.0), primary = outputs[0]
@@ -86,9 +92,11 @@ public struct PairWorker: Sendable {
             maps: maps.map(\.path), inputs: inputs,
             timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
             alignment: processed.alignment, timingsMs: processed.timings,
-            warnings: processed.warnings.isEmpty ? nil : processed.warnings.map { warning in
-                "\(manifest.input(warning.role)?.name ?? warning.role.rawValue): \(warning.message)"
-            },
+            warnings: processed.warnings.isEmpty
+                ? nil
+                : processed.warnings.map { warning in
+                    "\(manifest.input(warning.role)?.name ?? warning.role.rawValue): \(warning.message)"
+                },
             latencyMs: (ContinuousClock.now - completedAt).milliseconds, publishedAt: .now)
         return (record, images.map(\.1) + maps)
     }

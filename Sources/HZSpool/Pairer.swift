@@ -49,7 +49,8 @@ public struct Pairer: Sendable {
     private func mutualNearestPair(tolerance: Double) -> FramePair? {
         for frame in waiting {
             guard let partner = nearest(to: frame, tolerance: tolerance),
-                  nearest(to: partner, tolerance: tolerance)?.path == frame.path else { continue }
+                nearest(to: partner, tolerance: tolerance)?.path == frame.path
+            else { continue }
             return frame.role == .wide ? FramePair(wide: frame, tele: partner) : FramePair(wide: partner, tele: frame)
         }
         return nil

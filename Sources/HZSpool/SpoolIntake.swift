@@ -91,7 +91,8 @@ public struct SpoolIntake: Sendable {
             }
         }
         for frame in pairer.expire(now: now, timeout: config.pairing.orphanTimeout) {
-            let reason = "no \(frame.role.other.rawValue) frame within \(config.pairing.tolerance) s of its timestamp"
+            let reason =
+                "no \(frame.role.other.rawValue) frame within \(config.pairing.tolerance) s of its timestamp"
                 + " \(TimeFormat.iso8601(frame.timestamp)) after waiting \(config.pairing.orphanTimeout) s"
             do {
                 let moved = try store.setAside(frame.path, as: frame.relativePath, in: config.paths.orphans, reason: reason)
@@ -127,11 +128,13 @@ public struct SpoolIntake: Sendable {
 
     private enum FrameProblem: Error {
         case unfinished(String)  // may still be being written
-        case rejected(String)    // complete, but not usable
+        case rejected(String)  // complete, but not usable
     }
 
-    private func readFrame(_ path: String, _ relative: String, _ fingerprint: FileFingerprint,
-                           _ recognizer: FrameRecognizer, _ now: ContinuousClock.Instant) -> Result<Frame, FrameProblem> {
+    private func readFrame(
+        _ path: String, _ relative: String, _ fingerprint: FileFingerprint,
+        _ recognizer: FrameRecognizer, _ now: ContinuousClock.Instant
+    ) -> Result<Frame, FrameProblem> {
         guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
             return .failure(.unfinished("cannot be read"))
         }
@@ -152,10 +155,13 @@ public struct SpoolIntake: Sendable {
         // From the walk above, not a second one. An unreadable EXIF block costs only the EXIF
         // timestamp: the file name or mtime stands in.
         let exif = structure.exifPayloadRange.flatMap { try? EXIF(app1Payload: Array(bytes[$0])) } ?? EXIF()
-        let (timestamp, source) = recognizer.timestamp(exif: exif, name: (path as NSString).lastPathComponent,
-                                                       modified: fingerprint.modified, role: role)
-        return .success(Frame(path: path, relativePath: relative, role: role, timestamp: timestamp,
-                              timestampSource: source, arrival: now))
+        let (timestamp, source) = recognizer.timestamp(
+            exif: exif, name: (path as NSString).lastPathComponent,
+            modified: fingerprint.modified, role: role)
+        return .success(
+            Frame(
+                path: path, relativePath: relative, role: role, timestamp: timestamp,
+                timestampSource: source, arrival: now))
     }
 
     private mutating func pair(_ frame: Frame, _ now: ContinuousClock.Instant) -> [IntakeOutcome] {

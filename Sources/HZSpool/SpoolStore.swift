@@ -80,9 +80,11 @@ public struct SpoolStore: Sendable {
     /// Moves a pair's inputs into `work/<id>/`: the folder and its manifest appear in one rename,
     /// then each input moves in. `resumeClaims` completes whatever a crash interrupted.
     public func claim(_ pair: FramePair, id: String, day: String) throws -> ClaimedPair {
-        let manifest = ClaimManifest(id: uniqueID(id, day: day), day: day, inputs: [pair.wide, pair.tele].map {
-            InputRecord($0)
-        })
+        let manifest = ClaimManifest(
+            id: uniqueID(id, day: day), day: day,
+            inputs: [pair.wide, pair.tele].map {
+                InputRecord($0)
+            })
         let staging = "\(paths.work)/\(Self.claimPrefix)\(manifest.id)"
         try? FileManager.default.removeItem(atPath: staging)
         for role in Role.allCases {

@@ -31,8 +31,9 @@ public final class SpoolWatcher: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let rewatchRequested = Atomic<Bool>(false)
 
-    private static let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
-                                    | IN_DELETE_SELF | IN_MOVE_SELF)
+    private static let mask = Int32(
+        IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+            | IN_DELETE_SELF | IN_MOVE_SELF)
 
     public init(root: String) { self.root = root }
 

@@ -22,8 +22,9 @@ public enum TimeFormat {
     /// `20200608-111613.868`: sorts by capture time and names the moment to the millisecond.
     public static func compactStamp(_ date: Date, in zone: TimeZone) -> String {
         let c = components(date, zone)
-        return String(format: "%04d%02d%02d-%02d%02d%02d.%03d", c.year!, c.month!, c.day!,
-                      c.hour!, c.minute!, c.second!, (c.nanosecond! + 500_000) / 1_000_000)
+        return String(
+            format: "%04d%02d%02d-%02d%02d%02d.%03d", c.year!, c.month!, c.day!,
+            c.hour!, c.minute!, c.second!, (c.nanosecond! + 500_000) / 1_000_000)
     }
 
     private static func components(_ date: Date, _ zone: TimeZone) -> DateComponents {
@@ -31,7 +32,8 @@ public enum TimeFormat {
         calendar.timeZone = zone
         // Round to whole milliseconds first, so that nanoseconds read back as exact milliseconds.
         let millis = (date.timeIntervalSince1970 * 1000).rounded() / 1000
-        return calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond],
-                                       from: Date(timeIntervalSince1970: millis))
+        return calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second, .nanosecond],
+            from: Date(timeIntervalSince1970: millis))
     }
 }

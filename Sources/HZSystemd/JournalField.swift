@@ -40,7 +40,8 @@ extension Logger.MetadataValue {
         case .array(let elements):
             "[" + elements.map(\.nestedJournalText).joined(separator: ",") + "]"
         case .dictionary(let dictionary):
-            "{" + dictionary.sorted { $0.key < $1.key }
+            "{"
+                + dictionary.sorted { $0.key < $1.key }
                 .map { "\($0.key.debugDescription):\($0.value.nestedJournalText)" }
                 .joined(separator: ",") + "}"
         }

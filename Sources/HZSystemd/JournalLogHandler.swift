@@ -77,7 +77,8 @@ public struct JournalLogHandler: LogHandler {
         if let callMetadata {
             merged.merge(callMetadata) { _, new in new }
         }
-        return merged
+        return
+            merged
             .map { JournalField(name: JournalField.sanitizedName($0.key), value: $0.value.journalText) }
             .sorted { $0.name < $1.name }
     }

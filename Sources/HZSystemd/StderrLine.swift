@@ -12,9 +12,11 @@ enum StderrLine {
     }
 
     private static func quotedIfNeeded(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains {
-            $0 == "\"" || $0 == "\\" || $0.properties.isWhitespace
-        }
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains {
+                $0 == "\"" || $0 == "\\" || $0.properties.isWhitespace
+            }
         return needsQuotes ? "\"\(escaped(value, insideQuotes: true))\"" : value
     }
 

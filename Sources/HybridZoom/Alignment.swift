@@ -80,9 +80,10 @@ extension Alignment {
         clock.lap(named: Step.upsample.rawValue)
         let warped = colour.apply(flow.sample(reference.y), channel: 0)
         clock.lap(named: Step.warp.rawValue)
-        return Alignment(coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
-                         flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow,
-                         warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
+        return Alignment(
+            coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
+            flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow,
+            warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
     }
 
     /// The size of the flow's luma: `width` wide (never wider than the image), same aspect ratio.
@@ -93,8 +94,10 @@ extension Alignment {
 
     /// Both directions at once, one per core. On the shifted grid z = y − t, so the backward flow
     /// found there is moved back onto T's own grid and the shift added to both.
-    private static func bothFlows(_ source: Plane, _ shifted: Plane, shift: SIMD2<Float>,
-                                  settings: DenseFlowSettings) -> (DenseFlowResult, DenseFlowResult) {
+    private static func bothFlows(
+        _ source: Plane, _ shifted: Plane, shift: SIMD2<Float>,
+        settings: DenseFlowSettings
+    ) -> (DenseFlowResult, DenseFlowResult) {
         let results = [(source, shifted), (shifted, source)].concurrentMap { pair in
             DenseFlow.compute(from: pair.0, to: pair.1, settings: settings)
         }
@@ -119,7 +122,8 @@ extension Alignment {
 extension FlowField {
     /// The flow plus a constant displacement.
     public func adding(_ displacement: SIMD2<Float>) -> FlowField {
-        FlowField(u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { $0 + displacement.x }),
-                  v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { $0 + displacement.y }))
+        FlowField(
+            u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { $0 + displacement.x }),
+            v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { $0 + displacement.y }))
     }
 }

@@ -12,8 +12,10 @@ public struct BlendSettings: Sendable {
     /// Map values up to this are the maps' own noise and hold nothing back (`BlendTuning.mapNoiseFloor`).
     public var mapNoiseFloor: Float
 
-    public init(maps: [any BlendMap] = BlendMaps.all, smoothingSigma: Double = BlendTuning.smoothingSigma,
-                featherWidth: Double = BlendTuning.featherWidth, mapNoiseFloor: Float = BlendTuning.mapNoiseFloor) {
+    public init(
+        maps: [any BlendMap] = BlendMaps.all, smoothingSigma: Double = BlendTuning.smoothingSigma,
+        featherWidth: Double = BlendTuning.featherWidth, mapNoiseFloor: Float = BlendTuning.mapNoiseFloor
+    ) {
         precondition(smoothingSigma >= 0 && featherWidth >= 0, "smoothing and feather cannot be negative")
         precondition((0..<1).contains(mapNoiseFloor), "the maps' noise floor \(mapNoiseFloor) is outside [0, 1)")
         self.maps = maps
@@ -118,8 +120,9 @@ public enum Blend {
         guard !columns.isEmpty, !rows.isEmpty else { return }
         // Output pixel columns `columns` cover this part of I_src, in I_src's pixels.
         let sx = Double(difference.width) / placement.width, sy = Double(difference.height) / placement.height
-        let region = Rect(x: (Double(columns.lowerBound) - placement.x) * sx, y: (Double(rows.lowerBound) - placement.y) * sy,
-                          width: Double(columns.count) * sx, height: Double(rows.count) * sy)
+        let region = Rect(
+            x: (Double(columns.lowerBound) - placement.x) * sx, y: (Double(rows.lowerBound) - placement.y) * sy,
+            width: Double(columns.count) * sx, height: Double(rows.count) * sy)
         let change = resample(difference, from: region, to: Size(width: columns.count, height: rows.count))
         for (j, y) in rows.enumerated() {
             for (i, x) in columns.enumerated() { output[x, y] += change[i, j] }

@@ -51,13 +51,16 @@ public struct BlendInputs: Sendable {
     /// r: T's focal length over W's; I_src is W enlarged r times.
     public var zoomRatio: Double
 
-    public init(source: Plane, warpedReference: Plane, forwardFlow: FlowField, flowUncertainty: Plane,
-                occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
-                wideNoise: Float, zoomRatio: Double) {
+    public init(
+        source: Plane, warpedReference: Plane, forwardFlow: FlowField, flowUncertainty: Plane,
+        occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
+        wideNoise: Float, zoomRatio: Double
+    ) {
         precondition(source.size == warpedReference.size, "Y_src \(source.size) and Ỹ_ref \(warpedReference.size) differ in size")
         let grid = forwardFlow.size
-        precondition([flowUncertainty.size, occlusion.size, outsideReference.size].allSatisfy { $0 == grid },
-                     "the maps' inputs must all be on the flow's grid \(grid)")
+        precondition(
+            [flowUncertainty.size, occlusion.size, outsideReference.size].allSatisfy { $0 == grid },
+            "the maps' inputs must all be on the flow's grid \(grid)")
         precondition(zoomRatio >= 1, "zoom ratio \(zoomRatio) below 1")
         self.source = source
         self.warpedReference = warpedReference
@@ -71,12 +74,15 @@ public struct BlendInputs: Sendable {
     }
 
     /// The inputs from `Alignment.align`'s result and I_src's luma.
-    public init(source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
-                wideNoise: Float, zoomRatio: Double) {
-        self.init(source: source, warpedReference: alignment.warpedReference, forwardFlow: alignment.forward.flow,
-                  flowUncertainty: alignment.forward.uncertainty, occlusion: alignment.occlusion,
-                  outsideReference: alignment.outsideReference, autofocusRegion: autofocusRegion,
-                  wideNoise: wideNoise, zoomRatio: zoomRatio)
+    public init(
+        source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
+        wideNoise: Float, zoomRatio: Double
+    ) {
+        self.init(
+            source: source, warpedReference: alignment.warpedReference, forwardFlow: alignment.forward.flow,
+            flowUncertainty: alignment.forward.uncertainty, occlusion: alignment.occlusion,
+            outsideReference: alignment.outsideReference, autofocusRegion: autofocusRegion,
+            wideNoise: wideNoise, zoomRatio: zoomRatio)
     }
 
     /// The maps' grid.

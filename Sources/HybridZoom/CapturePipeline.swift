@@ -19,8 +19,9 @@ public struct CapturePipeline: Sendable {
     public func process(wide: CaptureFrame, tele: CaptureFrame) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig
-        let teleView = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: rig.zoomRatio,
-                                            outputSize: tele.image.size)
+        let teleView = DigitalZoom.cropRect(
+            wide: wide.image.size, calibration: rig, zoom: rig.zoomRatio,
+            outputSize: tele.image.size)
         let source = DigitalZoom.render(wide.image, crop: teleView, to: tele.image.size)
         clock.lap(.source)
 
@@ -32,8 +33,9 @@ public struct CapturePipeline: Sendable {
         if gate.fuses, fusion != nil {
             let aligned = Alignment.align(source: source, reference: tele.image, settings: settings.alignment)
             clock.lap(.align)
-            gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
-                               alignment: AlignmentCheck(aligned), settings: settings.gate)
+            gate = Gate.decide(
+                wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
+                alignment: AlignmentCheck(aligned), settings: settings.gate)
             alignment = aligned
         }
 
@@ -45,8 +47,9 @@ public struct CapturePipeline: Sendable {
         if gate.fuses, let fusion, let alignment {
             let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
             clock.lap(.fuse)
-            let (luma, weights) = self.blend(fused, source: source.y, alignment: alignment, tele: tele,
-                                             wideNoise: gate.measurements.noiseWide)
+            let (luma, weights) = self.blend(
+                fused, source: source.y, alignment: alignment, tele: tele,
+                wideNoise: gate.measurements.noiseWide)
             var change: Plane?  // made by the first zoom that needs it
             for index in outputs.indices {
                 paste(luma, source: source.y, change: &change, teleView: teleView, into: &outputs[index])
@@ -59,10 +62,11 @@ public struct CapturePipeline: Sendable {
         if let alignment { timings.append(alignment.timings, under: .align) }
         if let blend { timings.append(blend.timings, under: .blend) }
         let decision = fusion == nil ? CaptureDecision.skipped(.fusionOff) : CaptureDecision(gate.outcome)
-        return ProcessedCapture(outputs: outputs, decision: decision,
-                                reason: fusion == nil ? decision.description : gate.reason, gate: gate,
-                                tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
-                                timings: timings)
+        return ProcessedCapture(
+            outputs: outputs, decision: decision,
+            reason: fusion == nil ? decision.description : gate.reason, gate: gate,
+            tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
+            timings: timings)
     }
 
     /// W's digital zoom at each configured zoom (step 2 again); `source` itself where an output
@@ -77,11 +81,14 @@ public struct CapturePipeline: Sendable {
     }
 
     /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
-    private func blend(_ fused: consuming Plane, source: Plane, alignment: Alignment, tele: CaptureFrame,
-                       wideNoise: Double) -> (Plane, BlendWeights) {
-        let inputs = BlendInputs(source: source, alignment: alignment,
-                                 autofocusRegion: tele.focusRegion ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
-                                 wideNoise: Float(wideNoise), zoomRatio: settings.rig.zoomRatio)
+    private func blend(
+        _ fused: consuming Plane, source: Plane, alignment: Alignment, tele: CaptureFrame,
+        wideNoise: Double
+    ) -> (Plane, BlendWeights) {
+        let inputs = BlendInputs(
+            source: source, alignment: alignment,
+            autofocusRegion: tele.focusRegion ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
+            wideNoise: Float(wideNoise), zoomRatio: settings.rig.zoomRatio)
         let weights = Blend.weights(inputs, settings: settings.blend)
         var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
         composed.clampToUnitRange()
@@ -90,8 +97,10 @@ public struct CapturePipeline: Sendable {
 
     /// The fused luma onto an output: as it is when the output is `I_src`'s grid, else pasted
     /// into the W digital zoom where T's view lands in it.
-    private func paste(_ composed: Plane, source: Plane, change: inout Plane?, teleView: Rect,
-                       into output: inout ZoomedImage) {
+    private func paste(
+        _ composed: Plane, source: Plane, change: inout Plane?, teleView: Rect,
+        into output: inout ZoomedImage
+    ) {
         if output.image.size == composed.size, output.crop == teleView {
             output.image.y = composed
         } else {
@@ -116,9 +125,11 @@ public struct CaptureSettings: Sendable {
     /// Where T focuses when its frame does not say (as fractions of its frame); nil: the centre.
     public var autofocusRegion: Rect?
 
-    public init(rig: RigCalibration, zooms: [Double]? = nil, outputSize: Size? = nil, gate: GateSettings = GateSettings(),
-                alignment: AlignmentSettings = AlignmentSettings(), blend: BlendSettings = BlendSettings(),
-                autofocusRegion: Rect? = nil) {
+    public init(
+        rig: RigCalibration, zooms: [Double]? = nil, outputSize: Size? = nil, gate: GateSettings = GateSettings(),
+        alignment: AlignmentSettings = AlignmentSettings(), blend: BlendSettings = BlendSettings(),
+        autofocusRegion: Rect? = nil
+    ) {
         self.rig = rig
         self.zooms = zooms ?? [rig.zoomRatio]
         self.outputSize = outputSize

@@ -36,9 +36,13 @@ public struct ClassicalFusion: Fusion {
 }
 
 /// Five planes' samples at once, for loops that combine them pixel by pixel.
-func withBuffers<Result>(_ a: Plane, _ b: Plane, _ c: Plane, _ d: Plane, _ e: Plane,
-                         _ body: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>,
-                                  UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Result) -> Result {
+func withBuffers<Result>(
+    _ a: Plane, _ b: Plane, _ c: Plane, _ d: Plane, _ e: Plane,
+    _ body: (
+        UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>,
+        UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>
+    ) -> Result
+) -> Result {
     a.pixels.withUnsafeBufferPointer { a in
         b.pixels.withUnsafeBufferPointer { b in
             c.pixels.withUnsafeBufferPointer { c in

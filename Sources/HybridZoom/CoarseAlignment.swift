@@ -38,8 +38,10 @@ public struct CoarseAligner: Sendable {
     /// FAST's brightness step in luma units (on the smoothed working plane).
     public var cornerThreshold: Float
 
-    public init(workingWidth: Int = 1024, maximumOffsetFraction: Double = 0.06, minimumInliers: Int = 12,
-                maximumSpreadFraction: Double = 0.0015, cornerThreshold: Float = 0.02) {
+    public init(
+        workingWidth: Int = 1024, maximumOffsetFraction: Double = 0.06, minimumInliers: Int = 12,
+        maximumSpreadFraction: Double = 0.0015, cornerThreshold: Float = 0.02
+    ) {
         self.workingWidth = workingWidth
         self.maximumOffsetFraction = maximumOffsetFraction
         self.minimumInliers = minimumInliers
@@ -51,33 +53,40 @@ public struct CoarseAligner: Sendable {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
         let sourceLevel = workingLevel(source, size: working), referenceLevel = workingLevel(reference, size: working)
-        let matches = mutualMatches(describedCorners(sourceLevel), describedCorners(referenceLevel),
-                                    reach: searchReach(workingWidth: working.width))
+        let matches = mutualMatches(
+            describedCorners(sourceLevel), describedCorners(referenceLevel),
+            reach: searchReach(workingWidth: working.width))
         let refined = refinedOffsets(consensus(matches), source: sourceLevel, reference: referenceLevel)
-        let fullResolutionScale = SIMD2(Double(source.width) / Double(working.width),
-                                        Double(source.height) / Double(working.height))
-        return summary(offsets: refined.map { SIMD2<Double>($0) * fullResolutionScale },
-                       matches: matches.count, width: source.width)
+        let fullResolutionScale = SIMD2(
+            Double(source.width) / Double(working.width),
+            Double(source.height) / Double(working.height))
+        return summary(
+            offsets: refined.map { SIMD2<Double>($0) * fullResolutionScale },
+            matches: matches.count, width: source.width)
     }
 
     private func workingSize(for size: Size) -> Size {
         guard size.width > workingWidth else { return size }
-        return Size(width: workingWidth,
-                    height: max(1, Int((Double(size.height * workingWidth) / Double(size.width)).rounded())))
+        return Size(
+            width: workingWidth,
+            height: max(1, Int((Double(size.height * workingWidth) / Double(size.width)).rounded())))
     }
 
     /// The plane at the working size, smoothed so that noise neither fires the corner test nor
     /// jitters the patches. Smoothing is symmetric, so it moves nothing.
     private func workingLevel(_ plane: Plane, size: Size) -> Plane {
-        let resized = size == plane.size ? plane
+        let resized =
+            size == plane.size
+            ? plane
             : resample(plane, from: plane.size.bounds, to: size)
         return gaussianBlur(resized, sigma: Tuning.smoothingSigma)
     }
 
     private func describedCorners(_ level: Plane) -> NormalisedPatches {
         // The margin keeps each patch and its gradients inside the plane.
-        let detector = FASTCornerDetector(threshold: cornerThreshold, cellsAcross: Tuning.cellsAcross,
-                                          cornersPerCell: Tuning.cornersPerCell, margin: Patch.radius + 1)
+        let detector = FASTCornerDetector(
+            threshold: cornerThreshold, cellsAcross: Tuning.cellsAcross,
+            cornersPerCell: Tuning.cornersPerCell, margin: Patch.radius + 1)
         return NormalisedPatches(around: detector.corners(in: level), in: level)
     }
 
@@ -94,8 +103,9 @@ public struct CoarseAligner: Sendable {
         }
         let translation = SIMD2(median(offsets.map(\.x)), median(offsets.map(\.y)))
         let spread = median(offsets.map { distance($0, translation) })
-        return CoarseAlignment(translation: translation, matches: matches, inliers: offsets.count, spread: spread,
-                               isReliable: offsets.count >= minimumInliers && spread <= maximumSpreadFraction * Double(width))
+        return CoarseAlignment(
+            translation: translation, matches: matches, inliers: offsets.count, spread: spread,
+            isReliable: offsets.count >= minimumInliers && spread <= maximumSpreadFraction * Double(width))
     }
 }
 
@@ -146,7 +156,7 @@ private struct NormalisedPatches {
                 parallelChunks(corners.count) { range in
                     for index in range {
                         let start = index * Patch.stride
-                        let patch = UnsafeMutableBufferPointer(rebasing: values.value[start ..< start + Patch.area])
+                        let patch = UnsafeMutableBufferPointer(rebasing: values.value[start..<start + Patch.area])
                         copyPatch(pixels, width: plane.width, centre: corners[index], into: patch)
                         normalise(patch)
                     }
@@ -162,7 +172,8 @@ private func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) ->
     let (a, b) = (UnsafeRawPointer(a), UnsafeRawPointer(b))
     var sum = SIMD8<Float>(repeating: 0)
     for byteOffset in stride(from: 0, to: Patch.stride * MemoryLayout<Float>.stride, by: MemoryLayout<SIMD8<Float>>.stride) {
-        sum += a.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
+        sum +=
+            a.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
             * b.loadUnaligned(fromByteOffset: byteOffset, as: SIMD8<Float>.self)
     }
     return sum.sum()
@@ -194,7 +205,8 @@ private func mutualMatches(_ source: NormalisedPatches, _ reference: NormalisedP
     return forward.indices.compactMap { index in
         let candidates = forward[index]
         guard candidates.index >= 0, backward[candidates.index].index == index,
-              candidates.best >= Tuning.minimumCorrelation, candidates.isDistinctive else { return nil }
+            candidates.best >= Tuning.minimumCorrelation, candidates.isDistinctive
+        else { return nil }
         let from = source.corners[index], to = reference.corners[candidates.index]
         return CornerMatch(source: from, offset: SIMD2(Float(to.x - from.x), Float(to.y - from.y)))
     }
@@ -202,8 +214,10 @@ private func mutualMatches(_ source: NormalisedPatches, _ reference: NormalisedP
 
 /// For each patch of `patches`, its best candidates among `others` within `reach` in x and y.
 /// There are under a thousand corners, so every pair is checked against the reach.
-private func bestCandidates(from patches: NormalisedPatches, among others: NormalisedPatches,
-                            reach: Int) -> [BestCandidates] {
+private func bestCandidates(
+    from patches: NormalisedPatches, among others: NormalisedPatches,
+    reach: Int
+) -> [BestCandidates] {
     var result = [BestCandidates](repeating: BestCandidates(), count: patches.corners.count)
     patches.values.withUnsafeBufferPointer { mine in
         others.values.withUnsafeBufferPointer { theirs in
@@ -215,8 +229,9 @@ private func bestCandidates(from patches: NormalisedPatches, among others: Norma
                         var candidates = BestCandidates()
                         for (other, candidate) in others.corners.enumerated()
                         where abs(candidate.x - corner.x) <= reach && abs(candidate.y - corner.y) <= reach {
-                            let score = dotProduct(mine.baseAddress! + index * Patch.stride,
-                                                   theirs.baseAddress! + other * Patch.stride)
+                            let score = dotProduct(
+                                mine.baseAddress! + index * Patch.stride,
+                                theirs.baseAddress! + other * Patch.stride)
                             if score > candidates.best {
                                 candidates = BestCandidates(index: other, best: score, second: candidates.best)
                             } else {
@@ -334,10 +349,12 @@ private struct PatchTracker {
         let origin = position.rounded(.down) - Float(Patch.radius)
         let fraction = position - position.rounded(.down)
         guard origin.x >= 0, origin.y >= 0, Int(origin.x) + Patch.side < size.width,
-              Int(origin.y) + Patch.side < size.height else { return false }
+            Int(origin.y) + Patch.side < size.height
+        else { return false }
         let width = size.width, top = Int(origin.y) * width + Int(origin.x)
-        let weights = SIMD4((1 - fraction.x) * (1 - fraction.y), fraction.x * (1 - fraction.y),
-                            (1 - fraction.x) * fraction.y, fraction.x * fraction.y)
+        let weights = SIMD4(
+            (1 - fraction.x) * (1 - fraction.y), fraction.x * (1 - fraction.y),
+            (1 - fraction.x) * fraction.y, fraction.x * fraction.y)
         for row in 0..<Patch.side {
             for column in 0..<Patch.side {
                 let pixel = top + row * width + column
@@ -381,8 +398,10 @@ private struct SymmetricMatrix {
 // MARK: - Helpers
 
 /// The patch centred on `centre`, row by row.
-private func copyPatch(_ pixels: UnsafeBufferPointer<Float>, width: Int, centre: Corner,
-                       into patch: UnsafeMutableBufferPointer<Float>) {
+private func copyPatch(
+    _ pixels: UnsafeBufferPointer<Float>, width: Int, centre: Corner,
+    into patch: UnsafeMutableBufferPointer<Float>
+) {
     for row in 0..<Patch.side {
         let start = (centre.y + row - Patch.radius) * width + centre.x - Patch.radius
         for column in 0..<Patch.side { patch[row * Patch.side + column] = pixels[start + column] }

@@ -17,9 +17,10 @@ public struct ColourMatch: Sendable, Equatable {
         let chromaShift = translation * SIMD2(scale.x, scale.y)
         let cb = moments(source.cb, reference.cb, chromaShift), cr = moments(source.cr, reference.cr, chromaShift)
         func gain(_ m: PairedMoments) -> Float { m.referenceDeviation > 1e-4 ? m.sourceDeviation / m.referenceDeviation : 1 }
-        return ColourMatch(gain: SIMD3(gain(luma), gain(cb), gain(cr)),
-                           referenceMean: SIMD3(luma.referenceMean, cb.referenceMean, cr.referenceMean),
-                           sourceMean: SIMD3(luma.sourceMean, cb.sourceMean, cr.sourceMean))
+        return ColourMatch(
+            gain: SIMD3(gain(luma), gain(cb), gain(cr)),
+            referenceMean: SIMD3(luma.referenceMean, cb.referenceMean, cr.referenceMean),
+            sourceMean: SIMD3(luma.sourceMean, cb.sourceMean, cr.sourceMean))
     }
 
     public func apply(_ plane: Plane, channel: Int) -> Plane {
@@ -28,7 +29,7 @@ public struct ColourMatch: Sendable, Equatable {
         result.pixels.withUnsafeMutableBufferPointer { pixels in
             let pixels = UncheckedSendable(pixels)
             parallelChunks(plane.height, itemCost: plane.width) { rows in
-                for i in rows.lowerBound * plane.width ..< rows.upperBound * plane.width {
+                for i in rows.lowerBound * plane.width..<rows.upperBound * plane.width {
                     pixels.value[i] = pixels.value[i] * gain + offset
                 }
             }
@@ -58,7 +59,8 @@ private func moments(_ source: Plane, _ reference: Plane, _ shift: SIMD2<Double>
         }
     }
     let mean = sums / count
-    return PairedMoments(sourceMean: Float(mean[0]), referenceMean: Float(mean[2]),
-                         sourceDeviation: Float(max(mean[1] - mean[0] * mean[0], 0).squareRoot()),
-                         referenceDeviation: Float(max(mean[3] - mean[2] * mean[2], 0).squareRoot()))
+    return PairedMoments(
+        sourceMean: Float(mean[0]), referenceMean: Float(mean[2]),
+        sourceDeviation: Float(max(mean[1] - mean[0] * mean[0], 0).squareRoot()),
+        referenceDeviation: Float(max(mean[3] - mean[2] * mean[2], 0).squareRoot()))
 }

@@ -20,8 +20,10 @@ public struct DefocusMap: BlendMap {
     /// σ_f, px².
     public var softness: Float
 
-    public init(clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
-                softness: Float = BlendTuning.defocusSoftness) {
+    public init(
+        clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
+        softness: Float = BlendTuning.defocusSoftness
+    ) {
         precondition(clusters >= 1 && softness > 0, "k-means needs a cluster and the sigmoid a positive softness")
         self.clusters = clusters
         self.gamma = gamma
@@ -57,8 +59,9 @@ public struct DefocusMap: BlendMap {
             let end = min(max(Int(((start + length) * Double(count)).rounded(.up)), first + 1), count)
             return first..<end
         }
-        let inRegion = visibleFlow(inputs, columns: pixels(region.x, region.width, size.width),
-                                   rows: pixels(region.y, region.height, size.height))
+        let inRegion = visibleFlow(
+            inputs, columns: pixels(region.x, region.width, size.width),
+            rows: pixels(region.y, region.height, size.height))
         let points = inRegion.isEmpty ? visibleFlow(inputs, columns: 0..<size.width, rows: 0..<size.height) : inRegion
         guard !points.isEmpty else { return nil }
         return KMeans(points: points, clusters: clusters).largestClusterCentre()

@@ -51,8 +51,10 @@ public struct DenseFlowResult: Sendable {
 
 public enum DenseFlow {
     /// The flow from `source` to `reference` (same size).
-    public static func compute(from source: Plane, to reference: Plane,
-                               settings: DenseFlowSettings = DenseFlowSettings()) -> DenseFlowResult {
+    public static func compute(
+        from source: Plane, to reference: Plane,
+        settings: DenseFlowSettings = DenseFlowSettings()
+    ) -> DenseFlowResult {
         precondition(source.size == reference.size, "flow between planes of different sizes \(source.size) and \(reference.size)")
         guard source.width >= PatchGrid.patch, source.height >= PatchGrid.patch else {
             // Smaller than one patch: no flow can be told, and S says it could be anything.
@@ -69,8 +71,10 @@ public enum DenseFlow {
             let patches = PatchGrid(size: sources[level].size, settings: settings)
             let displacements = patches.search(source: sources[level], reference: references[level], initial: flow, settings: settings)
             (flow, uncertainty) = patches.densify(displacements, source: sources[level], reference: references[level])
-            if settings.refine { flow = VariationalRefinement(smoothness: settings.refinementSmoothness)
-                .refine(flow, source: sources[level], reference: references[level]) }
+            if settings.refine {
+                flow = VariationalRefinement(smoothness: settings.refinementSmoothness)
+                    .refine(flow, source: sources[level], reference: references[level])
+            }
         }
         // Back up the pyramid to the input's size; the uncertainty, a length, scales as the flow.
         for level in stride(from: finest - 1, through: 0, by: -1) {
@@ -183,12 +187,13 @@ struct PatchGrid {
                 reference.pixels.withUnsafeBufferPointer { reference in
                     gradients.x.withUnsafeBufferPointer { gx in
                         gradients.y.withUnsafeBufferPointer { gy in
-                            let images = PatchSearcher.Images(source: source, reference: reference, gradientX: gx, gradientY: gy,
-                                                              width: size.width, height: size.height)
+                            let images = PatchSearcher.Images(
+                                source: source, reference: reference, gradientX: gx, gradientY: gy,
+                                width: size.width, height: size.height)
                             parallelChunks(bands, itemCost: size.pixelCount / bands) { chunk in
                                 var searcher = PatchSearcher(images: images, iterations: settings.iterations)
                                 for band in chunk {
-                                    for row in rows.count * band / bands ..< rows.count * (band + 1) / bands {
+                                    for row in rows.count * band / bands..<rows.count * (band + 1) / bands {
                                         searchRow(row, firstInBand: row == rows.count * band / bands, &searcher, initial, output.value)
                                     }
                                 }
@@ -201,8 +206,10 @@ struct PatchGrid {
         return displacements
     }
 
-    private func searchRow(_ row: Int, firstInBand: Bool, _ searcher: inout PatchSearcher, _ initial: FlowField,
-                           _ output: UnsafeMutableBufferPointer<SIMD2<Float>>) {
+    private func searchRow(
+        _ row: Int, firstInBand: Bool, _ searcher: inout PatchSearcher, _ initial: FlowField,
+        _ output: UnsafeMutableBufferPointer<SIMD2<Float>>
+    ) {
         let y = rows[row], centre = patch / 2
         for (column, x) in columns.enumerated() {
             let own = SIMD2(initial.u[x + centre, y + centre], initial.v[x + centre, y + centre])
@@ -233,7 +240,8 @@ struct PatchGrid {
                                         for (column, x) in columns.enumerated() {
                                             let d = displacements[row * columns.count + column]
                                             let warped = reader.row8(x: x, y: y, displacement: d)
-                                            let here = UnsafeRawPointer(sourcePixels.baseAddress! + y * width + x).loadUnaligned(as: SIMD8<Float>.self)
+                                            let here = UnsafeRawPointer(sourcePixels.baseAddress! + y * width + x).loadUnaligned(
+                                                as: SIMD8<Float>.self)
                                             sums.add(weight: densityWeight(warped - here), displacement: d, at: x)
                                         }
                                     }
@@ -297,8 +305,10 @@ private final class DensitySums {
     }
 
     /// The weighted mean displacement and the weighted spread around it, for row `y`.
-    func write(row y: Int, u uOut: UnsafeMutableBufferPointer<Float>, v vOut: UnsafeMutableBufferPointer<Float>,
-               spread sOut: UnsafeMutableBufferPointer<Float>) {
+    func write(
+        row y: Int, u uOut: UnsafeMutableBufferPointer<Float>, v vOut: UnsafeMutableBufferPointer<Float>,
+        spread sOut: UnsafeMutableBufferPointer<Float>
+    ) {
         let (total, u, v, square) = (sums, sums + stride, sums + 2 * stride, sums + 3 * stride)
         for x in 0..<width {
             let mean = SIMD2(u[x], v[x]) / total[x]
@@ -457,7 +467,8 @@ struct PatchSearcher {
             } else {  // near the border: edge pixels repeat
                 var row = Row.zero
                 for i in 0..<8 {
-                    row[i] = w00 * at(left + i, top + j) + w01 * at(left + i + 1, top + j)
+                    row[i] =
+                        w00 * at(left + i, top + j) + w01 * at(left + i + 1, top + j)
                         + w10 * at(left + i, top + j + 1) + w11 * at(left + i + 1, top + j + 1)
                 }
                 warped[j] = row

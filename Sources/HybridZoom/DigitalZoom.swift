@@ -21,12 +21,15 @@ public enum DigitalZoom {
     /// The rectangle of W (in W's pixels) that an output of `zoom` (relative to W's full view) with
     /// `outputSize`'s aspect ratio shows. It is centred on T's optical centre, so that at the tele
     /// zoom it is exactly T's field of view, and slid inside W where it would cross W's border.
-    public static func cropRect(wide: Size, calibration: RigCalibration,
-                                zoom: Double, outputSize: Size) -> Rect {
+    public static func cropRect(
+        wide: Size, calibration: RigCalibration,
+        zoom: Double, outputSize: Size
+    ) -> Rect {
         precondition(zoom >= 1, "zoom \(zoom) shows more than the wide camera sees")
         let width = Double(wide.width) / zoom
-        let height = min(width * Double(outputSize.height) / Double(outputSize.width),
-                         Double(wide.height))
+        let height = min(
+            width * Double(outputSize.height) / Double(outputSize.width),
+            Double(wide.height))
         let centreX = Double(wide.width) * (0.5 + calibration.centerOffset.x)
         let centreY = Double(wide.height) * (0.5 + calibration.centerOffset.y)
         let x = (centreX - width / 2).clamped(to: 0...(Double(wide.width) - width))
@@ -39,9 +42,10 @@ public enum DigitalZoom {
         let chromaSize = YCbCrImage.chroma420Size(for: size)
         let scale = wide.chromaScale
         let chromaCrop = crop.scaled(scale.x, scale.y)
-        return YCbCrImage(y: resample(wide.y, from: crop, to: size),
-                          cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
-                          cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
+        return YCbCrImage(
+            y: resample(wide.y, from: crop, to: size),
+            cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
+            cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
     }
 }
 

@@ -42,7 +42,7 @@ struct FASTCornerDetector: Sendable {
                     let scores = UncheckedSendable(scores)
                     let test = SegmentTest(threshold: threshold, circleOffsets: circleOffsets)
                     parallelChunks(plane.height - 2 * margin) { rows in
-                        for y in rows.lowerBound + margin ..< rows.upperBound + margin {
+                        for y in rows.lowerBound + margin..<rows.upperBound + margin {
                             var x = margin
                             while true {
                                 let index = y * width + x
@@ -71,26 +71,29 @@ struct FASTCornerDetector: Sendable {
                     parallelChunks(grid.cellCount) { cells in
                         for cell in cells {
                             let kept = UnsafeMutableBufferPointer(
-                                rebasing: slots.value[cell * slotsPerCell ..< (cell + 1) * slotsPerCell])
+                                rebasing: slots.value[cell * slotsPerCell..<(cell + 1) * slotsPerCell])
                             counts.value[cell] = collectStrongest(in: grid.bounds(of: cell), scores, width: width, into: kept)
                         }
                     }
                 }
             }
         }
-        return (0..<grid.cellCount).flatMap { slots[$0 * slotsPerCell ..< $0 * slotsPerCell + counts[$0]] }
+        return (0..<grid.cellCount).flatMap { slots[$0 * slotsPerCell..<$0 * slotsPerCell + counts[$0]] }
     }
 
     /// Fills `kept` with the strongest local maxima of `scores` in `bounds`, strongest first, and
     /// returns how many there are.
-    private func collectStrongest(in bounds: (x: Range<Int>, y: Range<Int>), _ scores: UnsafeBufferPointer<Float>,
-                                  width: Int, into kept: UnsafeMutableBufferPointer<Corner>) -> Int {
+    private func collectStrongest(
+        in bounds: (x: Range<Int>, y: Range<Int>), _ scores: UnsafeBufferPointer<Float>,
+        width: Int, into kept: UnsafeMutableBufferPointer<Corner>
+    ) -> Int {
         var count = 0
         for y in bounds.y {
             for x in bounds.x {
                 let index = y * width + x, score = scores[index]
                 guard score > 0, count < kept.count || score > kept[count - 1].score,
-                      isLocalMaximum(index, scores, width: width) else { continue }
+                    isLocalMaximum(index, scores, width: width)
+                else { continue }
                 var slot = min(count, kept.count - 1)
                 while slot > 0 && kept[slot - 1].score < score {
                     kept[slot] = kept[slot - 1]
@@ -181,8 +184,10 @@ private struct CellGrid {
     func bounds(of cell: Int) -> (x: Range<Int>, y: Range<Int>) {
         let innerWidth = size.width - 2 * margin, innerHeight = size.height - 2 * margin
         let column = cell % columns, row = cell / columns
-        return (margin + innerWidth * column / columns ..< margin + innerWidth * (column + 1) / columns,
-                margin + innerHeight * row / rows ..< margin + innerHeight * (row + 1) / rows)
+        return (
+            margin + innerWidth * column / columns..<margin + innerWidth * (column + 1) / columns,
+            margin + innerHeight * row / rows..<margin + innerHeight * (row + 1) / rows
+        )
     }
 }
 
@@ -203,10 +208,10 @@ private let circle: [(dx: Int, dy: Int)] = [
 @inline(__always)
 private func nineContiguous(_ mask: SIMD8<UInt32>) -> SIMD8<UInt32> {
     let circular = mask | (mask &<< 16)
-    var run = circular & (circular &>> 1)   // bit i: bits i…i+1 set
-    run &= run &>> 2                        // bits i…i+3
-    run &= run &>> 4                        // bits i…i+7
-    return run & (circular &>> 8)           // bits i…i+8
+    var run = circular & (circular &>> 1)  // bit i: bits i…i+1 set
+    run &= run &>> 2  // bits i…i+3
+    run &= run &>> 4  // bits i…i+7
+    return run & (circular &>> 8)  // bits i…i+8
 }
 
 /// Non-zero lanes: two neighbouring bits of a 4-bit compass mask are set (3 → 0 included).

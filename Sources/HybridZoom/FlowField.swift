@@ -12,8 +12,9 @@ public struct FlowField: Sendable, Equatable {
 
     /// A constant flow.
     public init(size: Size, u: Float = 0, v: Float = 0) {
-        self.init(u: Plane(width: size.width, height: size.height, value: u),
-                  v: Plane(width: size.width, height: size.height, value: v))
+        self.init(
+            u: Plane(width: size.width, height: size.height, value: u),
+            v: Plane(width: size.width, height: size.height, value: v))
     }
 
     public var size: Size { u.size }

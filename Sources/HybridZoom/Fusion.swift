@@ -15,8 +15,9 @@ public struct FusionInputs: Sendable {
     public var occlusion: Plane
 
     public init(source: Plane, reference: Plane, occlusion: Plane) {
-        precondition(source.size == reference.size && source.size == occlusion.size,
-                     "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
+        precondition(
+            source.size == reference.size && source.size == occlusion.size,
+            "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
         (self.source, self.reference, self.occlusion) = (source, reference, occlusion)
     }
 

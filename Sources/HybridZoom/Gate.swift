@@ -9,14 +9,17 @@ import Foundation
 public enum Gate {
     /// The decision for a capture with frames measured as `wide` and `tele`. Without `alignment`
     /// (before aligning, to skip early) the alignment check is left out; call again with it.
-    public static func decide(wide: FrameMeasurement, tele: FrameMeasurement, zoomRatio: Double,
-                              alignment: AlignmentCheck? = nil, settings: GateSettings = GateSettings()) -> GateDecision {
+    public static func decide(
+        wide: FrameMeasurement, tele: FrameMeasurement, zoomRatio: Double,
+        alignment: AlignmentCheck? = nil, settings: GateSettings = GateSettings()
+    ) -> GateDecision {
         let measurements = GateMeasurements(wide: wide, tele: tele, zoomRatio: zoomRatio, alignment: alignment)
         func decision(_ outcome: GateDecision.Outcome, _ details: [String]) -> GateDecision {
             GateDecision(outcome: outcome, details: details, measurements: measurements, thresholds: settings)
         }
         // Without EXIF exposure, light is judged by mean luma alone, and the reason says so.
-        let exifNote = measurements.ev100Wide == nil
+        let exifNote =
+            measurements.ev100Wide == nil
             ? ["W has no EXIF exposure time, f-number and ISO: light judged by mean luma only"] : []
 
         if let ev100 = measurements.ev100Wide, ev100 < settings.minimumEV100 {
@@ -27,8 +30,13 @@ public enum Gate {
         }
         let teleNoise = measurements.noiseTeleAtWideScale
         if teleNoise > settings.noiseFloor && teleNoise > settings.maximumTeleNoiseRatio * wide.noise {
-            return decision(.teleNoisier, [String(format: "T's noise at W's scale %.4f against W's %.4f, limit %.2f×",
-                                                  teleNoise, wide.noise, settings.maximumTeleNoiseRatio)] + exifNote)
+            return decision(
+                .teleNoisier,
+                [
+                    String(
+                        format: "T's noise at W's scale %.4f against W's %.4f, limit %.2f×",
+                        teleNoise, wide.noise, settings.maximumTeleNoiseRatio)
+                ] + exifNote)
         }
         if let alignment {
             if !alignment.isReliable { return decision(.alignmentFailed, ["coarse alignment unreliable"] + exifNote) }
@@ -60,8 +68,10 @@ public struct GateSettings: Codable, Sendable, Equatable {
     /// sound alignment overlaps by 88 % or more; under half, the flow has gone astray.
     public var minimumOverlap: Double
 
-    public init(minimumEV100: Double = 3, minimumMeanLuma: Double = 0.08, maximumTeleNoiseRatio: Double = 1.5,
-                noiseFloor: Double = 0.001, minimumOverlap: Double = 0.5) {
+    public init(
+        minimumEV100: Double = 3, minimumMeanLuma: Double = 0.08, maximumTeleNoiseRatio: Double = 1.5,
+        noiseFloor: Double = 0.001, minimumOverlap: Double = 0.5
+    ) {
         self.minimumEV100 = minimumEV100
         self.minimumMeanLuma = minimumMeanLuma
         self.maximumTeleNoiseRatio = maximumTeleNoiseRatio
@@ -134,8 +144,9 @@ public struct AlignmentCheck: Codable, Sendable, Equatable {
     /// From the whole alignment: the share of I_src whose flow stays inside T.
     public init(_ alignment: Alignment) {
         let outside = alignment.outsideReference.pixels
-        self.init(isReliable: alignment.coarse.isReliable,
-                  overlap: 1 - Double(outside.reduce(0, +)) / Double(max(outside.count, 1)))
+        self.init(
+            isReliable: alignment.coarse.isReliable,
+            overlap: 1 - Double(outside.reduce(0, +)) / Double(max(outside.count, 1)))
     }
 }
 

@@ -26,7 +26,7 @@ public func parallelChunks(_ count: Int, itemCost: Int = .max, _ body: (Range<In
     withoutActuallyEscaping(body) { body in
         let shared = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            shared.value(count * chunk / chunks ..< count * (chunk + 1) / chunks)
+            shared.value(count * chunk / chunks..<count * (chunk + 1) / chunks)
         }
     }
 }
@@ -47,7 +47,7 @@ extension Array where Element: Sendable {
     /// independent jobs such as decoding W and T. Throws the first error in element order; with
     /// a closure that cannot throw, neither can this.
     public func concurrentMap<T: Sendable, E: Error>(_ transform: @Sendable (Element) throws(E) -> T) throws(E) -> [T] {
-        let results = Mutex<[Result<T, E>?]>(Array<Result<T, E>?>(repeating: nil, count: count))
+        let results = Mutex<[Result<T, E>?]>([Result<T, E>?](repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let result = Result<T, E> { () throws(E) -> T in try transform(self[index]) }
             results.withLock { $0[index] = result }

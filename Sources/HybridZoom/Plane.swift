@@ -8,16 +8,18 @@ public struct Plane: Sendable, Equatable {
     public var pixels: [Float]
 
     public init(width: Int, height: Int, pixels: [Float]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height,
-                     "plane \(width)×\(height) needs \(width * height) samples, got \(pixels.count)")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height,
+            "plane \(width)×\(height) needs \(width * height) samples, got \(pixels.count)")
         self.width = width
         self.height = height
         self.pixels = pixels
     }
 
     public init(width: Int, height: Int, value: Float = 0) {
-        self.init(width: width, height: height,
-                  pixels: [Float](repeating: value, count: width * height))
+        self.init(
+            width: width, height: height,
+            pixels: [Float](repeating: value, count: width * height))
     }
 
     public subscript(x: Int, y: Int) -> Float {

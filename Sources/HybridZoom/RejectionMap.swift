@@ -23,8 +23,10 @@ public struct RejectionMap: BlendMap {
     /// ε₀, luma².
     public var tolerance: Float
 
-    public init(maxWidth: Int = BlendTuning.rejectionMaxWidth, lensBlur: Double = BlendTuning.wideLensBlur,
-                window: Double = BlendTuning.rejectionWindow, tolerance: Float = BlendTuning.rejectionTolerance) {
+    public init(
+        maxWidth: Int = BlendTuning.rejectionMaxWidth, lensBlur: Double = BlendTuning.wideLensBlur,
+        window: Double = BlendTuning.rejectionWindow, tolerance: Float = BlendTuning.rejectionTolerance
+    ) {
         precondition(maxWidth > 0 && window > 0 && tolerance > 0, "the rejection map's settings must be positive")
         self.maxWidth = maxWidth
         self.lensBlur = lensBlur

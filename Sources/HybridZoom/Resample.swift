@@ -12,10 +12,12 @@ import Dispatch
 /// enlarging, last when shrinking.
 public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
     precondition(size.width > 0 && size.height > 0, "cannot resample to an empty size \(size)")
-    let columns = ResamplingTaps(sourceStart: rect.x, sourceLength: rect.width,
-                                 sourceCount: plane.width, outputCount: size.width, kernel: interpolation)
-    let rows = ResamplingTaps(sourceStart: rect.y, sourceLength: rect.height,
-                              sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
+    let columns = ResamplingTaps(
+        sourceStart: rect.x, sourceLength: rect.width,
+        sourceCount: plane.width, outputCount: size.width, kernel: interpolation)
+    let rows = ResamplingTaps(
+        sourceStart: rect.y, sourceLength: rect.height,
+        sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
     let firstRow = rows.lowestIndex, rowCount = rows.highestIndex - firstRow + 1
     if size.height < rowCount {
         let vertical = resampleColumns(plane, rowOffset: 0, rows: rows, width: plane.width)

@@ -12,8 +12,8 @@ import Foundation
 struct VariationalRefinement: Sendable {
     /// α (`DenseFlowSettings.refinementSmoothness`).
     var smoothness: Float
-    var brightness: Float = 5   // δ
-    var gradient: Float = 10    // γ
+    var brightness: Float = 5  // δ
+    var gradient: Float = 10  // γ
     var fixedPointIterations = 5
     var relaxationIterations = 5
     var relaxation: Float = 1.6  // ω of SOR
@@ -53,8 +53,9 @@ struct VariationalRefinement: Sendable {
                         let here = layout.rowStart(colour, y), other = layout.rowStart(1 - colour, y)
                         let above = layout.rowStart(1 - colour, y - 1), below = layout.rowStart(1 - colour, y + 1)
                         let u = flow.value.baseAddress!, v = u + layout.planeCount
-                        let row = RelaxationRow(s: s, u: u, v: v, here: here, left: other - 1 + shift,
-                                                right: other + shift, above: above, below: below, omega: omega)
+                        let row = RelaxationRow(
+                            s: s, u: u, v: v, here: here, left: other - 1 + shift,
+                            right: other + shift, above: above, below: below, omega: omega)
                         // Eight at a time, the last group running into the row's padding.
                         for k in stride(from: 0, to: count, by: 8) { row.update(at: k) }
                     }
@@ -73,8 +74,10 @@ private struct RelaxationRow {
     let toLeft, toRight, toAbove, toBelow: Int
     let omega: Float
 
-    init(s: FieldPointers<Coefficient>, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-         here: Int, left: Int, right: Int, above: Int, below: Int, omega: Float) {
+    init(
+        s: FieldPointers<Coefficient>, u: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        here: Int, left: Int, right: Int, above: Int, below: Int, omega: Float
+    ) {
         func row(_ field: Coefficient) -> UnsafePointer<Float> { UnsafePointer(s[field] + here) }
         (self.left, self.right, up, down) = (row(.left), row(.right), row(.up), row(.down))
         (inverse11, inverse12, inverse22, e1, e2) = (row(.inverse11), row(.inverse12), row(.inverse22), row(.e1), row(.e2))
@@ -212,15 +215,21 @@ private func dataTerms(source: Plane, warped: Plane) -> Fields<Term> {
                         // Interior columns eight at a time, the edges (where a neighbour repeats) one at a time.
                         var column = 1
                         while column + 9 <= width {
-                            storeTerms(f, here + column, at: DataStencil(s: s, w: w, i: here + column, left: 1, right: 1,
-                                                                          up: up + column, down: down + column) { pointer, index in
-                                UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD8<Float>.self)
-                            }, lanes: 8)
+                            storeTerms(
+                                f, here + column,
+                                at: DataStencil(
+                                    s: s, w: w, i: here + column, left: 1, right: 1,
+                                    up: up + column, down: down + column
+                                ) { pointer, index in
+                                    UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD8<Float>.self)
+                                }, lanes: 8)
                             column += 8
                         }
                         func edge(_ column: Int) {
-                            let stencil = DataStencil(s: s, w: w, i: here + column, left: column > 0 ? 1 : 0, right: column < width - 1 ? 1 : 0,
-                                                      up: up + column, down: down + column) { pointer, index in SIMD8(repeating: pointer[index]) }
+                            let stencil = DataStencil(
+                                s: s, w: w, i: here + column, left: column > 0 ? 1 : 0, right: column < width - 1 ? 1 : 0,
+                                up: up + column, down: down + column
+                            ) { pointer, index in SIMD8(repeating: pointer[index]) }
                             storeTerms(f, here + column, at: stencil, lanes: 1)
                         }
                         edge(0)
@@ -242,8 +251,10 @@ private struct DataStencil {
 
 @inline(__always)
 private func storeTerms(_ f: FieldPointers<Term>, _ i: Int, at n: DataStencil, lanes: Int) {
-    let (wl, wr, wu, wd, wi) = (n.read(n.w, n.i - n.left) * 255, n.read(n.w, n.i + n.right) * 255, n.read(n.w, n.up) * 255,
-                                n.read(n.w, n.down) * 255, n.read(n.w, n.i) * 255)
+    let (wl, wr, wu, wd, wi) = (
+        n.read(n.w, n.i - n.left) * 255, n.read(n.w, n.i + n.right) * 255, n.read(n.w, n.up) * 255,
+        n.read(n.w, n.down) * 255, n.read(n.w, n.i) * 255
+    )
     let x = (wr - wl) / 2, y = (wd - wu) / 2
     let xy = (n.read(n.w, n.down + n.right) - n.read(n.w, n.down - n.left) - n.read(n.w, n.up + n.right) + n.read(n.w, n.up - n.left)) * 255 / 4
     func store(_ value: SIMD8<Float>, _ term: Term) {
@@ -283,64 +294,72 @@ private struct LinearSystem {
         let alpha = settings.smoothness, weights = (settings.brightness, settings.gradient)
         terms.withPointers { d in
             fields.withPointers { c in
-                current.u.pixels.withUnsafeBufferPointer { cu in current.v.pixels.withUnsafeBufferPointer { cv in
-                    base.u.pixels.withUnsafeBufferPointer { bu in base.v.pixels.withUnsafeBufferPointer { bv in
-                        let flow = FlowPointers(cu: cu.baseAddress!, cv: cv.baseAddress!, bu: bu.baseAddress!, bv: bv.baseAddress!)
-                        parallelChunks(height, itemCost: width) { rows in
-                            for y in rows {
-                                let below = y < height - 1 ? width : 0
-                                var x = 0
-                                if below != 0 {
-                                    while x + 8 <= width - 1 {
-                                        store(smoothness(flow, y * width + x, below: below), c[.smooth] + y * width + x)
-                                        x += 8
+                current.u.pixels.withUnsafeBufferPointer { cu in
+                    current.v.pixels.withUnsafeBufferPointer { cv in
+                        base.u.pixels.withUnsafeBufferPointer { bu in
+                            base.v.pixels.withUnsafeBufferPointer { bv in
+                                let flow = FlowPointers(cu: cu.baseAddress!, cv: cv.baseAddress!, bu: bu.baseAddress!, bv: bv.baseAddress!)
+                                parallelChunks(height, itemCost: width) { rows in
+                                    for y in rows {
+                                        let below = y < height - 1 ? width : 0
+                                        var x = 0
+                                        if below != 0 {
+                                            while x + 8 <= width - 1 {
+                                                store(smoothness(flow, y * width + x, below: below), c[.smooth] + y * width + x)
+                                                x += 8
+                                            }
+                                        }
+                                        for x in x..<width {
+                                            let i = y * width + x, r = x < width - 1 ? i + 1 : i, b = i + below
+                                            let ux = flow.cu[r] - flow.cu[i], uy = flow.cu[b] - flow.cu[i]
+                                            let vx = flow.cv[r] - flow.cv[i], vy = flow.cv[b] - flow.cv[i]
+                                            c[.smooth][i] = 1 / (2 * (ux * ux + uy * uy + vx * vx + vy * vy + epsilon * epsilon).squareRoot())
+                                        }
                                     }
                                 }
-                                for x in x..<width {
-                                    let i = y * width + x, r = x < width - 1 ? i + 1 : i, b = i + below
-                                    let ux = flow.cu[r] - flow.cu[i], uy = flow.cu[b] - flow.cu[i]
-                                    let vx = flow.cv[r] - flow.cv[i], vy = flow.cv[b] - flow.cv[i]
-                                    c[.smooth][i] = 1 / (2 * (ux * ux + uy * uy + vx * vx + vy * vy + epsilon * epsilon).squareRoot())
+                                parallelChunks(height, itemCost: width) { rows in
+                                    for y in rows {
+                                        let interior = y > 0 && y < height - 1
+                                        var x = 0
+                                        while x < width {
+                                            if interior, x + 8 <= width {
+                                                // The first and last pixels of a row have no left or right neighbour.
+                                                let hasLeft: SIMD8<Float> = x == 0 ? [0, 1, 1, 1, 1, 1, 1, 1] : .one
+                                                let hasRight: SIMD8<Float> = x + 8 == width ? [1, 1, 1, 1, 1, 1, 1, 0] : .one
+                                                let i = y * width + x, smooth = UnsafePointer(c[.smooth])
+                                                let here = load(smooth, i)
+                                                let left = hasLeft * alpha * (here + load(smooth, i - 1)) / 2
+                                                let right = hasRight * alpha * (here + load(smooth, i + 1)) / 2
+                                                let up = alpha * (here + load(smooth, i - width)) / 2,
+                                                    down = alpha * (here + load(smooth, i + width)) / 2
+                                                func term(_ field: Term) -> SIMD8<Float> { load(d[field], i) }
+                                                let solved = solve(
+                                                    DataPoint(
+                                                        t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt),
+                                                        xx: term(.xx), xy: term(.xy), yy: term(.yy),
+                                                        p: load(flow.cu, i) - load(flow.bu, i), q: load(flow.cv, i) - load(flow.bv, i)),
+                                                    weight: left + right + up + down, weights)
+                                                let even = layout.index(x, y), odd = layout.index(x + 1, y)
+                                                func put(_ value: SIMD8<Float>, _ field: Coefficient) { scatter(value, c[field], even, odd) }
+                                                let target = solved.target(
+                                                    base: (load(flow.bu, i), load(flow.bv, i)), weight: left + right + up + down)
+                                                put(solved.inverse11, .inverse11)
+                                                put(solved.inverse12, .inverse12)
+                                                put(solved.inverse22, .inverse22)
+                                                (put(target.u, .e1), put(target.v, .e2))
+                                                (put(left, .left), put(right, .right), put(up, .up), put(down, .down))
+                                                x += 8
+                                            } else {
+                                                updatePixel(x, y, layout, d, c, flow, alpha, weights)
+                                                x += 1
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
-                        parallelChunks(height, itemCost: width) { rows in
-                            for y in rows {
-                                let interior = y > 0 && y < height - 1
-                                var x = 0
-                                while x < width {
-                                    if interior, x + 8 <= width {
-                                        // The first and last pixels of a row have no left or right neighbour.
-                                        let hasLeft: SIMD8<Float> = x == 0 ? [0, 1, 1, 1, 1, 1, 1, 1] : .one
-                                        let hasRight: SIMD8<Float> = x + 8 == width ? [1, 1, 1, 1, 1, 1, 1, 0] : .one
-                                        let i = y * width + x, smooth = UnsafePointer(c[.smooth])
-                                        let here = load(smooth, i)
-                                        let left = hasLeft * alpha * (here + load(smooth, i - 1)) / 2
-                                        let right = hasRight * alpha * (here + load(smooth, i + 1)) / 2
-                                        let up = alpha * (here + load(smooth, i - width)) / 2, down = alpha * (here + load(smooth, i + width)) / 2
-                                        func term(_ field: Term) -> SIMD8<Float> { load(d[field], i) }
-                                        let solved = solve(DataPoint(t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt),
-                                                                     xx: term(.xx), xy: term(.xy), yy: term(.yy),
-                                                                     p: load(flow.cu, i) - load(flow.bu, i), q: load(flow.cv, i) - load(flow.bv, i)),
-                                                           weight: left + right + up + down, weights)
-                                        let even = layout.index(x, y), odd = layout.index(x + 1, y)
-                                        func put(_ value: SIMD8<Float>, _ field: Coefficient) { scatter(value, c[field], even, odd) }
-                                        let target = solved.target(base: (load(flow.bu, i), load(flow.bv, i)), weight: left + right + up + down)
-                                        put(solved.inverse11, .inverse11)
-                                        put(solved.inverse12, .inverse12)
-                                        put(solved.inverse22, .inverse22)
-                                        (put(target.u, .e1), put(target.v, .e2))
-                                        (put(left, .left), put(right, .right), put(up, .up), put(down, .down))
-                                        x += 8
-                                    } else {
-                                        updatePixel(x, y, layout, d, c, flow, alpha, weights)
-                                        x += 1
-                                    }
-                                }
-                            }
-                        }
-                    } }
-                } }
+                    }
+                }
             }
         }
     }
@@ -349,8 +368,10 @@ private struct LinearSystem {
 
 /// One pixel, at the border or at a row's ends: weights to missing neighbours are 0. (Its
 /// system is solved in one lane of eight, so the arithmetic is the same as in the body.)
-private func updatePixel(_ x: Int, _ y: Int, _ layout: Checkerboard, _ d: FieldPointers<Term>, _ c: FieldPointers<Coefficient>,
-                         _ flow: FlowPointers, _ alpha: Float, _ weights: (Float, Float)) {
+private func updatePixel(
+    _ x: Int, _ y: Int, _ layout: Checkerboard, _ d: FieldPointers<Term>, _ c: FieldPointers<Coefficient>,
+    _ flow: FlowPointers, _ alpha: Float, _ weights: (Float, Float)
+) {
     let width = layout.width, height = layout.height, i = y * width + x, smooth = c[.smooth]
     let right = x < width - 1 ? alpha * (smooth[i] + smooth[i + 1]) / 2 : 0
     let down = y < height - 1 ? alpha * (smooth[i] + smooth[i + width]) / 2 : 0
@@ -358,16 +379,16 @@ private func updatePixel(_ x: Int, _ y: Int, _ layout: Checkerboard, _ d: FieldP
     let up = y > 0 ? alpha * (smooth[i] + smooth[i - width]) / 2 : 0
     let weight = left + right + up + down
     func term(_ field: Term) -> SIMD8<Float> { SIMD8(repeating: d[field][i]) }
-    let point = DataPoint(t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt), xx: term(.xx), xy: term(.xy),
-                          yy: term(.yy), p: SIMD8(repeating: flow.cu[i] - flow.bu[i]), q: SIMD8(repeating: flow.cv[i] - flow.bv[i]))
+    let point = DataPoint(
+        t: term(.t), x: term(.x), y: term(.y), gxt: term(.gxt), gyt: term(.gyt), xx: term(.xx), xy: term(.xy),
+        yy: term(.yy), p: SIMD8(repeating: flow.cu[i] - flow.bu[i]), q: SIMD8(repeating: flow.cv[i] - flow.bv[i]))
     let solved = solve(point, weight: SIMD8(repeating: weight), weights)
     let target = solved.target(base: (SIMD8(repeating: flow.bu[i]), SIMD8(repeating: flow.bv[i])), weight: SIMD8(repeating: weight))
     let packed = layout.index(x, y)
     (c[.left][packed], c[.right][packed], c[.up][packed], c[.down][packed]) = (left, right, up, down)
     (c[.inverse11][packed], c[.inverse12][packed], c[.inverse22][packed]) = (solved.inverse11[0], solved.inverse12[0], solved.inverse22[0])
     (c[.e1][packed], c[.e2][packed]) = (target.u[0], target.v[0])
-    }
-
+}
 
 /// Eight consecutive pixels' values into the packed layout, from an even x: the even lanes go to
 /// one colour's row at `even`, the odd ones to the other's at `odd`, four consecutive values each.
@@ -436,6 +457,7 @@ private func solve(_ d: DataPoint, weight: SIMD8<Float>, _ weights: (Float, Floa
     let a22 = wb * ty * ty + wg * (xy * xy + yy * yy) + weight
     let determinant = a11 * a22 - a12 * a12
     let scale = (1 / determinant).replacing(with: 0, where: determinant .<= 1e-12)
-    return Solved(inverse11: a22 * scale, inverse12: -a12 * scale, inverse22: a11 * scale,
-                  b1: -(wb * tx * t + wg * (xx * gxt + xy * gyt)), b2: -(wb * ty * t + wg * (xy * gxt + yy * gyt)))
+    return Solved(
+        inverse11: a22 * scale, inverse12: -a12 * scale, inverse22: a11 * scale,
+        b1: -(wb * tx * t + wg * (xx * gxt + xy * gyt)), b2: -(wb * ty * t + wg * (xy * gxt + yy * gyt)))
 }

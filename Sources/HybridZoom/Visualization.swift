@@ -87,11 +87,12 @@ private let heatRamp = ColourRamp(stops: [
 /// The Middlebury flow wheel (Baker et al. 2011) over one turn: 55 steps split red–yellow 15,
 /// yellow–green 6, green–cyan 4, cyan–blue 11, blue–magenta 13, magenta–red 6, which spaces the
 /// hues more evenly to the eye than equal steps would.
-private let flowWheel = ColourRamp(stops: [
-    (0, RGB(r: 1, g: 0, b: 0)), (15, RGB(r: 1, g: 1, b: 0)), (21, RGB(r: 0, g: 1, b: 0)),
-    (25, RGB(r: 0, g: 1, b: 1)), (36, RGB(r: 0, g: 0, b: 1)), (49, RGB(r: 1, g: 0, b: 1)),
-    (55, RGB(r: 1, g: 0, b: 0)),
-].map { (position: Float($0.0) / 55, colour: $0.1) })
+private let flowWheel = ColourRamp(
+    stops: [
+        (0, RGB(r: 1, g: 0, b: 0)), (15, RGB(r: 1, g: 1, b: 0)), (21, RGB(r: 0, g: 1, b: 0)),
+        (25, RGB(r: 0, g: 1, b: 1)), (36, RGB(r: 0, g: 0, b: 1)), (49, RGB(r: 1, g: 0, b: 1)),
+        (55, RGB(r: 1, g: 0, b: 0)),
+    ].map { (position: Float($0.0) / 55, colour: $0.1) })
 
 /// A 4:4:4 image of `size` whose pixel at row-major `index` has `colourAt(index)`, converted to
 /// YCbCr with the BT.601 full-range matrix that JPEG (JFIF) uses.

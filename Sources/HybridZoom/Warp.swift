@@ -26,7 +26,8 @@ public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolat
                             for x in 0..<width {
                                 let i = y * width + x
                                 let sx = Float(x) + dx[i], sy = Float(y) + dy[i]
-                                output.value[i] = interpolation == .bilinear
+                                output.value[i] =
+                                    interpolation == .bilinear
                                     ? reader.bilinear(sx, sy) : reader.bicubic(sx, sy)
                             }
                         }
@@ -103,8 +104,9 @@ struct PlaneReader {
 @inline(__always)
 private func cubicWeights(_ t: Float) -> SIMD4<Float> {
     let t2 = t * t, t3 = t2 * t
-    return SIMD4(-0.5 * t3 + t2 - 0.5 * t,
-                 1.5 * t3 - 2.5 * t2 + 1,
-                 -1.5 * t3 + 2 * t2 + 0.5 * t,
-                 0.5 * t3 - 0.5 * t2)
+    return SIMD4(
+        -0.5 * t3 + t2 - 0.5 * t,
+        1.5 * t3 - 2.5 * t2 + 1,
+        -1.5 * t3 + 2 * t2 + 0.5 * t,
+        0.5 * t3 - 0.5 * t2)
 }

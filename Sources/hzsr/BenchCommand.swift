@@ -71,20 +71,22 @@ struct BenchCommand: ParsableCommand {
         let order = topLevel.flatMap { stage in [stage] + names.filter { $0.hasPrefix(stage + ".") } } + ["total"]
         let stages = order.map { name in Summary(timings.map { name == "total" ? $0.total : $0[named: name] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
-        var report = Report(frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
-                            glibcTunables: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], stageOrder: order,
-                            stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
-                            floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
-                            benchPeakResidentMB: peakResidentMegabytes())
+        var report = Report(
+            frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
+            glibcTunables: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], stageOrder: order,
+            stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
+            floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
+            benchPeakResidentMB: peakResidentMegabytes())
         if let network = fusion.network?.network, let frameSize = Size(parsing: size) {
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
-            let networkMs = Summary(try (0..<runs).map { _ in
-                let start = ContinuousClock.now
-                _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
-                return (ContinuousClock.now - start).milliseconds
-            })
+            let networkMs = Summary(
+                try (0..<runs).map { _ in
+                    let start = ContinuousClock.now
+                    _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
+                    return (ContinuousClock.now - start).milliseconds
+                })
             let best = try ConvolutionSpeed.best()
             report.networkMs = networkMs
             report.networkGFLOPS = FusionArchitecture.flops(for: frameSize) / (networkMs.median / 1000) / 1e9
@@ -116,17 +118,22 @@ struct BenchCommand: ParsableCommand {
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {
         guard let frameSize = Size(parsing: size) else { throw ValidationError("--size must be WIDTHxHEIGHT") }
         let source = try decodeJPEG(try readInput(photo), maxPixels: 200_000_000).image
-        let parameters = RigParameters.draw(seed: 1, frameSize: frameSize, zoomRatio: ratio,
-                                            exposure: .automatic(sceneEV100: 12))
+        let parameters = RigParameters.draw(
+            seed: 1, frameSize: frameSize, zoomRatio: ratio,
+            exposure: .automatic(sceneEV100: 12))
         let capture = RigSimulation(photo: source, parameters: parameters).capture(at: Date())
-        return (try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
-                try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload()))
+        return (
+            try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
+            try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload())
+        )
     }
 
     private func table(_ report: Report) -> String {
-        var lines = ["hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores, "
-                        + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset (the units set glibc.malloc.hugetlb=1)"),
-                     "stage                   median      min      max"]
+        var lines = [
+            "hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores, "
+                + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset (the units set glibc.malloc.hugetlb=1)"),
+            "stage                   median      min      max",
+        ]
         func row(_ name: String, _ s: Summary) -> String {
             name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%9.1f %8.1f %8.1f ms", s.median, s.min, s.max)
         }
@@ -137,10 +144,13 @@ struct BenchCommand: ParsableCommand {
         lines.append(row("floor (JPEG only)", report.floorMs))
         lines.append(String(format: "total / floor       %9.2f", report.totalOverFloor))
         if let networkMs = report.networkMs, let network = report.networkGFLOPS, let best = report.bestConvolutionGFLOPS,
-           let convolution = report.bestConvolution {
+            let convolution = report.bestConvolution
+        {
             lines.append(row("network alone", networkMs))
-            lines.append(String(format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",
-                                network, convolution, best))
+            lines.append(
+                String(
+                    format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",
+                    network, convolution, best))
         }
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }
         if let peak = report.daemonPeakResidentMB { lines.append(String(format: "daemon peak resident memory %.0f MB", peak)) }

@@ -42,11 +42,12 @@ struct FlowCommand: ParsableCommand {
     }
 
     private func timeFlow(_ alignment: Alignment) -> Double {
-        median((0..<runs).map { _ in
-            let start = ContinuousClock.now
-            _ = DenseFlow.compute(from: alignment.flowSource, to: alignment.flowReference)
-            return (ContinuousClock.now - start).milliseconds
-        })
+        median(
+            (0..<runs).map { _ in
+                let start = ContinuousClock.now
+                _ = DenseFlow.compute(from: alignment.flowSource, to: alignment.flowReference)
+                return (ContinuousClock.now - start).milliseconds
+            })
     }
 
     /// `source.npy`, `reference.npy` (the flow's inputs, the reference already moved by the coarse
@@ -78,9 +79,10 @@ struct AlignedCapture {
         var config = try loadConfig(nil)
         config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
         // Without fusion the pipeline stops at I_src and the gate: only alignment runs here.
-        let frames = try CaptureFiles.process(wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
-                                              pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
-                                              intake: config.intake)
+        let frames = try CaptureFiles.process(
+            wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
+            pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
+            intake: config.intake)
         alignment = Alignment.align(source: frames.source, reference: frames.tele, settings: settings)
         truth = try FlowGroundTruth(folder: folder, size: alignment.forward.flow.size)
         scores = AlignmentScores(capture: name, alignment: alignment, truth: truth, fullWidth: frames.source.size.width)
@@ -88,8 +90,10 @@ struct AlignedCapture {
 }
 
 /// Alignment scores as a Markdown table, one row per set of captures: medians, and the mean EPE.
-func alignmentTable(rows: [(label: String, scores: [AlignmentScores], flowMs: [Double])], label: String,
-                    timed: String = "dense flow") -> String {
+func alignmentTable(
+    rows: [(label: String, scores: [AlignmentScores], flowMs: [Double])], label: String,
+    timed: String = "dense flow"
+) -> String {
     func medianOf(_ values: [Double]) -> String { String(format: "%.3f", median(values.filter { !$0.isNaN })) }
     var lines = [
         "| \(label) | translation error at 12 MP (median px) | flow EPE (median px) | flow EPE (mean of captures, px) | occlusion F1 (median, captures with occluders) | uncertainty AUC (median) | \(timed) (median ms) |",
@@ -98,10 +102,11 @@ func alignmentTable(rows: [(label: String, scores: [AlignmentScores], flowMs: [D
     for row in rows {
         let scores = row.scores, occluded = scores.filter { !$0.occlusionF1.isNaN }
         let epe = scores.map(\.endpointError).reduce(0, +) / Double(max(scores.count, 1))
-        lines.append("| \(row.label) | \(medianOf(scores.map(\.translationErrorAt12MP))) | \(medianOf(scores.map(\.endpointError))) | "
-                     + "\(String(format: "%.3f", epe)) | "
-                     + "\(medianOf(occluded.map(\.occlusionF1))) (\(occluded.count)) | \(medianOf(scores.map(\.uncertaintyAUC))) | "
-                     + "\(row.flowMs.isEmpty ? "–" : medianOf(row.flowMs)) |")
+        lines.append(
+            "| \(row.label) | \(medianOf(scores.map(\.translationErrorAt12MP))) | \(medianOf(scores.map(\.endpointError))) | "
+                + "\(String(format: "%.3f", epe)) | "
+                + "\(medianOf(occluded.map(\.occlusionF1))) (\(occluded.count)) | \(medianOf(scores.map(\.uncertaintyAUC))) | "
+                + "\(row.flowMs.isEmpty ? "–" : medianOf(row.flowMs)) |")
     }
     return lines.joined(separator: "\n")
 }

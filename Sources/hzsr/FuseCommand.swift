@@ -10,7 +10,11 @@ struct FuseCommand: ParsableCommand {
 
     @Argument(help: "The wide frame (JPEG).") var wide: String
     @Argument(help: "The tele frame (JPEG).") var tele: String
-    @Option(name: .shortAndLong, help: "Where to write the output JPEG (the first zoom; each other zoom beside it as NAME@<zoom>x.jpg; with output.maps, the maps in NAME.maps/).")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "Where to write the output JPEG (the first zoom; each other zoom beside it as NAME@<zoom>x.jpg; with output.maps, the maps in NAME.maps/)."
+    )
     var output: String
     @Option(help: "A config file for rig and output settings (default: built-in defaults).") var config: String?
 
@@ -19,8 +23,9 @@ struct FuseCommand: ParsableCommand {
         let pipeline = settings.pipeline(try FusionStage(settings.fusion))
         let processed: EncodedCapture
         do {
-            processed = try CaptureFiles.process(wide: try readInput(wide), tele: try readInput(tele), pipeline: pipeline,
-                                                 config: settings)
+            processed = try CaptureFiles.process(
+                wide: try readInput(wide), tele: try readInput(tele), pipeline: pipeline,
+                config: settings)
         } catch let error as InputError {
             throw FileError(path: error.role == .wide ? wide : tele, problem: "\(error)")
         }
@@ -30,8 +35,9 @@ struct FuseCommand: ParsableCommand {
             guard FileManager.default.createFile(atPath: path, contents: Data(image.jpeg)) else {
                 throw ValidationError("cannot write \(path)")
             }
-            print("\(path): \(image.size) at zoom \(String(format: "%.2f", image.zoom)), "
-                  + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
+            print(
+                "\(path): \(image.size) at zoom \(String(format: "%.2f", image.zoom)), "
+                    + "\(processed.reason); \(stages.joined(separator: ", ")), total \(ms(processed.timings.total))")
         }
         try writeMaps(processed.maps)
     }

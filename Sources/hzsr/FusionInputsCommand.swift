@@ -23,9 +23,10 @@ struct FusionInputsCommand: ParsableCommand {
             let info = try CaptureSet.readInfo(folder)
             var config = try loadConfig(nil)
             config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            let rendered = try CaptureFiles.process(wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
-                                                    pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
-                                                    intake: config.intake)
+            let rendered = try CaptureFiles.process(
+                wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
+                pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
+                intake: config.intake)
             let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
             try NumpyFile.write([inputs.source, inputs.reference, inputs.occlusion], to: "\(folder)/fusion_inputs.npy")

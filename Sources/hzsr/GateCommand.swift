@@ -22,9 +22,10 @@ struct GateCommand: ParsableCommand {
         let manifest = try CaptureSet.readManifest(set)
         let thresholds = base.gate
         var lines = [
-            String(format: "Gate thresholds: EV100 of W ≥ %.1f, mean luma of W ≥ %.3f, T's noise at W's scale ≤ %.2f × W's "
-                   + "(or ≤ %.4f), overlap ≥ %.2f.", thresholds.minimumEV100, thresholds.minimumMeanLuma,
-                   thresholds.maximumTeleNoiseRatio, thresholds.noiseFloor, thresholds.minimumOverlap),
+            String(
+                format: "Gate thresholds: EV100 of W ≥ %.1f, mean luma of W ≥ %.3f, T's noise at W's scale ≤ %.2f × W's "
+                    + "(or ≤ %.4f), overlap ≥ %.2f.", thresholds.minimumEV100, thresholds.minimumMeanLuma,
+                thresholds.maximumTeleNoiseRatio, thresholds.noiseFloor, thresholds.minimumOverlap),
             "",
             "| Capture | Photo | EV100 W | EV100 T | Luma W | Noise W | Noise T / r | Decision | Output |",
             "|:--|:--|--:|--:|--:|--:|--:|:--|:--|",
@@ -35,15 +36,17 @@ struct GateCommand: ParsableCommand {
             let info = try CaptureSet.readInfo(folder)
             var settings = base
             settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            let rendered = try CaptureFiles.process(wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
-                                                    pipeline: settings.pipeline(fusion), intake: settings.intake)
+            let rendered = try CaptureFiles.process(
+                wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
+                pipeline: settings.pipeline(fusion), intake: settings.intake)
             let isWideZoom = rendered.primary.image.y == rendered.source.y
             if rendered.gate.fuses == isWideZoom { contradictions += 1 }
             let m = rendered.gate.measurements
             func ev(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
-            lines.append("| \(capture) | \(info.photo) | \(ev(m.ev100Wide)) | \(ev(m.ev100Tele)) | "
-                         + String(format: "%.3f | %.4f | %.4f", m.meanLumaWide, m.noiseWide, m.noiseTeleAtWideScale)
-                         + " | \(rendered.decision) | \(isWideZoom ? "W digital zoom" : "fused") |")
+            lines.append(
+                "| \(capture) | \(info.photo) | \(ev(m.ev100Wide)) | \(ev(m.ev100Tele)) | "
+                    + String(format: "%.3f | %.4f | %.4f", m.meanLumaWide, m.noiseWide, m.noiseTeleAtWideScale)
+                    + " | \(rendered.decision) | \(isWideZoom ? "W digital zoom" : "fused") |")
         }
         lines += ["", "\(manifest.captures.count) captures; outputs that contradict their decision: \(contradictions)."]
         print(lines.joined(separator: "\n"))

@@ -4,5 +4,8 @@ import ArgumentParser
 struct Hzsr: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "hzsr: hybrid zoom from a wide + tele camera rig.",
-        subcommands: [FuseCommand.self, SimulateCommand.self, EvalCommand.self, FlowCommand.self, FusionInputsCommand.self, GateCommand.self, BenchCommand.self, MapsCommand.self, TuneCommand.self])
+        subcommands: [
+            FuseCommand.self, SimulateCommand.self, EvalCommand.self, FlowCommand.self, FusionInputsCommand.self, GateCommand.self, BenchCommand.self,
+            MapsCommand.self, TuneCommand.self,
+        ])
 }

@@ -32,8 +32,9 @@ struct MapsCommand: ParsableCommand {
         if let info { settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio) }
         let (widePath, telePath) = capture.map { ("\($0)/wide.jpg", "\($0)/tele.jpg") } ?? (frames[0], frames[1])
         let wide = try readInput(widePath)
-        let rendered = try CaptureFiles.process(wide: wide, tele: try readInput(telePath),
-                                                pipeline: settings.pipeline(try FusionStage(settings.fusion)), intake: settings.intake)
+        let rendered = try CaptureFiles.process(
+            wide: wide, tele: try readInput(telePath),
+            pipeline: settings.pipeline(try FusionStage(settings.fusion)), intake: settings.intake)
 
         var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
         sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)

@@ -96,11 +96,14 @@ struct SimulateCommand: ParsableCommand {
             let id = String(format: "%04d", index)
             try CaptureSet.write(capture, photo: name, to: "\(folder)/\(id)")
             captures.append(id)
-            print("\(folder)/\(id): \(name), \(frame), ISO \(light.wideISO)/\(light.teleISO), offset \(parameters.teleOffset.map { String(format: "%.1f", $0) }.joined(separator: ","))"
-                  + "\(parameters.occluders > 0 ? ", \(parameters.occluders) occluder(s)" : "")")
+            print(
+                "\(folder)/\(id): \(name), \(frame), ISO \(light.wideISO)/\(light.teleISO), offset \(parameters.teleOffset.map { String(format: "%.1f", $0) }.joined(separator: ","))"
+                    + "\(parameters.occluders > 0 ? ", \(parameters.occluders) occluder(s)" : "")")
         }
-        try CaptureSet.writeManifest(.init(split: split, zoomRatio: ratio, captures: captures, photos: Array(names.prefix(count)),
-                                           command: CommandLine.arguments.joined(separator: " ")), to: folder)
+        try CaptureSet.writeManifest(
+            .init(
+                split: split, zoomRatio: ratio, captures: captures, photos: Array(names.prefix(count)),
+                command: CommandLine.arguments.joined(separator: " ")), to: folder)
     }
 
     private func mode(_ index: Int) -> WriteMode {

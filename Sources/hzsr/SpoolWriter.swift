@@ -28,7 +28,8 @@ enum WriteMode: String, CaseIterable {
 
     /// Several writes, as a camera link delivers data, so a watcher can see a partial file.
     private func writeInChunks(_ bytes: [UInt8], to path: String) throws {
-        guard let handle = FileHandle(forWritingAtPath: path)
+        guard
+            let handle = FileHandle(forWritingAtPath: path)
                 ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil)
         else { throw POSIXError(.EACCES) }
         defer { try? handle.close() }

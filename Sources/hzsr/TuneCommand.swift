@@ -42,8 +42,10 @@ struct TuneCommand: ParsableCommand {
             let aligned = try captures.map { try AlignedCapture(folder: "\(set)/\($0)", name: $0, settings: alignment) }
             FileHandle.standardError.write(Data("\(value.label) ".utf8))
             // Both flows, as the pipeline runs them.
-            return (label: value.label, scores: aligned.map(\.scores),
-                    flowMs: aligned.map { $0.alignment.timings[named: Alignment.Step.flow.rawValue] })
+            return (
+                label: value.label, scores: aligned.map(\.scores),
+                flowMs: aligned.map { $0.alignment.timings[named: Alignment.Step.flow.rawValue] }
+            )
         }
         FileHandle.standardError.write(Data("\n".utf8))
         return alignmentTable(rows: rows, label: param.rawValue, timed: "both flows")
@@ -56,7 +58,7 @@ struct TuneCommand: ParsableCommand {
         let fusion = param == .bandSplit ? FusionSettings.Method.classical : self.fusion
         let stage = try FusionStage(FusionSettings(method: fusion)), intake = try loadConfig(nil).intake
         var methods: [(name: String, run: Evaluation.Method)] = [
-            (Evaluation.baseline, Self.method(CaptureSettings(rig: RigCalibration(zoomRatio: 2)), nil, intake)),
+            (Evaluation.baseline, Self.method(CaptureSettings(rig: RigCalibration(zoomRatio: 2)), nil, intake))
         ]
         if param.judgedBy.contains(.blending) {
             var unblended = CaptureSettings(rig: RigCalibration(zoomRatio: 2))
@@ -76,16 +78,20 @@ struct TuneCommand: ParsableCommand {
     }
 
     /// The pipeline with `settings` (the rig's zoom ratio taken from each capture) and `fusion`.
-    private static func method(_ settings: CaptureSettings, _ fusion: FusionStage?, _ intake: DaemonConfig.Intake)
-        -> Evaluation.Method {
+    private static func method(
+        _ settings: CaptureSettings, _ fusion: FusionStage?, _ intake: DaemonConfig.Intake
+    )
+        -> Evaluation.Method
+    {
         { @Sendable wide, tele, ratio in
             var atRatio = settings
             atRatio.rig = RigCalibration(zoomRatio: ratio)
             atRatio.zooms = [ratio]
             let pipeline = CapturePipeline(settings: atRatio, fusion: fusion?.fusion(zoomRatio: ratio))
             let processed = try CaptureFiles.process(wide: wide, tele: tele, pipeline: pipeline, intake: intake)
-            return MethodOutput(luma: processed.primary.image.y, blendWeight: processed.blend?.weight,
-                                flow: processed.alignment?.forward.flow)
+            return MethodOutput(
+                luma: processed.primary.image.y, blendWeight: processed.blend?.weight,
+                flow: processed.alignment?.forward.flow)
         }
     }
 }

@@ -66,8 +66,10 @@ final class DaemonState: Sendable {
     /// One line for `systemctl status`.
     func statusLine() -> String {
         let c = counters
-        var parts = ["queue \(c.queued)", "published \(c.published)", "quarantined \(c.quarantined)",
-                     "orphans \(c.orphaned)", "errors \(c.errors)"]
+        var parts = [
+            "queue \(c.queued)", "published \(c.published)", "quarantined \(c.quarantined)",
+            "orphans \(c.orphaned)", "errors \(c.errors)",
+        ]
         if let latency = c.lastLatencyMs { parts.append(String(format: "last %.0f ms", latency)) }
         return (c.problems + [parts.joined(separator: ", ")]).joined(separator: "; ")
     }

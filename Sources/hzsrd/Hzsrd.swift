@@ -35,8 +35,12 @@ struct Hzsrd: AsyncParsableCommand {
         // Before anything runs: a folder the daemon cannot use stops it here, with the reason.
         let problems = FolderCheck.problems(loaded.config.paths, creating: true)
         for problem in problems {
-            refuseToStart("\(problem)", [.config: .string(config), .file: .string(problem.path),
-                                         .reason: .string(problem.detail)], logger)
+            refuseToStart(
+                "\(problem)",
+                [
+                    .config: .string(config), .file: .string(problem.path),
+                    .reason: .string(problem.detail),
+                ], logger)
         }
         if let first = problems.first { throw ExitCode(first.exitStatus) }
         let state = DaemonState(loaded: loaded, configPath: config)
@@ -49,10 +53,11 @@ struct Hzsrd: AsyncParsableCommand {
             IntakeService(state: state, queue: continuation, logger: logger, notifier: notifier),
             WorkerService(state: state, queue: queue, logger: logger),
         ]
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 

@@ -36,10 +36,12 @@ struct IntakeService: Service {
         resume(store)
         let clock = ContinuousClock()
         handle(intake.scan(now: clock.now))
-        logger.record(.started, "hzsrd watching \(spool)", [
-            .spool: .string(spool), .output: .string(intake.config.paths.output),
-            .config: .string(state.configPath), .waiting: .stringConvertible(intake.waitingCount),
-        ])
+        logger.record(
+            .started, "hzsrd watching \(spool)",
+            [
+                .spool: .string(spool), .output: .string(intake.config.paths.output),
+                .config: .string(state.configPath), .waiting: .stringConvertible(intake.waitingCount),
+            ])
         notifier.post { try $0.ready() }
 
         var health = FolderHealth(paths: intake.config.paths, start: clock.now)
@@ -59,8 +61,9 @@ struct IntakeService: Service {
                 handle(intake.scan(now: clock.now))
             case .spool(.spoolLost(let reason)):
                 if health.spoolLost(reason, now: clock.now) {
-                    logger.record(.error, "the spool \(spool) was \(reason); waiting for it to come back", level: .error,
-                                  [.file: .string(spool), .reason: .string(reason)])
+                    logger.record(
+                        .error, "the spool \(spool) was \(reason); waiting for it to come back", level: .error,
+                        [.file: .string(spool), .reason: .string(reason)])
                 }
                 state.update { $0.problems = health.problems }
             case .spool(.rewatched):
@@ -98,8 +101,9 @@ struct IntakeService: Service {
             logger.record(.inputQuarantined, "\(problem.reason)", level: .error, [.file: .string(problem.folder)])
         }
         for claimed in claims {
-            logger.record(.rescan, "resuming pair \(claimed.manifest.id) from \(claimed.folder)",
-                          [.pair: .string(claimed.manifest.id)])
+            logger.record(
+                .rescan, "resuming pair \(claimed.manifest.id) from \(claimed.folder)",
+                [.pair: .string(claimed.manifest.id)])
             enqueue(WorkItem(claimed: claimed, completedAt: ContinuousClock().now))
         }
     }
@@ -113,15 +117,19 @@ struct IntakeService: Service {
                 enqueue(WorkItem(claimed: claimed, completedAt: completedAt))
             case .quarantined(let file, let reason, let movedTo):
                 state.update { $0.quarantined += 1 }
-                logger.record(.inputQuarantined, "\(file) quarantined: \(reason)", level: .warning, [
-                    .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
-                ])
+                logger.record(
+                    .inputQuarantined, "\(file) quarantined: \(reason)", level: .warning,
+                    [
+                        .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
+                    ])
             case .orphaned(let frame, let reason, let movedTo):
                 state.update { $0.orphaned += 1 }
-                logger.record(.orphan, "\(frame.relativePath) set aside: \(reason)", level: .warning, [
-                    .file: .string(frame.relativePath), .role: .string(frame.role.rawValue),
-                    .reason: .string(reason), .movedTo: .string(movedTo),
-                ])
+                logger.record(
+                    .orphan, "\(frame.relativePath) set aside: \(reason)", level: .warning,
+                    [
+                        .file: .string(frame.relativePath), .role: .string(frame.role.rawValue),
+                        .reason: .string(reason), .movedTo: .string(movedTo),
+                    ])
             case .failed(let file, let reason):
                 state.update { $0.errors += 1 }
                 logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])

@@ -30,8 +30,9 @@ struct ReloadService: Service {
             state.loaded = try LoadedConfig(config, reusing: state.loaded)
             logger.record(.reloaded, "reloaded \(state.configPath)", [.config: .string(state.configPath)])
         } catch {
-            logger.record(.error, "reload of \(state.configPath) failed, keeping the previous config: \(error)",
-                          level: .error, [.config: .string(state.configPath), .reason: .string("\(error)")])
+            logger.record(
+                .error, "reload of \(state.configPath) failed, keeping the previous config: \(error)",
+                level: .error, [.config: .string(state.configPath), .reason: .string("\(error)")])
         }
     }
 }

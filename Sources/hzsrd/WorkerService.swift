@@ -45,13 +45,16 @@ struct WorkerService: Service {
             logger.record(.rescan, "\(id) was published before a restart; archived now", [.pair: .string(id)])
         case .success(.quarantined(let id, let file, let reason, let movedTo)):
             state.update { $0.quarantined += 1 }
-            logger.record(.inputQuarantined, "\(id) quarantined: \(reason)", level: .warning, [
-                .pair: .string(id), .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
-            ])
+            logger.record(
+                .inputQuarantined, "\(id) quarantined: \(reason)", level: .warning,
+                [
+                    .pair: .string(id), .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
+                ])
         case .failure(let error):
             state.update { $0.errors += 1 }
-            logger.record(.error, "\(id) failed: \(error); it stays in work/ and is retried at the next start", level: .error,
-                          [.pair: .string(id), .reason: .string("\(error)")])
+            logger.record(
+                .error, "\(id) failed: \(error); it stays in work/ and is retried at the next start", level: .error,
+                [.pair: .string(id), .reason: .string("\(error)")])
         }
     }
 

@@ -35,9 +35,11 @@ enum FusionFixture {
 /// without a file: `x` and `y` stir a cheap hash so the texture never repeats.
 func syntheticInputs(_ size: Size) -> (source: Plane, reference: Plane, occlusion: Plane) {
     func plane(_ value: (Double, Double) -> Double) -> Plane {
-        Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
-            Float(value(Double(index % size.width), Double(index / size.width)))
-        })
+        Plane(
+            width: size.width, height: size.height,
+            pixels: (0..<size.pixelCount).map { index in
+                Float(value(Double(index % size.width), Double(index / size.width)))
+            })
     }
     func texture(_ x: Double, _ y: Double) -> Double {
         let hash = (Int(x) &* 73_856_093) ^ (Int(y) &* 19_349_663)

@@ -74,14 +74,18 @@ final class FusionNetworkTests: XCTestCase {
 
     private func replicatingEdges(_ plane: Plane) -> Plane {
         let size = Size(width: FusionArchitecture.padded(plane.width), height: FusionArchitecture.padded(plane.height))
-        return Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
-            plane[min(index % size.width, plane.width - 1), min(index / size.width, plane.height - 1)]
-        })
+        return Plane(
+            width: size.width, height: size.height,
+            pixels: (0..<size.pixelCount).map { index in
+                plane[min(index % size.width, plane.width - 1), min(index / size.width, plane.height - 1)]
+            })
     }
 
     private func cropped(_ plane: Plane, to size: Size) -> Plane {
-        Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { index in
-            plane[index % size.width, index / size.width]
-        })
+        Plane(
+            width: size.width, height: size.height,
+            pixels: (0..<size.pixelCount).map { index in
+                plane[index % size.width, index / size.width]
+            })
     }
 }

@@ -16,8 +16,9 @@ final class ModelFileTests: XCTestCase {
     }
 
     func testMissingFile() {
-        assertRefused(try FusionNetwork(contentsOf: folder.appendingPathComponent("absent.safetensors").path),
-                      mentioning: "absent.safetensors", "no such file")
+        assertRefused(
+            try FusionNetwork(contentsOf: folder.appendingPathComponent("absent.safetensors").path),
+            mentioning: "absent.safetensors", "no such file")
     }
 
     func testTruncatedFile() throws {
@@ -30,51 +31,59 @@ final class ModelFileTests: XCTestCase {
 
     func testHeaderThatIsNotJSON() throws {
         let bytes: [UInt8] = [4, 0, 0, 0, 0, 0, 0, 0] + Array("nope".utf8)
-        assertRefused(try FusionNetwork(safetensors: bytes, name: "text.safetensors"),
-                      mentioning: "text.safetensors", "not a JSON object")
+        assertRefused(
+            try FusionNetwork(safetensors: bytes, name: "text.safetensors"),
+            mentioning: "text.safetensors", "not a JSON object")
     }
 
     func testWrongShape() throws {
         let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
             header["convs.enc2a.weight"]!["shape"] = [48, 31, 3, 3]
         }
-        assertRefused(try FusionNetwork(safetensors: bytes, name: "fusion.safetensors"), mentioning:
-                      "fusion.safetensors: convs.enc2a.weight has shape [48, 31, 3, 3], expected [48, 32, 3, 3]")
+        assertRefused(
+            try FusionNetwork(safetensors: bytes, name: "fusion.safetensors"),
+            mentioning:
+                "fusion.safetensors: convs.enc2a.weight has shape [48, 31, 3, 3], expected [48, 32, 3, 3]")
     }
 
     func testWrongDtype() throws {
         let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
             header["convs.head.bias"]!["dtype"] = "F16"
         }
-        assertRefused(try FusionNetwork(safetensors: bytes, name: "half.safetensors"),
-                      mentioning: "half.safetensors: convs.head.bias has dtype F16, expected F32")
+        assertRefused(
+            try FusionNetwork(safetensors: bytes, name: "half.safetensors"),
+            mentioning: "half.safetensors: convs.head.bias has dtype F16, expected F32")
     }
 
     func testMissingAndUnexpectedTensors() throws {
         let missing = try editingHeader(FusionFixture.weightBytes()) { $0["convs.dec1.bias"] = nil }
-        assertRefused(try FusionNetwork(safetensors: missing, name: "short.safetensors"),
-                      mentioning: "short.safetensors: convs.dec1.bias is missing")
+        assertRefused(
+            try FusionNetwork(safetensors: missing, name: "short.safetensors"),
+            mentioning: "short.safetensors: convs.dec1.bias is missing")
         let extra = try editingHeader(FusionFixture.weightBytes()) { header in
             header["convs.dec9.bias"] = header["convs.dec1.bias"]
         }
-        assertRefused(try FusionNetwork(safetensors: extra, name: "long.safetensors"),
-                      mentioning: "long.safetensors", "convs.dec9.bias")
+        assertRefused(
+            try FusionNetwork(safetensors: extra, name: "long.safetensors"),
+            mentioning: "long.safetensors", "convs.dec9.bias")
     }
 
     func testOffsetsOutsideTheData() throws {
         let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
             header["convs.enc0.bias"]!["data_offsets"] = [0, 1 << 30]
         }
-        assertRefused(try FusionNetwork(safetensors: bytes, name: "far.safetensors"),
-                      mentioning: "far.safetensors: convs.enc0.bias has data_offsets [0, 1073741824] outside the")
+        assertRefused(
+            try FusionNetwork(safetensors: bytes, name: "far.safetensors"),
+            mentioning: "far.safetensors: convs.enc0.bias has data_offsets [0, 1073741824] outside the")
     }
 
     func testOtherArchitecture() throws {
         let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
             header["__metadata__"] = ["architecture": "hzsr-fusion-unet-0"]
         }
-        assertRefused(try FusionNetwork(safetensors: bytes, name: "old.safetensors"),
-                      mentioning: "old.safetensors", "hzsr-fusion-unet-0", "expected hzsr-fusion-unet-1")
+        assertRefused(
+            try FusionNetwork(safetensors: bytes, name: "old.safetensors"),
+            mentioning: "old.safetensors", "hzsr-fusion-unet-0", "expected hzsr-fusion-unet-1")
     }
 
     // MARK: Helpers
@@ -95,8 +104,10 @@ final class ModelFileTests: XCTestCase {
         return (0..<8).map { UInt8(truncatingIfNeeded: newLength >> (8 * $0)) } + Array(text) + Array(bytes[(8 + length)...])
     }
 
-    private func assertRefused<T>(_ expression: @autoclosure () throws -> T, mentioning fragments: String...,
-                                  file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused<T>(
+        _ expression: @autoclosure () throws -> T, mentioning fragments: String...,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try expression(), file: file, line: line) { error in
             XCTAssertTrue(error is SafeTensorsError, "\(error) is not a SafeTensorsError", file: file, line: line)
             let message = String(describing: error)

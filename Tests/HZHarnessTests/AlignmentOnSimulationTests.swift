@@ -12,13 +12,17 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/xiaomi-mi-a3.jpg")
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
-        var parameters = RigParameters.draw(seed: 11, frameSize: Size(width: 400, height: 300), zoomRatio: 2,
-                                            exposure: .automatic(sceneEV100: 12))
+        var parameters = RigParameters.draw(
+            seed: 11, frameSize: Size(width: 400, height: 300), zoomRatio: 2,
+            exposure: .automatic(sceneEV100: 12))
         (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([14.5, -8.25], 1.5, 1, false)
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
-        let source = DigitalZoom.render(capture.wide, crop: DigitalZoom.cropRect(wide: capture.wide.size,
-                                        calibration: RigCalibration(zoomRatio: 2), zoom: 2, outputSize: capture.tele.size),
-                                        to: capture.tele.size)
+        let source = DigitalZoom.render(
+            capture.wide,
+            crop: DigitalZoom.cropRect(
+                wide: capture.wide.size,
+                calibration: RigCalibration(zoomRatio: 2), zoom: 2, outputSize: capture.tele.size),
+            to: capture.tele.size)
         let alignment = Alignment.align(source: source, reference: capture.tele)
 
         XCTAssertTrue(alignment.coarse.isReliable)
@@ -37,8 +41,11 @@ final class AlignmentOnSimulationTests: XCTestCase {
         XCTAssertLessThan(error / count, 0.5, "mean endpoint error at full resolution")
 
         // The occluded pixels, seen at flow resolution, are mostly flagged; visible ones mostly not.
-        let occlusion = resample(alignment.occlusion, from: Rect(x: 0, y: 0, width: Double(alignment.occlusion.width),
-                                 height: Double(alignment.occlusion.height)), to: capture.occlusion.size)
+        let occlusion = resample(
+            alignment.occlusion,
+            from: Rect(
+                x: 0, y: 0, width: Double(alignment.occlusion.width),
+                height: Double(alignment.occlusion.height)), to: capture.occlusion.size)
         var flagged = (hidden: 0.0, hiddenCount: 0.0, visible: 0.0, visibleCount: 0.0)
         for i in occlusion.pixels.indices where capture.teleCoverage.pixels[i] == 1 {
             if capture.occlusion.pixels[i] == 1 {

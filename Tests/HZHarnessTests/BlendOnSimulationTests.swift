@@ -33,23 +33,27 @@ final class BlendOnSimulationTests: XCTestCase {
     func testDefocusedDepthsGetNoWeight() throws {
         var alignment = AlignmentSettings()
         alignment.coarse.maximumSpreadFraction = 0.02
-        let shares = try blend(photo: "xiaomi-mi-a3.jpg", scene(seed: 5, teleOffset: [-3.5, 2.0], parallax: 12, occluders: 0, defocus: true),
-                               alignment: alignment)
+        let shares = try blend(
+            photo: "xiaomi-mi-a3.jpg", scene(seed: 5, teleOffset: [-3.5, 2.0], parallax: 12, occluders: 0, defocus: true),
+            alignment: alignment)
         XCTAssertGreaterThan(shares.defocused, 0.8)
         XCTAssertGreaterThan(shares.clean, 0.35)
     }
 
     /// A smaller photo, so a 160 × 120 frame. Measured: occluded 0.95, clean 0.58.
     func testAnotherSceneWithAnOccluder() throws {
-        let shares = try blend(photo: "canon-sx530hs.jpg",
-                               scene(seed: 8, frame: Size(width: 160, height: 120), teleOffset: [2.0, 3.5], parallax: 1, occluders: 1))
+        let shares = try blend(
+            photo: "canon-sx530hs.jpg",
+            scene(seed: 8, frame: Size(width: 160, height: 120), teleOffset: [2.0, 3.5], parallax: 1, occluders: 1))
         XCTAssertGreaterThan(shares.occluded, 0.85)
         XCTAssertGreaterThan(shares.clean, 0.45)
     }
 
     /// A daylight capture at r = 2 with these particulars set, the rest drawn from `seed`.
-    private func scene(seed: UInt64, frame: Size = Size(width: 320, height: 240), teleOffset: [Double],
-                       parallax: Double, occluders: Int, defocus: Bool = false) -> RigParameters {
+    private func scene(
+        seed: UInt64, frame: Size = Size(width: 320, height: 240), teleOffset: [Double],
+        parallax: Double, occluders: Int, defocus: Bool = false
+    ) -> RigParameters {
         var parameters = RigParameters.draw(seed: seed, frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
         (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = (teleOffset, parallax, occluders, defocus)
         return parameters
@@ -58,20 +62,25 @@ final class BlendOnSimulationTests: XCTestCase {
     /// Simulates the capture, runs it through the pipeline, and scores the blend weight on T's
     /// view: occluded and defocused by the ground truth, clean where neither and where the clean
     /// image has texture (local deviation ≥ 0.02) and the flow is right to within 1 px.
-    private func blend(photo name: String, _ parameters: RigParameters, alignment settings: AlignmentSettings = AlignmentSettings())
-        throws -> Shares {
+    private func blend(
+        photo name: String, _ parameters: RigParameters, alignment settings: AlignmentSettings = AlignmentSettings()
+    )
+        throws -> Shares
+    {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/\(name)")
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
-        let pipeline = CapturePipeline(settings: CaptureSettings(rig: RigCalibration(zoomRatio: parameters.zoomRatio), alignment: settings),
-                                       fusion: SourceAsFusion())
+        let pipeline = CapturePipeline(
+            settings: CaptureSettings(rig: RigCalibration(zoomRatio: parameters.zoomRatio), alignment: settings),
+            fusion: SourceAsFusion())
         let processed = try pipeline.process(wide: CaptureFrame(image: capture.wide), tele: CaptureFrame(image: capture.tele))
         let blend = try XCTUnwrap(processed.blend, processed.reason), alignment = try XCTUnwrap(processed.alignment)
         // The weight at full resolution, as compose applies it.
         let frame = capture.tele.size
-        let weight = Blend.compose(fusion: Plane(width: frame.width, height: frame.height, value: 1),
-                                   source: Plane(width: frame.width, height: frame.height), weight: blend.weight)
+        let weight = Blend.compose(
+            fusion: Plane(width: frame.width, height: frame.height, value: 1),
+            source: Plane(width: frame.width, height: frame.height), weight: blend.weight)
         let texture = localDeviation(capture.target)
         var counts = (occluded: 0, occludedMet: 0, defocused: 0, defocusedMet: 0, clean: 0, cleanMet: 0)
         for i in weight.pixels.indices where capture.teleCoverage.pixels[i] == 1 {
@@ -88,8 +97,9 @@ final class BlendOnSimulationTests: XCTestCase {
             }
         }
         func share(_ met: Int, _ total: Int) -> Double { total == 0 ? .nan : Double(met) / Double(total) }
-        return Shares(occluded: share(counts.occludedMet, counts.occluded), defocused: share(counts.defocusedMet, counts.defocused),
-                      clean: share(counts.cleanMet, counts.clean))
+        return Shares(
+            occluded: share(counts.occludedMet, counts.occluded), defocused: share(counts.defocusedMet, counts.defocused),
+            clean: share(counts.cleanMet, counts.clean))
     }
 
     /// Fusion that adds nothing: the weight, not the fused image, is scored here.

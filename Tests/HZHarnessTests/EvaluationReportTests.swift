@@ -6,14 +6,16 @@ import XCTest
 
 final class EvaluationReportTests: XCTestCase {
     private func scores(_ psnr: Double, tiles: Double = 0) -> MethodScores {
-        MethodScores(psnrTele: psnr, ssimTele: psnr / 100, psnrWhole: psnr - 1, ssimWhole: psnr / 200,
-                     tilesWorseThanWideZoom: tiles)
+        MethodScores(
+            psnrTele: psnr, ssimTele: psnr / 100, psnrWhole: psnr - 1, ssimWhole: psnr / 200,
+            tilesWorseThanWideZoom: tiles)
     }
 
     private func report(_ telePSNRs: [[String: Double]]) -> EvaluationReport {
         let captures = telePSNRs.enumerated().map { index, byMethod in
-            CaptureResult(capture: String(format: "%04d", index + 1), photo: "photo\(index).jpg",
-                          scores: byMethod.mapValues { scores($0, tiles: $0 / 100) })
+            CaptureResult(
+                capture: String(format: "%04d", index + 1), photo: "photo\(index).jpg",
+                scores: byMethod.mapValues { scores($0, tiles: $0 / 100) })
         }
         return EvaluationReport(set: "sim", methods: ["wide-zoom", "fusion"], captures: captures)
     }
@@ -53,10 +55,11 @@ final class EvaluationReportTests: XCTestCase {
 
     func testChartRastersAtItsSize() throws {
         let folder = try ScratchFolder("hzsr-chart")
-        let sample = report((0..<20).map { index in
-            let wave = sin(Double(index))
-            return ["wide-zoom": 30 + 2 * wave, "fusion": 32.5 + 2 * wave + Double(index % 3) / 2]
-        })
+        let sample = report(
+            (0..<20).map { index in
+                let wave = sin(Double(index))
+                return ["wide-zoom": 30 + 2 * wave, "fusion": 32.5 + 2 * wave + Double(index % 3) / 2]
+            })
         let svg = sample.chartSVG()
         XCTAssertTrue(svg.contains(">wide-zoom<") && svg.contains(">fusion<"), "the legend names the methods")
         XCTAssertTrue(svg.contains(" dB<"), "ticks are labelled in dB")

@@ -71,8 +71,9 @@ final class ImageMetricsTests: XCTestCase {
         let plane = texture()
         var random = SeededRandom(seed: 42)
         func noisy(_ amplitude: Float) -> Plane {
-            Plane(width: plane.width, height: plane.height,
-                  pixels: plane.pixels.map { $0 + Float.random(in: -amplitude...amplitude, using: &random) })
+            Plane(
+                width: plane.width, height: plane.height,
+                pixels: plane.pixels.map { $0 + Float.random(in: -amplitude...amplitude, using: &random) })
         }
         let slight = ssim(noisy(0.05), plane), strong = ssim(noisy(0.2), plane)
         XCTAssertLessThan(slight, 0.97)
@@ -122,7 +123,8 @@ final class ImageMetricsTests: XCTestCase {
                     }
                 }
                 let (c1, c2) = (0.0001, 0.0009)
-                sum += (2 * ma * mb + c1) * (2 * (mab - ma * mb) + c2)
+                sum +=
+                    (2 * ma * mb + c1) * (2 * (mab - ma * mb) + c2)
                     / ((ma * ma + mb * mb + c1) * (maa - ma * ma + mbb - mb * mb + c2))
                 count += 1
             }
@@ -161,10 +163,14 @@ final class ImageMetricsTests: XCTestCase {
     }
 
     func testFractionWorseComparesTilesAtTheSamePlace() {
-        let baseline = [TileScore(x: 0, y: 0, psnr: 40), TileScore(x: 64, y: 0, psnr: 35.2),
-                        TileScore(x: 0, y: 64, psnr: 31), TileScore(x: 64, y: 64, psnr: 20)]
-        let method = [TileScore(x: 0, y: 64, psnr: 30), TileScore(x: 0, y: 0, psnr: 41),
-                      TileScore(x: 64, y: 0, psnr: 35), TileScore(x: 128, y: 0, psnr: 10)]
+        let baseline = [
+            TileScore(x: 0, y: 0, psnr: 40), TileScore(x: 64, y: 0, psnr: 35.2),
+            TileScore(x: 0, y: 64, psnr: 31), TileScore(x: 64, y: 64, psnr: 20),
+        ]
+        let method = [
+            TileScore(x: 0, y: 64, psnr: 30), TileScore(x: 0, y: 0, psnr: 41),
+            TileScore(x: 64, y: 0, psnr: 35), TileScore(x: 128, y: 0, psnr: 10),
+        ]
         // Matched: (0,0) better, (64,0) 0.2 dB worse, (0,64) 1 dB worse; (128,0) has no baseline.
         XCTAssertEqual(fractionWorse(method, than: baseline, byMoreThan: 0.3), 1.0 / 3, accuracy: 1e-12)
         XCTAssertEqual(fractionWorse(method, than: baseline, byMoreThan: 0.1), 2.0 / 3, accuracy: 1e-12)

@@ -43,8 +43,9 @@ final class NumpyFileTests: XCTestCase {
         XCTAssertEqual(dataStart % 64, 0)
         XCTAssertEqual(bytes[dataStart - 1], UInt8(ascii: "\n"))
         XCTAssertEqual(bytes.count - dataStart, 12 * 4)
-        XCTAssertTrue(String(decoding: bytes[10..<dataStart], as: UTF8.self)
-            .hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"))
+        XCTAssertTrue(
+            String(decoding: bytes[10..<dataStart], as: UTF8.self)
+                .hasPrefix("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"))
     }
 
     // MARK: NumPy interoperation
@@ -53,7 +54,8 @@ final class NumpyFileTests: XCTestCase {
         try NumpyFile.write(plane, to: path("plane.npy"))
         try NumpyFile.write([plane, plane], to: path("flow.npy"))
         try NumpyFile.writeMask(Plane(width: 4, height: 3, value: 1), to: path("mask.npy"))
-        let output = try python("""
+        let output = try python(
+            """
             import numpy, sys
             for name in ["plane", "flow", "mask"]:
                 a = numpy.load(sys.argv[1] + "/" + name + ".npy")
@@ -63,7 +65,8 @@ final class NumpyFileTests: XCTestCase {
     }
 
     func testWeReadWhatNumpyWrites() throws {
-        _ = try python("""
+        _ = try python(
+            """
             import numpy, sys
             plane = (numpy.arange(12, dtype=numpy.float32) / 10).reshape(3, 4)
             numpy.save(sys.argv[1] + "/plane.npy", plane)
@@ -105,8 +108,10 @@ final class NumpyFileTests: XCTestCase {
         try assertFails(NumpyFile.readPlane(at: path("missing.npy")), mentioning: "missing.npy", "cannot read")
     }
 
-    private func assertFails<T>(_ expression: @autoclosure () throws -> T, mentioning fragments: String...,
-                                file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertFails<T>(
+        _ expression: @autoclosure () throws -> T, mentioning fragments: String...,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         XCTAssertThrowsError(try expression(), file: file, line: line) { error in
             let message = String(describing: error)
             for fragment in fragments {

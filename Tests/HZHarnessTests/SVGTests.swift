@@ -3,6 +3,7 @@ import FoundationXML
 import HZTestSupport
 import HybridZoom
 import XCTest
+
 @testable import HZHarness
 
 final class SVGTests: XCTestCase {
@@ -75,8 +76,10 @@ private final class TextCollector: NSObject, XMLParserDelegate {
     var texts: [String] = []
     private var text: String?
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
-                qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+        qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         elements.append(name)
         if name == "text" { text = "" }
     }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import HZHarness
 import HZImageIO
 import HZTestSupport
 import HybridZoom
 import XCTest
+
+@testable import HZHarness
 
 final class SimulationGroundTruthTests: XCTestCase {
     /// A textured scene, softened so that bilinear interpolation (the error left after warping)
@@ -15,8 +16,9 @@ final class SimulationGroundTruthTests: XCTestCase {
     private let moment = Date(timeIntervalSince1970: 1_767_225_600.25)
 
     private func parameters(seed: UInt64 = 7, iso: Double = 12) -> RigParameters {
-        var parameters = RigParameters.draw(seed: seed, frameSize: Size(width: 240, height: 180), zoomRatio: 2,
-                                            exposure: .automatic(sceneEV100: iso))
+        var parameters = RigParameters.draw(
+            seed: seed, frameSize: Size(width: 240, height: 180), zoomRatio: 2,
+            exposure: .automatic(sceneEV100: iso))
         (parameters.defocus, parameters.occluders) = (false, 0)
         (parameters.teleGain, parameters.teleBias, parameters.teleChromaShift) = (1, 0, [0, 0])
         parameters.teleOffset = [6.5, -4.25]

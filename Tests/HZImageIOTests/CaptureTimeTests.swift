@@ -8,8 +8,9 @@ final class CaptureTimeTests: XCTestCase {
     func testWholeSecondsInTheDefaultTimeZone() {
         let exif = EXIF(dateTimeOriginal: "2020:09:12 11:49:38")
         XCTAssertEqual(exif.captureTime(defaultTimeZone: utc), instant("2020-09-12T11:49:38Z"))
-        XCTAssertEqual(exif.captureTime(defaultTimeZone: TimeZone(secondsFromGMT: 3600)!),
-                       instant("2020-09-12T10:49:38Z"))
+        XCTAssertEqual(
+            exif.captureTime(defaultTimeZone: TimeZone(secondsFromGMT: 3600)!),
+            instant("2020-09-12T10:49:38Z"))
     }
 
     func testSubSecondIsADecimalFraction() throws {
@@ -17,8 +18,9 @@ final class CaptureTimeTests: XCTestCase {
         for (subSec, fraction) in expectations {
             let exif = EXIF(dateTimeOriginal: "2020:09:12 11:49:38", subSecTimeOriginal: subSec)
             let time = try XCTUnwrap(exif.captureTime(defaultTimeZone: utc))
-            XCTAssertEqual(time.timeIntervalSince(instant("2020-09-12T11:49:38Z")), fraction,
-                           accuracy: 1e-6, subSec)
+            XCTAssertEqual(
+                time.timeIntervalSince(instant("2020-09-12T11:49:38Z")), fraction,
+                accuracy: 1e-6, subSec)
         }
     }
 
@@ -38,8 +40,9 @@ final class CaptureTimeTests: XCTestCase {
     }
 
     func testAllThreeFieldsTogether() throws {
-        let exif = EXIF(dateTimeOriginal: "2024:01:01 00:00:00", subSecTimeOriginal: "5",
-                        offsetTimeOriginal: "+01:00")
+        let exif = EXIF(
+            dateTimeOriginal: "2024:01:01 00:00:00", subSecTimeOriginal: "5",
+            offsetTimeOriginal: "+01:00")
         let time = try XCTUnwrap(exif.captureTime(defaultTimeZone: utc))
         XCTAssertEqual(time.timeIntervalSince(instant("2023-12-31T23:00:00Z")), 0.5, accuracy: 1e-6)
     }

@@ -1,6 +1,6 @@
-import HybridZoom
 import HZImageIO
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 /// Files whose decode fails or goes wrong part way: a fatal error is always an error, even after a

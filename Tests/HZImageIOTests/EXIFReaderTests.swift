@@ -1,5 +1,5 @@
-import HZImageIO
 import HZHarness
+import HZImageIO
 import XCTest
 
 final class EXIFReaderTests: XCTestCase {
@@ -7,24 +7,30 @@ final class EXIFReaderTests: XCTestCase {
     // the fractions it shows with -v3.
 
     func testCanonLittleEndianEXIF() throws {
-        XCTAssertEqual(try exif(of: .canon), EXIF(
-            make: "Canon", model: "Canon PowerShot SX530 HS", dateTimeOriginal: "2020:09:12 11:49:38",
-            exposureTime: 1.0 / 800, fNumber: 45.0 / 10, iso: 100, focalLength: 14368.0 / 1000,
-            orientation: 1))
+        XCTAssertEqual(
+            try exif(of: .canon),
+            EXIF(
+                make: "Canon", model: "Canon PowerShot SX530 HS", dateTimeOriginal: "2020:09:12 11:49:38",
+                exposureTime: 1.0 / 800, fNumber: 45.0 / 10, iso: 100, focalLength: 14368.0 / 1000,
+                orientation: 1))
     }
 
     func testXiaomiBigEndianEXIFWithRotate180() throws {
-        XCTAssertEqual(try exif(of: .xiaomiRotate180), EXIF(
-            make: "Xiaomi", model: "Mi A3", dateTimeOriginal: "2020:01:24 23:11:53",
-            subSecTimeOriginal: "332084", exposureTime: 1.0 / 20, fNumber: 179.0 / 100, iso: 1792,
-            focalLength: 4710.0 / 1000, focalLengthIn35mm: 0, orientation: 3))
+        XCTAssertEqual(
+            try exif(of: .xiaomiRotate180),
+            EXIF(
+                make: "Xiaomi", model: "Mi A3", dateTimeOriginal: "2020:01:24 23:11:53",
+                subSecTimeOriginal: "332084", exposureTime: 1.0 / 20, fNumber: 179.0 / 100, iso: 1792,
+                focalLength: 4710.0 / 1000, focalLengthIn35mm: 0, orientation: 3))
     }
 
     func testXiaomiDaylightEXIF() throws {
-        XCTAssertEqual(try exif(of: .xiaomi), EXIF(
-            make: "Xiaomi", model: "Mi A3", dateTimeOriginal: "2020:06:08 11:16:13",
-            subSecTimeOriginal: "868104", exposureTime: 1.0 / 378, fNumber: 179.0 / 100, iso: 100,
-            focalLength: 4710.0 / 1000, focalLengthIn35mm: 0, orientation: 1))
+        XCTAssertEqual(
+            try exif(of: .xiaomi),
+            EXIF(
+                make: "Xiaomi", model: "Mi A3", dateTimeOriginal: "2020:06:08 11:16:13",
+                subSecTimeOriginal: "868104", exposureTime: 1.0 / 378, fNumber: 179.0 / 100, iso: 100,
+                focalLength: 4710.0 / 1000, focalLengthIn35mm: 0, orientation: 1))
     }
 
     func testPayloadWithoutExifHeaderThrows() {
@@ -59,8 +65,10 @@ final class EXIFReaderTests: XCTestCase {
     func testValueCountRunningPastTheEndThrows() {
         let payload = tiff(ifd0: ifd([entry(0x010F, type: 2, count: 1000, value: 26)]) + Array("Canon\0".utf8))
         XCTAssertThrowsError(try EXIF(app1Payload: payload)) {
-            XCTAssertEqual($0 as? EXIFError, .outOfBounds(
-                what: "the values of tag 0x010F (make)", offset: 26, length: 1000, available: 32))
+            XCTAssertEqual(
+                $0 as? EXIFError,
+                .outOfBounds(
+                    what: "the values of tag 0x010F (make)", offset: 26, length: 1000, available: 32))
         }
     }
 

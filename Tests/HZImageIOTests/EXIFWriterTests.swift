@@ -1,6 +1,6 @@
-import HybridZoom
 import HZImageIO
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 final class EXIFWriterTests: XCTestCase {

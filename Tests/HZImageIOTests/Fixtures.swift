@@ -18,8 +18,10 @@ enum Fixture: String, CaseIterable {
     case sampling411 = "sampling-411"
 
     func bytes() throws -> [UInt8] {
-        let url = try XCTUnwrap(Bundle.module.url(forResource: rawValue, withExtension: "jpg",
-                                                  subdirectory: "Fixtures"))
+        let url = try XCTUnwrap(
+            Bundle.module.url(
+                forResource: rawValue, withExtension: "jpg",
+                subdirectory: "Fixtures"))
         return Array(try Data(contentsOf: url))
     }
 }

@@ -1,7 +1,7 @@
-import HybridZoom
-import HZImageIO
 import HZHarness
+import HZImageIO
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 final class JPEGDecoderTests: XCTestCase {
@@ -76,11 +76,12 @@ final class JPEGDecoderTests: XCTestCase {
         var bytes = try Fixture.gray.bytes()
         let frameHeader = try XCTUnwrap(firstIndex(of: [0xFF, 0xC0], in: bytes))
         // Marker (2), length (2), precision (1), then height and width.
-        bytes.replaceSubrange(frameHeader + 5 ..< frameHeader + 9, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        bytes.replaceSubrange(frameHeader + 5..<frameHeader + 9, with: [0xFF, 0xFF, 0xFF, 0xFF])
         let start = Date()
         XCTAssertThrowsError(try decodeJPEG(bytes, maxPixels: limit)) { error in
-            XCTAssertEqual(error as? JPEGError,
-                           .tooManyPixels(Size(width: 65535, height: 65535), limit: limit))
+            XCTAssertEqual(
+                error as? JPEGError,
+                .tooManyPixels(Size(width: 65535, height: 65535), limit: limit))
             XCTAssertEqual("\(error)", "image is 65535×65535 (4294.8 MP), above the limit of 100.0 MP")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 1)
@@ -143,7 +144,7 @@ final class JPEGDecoderTests: XCTestCase {
     private func xiaomiWithBrokenByteOrder() throws -> [UInt8] {
         var bytes = try Fixture.xiaomiRotate180.bytes()
         let payload = try XCTUnwrap(JPEGStructure(scanning: bytes).exifPayloadRange)
-        bytes.replaceSubrange(payload.lowerBound + 6 ..< payload.lowerBound + 8, with: Array("XX".utf8))
+        bytes.replaceSubrange(payload.lowerBound + 6..<payload.lowerBound + 8, with: Array("XX".utf8))
         return bytes
     }
 }

@@ -1,6 +1,6 @@
-import HybridZoom
 import HZImageIO
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 final class JPEGEncoderTests: XCTestCase {
@@ -10,8 +10,10 @@ final class JPEGEncoderTests: XCTestCase {
     func testRoundTripKeepsSmoothImagesFor420And444() throws {
         for chromaSize in [YCbCrImage.chroma420Size(for: size), size] {
             let image = smoothImage(chromaSize: chromaSize)
-            let decoded = try decodeJPEG(encodeJPEG(image, quality: 95, exifPayload: nil),
-                                         maxPixels: size.pixelCount).image
+            let decoded = try decodeJPEG(
+                encodeJPEG(image, quality: 95, exifPayload: nil),
+                maxPixels: size.pixelCount
+            ).image
             XCTAssertEqual(decoded.cb.size, chromaSize)
             for (original, roundTripped) in [(image.y, decoded.y), (image.cb, decoded.cb), (image.cr, decoded.cr)] {
                 XCTAssertGreaterThan(psnr(original, roundTripped), 40, "chroma \(chromaSize)")
@@ -31,8 +33,9 @@ final class JPEGEncoderTests: XCTestCase {
     func testUnsupportedChromaSizeThrows() {
         let image = smoothImage(chromaSize: Size(width: 10, height: 10))
         XCTAssertThrowsError(try encodeJPEG(image, quality: 90, exifPayload: nil)) { error in
-            XCTAssertEqual(error as? JPEGError,
-                           .unsupportedChromaSize(luma: size, chroma: Size(width: 10, height: 10)))
+            XCTAssertEqual(
+                error as? JPEGError,
+                .unsupportedChromaSize(luma: size, chroma: Size(width: 10, height: 10)))
         }
     }
 

@@ -1,29 +1,33 @@
-import HybridZoom
-import HZImageIO
 import HZHarness
+import HZImageIO
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 final class JPEGStructureTests: XCTestCase {
     func testEveryFixtureIsCompleteUpToItsLastByte() throws {
         for fixture in Fixture.allCases {
             let bytes = try fixture.bytes()
-            XCTAssertEqual(JPEGStructure(scanning: bytes).status, .complete(endOffset: bytes.count),
-                           fixture.rawValue)
+            XCTAssertEqual(
+                JPEGStructure(scanning: bytes).status, .complete(endOffset: bytes.count),
+                fixture.rawValue)
         }
     }
 
     func testFrameSizeComesFromTheFrameHeader() throws {
-        XCTAssertEqual(JPEGStructure(scanning: try Fixture.canon.bytes()).frameSize,
-                       Size(width: 320, height: 240))
-        XCTAssertEqual(JPEGStructure(scanning: try Fixture.sampling411.bytes()).frameSize,
-                       Size(width: 500, height: 375))
+        XCTAssertEqual(
+            JPEGStructure(scanning: try Fixture.canon.bytes()).frameSize,
+            Size(width: 320, height: 240))
+        XCTAssertEqual(
+            JPEGStructure(scanning: try Fixture.sampling411.bytes()).frameSize,
+            Size(width: 500, height: 375))
     }
 
     func testBytesAfterEOIAreAllowed() throws {
         let bytes = try Fixture.gray.bytes()
-        XCTAssertEqual(JPEGStructure(scanning: bytes + [0, 0xFF, 0xD9, 0x42]).status,
-                       .complete(endOffset: bytes.count))
+        XCTAssertEqual(
+            JPEGStructure(scanning: bytes + [0, 0xFF, 0xD9, 0x42]).status,
+            .complete(endOffset: bytes.count))
     }
 
     func testExifPayloadRangeIsTheCamerasAPP1Payload() throws {
@@ -31,7 +35,7 @@ final class JPEGStructureTests: XCTestCase {
         // right after SOI, so its payload starts at offset 6.
         let bytes = try Fixture.canon.bytes()
         let range = try XCTUnwrap(JPEGStructure(scanning: bytes).exifPayloadRange)
-        XCTAssertEqual(range, 6 ..< 6 + 15110)
+        XCTAssertEqual(range, 6..<6 + 15110)
         XCTAssertEqual(Array(bytes[range.prefix(6)]), Array("Exif\0\0".utf8))
         XCTAssertNil(JPEGStructure(scanning: try Fixture.gray.bytes()).exifPayloadRange)
     }
@@ -56,18 +60,22 @@ final class JPEGStructureTests: XCTestCase {
         let exifEnd = try XCTUnwrap(JPEGStructure(scanning: bytes).exifPayloadRange).upperBound
         let startOfScan: [UInt8] = [0xFF, 0xDA]
         let firstScan = try XCTUnwrap(firstIndex(of: startOfScan, in: bytes, from: exifEnd))
-        let secondScan = try XCTUnwrap(firstIndex(of: startOfScan, in: bytes, from: firstScan + 2),
-                                       "a progressive file has several scans")
+        let secondScan = try XCTUnwrap(
+            firstIndex(of: startOfScan, in: bytes, from: firstScan + 2),
+            "a progressive file has several scans")
         let aroundScans = [firstScan + 1, secondScan - 1, secondScan, secondScan + 5, bytes.count - 1]
         assertTruncated(bytes, cutTo: aroundScans + Array(stride(from: 1, to: bytes.count, by: 97)))
     }
 
-    private func assertTruncated(_ bytes: [UInt8], cutTo lengths: [Int],
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertTruncated(
+        _ bytes: [UInt8], cutTo lengths: [Int],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         for length in lengths {
             guard case .truncated = JPEGStructure(scanning: Array(bytes.prefix(length))).status else {
-                return XCTFail("the first \(length) of \(bytes.count) bytes are not reported truncated",
-                               file: file, line: line)
+                return XCTFail(
+                    "the first \(length) of \(bytes.count) bytes are not reported truncated",
+                    file: file, line: line)
             }
         }
     }
@@ -79,15 +87,17 @@ final class JPEGStructureTests: XCTestCase {
 
     func testMissingEOIIsTruncated() throws {
         let bytes = try Fixture.gray.bytes().dropLast(2)
-        XCTAssertEqual(JPEGStructure(scanning: Array(bytes)).status,
-                       .truncated("no EOI marker after \(bytes.count) bytes"))
+        XCTAssertEqual(
+            JPEGStructure(scanning: Array(bytes)).status,
+            .truncated("no EOI marker after \(bytes.count) bytes"))
     }
 
     func testGarbageWhereAMarkerBelongsIsMalformed() throws {
         var bytes = try Fixture.canon.bytes()
         bytes[2] = 0x12
-        XCTAssertEqual(JPEGStructure(scanning: bytes).status,
-                       .malformed("expected a marker at offset 2, found 12"))
+        XCTAssertEqual(
+            JPEGStructure(scanning: bytes).status,
+            .malformed("expected a marker at offset 2, found 12"))
     }
 
     func testEOIBeforeAnyScanIsMalformed() {

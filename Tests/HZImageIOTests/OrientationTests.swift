@@ -1,5 +1,5 @@
-import HybridZoom
 import HZImageIO
+import HybridZoom
 import XCTest
 
 final class OrientationTests: XCTestCase {

@@ -12,7 +12,8 @@ func meanAbsoluteDifference(_ a: [Float], _ b: [Float]) -> Double {
 /// Peak signal-to-noise ratio in dB for values in [0, 1].
 func psnr(_ a: Plane, _ b: Plane) -> Double {
     precondition(a.size == b.size)
-    let meanSquaredError = zip(a.pixels, b.pixels).reduce(0) { $0 + pow(Double($1.0 - $1.1), 2) }
+    let meanSquaredError =
+        zip(a.pixels, b.pixels).reduce(0) { $0 + pow(Double($1.0 - $1.1), 2) }
         / Double(a.pixels.count)
     return 10 * log10(1 / meanSquaredError)
 }
@@ -31,6 +32,7 @@ func smoothPlane(_ size: Size, phase: Double) -> Plane {
 
 /// Smooth luma and chroma planes, each with its own pattern.
 func smoothImage(size: Size, chromaSize: Size) -> YCbCrImage {
-    YCbCrImage(y: smoothPlane(size, phase: 0), cb: smoothPlane(chromaSize, phase: 1),
-               cr: smoothPlane(chromaSize, phase: 2))
+    YCbCrImage(
+        y: smoothPlane(size, phase: 0), cb: smoothPlane(chromaSize, phase: 1),
+        cr: smoothPlane(chromaSize, phase: 2))
 }

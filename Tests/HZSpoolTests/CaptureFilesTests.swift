@@ -58,9 +58,11 @@ final class CaptureFilesTests: XCTestCase {
         let fused = try publish(large, maps: true)
         XCTAssertEqual(fused.decision, .fused)
         let alignmentMaps = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg"]
-        XCTAssertEqual(fused.maps.map(\.file), alignmentMaps + [
-            "map-defocus.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
-        ])
+        XCTAssertEqual(
+            fused.maps.map(\.file),
+            alignmentMaps + [
+                "map-defocus.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
+            ])
         for map in fused.maps {
             XCTAssertEqual(try decodeJPEG(map.jpeg, maxPixels: 1_000_000).image.size, Size(width: 512, height: 384), map.file)
         }
@@ -83,15 +85,18 @@ final class CaptureFilesTests: XCTestCase {
     }
 
     /// Inside T's view the output differs from W's digital zoom, towards the fused luma there.
-    private func assertFusedDetail(in output: ZoomedImage, digitalZoom: YCbCrImage, view: Rect, fused: Plane,
-                                   file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertFusedDetail(
+        in output: ZoomedImage, digitalZoom: YCbCrImage, view: Rect, fused: Plane,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         // T's view in output pixels, 2 px in from its edge (the blend fades out there) and the output's.
         let columns = max(Int(view.x.rounded(.up)) + 2, 0)..<min(Int((view.x + view.width).rounded(.down)) - 2, frame.width)
         let rows = max(Int(view.y.rounded(.up)) + 2, 0)..<min(Int((view.y + view.height).rounded(.down)) - 2, frame.height)
-        let inFused = Rect(x: (Double(columns.lowerBound) - view.x) * Double(fused.width) / view.width,
-                           y: (Double(rows.lowerBound) - view.y) * Double(fused.height) / view.height,
-                           width: Double(columns.count) * Double(fused.width) / view.width,
-                           height: Double(rows.count) * Double(fused.height) / view.height)
+        let inFused = Rect(
+            x: (Double(columns.lowerBound) - view.x) * Double(fused.width) / view.width,
+            y: (Double(rows.lowerBound) - view.y) * Double(fused.height) / view.height,
+            width: Double(columns.count) * Double(fused.width) / view.width,
+            height: Double(rows.count) * Double(fused.height) / view.height)
         let expected = resample(fused, from: inFused, to: Size(width: columns.count, height: rows.count))
         var outputError = 0.0, zoomError = 0.0, change = 0.0
         for (j, y) in rows.enumerated() {
@@ -129,11 +134,15 @@ final class CaptureFilesTests: XCTestCase {
     }
 
     /// The capture as the daemon publishes it, at the tele zoom.
-    private func publish(_ pair: (wide: [UInt8], tele: [UInt8]), maps: Bool = false, fusion: String = "classical") throws
-        -> EncodedCapture {
+    private func publish(
+        _ pair: (wide: [UInt8], tele: [UInt8]), maps: Bool = false, fusion: String = "classical"
+    ) throws
+        -> EncodedCapture
+    {
         let config = try config(zoom: "tele", maps: maps, fusion: fusion)
-        return try CaptureFiles.process(wide: pair.wide, tele: pair.tele, pipeline: config.pipeline(try FusionStage(config.fusion)),
-                                        config: config)
+        return try CaptureFiles.process(
+            wide: pair.wide, tele: pair.tele, pipeline: config.pipeline(try FusionStage(config.fusion)),
+            config: config)
     }
 
     /// A fusion that counts how often it runs.

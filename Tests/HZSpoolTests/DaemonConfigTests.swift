@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import HZSpool
 import HybridZoom
+import XCTest
+
+@testable import HZSpool
 
 final class DaemonConfigTests: XCTestCase {
     private var shippedConfig: String {
@@ -59,8 +60,9 @@ final class DaemonConfigTests: XCTestCase {
         // A model loaded from a file that is gone since: reused, so not read again.
         let model = FileManager.default.temporaryDirectory.appendingPathComponent("hzsr-model-\(UUID().uuidString).safetensors").path
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        try FileManager.default.copyItem(atPath: repository.appendingPathComponent("Sources/HZFusionNet/Resources/fusion-unet.safetensors").path,
-                                         toPath: model)
+        try FileManager.default.copyItem(
+            atPath: repository.appendingPathComponent("Sources/HZFusionNet/Resources/fusion-unet.safetensors").path,
+            toPath: model)
         let loaded = try FusionStage(FusionSettings(method: .network, model: model))
         try FileManager.default.removeItem(atPath: model)
         XCTAssertNotNil(try FusionStage(FusionSettings(method: .network, model: model, bandSplitSigma: 2), reusing: loaded).network)
@@ -69,7 +71,8 @@ final class DaemonConfigTests: XCTestCase {
     }
 
     func testValuesAreRead() throws {
-        let config = try DaemonConfig.parse("""
+        let config = try DaemonConfig.parse(
+            """
             paths: {spool: /data/in, output: ../published}
             pairing: {tolerance: 0.2, orphan_timeout: 5}
             rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02]}
@@ -116,13 +119,16 @@ final class DaemonConfigTests: XCTestCase {
         assertError("output:\n  zoom:\n    - tele\n    - 0.5\n", key: "output.zoom", line: 4, mentions: "got '0.5'")
         assertError("output:\n  zoom: [tele, [2, 3]]\n", key: "output.zoom", mentions: "got 'a collection'")
         assertError("output:\n  zoom: [1.5, 4, 1.50]\n", key: "output.zoom", mentions: "lists zoom 1.5 twice")
-        assertError("rig: {zoom_ratio: 2.5}\noutput:\n  zoom: [tele, 2.5]\n", key: "output.zoom", line: 3,
-                    mentions: "lists zoom 2.5 twice ('tele' is rig.zoom_ratio, 2.5)")
+        assertError(
+            "rig: {zoom_ratio: 2.5}\noutput:\n  zoom: [tele, 2.5]\n", key: "output.zoom", line: 3,
+            mentions: "lists zoom 2.5 twice ('tele' is rig.zoom_ratio, 2.5)")
         assertError("output:\n  zoom: [2, tele]\n", key: "output.zoom", mentions: "lists zoom 2 twice")
     }
 
-    private func assertError(_ yaml: String, key: String, line: Int? = nil, mentions text: String,
-                             file: StaticString = #filePath, lineNumber: UInt = #line) {
+    private func assertError(
+        _ yaml: String, key: String, line: Int? = nil, mentions text: String,
+        file: StaticString = #filePath, lineNumber: UInt = #line
+    ) {
         XCTAssertThrowsError(try DaemonConfig.parse(yaml, relativeTo: "/srv"), file: file, line: lineNumber) { error in
             guard let error = error as? ConfigError else { return XCTFail("\(error)", file: file, line: lineNumber) }
             XCTAssertEqual(error.key, key, file: file, line: lineNumber)

@@ -1,6 +1,7 @@
 import Foundation
 import HZImageIO
 import XCTest
+
 @testable import HZSpool
 
 final class FrameRecognizerTests: XCTestCase {
@@ -23,12 +24,14 @@ final class FrameRecognizerTests: XCTestCase {
     }
 
     func testTimestampSourcesInOrderWithClockOffset() throws {
-        let recognizer = FrameRecognizer(config: try DaemonConfig.parse("""
-            timestamps:
-              file_name_pattern: '(?<year>\\d{4})(?<month>\\d\\d)(?<day>\\d\\d)_(?<hour>\\d\\d)(?<minute>\\d\\d)(?<second>\\d\\d)(?:_(?<fraction>\\d+))?'
-              time_zone: Europe/Berlin
-              clock_offset: {tele: 0.5}
-            """, relativeTo: "/"))
+        let recognizer = FrameRecognizer(
+            config: try DaemonConfig.parse(
+                """
+                timestamps:
+                  file_name_pattern: '(?<year>\\d{4})(?<month>\\d\\d)(?<day>\\d\\d)_(?<hour>\\d\\d)(?<minute>\\d\\d)(?<second>\\d\\d)(?:_(?<fraction>\\d+))?'
+                  time_zone: Europe/Berlin
+                  clock_offset: {tele: 0.5}
+                """, relativeTo: "/"))
         let mtime = Date(timeIntervalSince1970: 1_700_000_000)
         var exif = EXIF()
         exif.dateTimeOriginal = "2024:03:01 12:00:00"

@@ -1,13 +1,15 @@
 import Foundation
 import XCTest
+
 @testable import HZSpool
 
 final class PairerTests: XCTestCase {
     private let start = ContinuousClock.now
 
     private func frame(_ name: String, _ role: Role, at seconds: Double, arrival: Double = 0) -> Frame {
-        Frame(path: "/spool/\(name)", relativePath: name, role: role, timestamp: Date(timeIntervalSince1970: 1_000 + seconds),
-              timestampSource: .exif, arrival: start + .milliseconds(Int64(arrival * 1000)))
+        Frame(
+            path: "/spool/\(name)", relativePath: name, role: role, timestamp: Date(timeIntervalSince1970: 1_000 + seconds),
+            timestampSource: .exif, arrival: start + .milliseconds(Int64(arrival * 1000)))
     }
 
     func testPairsWithinToleranceOnly() {
@@ -21,8 +23,10 @@ final class PairerTests: XCTestCase {
 
     /// A burst: whatever order files arrive in, each W pairs with the T closest to it.
     func testClosestMatchWinsInAnyArrivalOrder() {
-        let frames = [frame("w1", .wide, at: 0.00), frame("w2", .wide, at: 0.10), frame("w3", .wide, at: 0.20),
-                      frame("t1", .tele, at: 0.01), frame("t2", .tele, at: 0.12), frame("t3", .tele, at: 0.19)]
+        let frames = [
+            frame("w1", .wide, at: 0.00), frame("w2", .wide, at: 0.10), frame("w3", .wide, at: 0.20),
+            frame("t1", .tele, at: 0.01), frame("t2", .tele, at: 0.12), frame("t3", .tele, at: 0.19),
+        ]
         for order in [[0, 1, 2, 3, 4, 5], [3, 4, 5, 0, 1, 2], [1, 4, 0, 5, 3, 2], [5, 2, 4, 1, 3, 0]] {
             var pairer = Pairer()
             let pairs = order.flatMap { pairer.add(frames[$0], tolerance: 0.15) }

@@ -1,6 +1,7 @@
 import Foundation
 import HZTestSupport
 import XCTest
+
 @testable import HZSpool
 
 final class SpoolIntakeTests: XCTestCase {
@@ -23,9 +24,13 @@ final class SpoolIntakeTests: XCTestCase {
         guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("not claimed") }
         XCTAssertEqual(claimed.manifest.id, "20260921-141320.250_IMG 1 ☀")
         XCTAssertEqual(claimed.manifest.day, "2026-09-21")
-        XCTAssertEqual(scratch.files(in: "work"), ["20260921-141320.250_IMG 1 ☀/T/IMG 1 ☀.jpg",
-                                                    "20260921-141320.250_IMG 1 ☀/W/IMG 1 ☀.jpg",
-                                                    "20260921-141320.250_IMG 1 ☀/manifest.json"])
+        XCTAssertEqual(
+            scratch.files(in: "work"),
+            [
+                "20260921-141320.250_IMG 1 ☀/T/IMG 1 ☀.jpg",
+                "20260921-141320.250_IMG 1 ☀/W/IMG 1 ☀.jpg",
+                "20260921-141320.250_IMG 1 ☀/manifest.json",
+            ])
         XCTAssertEqual(scratch.files(in: "spool"), [])
     }
 
@@ -79,8 +84,10 @@ final class SpoolIntakeTests: XCTestCase {
     func testResumeFinishesAnInterruptedClaim() throws {
         var intake = SpoolIntake(config: config)
         _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
-        guard case .claimed(let claimed, _)? = intake.inspect(
-            try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/T/a.jpg"), now: clock.now).first
+        guard
+            case .claimed(let claimed, _)? = intake.inspect(
+                try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/T/a.jpg"), now: clock.now
+            ).first
         else { return XCTFail("not claimed") }
         // As if the daemon died after the folder appeared but before T moved in; plus a staging
         // folder of a claim that never got renamed.
@@ -97,8 +104,10 @@ final class SpoolIntakeTests: XCTestCase {
     func testWorkerPublishesOnceAndArchives() throws {
         var intake = SpoolIntake(config: config)
         _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
-        guard case .claimed(let claimed, let completedAt)? = intake.inspect(
-            try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now).first
+        guard
+            case .claimed(let claimed, let completedAt)? = intake.inspect(
+                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
+            ).first
         else { return XCTFail("not claimed") }
         let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
         guard case .published(let record) = try worker.run(claimed, completedAt: completedAt) else {
@@ -108,8 +117,12 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(record.size, [96, 64])
         XCTAssertEqual(record.timeDifferenceMs, 10, accuracy: 0.5)
         XCTAssertEqual(scratch.files(in: "out"), ["2026-09-21/\(id).jpg", "2026-09-21/\(id).json", "latest.jpg"])
-        XCTAssertEqual(scratch.files(in: "archive"), ["2026-09-21/\(id)/T/a.jpg", "2026-09-21/\(id)/W/a.jpg",
-                                                      "2026-09-21/\(id)/manifest.json"])
+        XCTAssertEqual(
+            scratch.files(in: "archive"),
+            [
+                "2026-09-21/\(id)/T/a.jpg", "2026-09-21/\(id)/W/a.jpg",
+                "2026-09-21/\(id)/manifest.json",
+            ])
         let sidecar = try Publisher.readRecord(at: "\(scratch.path)/out/2026-09-21/\(id).json")
         XCTAssertEqual(sidecar.pair, record.pair)
         XCTAssertEqual(sidecar.image, "\(id).jpg")

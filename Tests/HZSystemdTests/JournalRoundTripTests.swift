@@ -1,7 +1,7 @@
 import Foundation
 import HZSystemd
-import Logging
 import HZTestSupport
+import Logging
 import XCTest
 
 final class JournalRoundTripTests: XCTestCase {
@@ -22,10 +22,12 @@ final class JournalRoundTripTests: XCTestCase {
         logger[metadataKey: "HZ_STAGE"] = "spool"
 
         let line = #line + 1
-        logger.notice("fused pair ✓", metadata: [
-            "HZ_TEST_RUN": "\(run)", "MESSAGE_ID": "\(messageID)", "HZ_DECISION": "fuse",
-            "HZ_NOTE": "\(note)", "HZ_RAW": "\(raw)", "hz.frame-count": .stringConvertible(42),
-        ])
+        logger.notice(
+            "fused pair ✓",
+            metadata: [
+                "HZ_TEST_RUN": "\(run)", "MESSAGE_ID": "\(messageID)", "HZ_DECISION": "fuse",
+                "HZ_NOTE": "\(note)", "HZ_RAW": "\(raw)", "hz.frame-count": .stringConvertible(42),
+            ])
 
         let entry = try XCTUnwrap(
             try JournalReader.entry(matching: "HZ_TEST_RUN=\(run)"),

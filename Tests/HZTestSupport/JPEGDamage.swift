@@ -32,7 +32,7 @@ public enum JPEGDamage {
         _ = try offset(of: [0xFF, 0xDB], in: bytes)
         while let table = firstIndex(of: [0xFF, 0xDB], in: bytes) {
             let length = Int(bytes[table + 2]) << 8 | Int(bytes[table + 3])
-            bytes.removeSubrange(table ..< table + 2 + length)
+            bytes.removeSubrange(table..<table + 2 + length)
         }
         return bytes
     }
@@ -63,6 +63,6 @@ public enum JPEGDamage {
 /// Where the first occurrence of `pattern` starts in `bytes`, from `start` on.
 public func firstIndex(of pattern: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
     stride(from: start, through: bytes.count - pattern.count, by: 1).first { index in
-        bytes[index ..< index + pattern.count].elementsEqual(pattern)
+        bytes[index..<index + pattern.count].elementsEqual(pattern)
     }
 }

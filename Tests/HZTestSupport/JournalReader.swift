@@ -4,8 +4,10 @@ import Foundation
 public enum JournalReader {
     /// Entries matching every `FIELD=value` in `matches`, polling until at least `count` are there
     /// or `timeout` passes, because journald writes asynchronously.
-    public static func entries(matching matches: [String], count: Int = 1,
-                               timeout: Duration = .seconds(10)) throws -> [[String: String]] {
+    public static func entries(
+        matching matches: [String], count: Int = 1,
+        timeout: Duration = .seconds(10)
+    ) throws -> [[String: String]] {
         let deadline = ContinuousClock.now + timeout
         var found = try entriesNow(matching: matches)
         while found.count < count, ContinuousClock.now < deadline {

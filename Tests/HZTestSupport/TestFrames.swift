@@ -15,8 +15,9 @@ public enum TestFrames {
             }
         }
         let chroma = YCbCrImage.chroma420Size(for: size)
-        return YCbCrImage(y: luma, cb: Plane(width: chroma.width, height: chroma.height, value: 0.45),
-                          cr: Plane(width: chroma.width, height: chroma.height, value: 0.55))
+        return YCbCrImage(
+            y: luma, cb: Plane(width: chroma.width, height: chroma.height, value: 0.45),
+            cr: Plane(width: chroma.width, height: chroma.height, value: 0.55))
     }
 
     /// A JPEG of `scene` stamped with `time` (UTC, with sub-seconds) as a camera would.
@@ -31,16 +32,20 @@ public enum TestFrames {
     /// A W and T capture of a real photo (a small fixture) simulated in daylight, as the cameras'
     /// JPEGs: a pair the pipeline aligns and fuses. T sits where the calibration says, without
     /// parallax, occluders or defocus, so that nothing holds its detail back.
-    public static func simulatedPair(frame: Size = Size(width: 160, height: 120), zoomRatio: Double = 2,
-                                     time: Date = Date(timeIntervalSince1970: 0)) throws -> (wide: [UInt8], tele: [UInt8]) {
+    public static func simulatedPair(
+        frame: Size = Size(width: 160, height: 120), zoomRatio: Double = 2,
+        time: Date = Date(timeIntervalSince1970: 0)
+    ) throws -> (wide: [UInt8], tele: [UInt8]) {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/canon-sx530hs.jpg")
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
         var parameters = RigParameters.draw(seed: 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12))
         (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([0, 0], 0, 0, false)
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: time)
-        return (try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
-                try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload()))
+        return (
+            try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),
+            try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload())
+        )
     }
 }
 
@@ -49,7 +54,8 @@ public final class ScratchFolder {
     public let path: String
 
     public init(_ name: String = "hzsr-test") throws {
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -60,8 +66,9 @@ public final class ScratchFolder {
     @discardableResult
     public func write(_ bytes: [UInt8], to relative: String) throws -> String {
         let full = "\(path)/\(relative)"
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: full))
         return full
     }
@@ -70,7 +77,10 @@ public final class ScratchFolder {
     public func files(in relative: String) -> [String] {
         let base = "\(path)/\(relative)"
         return ((FileManager.default.enumerator(atPath: base)?.allObjects as? [String]) ?? [])
-            .filter { var dir: ObjCBool = false; return FileManager.default.fileExists(atPath: "\(base)/\($0)", isDirectory: &dir) && !dir.boolValue }
+            .filter {
+                var dir: ObjCBool = false
+                return FileManager.default.fileExists(atPath: "\(base)/\($0)", isDirectory: &dir) && !dir.boolValue
+            }
             .sorted()
     }
 }

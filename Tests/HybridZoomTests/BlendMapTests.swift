@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HybridZoom
 
 final class BlendMapTests: XCTestCase {

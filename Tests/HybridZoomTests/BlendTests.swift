@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HybridZoom
 
 final class BlendTests: XCTestCase {
@@ -7,8 +8,14 @@ final class BlendTests: XCTestCase {
         let weight = weights.weight
         XCTAssertEqual(Set(weights.maps.keys), Set(BlendMaps.names))
         XCTAssertGreaterThan(SyntheticPlanes.values(weight, columns: 2..<62, rows: 2..<46).min()!, 0.99)
-        for x in 0..<64 { XCTAssertEqual(weight[x, 0], 0); XCTAssertEqual(weight[x, 47], 0) }
-        for y in 0..<48 { XCTAssertEqual(weight[0, y], 0); XCTAssertEqual(weight[63, y], 0) }
+        for x in 0..<64 {
+            XCTAssertEqual(weight[x, 0], 0)
+            XCTAssertEqual(weight[x, 47], 0)
+        }
+        for y in 0..<48 {
+            XCTAssertEqual(weight[0, y], 0)
+            XCTAssertEqual(weight[63, y], 0)
+        }
         XCTAssertEqual(weights.coverage, Double(weight.pixels.reduce(0, +)) / Double(64 * 48), accuracy: 1e-6)
     }
 
@@ -34,8 +41,9 @@ final class BlendTests: XCTestCase {
         XCTAssertGreaterThan(weight[47 - 8, 24], 0.2)
         XCTAssertLessThan(weight[47 - 8, 24], 0.8)
         XCTAssertGreaterThan(weight[20, 24], 0.99)
-        XCTAssertEqual(weights.coverage, Double(SyntheticPlanes.values(weight, columns: 0..<48, rows: 0..<48).reduce(0, +)) / Double(48 * 48),
-                       accuracy: 1e-6)
+        XCTAssertEqual(
+            weights.coverage, Double(SyntheticPlanes.values(weight, columns: 0..<48, rows: 0..<48).reduce(0, +)) / Double(48 * 48),
+            accuracy: 1e-6)
     }
 
     func testOnlyTheEnabledMapsCount() {

@@ -1,5 +1,6 @@
 import HZHarness
 import XCTest
+
 @testable import HybridZoom
 
 final class CoarseAlignmentTests: XCTestCase {
@@ -75,12 +76,15 @@ final class CoarseAlignmentTests: XCTestCase {
     func testTheSameInputsGiveTheSameResult() {
         let pair = CameraPair(frame: frame, translation: SIMD2(5.5, -3.25))
         let aligner = CoarseAligner()
-        XCTAssertEqual(aligner.align(source: pair.source, reference: pair.reference),
-                       aligner.align(source: pair.source, reference: pair.reference))
+        XCTAssertEqual(
+            aligner.align(source: pair.source, reference: pair.reference),
+            aligner.align(source: pair.source, reference: pair.reference))
     }
 
-    private func assertRecovers(_ translation: SIMD2<Double>, _ result: CoarseAlignment, within tolerance: Double,
-                                file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRecovers(
+        _ translation: SIMD2<Double>, _ result: CoarseAlignment, within tolerance: Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertTrue(result.isReliable, "\(result)", file: file, line: line)
         XCTAssertGreaterThanOrEqual(result.inliers, 50, file: file, line: line)
         XCTAssertEqual(result.translation.x, translation.x, accuracy: tolerance, "\(result)", file: file, line: line)
@@ -101,20 +105,24 @@ private struct CameraPair {
         var random = SeededRandom(seed: seed)
         // Beyond the largest test offset, so that neither view shows the scene's repeated edge.
         let margin = 64.0
-        let scene = texturedScene(Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)),
-                                  random: &random)
-        source = addingNoise(gaussianBlur(shifted(scene, by: SIMD2(margin, margin), to: frame), sigma: 1.5),
-                             sigma: 0.01, random: &random)
+        let scene = texturedScene(
+            Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)),
+            random: &random)
+        source = addingNoise(
+            gaussianBlur(shifted(scene, by: SIMD2(margin, margin), to: frame), sigma: 1.5),
+            sigma: 0.01, random: &random)
         let tele = shifted(scene, by: SIMD2(margin, margin) - translation, to: frame)
-        reference = addingNoise(Plane(width: frame.width, height: frame.height, pixels: tele.pixels.map { 1.05 * $0 - 0.02 }),
-                                sigma: 0.01, random: &random)
+        reference = addingNoise(
+            Plane(width: frame.width, height: frame.height, pixels: tele.pixels.map { 1.05 * $0 - 0.02 }),
+            sigma: 0.01, random: &random)
     }
 }
 
 /// `plane` read at x + offset for every x of a `size` frame (bicubic).
 private func shifted(_ plane: Plane, by offset: SIMD2<Double>, to size: Size) -> Plane {
-    warp(plane, dx: Plane(width: size.width, height: size.height, value: Float(offset.x)),
-         dy: Plane(width: size.width, height: size.height, value: Float(offset.y)), interpolation: .bicubic)
+    warp(
+        plane, dx: Plane(width: size.width, height: size.height, value: Float(offset.x)),
+        dy: Plane(width: size.width, height: size.height, value: Float(offset.y)), interpolation: .bicubic)
 }
 
 /// A deterministic textured scene in [0, 1]: a few sinusoids of random frequency and direction
@@ -124,7 +132,7 @@ private func texturedScene(_ size: Size, random: inout SeededRandom) -> Plane {
     var scene = Plane(width: size.width, height: size.height, value: 0.5)
     for _ in 0..<4 {
         let wavelength = Double.random(in: 15...120, using: &random), angle = Double.random(in: 0 ..< .pi, using: &random)
-        let phase = Double.random(in: 0 ..< 2 * .pi, using: &random), amplitude = Float.random(in: 0.03...0.08, using: &random)
+        let phase = Double.random(in: 0..<2 * .pi, using: &random), amplitude = Float.random(in: 0.03...0.08, using: &random)
         let (fx, fy) = (2 * .pi * cos(angle) / wavelength, 2 * .pi * sin(angle) / wavelength)
         for y in 0..<size.height {
             for x in 0..<size.width { scene[x, y] += amplitude * Float(sin(fx * Double(x) + fy * Double(y) + phase)) }
@@ -147,8 +155,10 @@ private func texturedScene(_ size: Size, random: inout SeededRandom) -> Plane {
 
 /// `plane` plus independent Gaussian noise of standard deviation `sigma` (Box–Muller).
 private func addingNoise(_ plane: Plane, sigma: Float, random: inout SeededRandom) -> Plane {
-    Plane(width: plane.width, height: plane.height, pixels: plane.pixels.map { value in
-        let u = Float.random(in: Float.ulpOfOne...1, using: &random), v = Float.random(in: 0...1, using: &random)
-        return value + sigma * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    })
+    Plane(
+        width: plane.width, height: plane.height,
+        pixels: plane.pixels.map { value in
+            let u = Float.random(in: Float.ulpOfOne...1, using: &random), v = Float.random(in: 0...1, using: &random)
+            return value + sigma * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        })
 }

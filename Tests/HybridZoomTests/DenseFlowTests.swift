@@ -1,5 +1,6 @@
 import HZHarness
 import XCTest
+
 @testable import HybridZoom
 
 final class DenseFlowTests: XCTestCase {
@@ -8,8 +9,9 @@ final class DenseFlowTests: XCTestCase {
         var random = SeededRandom(seed: seed)
         let noise = Plane(width: size.width, height: size.height, pixels: (0..<size.pixelCount).map { _ in random.unit() })
         let fine = gaussianBlur(noise, sigma: 1.2), coarse = gaussianBlur(noise, sigma: 4)
-        return Plane(width: size.width, height: size.height,
-                     pixels: zip(fine.pixels, coarse.pixels).map { 0.5 + 2 * ($0 - 0.5) + 6 * ($1 - 0.5) })
+        return Plane(
+            width: size.width, height: size.height,
+            pixels: zip(fine.pixels, coarse.pixels).map { 0.5 + 2 * ($0 - 0.5) + 6 * ($1 - 0.5) })
     }
 
     /// A smooth flow field: a translation plus a slow wave, like parallax over a depth map.

@@ -1,33 +1,38 @@
 import XCTest
+
 @testable import HybridZoom
 
 final class DigitalZoomTests: XCTestCase {
     func testTeleZoomCropIsTheTeleFieldOfView() {
         let rig = RigCalibration(zoomRatio: 2, centerOffset: (0.05, -0.1))
-        let crop = DigitalZoom.cropRect(wide: Size(width: 4000, height: 3000), calibration: rig,
-                                        zoom: 2, outputSize: Size(width: 4000, height: 3000))
+        let crop = DigitalZoom.cropRect(
+            wide: Size(width: 4000, height: 3000), calibration: rig,
+            zoom: 2, outputSize: Size(width: 4000, height: 3000))
         XCTAssertEqual(crop, Rect(x: 1200, y: 450, width: 2000, height: 1500))
     }
 
     func testCropSlidesInsideTheWideFrame() {
         let rig = RigCalibration(zoomRatio: 3, centerOffset: (0.45, 0.45))
-        let crop = DigitalZoom.cropRect(wide: Size(width: 300, height: 200), calibration: rig,
-                                        zoom: 3, outputSize: Size(width: 300, height: 200))
+        let crop = DigitalZoom.cropRect(
+            wide: Size(width: 300, height: 200), calibration: rig,
+            zoom: 3, outputSize: Size(width: 300, height: 200))
         XCTAssertEqual(crop.x + crop.width, 300, accuracy: 1e-9)
         XCTAssertEqual(crop.y + crop.height, 200, accuracy: 1e-9)
     }
 
     func testZoomOneShowsTheWholeWideFrame() {
-        let crop = DigitalZoom.cropRect(wide: Size(width: 400, height: 300),
-                                        calibration: RigCalibration(zoomRatio: 4, centerOffset: (0.1, 0.1)),
-                                        zoom: 1, outputSize: Size(width: 800, height: 600))
+        let crop = DigitalZoom.cropRect(
+            wide: Size(width: 400, height: 300),
+            calibration: RigCalibration(zoomRatio: 4, centerOffset: (0.1, 0.1)),
+            zoom: 1, outputSize: Size(width: 800, height: 600))
         XCTAssertEqual(crop, Rect(x: 0, y: 0, width: 400, height: 300))
     }
 
     func testRenderGives420ChromaAndKeepsColour() {
-        let wide = YCbCrImage(y: Plane(width: 41, height: 31, value: 0.6),
-                              cb: Plane(width: 21, height: 16, value: 0.3),
-                              cr: Plane(width: 21, height: 16, value: 0.7))
+        let wide = YCbCrImage(
+            y: Plane(width: 41, height: 31, value: 0.6),
+            cb: Plane(width: 21, height: 16, value: 0.3),
+            cr: Plane(width: 21, height: 16, value: 0.7))
         let crop = Rect(x: 10, y: 8, width: 20, height: 15)
         let zoomed = DigitalZoom.render(wide, crop: crop, to: Size(width: 63, height: 47))
         XCTAssertEqual(zoomed.size, Size(width: 63, height: 47))

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import HybridZoom
 
 final class GateTests: XCTestCase {
@@ -53,8 +54,9 @@ final class GateTests: XCTestCase {
     }
 
     func testCleanFramesAreNeverCalledNoisier() {
-        let decision = Gate.decide(wide: frame(fNumber: 1.8, iso: 100, noise: 0.0001), tele: frame(fNumber: 2.8, iso: 250, noise: 0.0016),
-                                   zoomRatio: 2)
+        let decision = Gate.decide(
+            wide: frame(fNumber: 1.8, iso: 100, noise: 0.0001), tele: frame(fNumber: 2.8, iso: 250, noise: 0.0016),
+            zoomRatio: 2)
         XCTAssertEqual(decision.outcome, .fused, "both under the noise floor")
     }
 
@@ -64,8 +66,9 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(unreliable.reason, "skipped: alignment failed (coarse alignment unreliable)")
         let apart = Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: true, overlap: 0.45))
         XCTAssertEqual(apart.reason, "skipped: alignment failed (overlap 0.45 below 0.50)")
-        XCTAssertEqual(Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: true, overlap: 0.55)).outcome,
-                       .fused)
+        XCTAssertEqual(
+            Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: true, overlap: 0.55)).outcome,
+            .fused)
     }
 
     func testOverlapFromTheCoarseTranslation() {
@@ -81,8 +84,9 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(fused.outcome, .fused)
         XCTAssertNil(fused.measurements.ev100Wide)
         XCTAssertEqual(fused.reason, "fused (W has no EXIF exposure time, f-number and ISO: light judged by mean luma only)")
-        let dark = Gate.decide(wide: FrameMeasurement(exposure: ExposureSettings(exposureTime: 0.01), meanLuma: 0.05, noise: 0.002),
-                               tele: noEXIF, zoomRatio: 2)
+        let dark = Gate.decide(
+            wide: FrameMeasurement(exposure: ExposureSettings(exposureTime: 0.01), meanLuma: 0.05, noise: 0.002),
+            tele: noEXIF, zoomRatio: 2)
         XCTAssertEqual(dark.outcome, .lowLight)
         XCTAssertTrue(dark.reason.contains("mean luma only"), dark.reason)
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HybridZoom
 
 final class GaussianBlurTests: XCTestCase {
@@ -20,8 +21,9 @@ final class GaussianBlurTests: XCTestCase {
 
     func testWarpByAConstantFlowShiftsTheImage() {
         let plane = Plane(width: 8, height: 6, pixels: (0..<48).map { Float($0) })
-        let shifted = warp(plane, dx: Plane(width: 8, height: 6, value: 1), dy: Plane(width: 8, height: 6, value: 2),
-                           interpolation: .bilinear)
+        let shifted = warp(
+            plane, dx: Plane(width: 8, height: 6, value: 1), dy: Plane(width: 8, height: 6, value: 2),
+            interpolation: .bilinear)
         XCTAssertEqual(shifted[3, 1], plane[4, 3])
         XCTAssertEqual(shifted[7, 5], plane[7, 5], "reads past the border repeat the edge")
         let half = warp(plane, dx: Plane(width: 8, height: 6, value: 0.5), dy: Plane(width: 8, height: 6), interpolation: .bicubic)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HybridZoom
 
 final class ResampleTests: XCTestCase {
@@ -21,8 +22,9 @@ final class ResampleTests: XCTestCase {
     /// ramp sampled at the output pixel centres (away from the replicated edges).
     func testEnlargingARampReproducesIt() {
         let plane = Plane(width: 64, height: 8, pixels: (0..<(64 * 8)).map { Float($0 % 64) / 64 })
-        let result = resample(plane, from: Rect(x: 16, y: 0, width: 32, height: 8),
-                              to: Size(width: 80, height: 20))
+        let result = resample(
+            plane, from: Rect(x: 16, y: 0, width: 32, height: 8),
+            to: Size(width: 80, height: 20))
         for x in 0..<80 {
             let expected = Float((16 + (Double(x) + 0.5) * 32 / 80 - 0.5) / 64)
             XCTAssertEqual(result[x, 10], expected, accuracy: 1e-5, "column \(x)")
@@ -33,8 +35,9 @@ final class ResampleTests: XCTestCase {
     /// aliasing into stripes.
     func testShrinkingLowPasses() {
         let plane = Plane(width: 64, height: 64, pixels: (0..<4096).map { Float((($0 % 64) + $0 / 64) % 2) })
-        let result = resample(plane, from: Rect(x: 0, y: 0, width: 64, height: 64),
-                              to: Size(width: 16, height: 16))
+        let result = resample(
+            plane, from: Rect(x: 0, y: 0, width: 64, height: 64),
+            to: Size(width: 16, height: 16))
         for y in 2..<14 { for x in 2..<14 { XCTAssertEqual(result[x, y], 0.5, accuracy: 0.02) } }
     }
 }

@@ -1,4 +1,5 @@
 import HZHarness
+
 @testable import HybridZoom
 
 /// Small deterministic planes for the blending and gate tests.
@@ -30,8 +31,9 @@ enum SyntheticPlanes {
     static func cleanInputs(_ size: Size, mapSize: Size? = nil) -> BlendInputs {
         let grid = mapSize ?? size, texture = texture(size, seed: 1)
         let zero = Plane(width: grid.width, height: grid.height)
-        return BlendInputs(source: wideView(texture), warpedReference: texture, forwardFlow: FlowField(size: grid, u: 2, v: -1),
-                           flowUncertainty: zero, occlusion: zero, outsideReference: zero, wideNoise: 0.002, zoomRatio: 1)
+        return BlendInputs(
+            source: wideView(texture), warpedReference: texture, forwardFlow: FlowField(size: grid, u: 2, v: -1),
+            flowUncertainty: zero, occlusion: zero, outsideReference: zero, wideNoise: 0.002, zoomRatio: 1)
     }
 
     /// The pixels of `plane` inside `columns` × `rows`.

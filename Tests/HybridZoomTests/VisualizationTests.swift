@@ -74,8 +74,10 @@ final class VisualizationTests: XCTestCase {
     }
 }
 
-private func assertEqual(_ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "",
-                         file: StaticString = #filePath, line: UInt = #line) {
+private func assertEqual(
+    _ a: [Float], _ b: [Float], accuracy: Float, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, message, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, message, file: file, line: line) }
 }

@@ -17,24 +17,30 @@ final class CommandLineTests: XCTestCase {
         for (name, fixture) in [("day.jpg", "xiaomi-mi-a3.jpg"), ("other.jpg", "canon-sx530hs.jpg")] {
             try FileManager.default.copyItem(atPath: fixtures.appendingPathComponent(fixture).path, toPath: "\(scratch.path)/photos/\(name)")
         }
-        try "name\tsplit\ttags\nday.jpg\teval\tfoliage\nother.jpg\ttrain\t\n".write(toFile: "\(scratch.path)/photos.tsv", atomically: true, encoding: .utf8)
+        try "name\tsplit\ttags\nday.jpg\teval\tfoliage\nother.jpg\ttrain\t\n".write(
+            toFile: "\(scratch.path)/photos.tsv", atomically: true, encoding: .utf8)
     }
 
     func testSimulateEvalAndMapsMakeASetScoresAndPictures() throws {
-        try hzsr(["simulate", "--set", "3", "--split", "eval", "--photos", "\(scratch.path)/photos",
-                  "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/set"])
+        try hzsr([
+            "simulate", "--set", "3", "--split", "eval", "--photos", "\(scratch.path)/photos",
+            "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/set",
+        ])
         let manifest = try CaptureSet.readManifest("\(scratch.path)/set")
         XCTAssertEqual(manifest.captures, ["0000", "0001", "0002"])
         XCTAssertEqual(manifest.photos, ["day.jpg"], "only the evaluation side")
-        for file in ["wide.jpg", "tele.jpg", "capture.json", "target_y.npy", "flow_forward.npy", "flow_backward.npy",
-                     "occlusion.npy", "defocus.npy", "tele_coverage.npy"] {
+        for file in [
+            "wide.jpg", "tele.jpg", "capture.json", "target_y.npy", "flow_forward.npy", "flow_backward.npy",
+            "occlusion.npy", "defocus.npy", "tele_coverage.npy",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(scratch.path)/set/0001/\(file)"), file)
         }
 
         let table = try hzsr(["eval", "\(scratch.path)/set", "--out", "\(scratch.path)/eval"])
         XCTAssertTrue(table.contains("| wide-zoom |"), table)
-        let report = try CaptureSet.decoder.decode(EvaluationReport.self,
-                                                   from: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/eval/report.json")))
+        let report = try CaptureSet.decoder.decode(
+            EvaluationReport.self,
+            from: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/eval/report.json")))
         XCTAssertEqual(report.captures.count, 3)
         let median = try XCTUnwrap(report.median["wide-zoom"])
         XCTAssertGreaterThan(median.psnrTele, 20, "the W digital zoom resembles the target")
@@ -49,16 +55,20 @@ final class CommandLineTests: XCTestCase {
     func testSimulateDropsPairsThatFuseReads() throws {
         try hzsr(["simulate", "\(scratch.path)/photos/day.jpg", "--spool", "\(scratch.path)/spool", "--count", "2", "--rate", "50"])
         XCTAssertEqual(scratch.files(in: "spool"), ["T/IMG_0001.jpg", "T/IMG_0002.jpg", "W/IMG_0001.jpg", "W/IMG_0002.jpg"])
-        let output = try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
-                               "-o", "\(scratch.path)/out.jpg"])
+        let output = try hzsr([
+            "fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+            "-o", "\(scratch.path)/out.jpg",
+        ])
         XCTAssertTrue(output.contains("250×186"), output)  // the photo's scene / r, even
         let fused = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/out.jpg"))), maxPixels: 1_000_000)
         XCTAssertEqual(fused.image.size, Size(width: 250, height: 186))
         XCTAssertEqual(fused.exif.model, "simulated W", "W's EXIF is carried over")
 
         try "output: {zoom: [tele, 1.5]}\n".write(toFile: "\(scratch.path)/zooms.yaml", atomically: true, encoding: .utf8)
-        let lines = try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
-                              "-o", "\(scratch.path)/zooms.jpg", "--config", "\(scratch.path)/zooms.yaml"]).split(separator: "\n")
+        let lines = try hzsr([
+            "fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+            "-o", "\(scratch.path)/zooms.jpg", "--config", "\(scratch.path)/zooms.yaml",
+        ]).split(separator: "\n")
         XCTAssertEqual(lines.count, 2, "one line per image: \(lines)")
         XCTAssertTrue(lines.first?.hasPrefix("\(scratch.path)/zooms.jpg: 250×186 at zoom 2.00,") ?? false, "\(lines)")
         XCTAssertTrue(lines.last?.hasPrefix("\(scratch.path)/zooms@1.5x.jpg: 250×186 at zoom 1.50,") ?? false, "\(lines)")
@@ -66,20 +76,28 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(other.image.size, Size(width: 250, height: 186))
 
         try "output: {maps: true}\n".write(toFile: "\(scratch.path)/maps.yaml", atomically: true, encoding: .utf8)
-        try hzsr(["fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
-                  "-o", "\(scratch.path)/mapped.jpg", "--config", "\(scratch.path)/maps.yaml"])
+        try hzsr([
+            "fuse", "\(scratch.path)/spool/W/IMG_0001.jpg", "\(scratch.path)/spool/T/IMG_0001.jpg",
+            "-o", "\(scratch.path)/mapped.jpg", "--config", "\(scratch.path)/maps.yaml",
+        ])
         let maps = scratch.files(in: "mapped.maps")
         XCTAssertTrue(maps.contains("flow.jpg") && maps.contains("blend.jpg"), "the maps beside the output: \(maps)")
     }
 
     func testBenchReportsEveryStageTheFloorAndTheRatio() throws {
-        try hzsr(["bench", "--photo", "\(scratch.path)/photos/day.jpg", "--size", "320x240", "--runs", "2",
-                  "--json", "\(scratch.path)/bench.json"])
-        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/bench.json"))) as? [String: Any])
+        try hzsr([
+            "bench", "--photo", "\(scratch.path)/photos/day.jpg", "--size", "320x240", "--runs", "2",
+            "--json", "\(scratch.path)/bench.json",
+        ])
+        let report = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/bench.json"))) as? [String: Any])
         let stages = try XCTUnwrap(report["stages_ms"] as? [String: [String: Double]])
-        XCTAssertTrue(Set(stages.keys).isSuperset(of: ["decode", "source", "align", "zoom", "encode", "total", "align.coarse",
-                                                        "align.colour", "align.flow", "align.occlusion", "align.upsample", "align.warp"]),
-                      "\(stages.keys.sorted())")
+        XCTAssertTrue(
+            Set(stages.keys).isSuperset(of: [
+                "decode", "source", "align", "zoom", "encode", "total", "align.coarse",
+                "align.colour", "align.flow", "align.occlusion", "align.upsample", "align.warp",
+            ]),
+            "\(stages.keys.sorted())")
         XCTAssertGreaterThan(try XCTUnwrap((report["floor_ms"] as? [String: Double])?["median"]), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["total_over_floor"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["bench_peak_resident_mb"] as? Double), 0)
@@ -89,8 +107,10 @@ final class CommandLineTests: XCTestCase {
     /// captures below the configured EV100, on both sides of two thresholds, and every skipped
     /// capture publishes W's digital zoom, every fused one something else.
     func testTheGateFollowsItsThresholdDownAnExposureLadder() throws {
-        try hzsr(["simulate", "--set", "8", "--split", "eval", "--exposure", "ladder", "--size", "256x192",
-                  "--photos", "\(scratch.path)/photos", "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/ladder"])
+        try hzsr([
+            "simulate", "--set", "8", "--split", "eval", "--exposure", "ladder", "--size", "256x192",
+            "--photos", "\(scratch.path)/photos", "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/ladder",
+        ])
         for threshold in [5.5, 9.5] {
             try "fusion: {method: classical}\ngate: {min_ev100: \(threshold)}\n"
                 .write(toFile: "\(scratch.path)/gate.yaml", atomically: true, encoding: .utf8)
@@ -110,13 +130,17 @@ final class CommandLineTests: XCTestCase {
     /// `hzsr tune`: one row per value, alignment's table for a flow constant, the blending table
     /// (beside the unblended fusion) for a blend constant.
     func testTunePrintsTheSweepsTable() throws {
-        try hzsr(["simulate", "--set", "2", "--split", "train", "--size", "256x192", "--photos", "\(scratch.path)/photos",
-                  "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/train"])
+        try hzsr([
+            "simulate", "--set", "2", "--split", "train", "--size", "256x192", "--photos", "\(scratch.path)/photos",
+            "--photo-list", "\(scratch.path)/photos.tsv", "--out", "\(scratch.path)/train",
+        ])
         let flow = try hzsr(["tune", "\(scratch.path)/train", "--param", "flow.stride", "--values", "3,4"])
         XCTAssertTrue(flow.hasPrefix("flow.stride on train, default 4"), flow)
         XCTAssertEqual(flow.split(separator: "\n").filter { $0.hasPrefix("| 3 |") || $0.hasPrefix("| 4 |") }.count, 2, flow)
-        let blend = try hzsr(["tune", "\(scratch.path)/train", "--param", "blend.noise-floor", "--values", "0.3",
-                              "--fusion", "classical"])
+        let blend = try hzsr([
+            "tune", "\(scratch.path)/train", "--param", "blend.noise-floor", "--values", "0.3",
+            "--fusion", "classical",
+        ])
         XCTAssertTrue(blend.contains("| classical |"), blend)
         XCTAssertTrue(blend.contains("| classical+blend blend.noise-floor=0.3 |"), blend)
     }

@@ -57,8 +57,9 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(entry["HZ_ZOOM"], "2.00")
         XCTAssertNil(entry["HZ_OTHER_OUTPUTS"], "one zoom, one image")
 
-        XCTAssertTrue(daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=") && $0.contains("published 4") } },
-                      "\(daemon.notifications.messages)")
+        XCTAssertTrue(
+            daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=") && $0.contains("published 4") } },
+            "\(daemon.notifications.messages)")
         daemon.signal(SIGTERM)
         daemon.process.waitUntilExit()
         XCTAssertEqual(daemon.process.terminationStatus, 0)
@@ -89,7 +90,8 @@ final class DaemonTests: XCTestCase {
             let record = try Publisher.readRecord(at: "\(daemon.scratch.path)/out/\(daemon.sidecars[0])")
             XCTAssertEqual(record.decision, decision)
             XCTAssertTrue(record.reason.hasPrefix(decision.description), "\(decision): \(record.reason)")
-            let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(record.pair)", "_PID=\(daemon.process.processIdentifier)"]).first)
+            let entry = try XCTUnwrap(
+                try JournalReader.entries(matching: ["HZ_PAIR=\(record.pair)", "_PID=\(daemon.process.processIdentifier)"]).first)
             XCTAssertEqual(entry["HZ_DECISION"], decision.description)
             XCTAssertEqual(entry["HZ_REASON"], record.reason)
             XCTAssertEqual(entry["MESSAGE_ID"], decision == .fused ? JournalEvent.pairFused.rawValue : JournalEvent.fusionSkipped.rawValue)
@@ -118,8 +120,9 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(other.zoom, 1.5)
         XCTAssertEqual(other.size, [160, 120])
         for (value, expected) in zip(other.wideCrop, [80 - 160 / 3.0, 20, 320 / 3.0, 80]) { XCTAssertEqual(value, expected, accuracy: 1e-9) }
-        let image = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(out)/\((stem as NSString).deletingLastPathComponent)/\(other.image)"))),
-                                   maxPixels: 1_000_000)
+        let image = try decodeJPEG(
+            [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(out)/\((stem as NSString).deletingLastPathComponent)/\(other.image)"))),
+            maxPixels: 1_000_000)
         XCTAssertEqual(image.image.size, Size(width: 160, height: 120))
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(out)/\(sidecar)"))) as? [String: Any]
         let listed = try XCTUnwrap((written?["other_outputs"] as? [[String: Any]])?.first)
@@ -143,11 +146,14 @@ final class DaemonTests: XCTestCase {
         let id = ((sidecar as NSString).lastPathComponent as NSString).deletingPathExtension
         let record = try Publisher.readRecord(at: "\(day)/\(id).json")
         XCTAssertEqual(record.decision, .fused)
-        let files = ["flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-occlusion.jpg",
-                     "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg"]
+        let files = [
+            "flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-occlusion.jpg",
+            "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
+        ]
         XCTAssertEqual(record.maps, files.map { "\(id).maps/\($0)" })
-        XCTAssertEqual(daemon.scratch.files(in: "\(folder)/\(id).maps"), files.sorted(),
-                       "exactly the listed maps, no temporary files left")
+        XCTAssertEqual(
+            daemon.scratch.files(in: "\(folder)/\(id).maps"), files.sorted(),
+            "exactly the listed maps, no temporary files left")
         for path in record.maps {
             let map = try decodeJPEG([UInt8](Data(contentsOf: URL(fileURLWithPath: "\(day)/\(path)"))), maxPixels: 1_000_000)
             XCTAssertEqual(map.image.size, Size(width: 160, height: 120), "\(path): the flow's grid, T's size below 512 px")
@@ -188,8 +194,10 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(try reason("W/huge.jpg").contains("65535×65535"))
         XCTAssertTrue(try reason("W/link.jpg").contains("symbolic link"))
 
-        let entries = try JournalReader.entries(matching: ["MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
-                                               "HZ_MOVED_TO=\(daemon.scratch.path)/quarantine/W/huge.jpg"])
+        let entries = try JournalReader.entries(matching: [
+            "MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
+            "HZ_MOVED_TO=\(daemon.scratch.path)/quarantine/W/huge.jpg",
+        ])
         XCTAssertTrue(entries.first?["HZ_REASON"]?.contains("above the limit") ?? false, "\(entries)")
         XCTAssertTrue(daemon.process.isRunning)
     }
@@ -201,12 +209,18 @@ final class DaemonTests: XCTestCase {
     func testFramesThatCannotBeDecodedAreQuarantinedAndLaterPairsPublished() throws {
         let daemon = try DaemonHarness(config: "")
         let broken: [(name: String, damage: ([UInt8]) throws -> [UInt8], message: String)] = [
-            ("sampling", { try JPEGDamage.lumaSampling(0x23, JPEGDamage.unknownJFIFRevision($0)) },
-             "cannot decode: unsupported chroma sampling: Y 2×3, Cb 1×1, Cr 1×1"),
-            ("tables", { try JPEGDamage.withoutQuantizationTables(JPEGDamage.unknownJFIFRevision($0)) },
-             "cannot decode: Quantization table 0x00 was not defined"),
-            ("huffman", { try JPEGDamage.undefinedHuffmanTable(JPEGDamage.unknownJFIFRevision($0)) },
-             "cannot decode: Huffman table 0x03 was not defined"),
+            (
+                "sampling", { try JPEGDamage.lumaSampling(0x23, JPEGDamage.unknownJFIFRevision($0)) },
+                "cannot decode: unsupported chroma sampling: Y 2×3, Cb 1×1, Cr 1×1"
+            ),
+            (
+                "tables", { try JPEGDamage.withoutQuantizationTables(JPEGDamage.unknownJFIFRevision($0)) },
+                "cannot decode: Quantization table 0x00 was not defined"
+            ),
+            (
+                "huffman", { try JPEGDamage.undefinedHuffmanTable(JPEGDamage.unknownJFIFRevision($0)) },
+                "cannot decode: Huffman table 0x03 was not defined"
+            ),
             ("cut", JPEGDamage.cutShortScan, "corrupt scan data: Corrupt JPEG data: premature end of data segment"),
         ]
         for (index, frame) in broken.enumerated() {
@@ -219,8 +233,11 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "the pair after them is published")
         XCTAssertTrue(daemon.sidecars[0].contains("after-\(tag)"), "\(daemon.sidecars)")
         for frame in broken {
-            let entry = try XCTUnwrap(JournalReader.entries(matching: ["MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
-                                                                       "HZ_FILE=W/\(frame.name)-\(tag).jpg"]).first)
+            let entry = try XCTUnwrap(
+                JournalReader.entries(matching: [
+                    "MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3",
+                    "HZ_FILE=W/\(frame.name)-\(tag).jpg",
+                ]).first)
             XCTAssertEqual(entry["HZ_REASON"], "W/\(frame.name)-\(tag).jpg: \(frame.message)")
             let movedTo = try XCTUnwrap(entry["HZ_MOVED_TO"])
             XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), "W/\(frame.name)-\(tag).jpg: \(frame.message)\n")
@@ -238,8 +255,10 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "published: \(daemon.sidecars)")
 
         let record = try Publisher.readRecord(at: "\(daemon.scratch.path)/out/\(daemon.sidecars[0])")
-        let warnings = ["W/warned-\(tag).jpg: Corrupt JPEG data: premature end of data segment",
-                        "T/warned-\(tag).jpg: Warning: unknown JFIF revision number 33.01"]
+        let warnings = [
+            "W/warned-\(tag).jpg: Corrupt JPEG data: premature end of data segment",
+            "T/warned-\(tag).jpg: Warning: unknown JFIF revision number 33.01",
+        ]
         XCTAssertEqual(record.warnings, warnings)
         let entry = try XCTUnwrap(try JournalReader.entries(matching: ["HZ_PAIR=\(record.pair)"]).first)
         XCTAssertEqual(entry["HZ_WARNINGS"], "[\(warnings.map { "\"\($0)\"" }.joined(separator: ","))]")
@@ -282,7 +301,8 @@ final class DaemonTests: XCTestCase {
 
         try "pairing: {tolerance: 0.5}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        XCTAssertFalse(try JournalReader.entries(matching: ["MESSAGE_ID=8bd93ce90d7249908c39513daeebbe3e", "HZ_CONFIG=\(daemon.configPath)"]).isEmpty)
+        XCTAssertFalse(
+            try JournalReader.entries(matching: ["MESSAGE_ID=8bd93ce90d7249908c39513daeebbe3e", "HZ_CONFIG=\(daemon.configPath)"]).isEmpty)
         try daemon.scratch.write(try frame(0.2), to: "spool/T/a.jpg")  // written again: a new event
         XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 })
         XCTAssertTrue(daemon.notifications.messages.contains { $0.contains("RELOADING=1") })

@@ -17,8 +17,9 @@ final class FolderProblemTests: XCTestCase {
 
     func testASpoolBelowARegularFileCannotBeCreated() throws {
         try scratch.write([], to: "afile")
-        try assertRefused(spool: "afile/deeper/spool", status: 73,
-                          "paths.spool: \(scratch.path)/afile/deeper/spool: \(scratch.path)/afile is not a folder")
+        try assertRefused(
+            spool: "afile/deeper/spool", status: 73,
+            "paths.spool: \(scratch.path)/afile/deeper/spool: \(scratch.path)/afile is not a folder")
     }
 
     func testASpoolThatIsARegularFileIsRefused() throws {
@@ -27,31 +28,35 @@ final class FolderProblemTests: XCTestCase {
     }
 
     func testASpoolTheUserCannotCreateIsRefused() throws {
-        try assertRefused(spool: "/nonexistent-\(UUID().uuidString.prefix(6))/deeper/spool", as: "nobody", status: 77,
-                          "cannot create it: permission denied for user nobody in / (owner root, mode 0755)")
+        try assertRefused(
+            spool: "/nonexistent-\(UUID().uuidString.prefix(6))/deeper/spool", as: "nobody", status: 77,
+            "cannot create it: permission denied for user nobody in / (owner root, mode 0755)")
     }
 
     func testAFolderTheUserCannotReadIsRefused() throws {
         try FileManager.default.createDirectory(atPath: "\(scratch.path)/spool", withIntermediateDirectories: true)
         XCTAssertEqual(chmod("\(scratch.path)/spool", 0o700), 0)
-        try assertRefused(spool: "spool", as: "nobody", status: 77,
-                          "paths.spool: \(scratch.path)/spool: permission denied for user nobody (owner root, mode 0700)")
+        try assertRefused(
+            spool: "spool", as: "nobody", status: 77,
+            "paths.spool: \(scratch.path)/spool: permission denied for user nobody (owner root, mode 0700)")
     }
 
     func testRelativeFoldersUnderAParentTheUserCannotTraverseAreRefused() throws {
         try FileManager.default.createDirectory(atPath: "\(scratch.path)/locked/state", withIntermediateDirectories: true)
         XCTAssertEqual(chmod("\(scratch.path)/locked", 0o700), 0)
-        try assertRefused(spool: "locked/state/spool", as: "nobody", status: 77,
-                          "paths.spool: \(scratch.path)/locked/state/spool: permission denied for user nobody: "
-                              + "cannot search \(scratch.path)/locked (owner root, mode 0700)")
+        try assertRefused(
+            spool: "locked/state/spool", as: "nobody", status: 77,
+            "paths.spool: \(scratch.path)/locked/state/spool: permission denied for user nobody: "
+                + "cannot search \(scratch.path)/locked (owner root, mode 0700)")
     }
 
     func testFoldersInputsMoveBetweenMustShareTheSpoolsFileSystem() throws {
         let elsewhere = try otherFileSystemFolder()
         defer { try? FileManager.default.removeItem(atPath: elsewhere) }
-        try assertRefused(config: "paths: {work: \(elsewhere)}\n", status: 78,
-                          "paths.work: \(elsewhere): on another file system than paths.spool (\(scratch.path)/spool); "
-                              + "inputs move between them by rename")
+        try assertRefused(
+            config: "paths: {work: \(elsewhere)}\n", status: 78,
+            "paths.work: \(elsewhere): on another file system than paths.spool (\(scratch.path)/spool); "
+                + "inputs move between them by rename")
     }
 
     /// Images are written and renamed within the output folder, and nothing moves there from
@@ -63,9 +68,10 @@ final class FolderProblemTests: XCTestCase {
         let moment = Date()
         try daemon.scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
         try daemon.scratch.write(try TestFrames.jpeg(time: moment, seed: 2), to: "spool/T/a.jpg")
-        XCTAssertTrue(daemon.eventually {
-            (FileManager.default.enumerator(atPath: elsewhere)?.allObjects as? [String] ?? []).contains { $0.hasSuffix(".json") }
-        })
+        XCTAssertTrue(
+            daemon.eventually {
+                (FileManager.default.enumerator(atPath: elsewhere)?.allObjects as? [String] ?? []).contains { $0.hasSuffix(".json") }
+            })
     }
 
     func testCheckConfigReportsTheSameWithoutChangingAnything() throws {
@@ -92,8 +98,9 @@ final class FolderProblemTests: XCTestCase {
         try FileManager.default.removeItem(atPath: spool)
         let removed = try JournalReader.entries(matching: ["MESSAGE_ID=5f667256390d4f799fdaf745db0bd8c8", "HZ_FILE=\(spool)"])
         XCTAssertEqual(removed.first?["HZ_REASON"], "removed", "\(removed)")
-        XCTAssertTrue(daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=paths.spool: \(spool): removed") } },
-                      "\(daemon.notifications.messages)")
+        XCTAssertTrue(
+            daemon.eventually { daemon.notifications.messages.contains { $0.contains("STATUS=paths.spool: \(spool): removed") } },
+            "\(daemon.notifications.messages)")
         Thread.sleep(forTimeInterval: 3)
         let cpu = try cpuSeconds(daemon.process.processIdentifier) - cpuBefore
         XCTAssertLessThan(cpu, 0.05 * 3.5, "under 5 % of a core while waiting")
@@ -135,8 +142,10 @@ final class FolderProblemTests: XCTestCase {
 
     /// Starts the daemon (as `user` when given) on a config with `spool`, and checks that it
     /// exits with `status` within 2 s, saying `message` on stderr and in the journal.
-    private func assertRefused(spool: String? = nil, config: String? = nil, as user: String? = nil, status: Int32,
-                               _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRefused(
+        spool: String? = nil, config: String? = nil, as user: String? = nil, status: Int32,
+        _ message: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let text = config ?? "paths: {spool: '\(spool ?? "spool")'}\n"
         let configPath = "\(scratch.path)/hzsrd-\(UUID().uuidString.prefix(6)).yaml"
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
