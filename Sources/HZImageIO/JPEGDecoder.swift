@@ -106,13 +106,13 @@ private struct PlaneDecoder: ~Copyable {
     func decode(frameSize: Size) throws -> YCbCrImage {
         var frame = hzjpeg_frame()
         guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
-        let layout = try PlaneLayout(
+        let layout = try PlaneBufferLayout(
             frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
             frameSize: frameSize)
         // calloc: a frame's buffer comes as fresh zero pages from the kernel, with no memset.
         guard let memory = calloc(layout.sampleCount, 1) else { throw JPEGError.outOfMemory }
         defer { free(memory) }
-        let buffers = layout.buffers(
+        let buffers = layout.planeBuffers(
             in: UnsafeMutableBufferPointer(
                 start: memory.assumingMemoryBound(to: UInt8.self),
                 count: layout.sampleCount))
@@ -143,19 +143,15 @@ private struct PlaneDecoder: ~Copyable {
     private var error: String { String(cString: hzjpeg_error(handle)) }
 }
 
-/// The planes of a decoded frame, laid end to end in one buffer: each as large as the decoder
-/// writes it (whole 8×8 blocks), holding the image's samples at its top left.
-private struct PlaneLayout {
-    let bufferSizes: [Size]
-    let imageSizes: [Size]
-
-    /// Checks every size the decoder reported, so that nothing below can index out of bounds.
-    init(_ frame: hzjpeg_frame, planes: [hzjpeg_plane], frameSize: Size) throws {
+extension PlaneBufferLayout {
+    /// The planes libjpeg decodes into (whole 8×8 blocks), after checking every size it reported,
+    /// so that nothing below can index out of bounds.
+    fileprivate init(_ frame: hzjpeg_frame, planes: [hzjpeg_plane], frameSize: Size) throws {
         guard Size(width: Int(frame.width), height: Int(frame.height)) == frameSize else {
             throw JPEGError.malformed("the decoder reads the frame as \(frame.width)×\(frame.height), its header says \(frameSize)")
         }
-        imageSizes = planes.map { Size(width: Int($0.width), height: Int($0.height)) }
-        bufferSizes = planes.map { Size(width: Int($0.buffer_width), height: Int($0.buffer_height)) }
+        let imageSizes = planes.map { Size(width: Int($0.width), height: Int($0.height)) }
+        let bufferSizes = planes.map { Size(width: Int($0.buffer_width), height: Int($0.buffer_height)) }
         let fits = zip(imageSizes, bufferSizes).allSatisfy { image, buffer in
             image.width >= 1 && image.height >= 1 && image.width <= frameSize.width && image.height <= frameSize.height
                 && buffer.width >= image.width && buffer.height >= image.height
@@ -165,15 +161,6 @@ private struct PlaneLayout {
         else {
             throw JPEGError.malformed("the decoder reports planes of \(imageSizes) in buffers of \(bufferSizes) for a frame of \(frameSize)")
         }
-    }
-
-    var sampleCount: Int { bufferSizes.reduce(0) { $0 + $1.pixelCount } }
-
-    func buffers(in samples: UnsafeMutableBufferPointer<UInt8>) -> [UnsafeMutableBufferPointer<UInt8>] {
-        var start = 0
-        return bufferSizes.map { size in
-            defer { start += size.pixelCount }
-            return UnsafeMutableBufferPointer(rebasing: samples[start..<start + size.pixelCount])
-        }
+        self.init(bufferSizes: bufferSizes, imageSizes: imageSizes)
     }
 }

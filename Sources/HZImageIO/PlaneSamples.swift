@@ -41,23 +41,27 @@ extension Plane {
     }
 }
 
-/// The planes TurboJPEG's planar functions take, laid end to end in one scratch buffer.
-/// TurboJPEG pads the luma plane to a multiple of the chroma subsampling factors (a 97×61
-/// 4:2:0 image has a 98×62 luma plane), so each plane has a buffer size and, within it, the
-/// size of the part that belongs to the image.
+/// The planes of an image as a codec reads or writes them, laid end to end in one buffer: each
+/// plane has a buffer size (codecs work in whole blocks, or pad luma to the chroma subsampling)
+/// and, at its top left, the part that belongs to the image.
 struct PlaneBufferLayout {
     let bufferSizes: [Size]
     let imageSizes: [Size]
 
-    /// `componentCount` is 1 for grayscale, else 3.
+    /// The planes TurboJPEG's planar functions take. It pads the luma plane to a multiple of the
+    /// chroma subsampling factors (a 97×61 4:2:0 image has a 98×62 luma plane); chroma planes are
+    /// exactly as large as it makes them. `componentCount` is 1 for grayscale, else 3.
     init(imageSize: Size, subsampling: Int32, componentCount: Int) {
         bufferSizes = (0..<Int32(componentCount)).map { component in
             Size(
                 width: Int(tjPlaneWidth(component, Int32(imageSize.width), subsampling)),
                 height: Int(tjPlaneHeight(component, Int32(imageSize.height), subsampling)))
         }
-        // Only luma is padded: chroma planes are exactly as large as TurboJPEG makes them.
         imageSizes = [imageSize] + bufferSizes.dropFirst()
+    }
+
+    init(bufferSizes: [Size], imageSizes: [Size]) {
+        (self.bufferSizes, self.imageSizes) = (bufferSizes, imageSizes)
     }
 
     var sampleCount: Int { bufferSizes.reduce(0) { $0 + $1.pixelCount } }

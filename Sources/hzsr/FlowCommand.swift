@@ -28,7 +28,7 @@ struct FlowCommand: ParsableCommand {
         var scores: [AlignmentScores] = [], times: [Double] = []
         var flowSize = Size(width: 0, height: 0)
         for capture in manifest.captures {
-            let scored = try AlignedCapture(folder: "\(set)/\(capture)", name: capture)
+            let scored = try ScoredAlignment(folder: "\(set)/\(capture)", name: capture)
             flowSize = scored.alignment.forward.flow.size
             scores.append(scored.scores)
             times.append(timeFlow(scored.alignment))
@@ -68,13 +68,12 @@ struct FlowCommand: ParsableCommand {
     }
 }
 
-/// One capture of a set aligned (steps 3–6, with `settings`) and scored against its ground truth.
+/// One capture of a set aligned (steps 3–6, with `settings`): `I_src`, and T aligned to it.
 struct AlignedCapture {
+    let source: YCbCrImage
     let alignment: Alignment
-    let truth: FlowGroundTruth
-    let scores: AlignmentScores
 
-    init(folder: String, name: String, settings: AlignmentSettings = AlignmentSettings()) throws {
+    init(folder: String, settings: AlignmentSettings = AlignmentSettings()) throws {
         let info = try CaptureSet.readInfo(folder)
         var config = try loadConfig(nil)
         config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
@@ -83,9 +82,22 @@ struct AlignedCapture {
             wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
             pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
             intake: config.intake)
+        source = frames.source
         alignment = Alignment.align(source: frames.source, reference: frames.tele, settings: settings)
+    }
+}
+
+/// An aligned capture scored against its ground truth.
+struct ScoredAlignment {
+    let alignment: Alignment
+    let truth: FlowGroundTruth
+    let scores: AlignmentScores
+
+    init(folder: String, name: String, settings: AlignmentSettings = AlignmentSettings()) throws {
+        let aligned = try AlignedCapture(folder: folder, settings: settings)
+        alignment = aligned.alignment
         truth = try FlowGroundTruth(folder: folder, size: alignment.forward.flow.size)
-        scores = AlignmentScores(capture: name, alignment: alignment, truth: truth, fullWidth: frames.source.size.width)
+        scores = AlignmentScores(capture: name, alignment: alignment, truth: truth, fullWidth: aligned.source.size.width)
     }
 }
 

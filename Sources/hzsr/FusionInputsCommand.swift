@@ -20,15 +20,8 @@ struct FusionInputsCommand: ParsableCommand {
         // Captures are independent: one per core, each of whose stages also splits its rows.
         _ = try manifest.captures.concurrentMap { capture in
             let folder = "\(set)/\(capture)"
-            let info = try CaptureSet.readInfo(folder)
-            var config = try loadConfig(nil)
-            config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
-            let rendered = try CaptureFiles.process(
-                wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
-                pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
-                intake: config.intake)
-            let alignment = Alignment.align(source: rendered.source, reference: rendered.tele)
-            let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
+            let aligned = try AlignedCapture(folder: folder)
+            let inputs = FusionInputs(source: aligned.source.y, alignment: aligned.alignment)
             try NumpyFile.write([inputs.source, inputs.reference, inputs.occlusion], to: "\(folder)/fusion_inputs.npy")
             FileHandle.standardError.write(Data("\(capture) ".utf8))
         }

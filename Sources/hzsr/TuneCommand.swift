@@ -39,7 +39,7 @@ struct TuneCommand: ParsableCommand {
             var settings = CaptureSettings(rig: RigCalibration(zoomRatio: 2)), fusion = FusionSettings(method: self.fusion)
             param.apply(value, to: &settings, fusion: &fusion)
             let alignment = settings.alignment
-            let aligned = try captures.map { try AlignedCapture(folder: "\(set)/\($0)", name: $0, settings: alignment) }
+            let aligned = try captures.map { try ScoredAlignment(folder: "\(set)/\($0)", name: $0, settings: alignment) }
             FileHandle.standardError.write(Data("\(value.label) ".utf8))
             // Both flows, as the pipeline runs them.
             return (
