@@ -5,6 +5,7 @@
 SWIFT        ?= swift
 DEBIAN_DEPS  := libturbojpeg0-dev libjpeg62-turbo-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
 TRAIN_DEPS   := python3-torch python3-numpy
+REAL_DEPS    := python3-pil python3-numpy
 PYTHON       := /usr/bin/python3
 RELEASE_BIN  := .build/release
 # As the systemd units do: malloc's large blocks in transparent huge pages, so that a frame's
@@ -13,7 +14,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test lint format deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format real deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -90,6 +91,17 @@ tune: deps release photos
 	  for sweep in $(TUNE_SWEEPS); do $(RELEASE_BIN)/hzsr tune $(TUNE_SET) --param $${sweep%%:*} --values $${sweep#*:} || exit 1; echo; done; \
 	} > Results/tuning.md
 	cat Results/tuning.md
+
+REAL_SET := .cache/sets/real
+
+## Real two-view pairs from Debian's opencv-doc (Data/real-pairs.tsv) made into W/T captures at
+## r = 2 and scored by the reduced-resolution protocol: the table in Results/real/, a contact
+## sheet per capture in .cache/sets/real/eval-real/.
+real: deps release
+	@$(call install-missing,$(REAL_DEPS))
+	rm -rf $(REAL_SET) && $(PYTHON) Scripts/make-real-set $(REAL_SET)
+	$(RELEASE_BIN)/hzsr eval-real $(REAL_SET)
+	mkdir -p Results/real && cp $(REAL_SET)/eval-real/report.json $(REAL_SET)/eval-real/report.md Results/real/
 
 NIGHT_PHOTOS := eval-night-bridge.jpg,eval-night-indoor-dog.jpg
 

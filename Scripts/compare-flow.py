@@ -4,7 +4,8 @@
     Scripts/compare-flow.py .cache/sets/eval/flow
 
 reads what `hzsr flow SET` wrote for each capture (the flow's input pair at flow resolution,
-the reference already moved by our coarse translation; the ground-truth flow; the visible
+the reference already brought onto the source by our coarse model, and that model as a
+displacement; the ground-truth flow; the visible
 pixels; our flow and our timing), runs OpenCV's DIS MEDIUM on the same pair with the same
 number of threads, and prints one row per method: endpoint error against the ground truth over
 the visible pixels, and the median time of one flow.
@@ -37,6 +38,15 @@ def opencv_flow(source, reference, runs):
     return flow, statistics.median(times)
 
 
+def followed_by_prewarp(residual, prewarp):
+    """x + r(x), then the coarse model (prewarp is its displacement): x -> x + r(x) + d(x + r(x))."""
+    height, width = residual.shape[:2]
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    map_x, map_y = xs + residual[..., 0], ys + residual[..., 1]
+    moved = cv2.remap(prewarp, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return residual + moved
+
+
 def endpoint_error(flow, truth, visible):
     error = np.sqrt(((flow - truth) ** 2).sum(axis=2))
     return float(error[visible].mean())
@@ -50,9 +60,9 @@ def main(folder):
     for capture in sorted(p for p in folder.iterdir() if p.is_dir()):
         source, reference = np.load(capture / "source.npy"), np.load(capture / "reference.npy")
         truth, visible = np.load(capture / "truth.npy"), np.load(capture / "visible.npy").astype(bool)
-        shift = json.loads((capture / "shift.json").read_text())
+        prewarp = np.load(capture / "prewarp.npy")
         residual, milliseconds = opencv_flow(source, reference, RUNS)
-        theirs = residual + np.array([shift["u"], shift["v"]], dtype=np.float32)
+        theirs = followed_by_prewarp(residual, prewarp)
         rows["OpenCV DIS MEDIUM"][0].append(endpoint_error(theirs, truth, visible))
         rows["OpenCV DIS MEDIUM"][1].append(milliseconds)
         rows["hzsr DIS"][0].append(endpoint_error(np.load(capture / "ours.npy"), truth, visible))

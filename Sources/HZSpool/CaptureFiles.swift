@@ -106,7 +106,7 @@ public enum CaptureFiles {
         var maps: [EncodedMap] = []
         if config.output.maps {
             maps = try processed.mapImages.map { map in
-                EncodedMap(file: "\(map.name).jpg", jpeg: try encodeJPEG(map.image, quality: quality, exifPayload: nil))
+                EncodedMap(file: "\(map.name.fileStem).jpg", jpeg: try encodeJPEG(map.image, quality: quality, exifPayload: nil))
             }
             clock.lap(.maps)
         }
@@ -124,21 +124,29 @@ public enum CaptureFiles {
 /// What the sidecar says of alignment: the coarse translation and its evidence, and T's colour
 /// correction.
 public struct AlignmentSummary: Codable, Sendable, Equatable {
-    /// T's offset from `I_src` in T's pixels, [x, y].
+    /// `similarity` or `homography`: the coarse model of T's view against `I_src`.
+    public var model: CoarseAlignment.Model
+    /// T's offset from `I_src` at the frame's centre in T's pixels, [x, y].
     public var translation: [Double]
+    /// T's scale and rotation (degrees) against the calibration, at the frame's centre.
+    public var scale: Double
+    public var rotation: Double
     public var matches: Int
     public var inliers: Int
-    /// Spread of the matched offsets, px (parallax plus matching noise).
+    /// Spread of the inliers around the model, px (parallax plus matching noise).
     public var spread: Double
     public var reliable: Bool
+    /// Why the coarse alignment was not trusted, when it was not.
+    public var problem: String?
     /// T's luma gain and offset that matched W's (matched = value · gain + offset).
     public var lumaGain: Double
     public var lumaOffset: Double
 
     init(_ alignment: Alignment) {
         let coarse = alignment.coarse, colour = alignment.colour
-        translation = [coarse.translation.x, coarse.translation.y]
+        (model, translation, scale, rotation) = (coarse.model, [coarse.translation.x, coarse.translation.y], coarse.scale, coarse.rotation)
         (matches, inliers, spread, reliable) = (coarse.matches, coarse.inliers, coarse.spread.isFinite ? coarse.spread : -1, coarse.isReliable)
+        problem = coarse.problem
         lumaGain = Double(colour.gain[0])
         lumaOffset = Double(colour.sourceMean[0] - colour.referenceMean[0] * colour.gain[0])
     }

@@ -53,6 +53,9 @@ public enum JournalField: String, CaseIterable, Sendable {
     case alignDX = "HZ_ALIGN_DX"
     case alignDY = "HZ_ALIGN_DY"
     case alignInliers = "HZ_ALIGN_INLIERS"
+    case alignModel = "HZ_ALIGN_MODEL"
+    case alignScale = "HZ_ALIGN_SCALE"
+    case alignRotation = "HZ_ALIGN_ROTATION"
     case alignReliable = "HZ_ALIGN_RELIABLE"
     case warnings = "HZ_WARNINGS"
 

@@ -28,7 +28,11 @@ public struct Alignment: Sendable {
     /// translation) at flow resolution, and that move in flow pixels.
     public var flowSource: Plane
     public var flowReference: Plane
-    public var flowShift: SIMD2<Float>
+    /// The coarse model as a displacement at flow resolution: where `flowReference` was read.
+    public var flowPrewarp: FlowField
+    /// The coarse similarity (`CoarseAlignment.similarity`) as a displacement at flow resolution:
+    /// the forward flow less this is parallax (and a little perspective).
+    public var similarityFlow: FlowField
     /// `I_src` → T at full resolution.
     public var flow: FlowField
     /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid.
@@ -47,30 +51,35 @@ public struct Alignment: Sendable {
 
 extension Alignment {
     /// Aligns T (`reference`, upright, colour as captured) to `source` (`I_src`, the same size).
-    /// The coarse translation is not applied by resampling `I_src`: the flow carries it, so the
-    /// output stays in W's geometry and no full-resolution image is resampled twice.
+    /// The coarse model is not applied by resampling `I_src`: the flow carries it, so the output
+    /// stays in W's geometry and no full-resolution image is resampled twice.
     public static func align(source: YCbCrImage, reference: YCbCrImage, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
         let coarse = settings.coarse.align(source: source.y, reference: reference.y)
         clock.lap(named: Step.coarse.rawValue)
 
-        let colour = ColourMatch.estimate(source: source, reference: reference, translation: coarse.translation)
+        let colour = ColourMatch.estimate(source: source, reference: reference, mapping: coarse.transform)
         clock.lap(named: Step.colour.rawValue)
 
         // Colour matching is affine and warping a weighted average, so T's luma is matched
         // after each resampling rather than at full resolution first.
         let small = flowSize(source.size, width: settings.flowWidth)
-        let factor = Float(small.width) / Float(source.size.width)
-        let smallShift = SIMD2(Float(coarse.translation.x), Float(coarse.translation.y)) * factor
+        let model = coarse.transform.scaled(
+            x: Double(small.width) / Double(source.size.width), y: Double(small.height) / Double(source.size.height))
+        let prewarp = FlowField(size: small, mapping: model)
+        let similarityFlow = FlowField(
+            size: small,
+            mapping: coarse.similarity.scaled(
+                x: Double(small.width) / Double(source.size.width), y: Double(small.height) / Double(source.size.height)))
         let sourceSmall = downsample(source.y, to: small)
         let referenceSmall = colour.apply(downsample(reference.y, to: small), channel: 0)
-        // T's low-resolution copy moved by the coarse translation, so the flows only have the
-        // residual (parallax) left to find.
-        let shifted = FlowField(size: small, u: smallShift.x, v: smallShift.y).sample(referenceSmall)
+        // T's low-resolution copy brought onto the source's grid by the coarse model, so the
+        // flows only have the residual (parallax) left to find.
+        let shifted = prewarp.sample(referenceSmall)
         clock.lap(named: Step.downsample.rawValue)
 
-        let (forward, backward) = bothFlows(sourceSmall, shifted, shift: smallShift, settings: settings.flow)
+        let (forward, backward) = bothFlows(sourceSmall, shifted, model: model, settings: settings.flow)
         clock.lap(named: Step.flow.rawValue)
         let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
         clock.lap(named: Step.occlusion.rawValue)
@@ -82,7 +91,7 @@ extension Alignment {
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
-            flowSource: sourceSmall, flowReference: shifted, flowShift: smallShift, flow: flow,
+            flowSource: sourceSmall, flowReference: shifted, flowPrewarp: prewarp, similarityFlow: similarityFlow, flow: flow,
             warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
     }
 
@@ -92,20 +101,20 @@ extension Alignment {
         return Size(width: w, height: max(1, Int((Double(size.height) * Double(w) / Double(size.width)).rounded())))
     }
 
-    /// Both directions at once, one per core. On the shifted grid z = y − t, so the backward flow
-    /// found there is moved back onto T's own grid and the shift added to both.
+    /// Both directions at once, one per core, on the grid T was brought onto by the coarse model
+    /// G (z, with T's point G(z)); then each turned into a flow between the frames themselves.
+    /// Forward: x ↦ G(x + r(x)). Backward, found at z = G⁻¹(y) for T's pixel y: y ↦ z + b(z).
     private static func bothFlows(
-        _ source: Plane, _ shifted: Plane, shift: SIMD2<Float>,
+        _ source: Plane, _ shifted: Plane, model: Homography,
         settings: DenseFlowSettings
     ) -> (DenseFlowResult, DenseFlowResult) {
         let results = [(source, shifted), (shifted, source)].concurrentMap { pair in
             DenseFlow.compute(from: pair.0, to: pair.1, settings: settings)
         }
         var forward = results[0], backward = results[1]
-        forward.flow = forward.flow.adding(shift)
-        // Backward flow on T's grid at y is the shifted grid's at y − t, minus t.
-        let back = FlowField(size: shifted.size, u: -shift.x, v: -shift.y)
-        backward.flow = FlowField(u: back.sample(backward.flow.u), v: back.sample(backward.flow.v)).adding(-shift)
+        forward.flow = forward.flow.followed(by: model)
+        let back = FlowField(size: shifted.size, mapping: model.inverse ?? .identity)
+        backward.flow = FlowField(u: back.sample(backward.flow.u), v: back.sample(backward.flow.v)).adding(back)
         backward.uncertainty = back.sample(backward.uncertainty)
         return (forward, backward)
     }
@@ -120,10 +129,35 @@ extension Alignment {
 }
 
 extension FlowField {
-    /// The flow plus a constant displacement.
-    public func adding(_ displacement: SIMD2<Float>) -> FlowField {
+    /// The displacement of a mapping at each pixel centre: pixel x goes to `mapping(x)`.
+    public init(size: Size, mapping: Homography) {
+        var (u, v) = (Plane(width: size.width, height: size.height), Plane(width: size.width, height: size.height))
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                let centre = SIMD2(Double(x) + 0.5, Double(y) + 0.5), moved = mapping.apply(centre) - centre
+                (u[x, y], v[x, y]) = (Float(moved.x), Float(moved.y))
+            }
+        }
+        self.init(u: u, v: v)
+    }
+
+    /// The flow plus another on the same grid.
+    public func adding(_ other: FlowField) -> FlowField {
         FlowField(
-            u: Plane(width: u.width, height: u.height, pixels: u.pixels.map { $0 + displacement.x }),
-            v: Plane(width: v.width, height: v.height, pixels: v.pixels.map { $0 + displacement.y }))
+            u: Plane(width: u.width, height: u.height, pixels: zip(u.pixels, other.u.pixels).map(+)),
+            v: Plane(width: v.width, height: v.height, pixels: zip(v.pixels, other.v.pixels).map(+)))
+    }
+
+    /// Each pixel x carried to x + flow(x), then by `mapping`: the flow x ↦ mapping(x + flow(x)).
+    public func followed(by mapping: Homography) -> FlowField {
+        var result = self
+        for y in 0..<u.height {
+            for x in 0..<u.width {
+                let centre = SIMD2(Double(x) + 0.5, Double(y) + 0.5)
+                let moved = mapping.apply(centre + SIMD2(Double(u[x, y]), Double(v[x, y]))) - centre
+                (result.u[x, y], result.v[x, y]) = (Float(moved.x), Float(moved.y))
+            }
+        }
+        return result
     }
 }

@@ -17,7 +17,7 @@ extension BlendMap {
 /// The maps that exist, by name.
 public enum BlendMaps {
     /// Every map with its default settings, in the order the paper lists them.
-    public static let all: [any BlendMap] = [DefocusMap(), OcclusionMap(), FlowUncertaintyMap(), RejectionMap()]
+    public static let all: [any BlendMap] = [DefocusMap(), OcclusionMap(), FlowUncertaintyMap(), RejectionMap(), FlatnessMap()]
 
     public static var names: [String] { all.map(\.name) }
 
@@ -36,6 +36,9 @@ public struct BlendInputs: Sendable {
     public var warpedReference: Plane
     /// I_src → T on the maps' grid, in pixels of that grid.
     public var forwardFlow: FlowField
+    /// The part of it that T's rotation, scale and translation against W explain (the coarse
+    /// similarity): `forwardFlow` minus this is parallax.
+    public var coarseFlow: FlowField
     /// S(x) of the forward flow, in pixels of the maps' grid.
     public var flowUncertainty: Plane
     /// `M_occ` on the maps' grid.
@@ -48,13 +51,15 @@ public struct BlendInputs: Sendable {
     public var autofocusRegion: Rect
     /// σ of W's noise in luma units, per pixel of W's own frame (the gate's `noiseWide`).
     public var wideNoise: Float
+    /// σ of T's noise in luma units, per pixel of T's frame, which is I_src's (the gate's `noiseTele`).
+    public var teleNoise: Float
     /// r: T's focal length over W's; I_src is W enlarged r times.
     public var zoomRatio: Double
 
     public init(
-        source: Plane, warpedReference: Plane, forwardFlow: FlowField, flowUncertainty: Plane,
+        source: Plane, warpedReference: Plane, forwardFlow: FlowField, coarseFlow: FlowField? = nil, flowUncertainty: Plane,
         occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
-        wideNoise: Float, zoomRatio: Double
+        wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
     ) {
         precondition(source.size == warpedReference.size, "Y_src \(source.size) and Ỹ_ref \(warpedReference.size) differ in size")
         let grid = forwardFlow.size
@@ -65,24 +70,27 @@ public struct BlendInputs: Sendable {
         self.source = source
         self.warpedReference = warpedReference
         self.forwardFlow = forwardFlow
+        self.coarseFlow = coarseFlow ?? FlowField(size: forwardFlow.size)
         self.flowUncertainty = flowUncertainty
         self.occlusion = occlusion
         self.outsideReference = outsideReference
         self.autofocusRegion = autofocusRegion
         self.wideNoise = wideNoise
+        self.teleNoise = teleNoise
         self.zoomRatio = zoomRatio
     }
 
     /// The inputs from `Alignment.align`'s result and I_src's luma.
     public init(
         source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
-        wideNoise: Float, zoomRatio: Double
+        wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
     ) {
         self.init(
             source: source, warpedReference: alignment.warpedReference, forwardFlow: alignment.forward.flow,
+            coarseFlow: alignment.similarityFlow,
             flowUncertainty: alignment.forward.uncertainty, occlusion: alignment.occlusion,
             outsideReference: alignment.outsideReference, autofocusRegion: autofocusRegion,
-            wideNoise: wideNoise, zoomRatio: zoomRatio)
+            wideNoise: wideNoise, teleNoise: teleNoise, zoomRatio: zoomRatio)
     }
 
     /// The maps' grid.
@@ -189,4 +197,16 @@ public enum BlendTuning {
     /// the ramp needs only to be smooth, not wide. 0.005, 0.01, 0.02, 0.03: clean 0.825, 0.818,
     /// 0.798, 0.774.
     public static let featherWidth = 0.01
+
+    // MARK: Flatness
+
+    /// The band of T that fusion adds: finer than a Gaussian of 1.5 W pixels, as classical
+    /// fusion's band split.
+    public static let flatnessBand = 1.5
+    /// ρ (the band's local energy over T's noise energy in it) up to 1.5 is noise alone; from 3 on,
+    /// detail.
+    public static let flatBelow: Float = 1.5
+    public static let detailAbove: Float = 3
+    /// T's noise below a tenth of a code value (σ in luma) is none: nothing to keep out.
+    public static let flatnessNoiseFloor: Float = 0.0004
 }

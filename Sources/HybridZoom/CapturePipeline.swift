@@ -49,7 +49,7 @@ public struct CapturePipeline: Sendable {
             clock.lap(.fuse)
             let (luma, weights) = self.blend(
                 fused, source: source.y, alignment: alignment, tele: tele,
-                wideNoise: gate.measurements.noiseWide)
+                gate: gate.measurements)
             var change: Plane?  // made by the first zoom that needs it
             for index in outputs.indices {
                 paste(luma, source: source.y, change: &change, teleView: teleView, into: &outputs[index])
@@ -83,12 +83,12 @@ public struct CapturePipeline: Sendable {
     /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
     private func blend(
         _ fused: consuming Plane, source: Plane, alignment: Alignment, tele: CaptureFrame,
-        wideNoise: Double
+        gate: GateMeasurements
     ) -> (Plane, BlendWeights) {
         let inputs = BlendInputs(
             source: source, alignment: alignment,
             autofocusRegion: tele.focusRegion ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
-            wideNoise: Float(wideNoise), zoomRatio: settings.rig.zoomRatio)
+            wideNoise: Float(gate.noiseWide), teleNoise: Float(gate.noiseTele), zoomRatio: settings.rig.zoomRatio)
         let weights = Blend.weights(inputs, settings: settings.blend)
         var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
         composed.clampToUnitRange()

@@ -1,51 +1,84 @@
-/// Step 3 of the pipeline: the global translation of T against the source (W cropped to T's
-/// calibrated field of view and resampled to T's size), and the evidence for it.
+/// Step 3 of the pipeline: how T's view differs from the source (W cropped to T's calibrated
+/// field of view and resampled to T's size) as a whole, and the evidence for it.
+///
+/// Real rigs differ from their calibration by a little rotation and scale, and planar scenes or
+/// a turning camera add perspective; so the model is a similarity, upgraded to a homography
+/// when the matches ask for one. Parallax is whatever the model leaves, for the dense flow.
 public struct CoarseAlignment: Sendable, Equatable {
-    /// Full-resolution pixels from the source grid into the reference:
-    /// reference(x + translation) ≈ source(x). Zero when nothing matched.
+    public enum Model: String, Sendable, Codable { case similarity, homography }
+
+    /// Full-resolution source grid → reference grid: reference(transform(x)) ≈ source(x).
+    /// The identity when nothing matched.
+    public var transform: Homography
+    /// The similarity closest to the same matches: how T is turned, scaled and moved against its
+    /// calibration, without the perspective a homography may also take from a slanted scene.
+    public var similarity: Homography
+    public var model: Model
+    /// The displacement at the frame's centre, full-resolution pixels.
     public var translation: SIMD2<Double>
+    /// The transform's scale and rotation (degrees) at the frame's centre: T against its calibration.
+    public var scale: Double
+    public var rotation: Double
     /// Corner pairs that matched: mutual best, distinctive and well correlated.
     public var matches: Int
-    /// Matches that agree with the consensus offset and refined to a sub-pixel offset; the
-    /// translation is their median.
+    /// Matches the model explains (after sub-pixel refinement), and their share of the matches.
     public var inliers: Int
-    /// Median distance of the inliers' offsets from the translation, full-resolution pixels:
-    /// parallax plus matching noise. Infinite when there are no inliers.
+    public var inlierShare: Double
+    /// Median distance of the inliers from the model, full-resolution pixels: parallax plus
+    /// matching noise. Infinite when there are no inliers.
     public var spread: Double
-    /// Enough inliers that agree closely; when false the gate reports "alignment failed".
-    public var isReliable: Bool
+    /// Why the model cannot be trusted, as the gate reports it; nil when it can (enough inliers,
+    /// a large enough share of the matches, spread over enough of the frame, a plausible geometry).
+    public var problem: String?
+
+    public var isReliable: Bool { problem == nil }
 }
 
-/// Finds the translation between source and reference from FAST corners matched by normalised
-/// cross-correlation, robust to T's exposure difference, noise, W's blur, occluders and parallax.
+/// Finds the geometric model between source and reference from FAST corners matched by
+/// normalised cross-correlation, robust to T's exposure difference, noise, W's blur, occluders
+/// and parallax.
 ///
 /// Both planes are downsampled to a working width (the resampler low-passes, which also brings
 /// W's blur and T's sharpness closer together) and lightly smoothed. Corners are matched within
-/// the largest expected offset; the offset with the most matches around it wins; each of those
-/// matches is refined to sub-pixel precision by Lucas–Kanade on mean-normalised patches, and the
-/// translation is the median of the refined offsets.
+/// the largest expected displacement; a similarity is fitted to the matches by RANSAC, then, when
+/// a homography explains clearly more of them, by a homography; each inlier is refined to
+/// sub-pixel precision by Lucas–Kanade on mean-normalised patches, and the model fitted again to
+/// the refined matches by least squares.
 public struct CoarseAligner: Sendable {
     /// Width of the planes that corners are found and matched on (no larger than the input).
     public var workingWidth: Int
     /// The largest translation searched, in x and in y, as a fraction of the width.
     public var maximumOffsetFraction: Double
+    /// How much further rotation, scale and perspective may move a corner, as a fraction of the width.
+    public var maximumWarpFraction: Double
     /// Fewer inliers than this make the alignment unreliable.
     public var minimumInliers: Int
-    /// A spread above this fraction of the width makes the alignment unreliable. The default,
-    /// 6 px at 12 MP, passes the few pixels by which parallax spreads a true alignment; a chance
-    /// agreement of unrelated matches spreads over the whole inlier tolerance.
-    public var maximumSpreadFraction: Double
+    /// A smaller share of the matches explained by the model makes it unreliable: a chance
+    /// agreement of unrelated matches explains few of them, a true one most of those on the
+    /// dominant depth.
+    public var minimumInlierShare: Double
+    /// The inliers must spread over at least this fraction of the frame's width and height: a
+    /// cluster in one corner pins no rotation or scale.
+    public var minimumInlierExtent: Double
+    /// A scale outside 1/r…r or a rotation beyond this many degrees is no rig's.
+    public var maximumScale: Double
+    public var maximumRotation: Double
     /// FAST's brightness step in luma units (on the smoothed working plane).
     public var cornerThreshold: Float
 
     public init(
-        workingWidth: Int = 1024, maximumOffsetFraction: Double = 0.06, minimumInliers: Int = 12,
-        maximumSpreadFraction: Double = 0.0015, cornerThreshold: Float = 0.02
+        workingWidth: Int = 1024, maximumOffsetFraction: Double = 0.06, maximumWarpFraction: Double = 0.1,
+        minimumInliers: Int = 12, minimumInlierShare: Double = 0.3, minimumInlierExtent: Double = 0.3,
+        maximumScale: Double = 1.5, maximumRotation: Double = 15, cornerThreshold: Float = 0.02
     ) {
         self.workingWidth = workingWidth
         self.maximumOffsetFraction = maximumOffsetFraction
+        self.maximumWarpFraction = maximumWarpFraction
         self.minimumInliers = minimumInliers
-        self.maximumSpreadFraction = maximumSpreadFraction
+        self.minimumInlierShare = minimumInlierShare
+        self.minimumInlierExtent = minimumInlierExtent
+        self.maximumScale = maximumScale
+        self.maximumRotation = maximumRotation
         self.cornerThreshold = cornerThreshold
     }
 
@@ -56,13 +89,9 @@ public struct CoarseAligner: Sendable {
         let matches = mutualMatches(
             describedCorners(sourceLevel), describedCorners(referenceLevel),
             reach: searchReach(workingWidth: working.width))
-        let refined = refinedOffsets(consensus(matches), source: sourceLevel, reference: referenceLevel)
-        let fullResolutionScale = SIMD2(
-            Double(source.width) / Double(working.width),
-            Double(source.height) / Double(working.height))
-        return summary(
-            offsets: refined.map { SIMD2<Double>($0) * fullResolutionScale },
-            matches: matches.count, width: source.width)
+        let fit = RobustFit(matches: matches, frame: working, maximumScale: maximumScale, maximumRotation: maximumRotation).run()
+        let refined = refinedMatches(fit.inliers, source: sourceLevel, reference: referenceLevel)
+        return summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size)
     }
 
     private func workingSize(for size: Size) -> Size {
@@ -91,21 +120,50 @@ public struct CoarseAligner: Sendable {
     }
 
     /// How far apart, in x and in y, two corners may be to match, in working pixels. Corner
-    /// positions jitter by a pixel or two, so an offset at the limit needs the slack.
+    /// positions jitter by a pixel or two, so a displacement at the limit needs the slack.
     private func searchReach(workingWidth: Int) -> Int {
-        Int((maximumOffsetFraction * Double(workingWidth)).rounded(.up) + Double(Tuning.inlierTolerance))
+        Int(((maximumOffsetFraction + maximumWarpFraction) * Double(workingWidth)).rounded(.up) + Double(Tuning.inlierTolerance))
     }
 
-    /// The median of the inliers' full-resolution offsets, their spread, and the verdict.
-    private func summary(offsets: [SIMD2<Double>], matches: Int, width: Int) -> CoarseAlignment {
-        guard !offsets.isEmpty else {
-            return CoarseAlignment(translation: .zero, matches: matches, inliers: 0, spread: .infinity, isReliable: false)
+    /// The model fitted to the refined inliers at full resolution, and the verdict.
+    private func summary(
+        _ refined: [PointMatch], model: CoarseAlignment.Model, matches: Int, working: Size, full: Size
+    )
+        -> CoarseAlignment
+    {
+        let toFull = (x: Double(full.width) / Double(working.width), y: Double(full.height) / Double(working.height))
+        let sources = refined.map { SIMD2($0.source.x * toFull.x, $0.source.y * toFull.y) }
+        let targets = refined.map { SIMD2($0.target.x * toFull.x, $0.target.y * toFull.y) }
+        let fitted = model == .homography ? Homography.fitProjective(sources, targets) : Homography.fitSimilarity(sources, targets)
+        guard let transform = fitted, let similarity = Homography.fitSimilarity(sources, targets) else {
+            return CoarseAlignment(
+                transform: .identity, similarity: .identity, model: model, translation: .zero, scale: 1, rotation: 0, matches: matches, inliers: 0,
+                inlierShare: 0, spread: .infinity, problem: "no model fits the \(matches) corner matches")
         }
-        let translation = SIMD2(median(offsets.map(\.x)), median(offsets.map(\.y)))
-        let spread = median(offsets.map { distance($0, translation) })
+        let centre = SIMD2(Double(full.width), Double(full.height)) / 2
+        let local = transform.localScaleAndRotation(at: centre)
+        let residuals = zip(sources, targets).map { distance(transform.apply($0), $1) }
+        let share = Double(refined.count) / Double(max(matches, 1))
+        let extent = Extent(sources)
+        let degrees = local.rotation * 180 / .pi
+        let problem: String? =
+            if refined.count < minimumInliers {
+                "\(refined.count) of \(matches) corner matches fit, below \(minimumInliers)"
+            } else if share < minimumInlierShare {
+                String(format: "%d of %d corner matches fit (%.0f %%), below %.0f %%", refined.count, matches, share * 100, minimumInlierShare * 100)
+            } else if extent.width < minimumInlierExtent * Double(full.width) || extent.height < minimumInlierExtent * Double(full.height) {
+                String(
+                    format: "the matches that fit cover %.0f × %.0f %% of the frame, below %.0f %%", 100 * extent.width / Double(full.width),
+                    100 * extent.height / Double(full.height), minimumInlierExtent * 100)
+            } else if !(1 / maximumScale...maximumScale).contains(local.scale) || abs(degrees) > maximumRotation {
+                String(format: "T is scaled by %.3f and turned by %.1f°, beyond a rig's", local.scale, degrees)
+            } else {
+                nil
+            }
         return CoarseAlignment(
-            translation: translation, matches: matches, inliers: offsets.count, spread: spread,
-            isReliable: offsets.count >= minimumInliers && spread <= maximumSpreadFraction * Double(width))
+            transform: transform, similarity: similarity, model: model, translation: transform.apply(centre) - centre, scale: local.scale,
+            rotation: degrees, matches: matches, inliers: refined.count, inlierShare: share,
+            spread: median(residuals), problem: problem)
     }
 }
 
@@ -120,9 +178,18 @@ private enum Tuning {
     static let minimumCorrelation: Float = 0.7
     /// …and must be clearly better than the runner-up: Lowe's ratio of patch distances.
     static let distinctivenessRatio: Float = 0.8
-    /// Working pixels by which a match may differ from the consensus offset and still count:
-    /// corner positions jitter by a pixel, and parallax adds a little.
+    /// Working pixels by which a match may miss the model and still count: corner positions
+    /// jitter by a pixel, and parallax adds a little.
     static let inlierTolerance: Float = 2
+    /// RANSAC draws this many pairs of matches (all pairs when there are fewer).
+    static let samples = 600
+    /// The two matches of a sample must lie this fraction of the width apart, or the rotation
+    /// and scale they give are noise.
+    static let minimumSampleSeparation = 0.08
+    /// A homography replaces the similarity when it explains this many times as many matches
+    /// (and at least `homographyMargin` more).
+    static let homographyGain = 1.1
+    static let homographyMargin = 6
     /// Lucas–Kanade stops after this many steps, or once a step is shorter than `convergedStep`.
     static let maximumIterations = 10
     static let convergedStep: Float = 0.005
@@ -136,6 +203,116 @@ private enum Patch {
     static let area = side * side
     /// Floats per stored patch: the area padded with zeros to whole SIMD vectors.
     static let stride = (area + 7) / 8 * 8
+}
+
+/// A point of the source and where it lies in the reference, in continuous working coordinates.
+private struct PointMatch {
+    var source: SIMD2<Double>
+    var target: SIMD2<Double>
+}
+
+/// The bounding box of some points.
+private struct Extent {
+    let width: Double
+    let height: Double
+
+    init(_ points: [SIMD2<Double>]) {
+        guard let first = points.first else {
+            (width, height) = (0, 0)
+            return
+        }
+        let (low, high) = points.reduce((first, first)) { (pointwiseMin($0.0, $1), pointwiseMax($0.1, $1)) }
+        (width, height) = (high.x - low.x, high.y - low.y)
+    }
+}
+
+// MARK: - Robust model fit
+
+/// RANSAC on pairs of matches for a similarity (each pair fixes one), each candidate refitted to
+/// its inliers; then a homography fitted to those and grown the same way, kept when it explains
+/// clearly more. Samples come from a fixed seed, so the same matches give the same model.
+private struct RobustFit {
+    let points: [PointMatch]
+    let matches: [CornerMatch]
+    let frame: Size
+    let maximumScale: Double
+    let maximumRotation: Double
+
+    init(matches: [CornerMatch], frame: Size, maximumScale: Double, maximumRotation: Double) {
+        self.matches = matches
+        points = matches.map { match in
+            let source = SIMD2(Double(match.source.x) + 0.5, Double(match.source.y) + 0.5)
+            return PointMatch(source: source, target: source + SIMD2<Double>(match.offset))
+        }
+        (self.frame, self.maximumScale, self.maximumRotation) = (frame, maximumScale, maximumRotation)
+    }
+
+    func run() -> (model: CoarseAlignment.Model, inliers: [CornerMatch]) {
+        guard var similarity = bestSimilarity() else { return (.similarity, []) }
+        similarity = grown(similarity, fit: Homography.fitSimilarity)
+        let similarityInliers = inliers(of: similarity)
+        if similarityInliers.count >= 8 {
+            let projective = grown(similarity, fit: Homography.fitProjective)
+            let projectiveInliers = inliers(of: projective)
+            let needed = max(Int(Double(similarityInliers.count) * Tuning.homographyGain), similarityInliers.count + Tuning.homographyMargin)
+            if projectiveInliers.count >= needed, isPlausible(projective) {
+                return (.homography, projectiveInliers.map { matches[$0] })
+            }
+        }
+        return (.similarity, similarityInliers.map { matches[$0] })
+    }
+
+    /// The similarity from the sample of two matches with the most inliers.
+    private func bestSimilarity() -> Homography? {
+        guard points.count >= 2 else { return nil }
+        var random = SeededRandom(seed: 0x5EED)
+        let separation = Tuning.minimumSampleSeparation * Double(frame.width)
+        let allPairs = points.count * (points.count - 1) / 2 <= Tuning.samples
+        var best: (model: Homography, count: Int)?
+        var pairs = allPairs ? (0..<points.count).flatMap { i in ((i + 1)..<points.count).map { (i, $0) } } : []
+        if !allPairs {
+            pairs = (0..<Tuning.samples).map { _ in
+                let i = Int(random.next() % UInt64(points.count)), j = Int(random.next() % UInt64(points.count - 1))
+                return (i, j >= i ? j + 1 : j)
+            }
+        }
+        for (i, j) in pairs where distance(points[i].source, points[j].source) >= separation {
+            guard
+                let model = Homography.fitSimilarity([points[i].source, points[j].source], [points[i].target, points[j].target]),
+                isPlausible(model)
+            else { continue }
+            let count = inliers(of: model).count
+            if count > best?.count ?? 0 { best = (model, count) }
+        }
+        return best?.model
+    }
+
+    /// The model refitted to its own inliers until they stop growing (a few rounds at most).
+    private func grown(_ start: Homography, fit: ([SIMD2<Double>], [SIMD2<Double>]) -> Homography?) -> Homography {
+        var model = start, count = inliers(of: start).count
+        for _ in 0..<4 {
+            let chosen = inliers(of: model)
+            guard let refitted = fit(chosen.map { points[$0].source }, chosen.map { points[$0].target }) else { break }
+            let refittedCount = inliers(of: refitted).count
+            guard refittedCount >= count else { break }
+            (model, count) = (refitted, refittedCount)
+        }
+        return model
+    }
+
+    private func inliers(of model: Homography) -> [Int] {
+        points.indices.filter { distance(model.apply(points[$0].source), points[$0].target) <= Double(Tuning.inlierTolerance) }
+    }
+
+    /// A rig's geometry: scale within 1/`maximumScale`…`maximumScale` and rotation within
+    /// `maximumRotation` degrees at the centre and at each corner of the frame.
+    private func isPlausible(_ model: Homography) -> Bool {
+        let (w, h) = (Double(frame.width), Double(frame.height))
+        return [SIMD2(w / 2, h / 2), SIMD2(0, 0), SIMD2(w, 0), SIMD2(0, h), SIMD2(w, h)].allSatisfy { point in
+            let local = model.localScaleAndRotation(at: point)
+            return (1 / maximumScale...maximumScale).contains(local.scale) && abs(local.rotation) * 180 / .pi <= maximumRotation
+        }
+    }
 }
 
 // MARK: - Matching
@@ -247,35 +424,24 @@ private func bestCandidates(
     return result
 }
 
-/// The matches that agree with the most popular offset: each match's offset is a candidate, and
-/// the one with the most matches within the tolerance wins. A one-point RANSAC tried on every
-/// match, so it is deterministic; it survives far more outliers than a plain median.
-private func consensus(_ matches: [CornerMatch]) -> [CornerMatch] {
-    func agree(_ a: CornerMatch, _ b: CornerMatch) -> Bool {
-        chebyshevDistance(a.offset, b.offset) <= Tuning.inlierTolerance
-    }
-    var bestSupport = 0, winner: CornerMatch?
-    for candidate in matches {
-        let support = matches.reduce(0) { $0 + (agree(candidate, $1) ? 1 : 0) }
-        if support > bestSupport { (bestSupport, winner) = (support, candidate) }
-    }
-    guard let winner else { return [] }
-    return matches.filter { agree(winner, $0) }
-}
-
 // MARK: - Sub-pixel refinement
 
-/// Each inlier's offset refined to sub-pixel precision; inliers whose patch cannot pin an offset
-/// (an edge: the aperture problem) or whose refinement wanders off are dropped.
-private func refinedOffsets(_ inliers: [CornerMatch], source: Plane, reference: Plane) -> [SIMD2<Float>] {
-    var refined = [SIMD2<Float>?](repeating: nil, count: inliers.count)
+/// Each inlier refined to sub-pixel precision; inliers whose patch cannot pin an offset (an
+/// edge: the aperture problem) or whose refinement wanders off are dropped.
+private func refinedMatches(_ inliers: [CornerMatch], source: Plane, reference: Plane) -> [PointMatch] {
+    var refined = [PointMatch?](repeating: nil, count: inliers.count)
     source.pixels.withUnsafeBufferPointer { sourcePixels in
         reference.pixels.withUnsafeBufferPointer { referencePixels in
             refined.withUnsafeMutableBufferPointer { refined in
                 let refined = UncheckedSendable(refined)
                 parallelChunks(inliers.count) { range in
                     var tracker = PatchTracker(source: sourcePixels, reference: referencePixels, size: source.size)
-                    for index in range { refined.value[index] = tracker.refine(inliers[index]) }
+                    for index in range {
+                        let match = inliers[index]
+                        guard let offset = tracker.refine(match) else { continue }
+                        let point = SIMD2(Double(match.source.x) + 0.5, Double(match.source.y) + 0.5)
+                        refined.value[index] = PointMatch(source: point, target: point + SIMD2<Double>(offset))
+                    }
                 }
             }
         }

@@ -8,14 +8,14 @@ public struct ColourMatch: Sendable, Equatable {
 
     public static let identity = ColourMatch(gain: .one, referenceMean: .zero, sourceMean: .zero)
 
-    /// Statistics of `source` (on the `I_src` grid) and of `reference` (T) over their overlap, T
-    /// being displaced by `translation` (in luma pixels). About 65 000 samples per channel
-    /// are plenty for a mean and a variance, so large planes are read on a sparse lattice.
-    public static func estimate(source: YCbCrImage, reference: YCbCrImage, translation: SIMD2<Double>) -> ColourMatch {
-        let luma = moments(source.y, reference.y, translation)
+    /// Statistics of `source` (on the `I_src` grid) and of `reference` (T) over their overlap, a
+    /// point x of the source lying at `mapping(x)` in T (in luma pixels). About 65 000 samples per
+    /// channel are plenty for a mean and a variance, so large planes are read on a sparse lattice.
+    public static func estimate(source: YCbCrImage, reference: YCbCrImage, mapping: Homography) -> ColourMatch {
+        let luma = moments(source.y, reference.y, mapping)
         let scale = source.chromaScale
-        let chromaShift = translation * SIMD2(scale.x, scale.y)
-        let cb = moments(source.cb, reference.cb, chromaShift), cr = moments(source.cr, reference.cr, chromaShift)
+        let chromaMapping = mapping.scaled(x: scale.x, y: scale.y)
+        let cb = moments(source.cb, reference.cb, chromaMapping), cr = moments(source.cr, reference.cr, chromaMapping)
         func gain(_ m: PairedMoments) -> Float { m.referenceDeviation > 1e-4 ? m.sourceDeviation / m.referenceDeviation : 1 }
         return ColourMatch(
             gain: SIMD3(gain(luma), gain(cb), gain(cr)),
@@ -43,21 +43,21 @@ private struct PairedMoments {
     var sourceDeviation: Float = 0, referenceDeviation: Float = 0
 }
 
-/// Means and standard deviations of `source` at x and `reference` at x + shift, over the x
-/// where both exist.
-private func moments(_ source: Plane, _ reference: Plane, _ shift: SIMD2<Double>) -> PairedMoments {
-    let dx = Int(shift.x.rounded()), dy = Int(shift.y.rounded())
-    let xs = max(0, -dx)..<min(source.width, reference.width - dx), ys = max(0, -dy)..<min(source.height, reference.height - dy)
-    guard !xs.isEmpty, !ys.isEmpty else { return PairedMoments() }
-    let step = max(1, Int((Double(xs.count * ys.count) / 65_536).squareRoot()))
+/// Means and standard deviations of `source` at x and `reference` at the nearest pixel to
+/// `mapping(x)`, over the x where both exist.
+private func moments(_ source: Plane, _ reference: Plane, _ mapping: Homography) -> PairedMoments {
+    let step = max(1, Int((Double(source.width * source.height) / 65_536).squareRoot()))
     var sums = SIMD4<Double>.zero, count = 0.0  // source, source², reference, reference²
-    for y in stride(from: ys.lowerBound, to: ys.upperBound, by: step) {
-        for x in stride(from: xs.lowerBound, to: xs.upperBound, by: step) {
-            let s = Double(source[x, y]), r = Double(reference[x + dx, y + dy])
+    for y in stride(from: 0, to: source.height, by: step) {
+        for x in stride(from: 0, to: source.width, by: step) {
+            let there = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)).rounded(.down)
+            guard there.x >= 0, there.y >= 0, there.x < Double(reference.width), there.y < Double(reference.height) else { continue }
+            let s = Double(source[x, y]), r = Double(reference[Int(there.x), Int(there.y)])
             sums += SIMD4(s, s * s, r, r * r)
             count += 1
         }
     }
+    guard count > 0 else { return PairedMoments() }
     let mean = sums / count
     return PairedMoments(
         sourceMean: Float(mean[0]), referenceMean: Float(mean[2]),

@@ -1,13 +1,16 @@
 import Foundation
 
-/// Step 8, defocus: `M_defocus = sigmoid((‖F(x) − F(x_f)‖² − γ) / σ_f)`.
+/// Step 8, defocus: `M_defocus = sigmoid((‖P(x) − P(x_f)‖² − γ) / σ_f)`, P being the parallax.
 ///
 /// T, with its longer lens, has the shallower depth of field, so where the scene lies far from
-/// the depth T focused on, T may be blurrier than W. Depth is not known, but parallax is: the
-/// flow differs from the focus plane's flow in proportion to the difference of inverse depth,
-/// and so does the defocus blur. The focus plane's flow F(x_f) is the centre of the largest
-/// k-means cluster of the flow inside the autofocus region: the region may also hold some
-/// foreground or background, but most of it is what the camera focused on.
+/// the depth T focused on, T may be blurrier than W. Depth is not known, but parallax is: it
+/// differs from the focus plane's in proportion to the difference of inverse depth, and so does
+/// the defocus blur. Parallax is the flow less what the coarse model explains: on a real rig T
+/// is turned and scaled a little against W, which moves the flow smoothly across the frame
+/// without any change of depth (read as depth, it once withheld T almost everywhere). The focus
+/// plane's parallax P(x_f) is the centre of the largest k-means cluster inside the autofocus
+/// region: the region may also hold some foreground or background, but most of it is what the
+/// camera focused on.
 ///
 /// Flow is in full-resolution pixels of I_src (see `BlendTuning`).
 public struct DefocusMap: BlendMap {
@@ -34,10 +37,11 @@ public struct DefocusMap: BlendMap {
         let size = inputs.mapSize
         var result = Plane(width: size.width, height: size.height)
         // No visible flow anywhere: nothing says where the focus plane is, so nothing is flagged.
-        guard let focus = focusFlow(inputs) else { return result }
+        let parallax = Self.parallax(inputs)
+        guard let focus = focusParallax(inputs, parallax) else { return result }
         let unit = inputs.fullResolutionScale, gamma = gamma, softness = softness
-        inputs.forwardFlow.u.pixels.withUnsafeBufferPointer { u in
-            inputs.forwardFlow.v.pixels.withUnsafeBufferPointer { v in
+        parallax.u.pixels.withUnsafeBufferPointer { u in
+            parallax.v.pixels.withUnsafeBufferPointer { v in
                 result.pixels.withUnsafeMutableBufferPointer { output in
                     for i in output.indices {
                         let du = (u[i] - focus.x) * unit, dv = (v[i] - focus.y) * unit
@@ -49,10 +53,18 @@ public struct DefocusMap: BlendMap {
         return result
     }
 
-    /// F(x_f) in pixels of the maps' grid: the centre of the largest cluster of the visible flow
-    /// vectors inside the autofocus region (or in the whole frame, if none of the region's is
+    /// The flow less the coarse model's part of it.
+    static func parallax(_ inputs: BlendInputs) -> FlowField {
+        let flow = inputs.forwardFlow, coarse = inputs.coarseFlow
+        return FlowField(
+            u: Plane(width: flow.u.width, height: flow.u.height, pixels: zip(flow.u.pixels, coarse.u.pixels).map(-)),
+            v: Plane(width: flow.v.width, height: flow.v.height, pixels: zip(flow.v.pixels, coarse.v.pixels).map(-)))
+    }
+
+    /// P(x_f) in pixels of the maps' grid: the centre of the largest cluster of the visible
+    /// parallax vectors inside the autofocus region (or in the whole frame, if none of the region's is
     /// visible). Occluded vectors and those leading outside T describe no scene point of T.
-    func focusFlow(_ inputs: BlendInputs) -> SIMD2<Float>? {
+    func focusParallax(_ inputs: BlendInputs, _ parallax: FlowField) -> SIMD2<Float>? {
         let size = inputs.mapSize, region = inputs.autofocusRegion
         func pixels(_ start: Double, _ length: Double, _ count: Int) -> Range<Int> {
             let first = min(max(Int((start * Double(count)).rounded(.down)), 0), count - 1)
@@ -60,15 +72,14 @@ public struct DefocusMap: BlendMap {
             return first..<end
         }
         let inRegion = visibleFlow(
-            inputs, columns: pixels(region.x, region.width, size.width),
-            rows: pixels(region.y, region.height, size.height))
-        let points = inRegion.isEmpty ? visibleFlow(inputs, columns: 0..<size.width, rows: 0..<size.height) : inRegion
+            parallax, inputs, columns: pixels(region.x, region.width, size.width), rows: pixels(region.y, region.height, size.height))
+        let points = inRegion.isEmpty ? visibleFlow(parallax, inputs, columns: 0..<size.width, rows: 0..<size.height) : inRegion
         guard !points.isEmpty else { return nil }
         return KMeans(points: points, clusters: clusters).largestClusterCentre()
     }
 
-    private func visibleFlow(_ inputs: BlendInputs, columns: Range<Int>, rows: Range<Int>) -> [SIMD2<Float>] {
-        let flow = inputs.forwardFlow, width = inputs.mapSize.width
+    private func visibleFlow(_ flow: FlowField, _ inputs: BlendInputs, columns: Range<Int>, rows: Range<Int>) -> [SIMD2<Float>] {
+        let width = inputs.mapSize.width
         var points: [SIMD2<Float>] = []
         points.reserveCapacity(columns.count * rows.count)
         for y in rows {

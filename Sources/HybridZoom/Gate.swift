@@ -39,7 +39,7 @@ public enum Gate {
                 ] + exifNote)
         }
         if let alignment {
-            if !alignment.isReliable { return decision(.alignmentFailed, ["coarse alignment unreliable"] + exifNote) }
+            if let problem = alignment.problem { return decision(.alignmentFailed, ["coarse alignment unreliable: \(problem)"] + exifNote) }
             if alignment.overlap < settings.minimumOverlap {
                 return decision(.alignmentFailed, [String(format: "overlap %.2f below %.2f", alignment.overlap, settings.minimumOverlap)] + exifNote)
             }
@@ -124,28 +124,23 @@ public struct FrameMeasurement: Codable, Sendable, Equatable {
 
 /// Whether T could be aligned to I_src.
 public struct AlignmentCheck: Codable, Sendable, Equatable {
-    /// `CoarseAlignment.isReliable`.
-    public var isReliable: Bool
+    /// Why the coarse alignment cannot be trusted (`CoarseAlignment.problem`); nil when it can.
+    public var problem: String?
     /// The share of I_src that T covers, [0, 1].
     public var overlap: Double
 
-    public init(isReliable: Bool, overlap: Double) {
-        self.isReliable = isReliable
-        self.overlap = overlap
-    }
+    public var isReliable: Bool { problem == nil }
 
-    /// From the coarse alignment alone: T's frame moved by its translation over I_src's (both `frameSize`).
-    public init(coarse: CoarseAlignment, frameSize: Size) {
-        let t = coarse.translation
-        let across = max(0, 1 - abs(t.x) / Double(frameSize.width)), down = max(0, 1 - abs(t.y) / Double(frameSize.height))
-        self.init(isReliable: coarse.isReliable, overlap: across * down)
+    public init(problem: String?, overlap: Double) {
+        self.problem = problem
+        self.overlap = overlap
     }
 
     /// From the whole alignment: the share of I_src whose flow stays inside T.
     public init(_ alignment: Alignment) {
         let outside = alignment.outsideReference.pixels
         self.init(
-            isReliable: alignment.coarse.isReliable,
+            problem: alignment.coarse.problem,
             overlap: 1 - Double(outside.reduce(0, +)) / Double(max(outside.count, 1)))
     }
 }

@@ -50,8 +50,9 @@ struct FlowCommand: ParsableCommand {
             })
     }
 
-    /// `source.npy`, `reference.npy` (the flow's inputs, the reference already moved by the coarse
-    /// translation), `ours.npy` and `truth.npy` (total flows, H×W×2), `visible.npy`, `shift.json`.
+    /// `source.npy`, `reference.npy` (the flow's inputs, the reference already brought onto the
+    /// source by the coarse model), `prewarp.npy` (that model's displacement), `ours.npy` and
+    /// `truth.npy` (total flows, H×W×2), `visible.npy`.
     private func dump(_ alignment: Alignment, _ truth: FlowGroundTruth, to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try NumpyFile.write(alignment.flowSource, to: "\(folder)/source.npy")
@@ -59,8 +60,7 @@ struct FlowCommand: ParsableCommand {
         try NumpyFile.write([alignment.forward.flow.u, alignment.forward.flow.v], to: "\(folder)/ours.npy")
         try NumpyFile.write([truth.flow.u, truth.flow.v], to: "\(folder)/truth.npy")
         try NumpyFile.writeMask(truth.visible, to: "\(folder)/visible.npy")
-        let shift = alignment.flowShift
-        try JSONSerialization.data(withJSONObject: ["u": shift.x, "v": shift.y]).write(to: URL(fileURLWithPath: "\(folder)/shift.json"))
+        try NumpyFile.write([alignment.flowPrewarp.u, alignment.flowPrewarp.v], to: "\(folder)/prewarp.npy")
     }
 
     private func summary(_ scores: [AlignmentScores], _ times: [Double]) -> String {

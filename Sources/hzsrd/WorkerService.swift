@@ -83,6 +83,9 @@ struct WorkerService: Service {
             fields[.alignDX] = text("%.2f", alignment.translation[0])
             fields[.alignDY] = text("%.2f", alignment.translation[1])
             fields[.alignInliers] = .stringConvertible(alignment.inliers)
+            fields[.alignModel] = .string(alignment.model.rawValue)
+            fields[.alignScale] = text("%.4f", alignment.scale)
+            fields[.alignRotation] = text("%.3f", alignment.rotation)
             fields[.alignReliable] = .string(alignment.reliable ? "yes" : "no")
         }
         return fields

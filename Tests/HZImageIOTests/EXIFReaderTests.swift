@@ -1,5 +1,6 @@
 import HZHarness
 import HZImageIO
+import HybridZoom
 import XCTest
 
 final class EXIFReaderTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import HZHarness
+import HybridZoom
 import XCTest
 
 /// The JPEGs in Fixtures/, adapted from real camera photos (see Fixtures/LICENSE.md).

@@ -32,15 +32,18 @@ public enum TestFrames {
     /// A W and T capture of a real photo (a small fixture) simulated in daylight, as the cameras'
     /// JPEGs: a pair the pipeline aligns and fuses. T sits where the calibration says, without
     /// parallax, occluders or defocus, so that nothing holds its detail back.
+    /// With `seed`, another drawing of the rig (T's offset and parallax included).
     public static func simulatedPair(
         frame: Size = Size(width: 160, height: 120), zoomRatio: Double = 2,
-        time: Date = Date(timeIntervalSince1970: 0)
+        time: Date = Date(timeIntervalSince1970: 0), seed: UInt64? = nil
     ) throws -> (wide: [UInt8], tele: [UInt8]) {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/canon-sx530hs.jpg")
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
-        var parameters = RigParameters.draw(seed: 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12))
-        (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([0, 0], 0, 0, false)
+        var parameters = RigParameters.draw(
+            seed: seed ?? 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12))
+        if seed == nil { (parameters.teleOffset, parameters.parallax) = ([0, 0], 0) }
+        (parameters.occluders, parameters.defocus) = (0, false)
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: time)
         return (
             try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),

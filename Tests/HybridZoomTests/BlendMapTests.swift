@@ -4,7 +4,7 @@ import XCTest
 
 final class BlendMapTests: XCTestCase {
     func testRegistryFindsEveryMapByName() {
-        XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection"])
+        XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection", "flat"])
         XCTAssertTrue(BlendMaps.named("rejection") is RejectionMap)
         XCTAssertEqual(BlendMaps.named("defocus")?.name, DefocusMap.name)
         XCTAssertNil(BlendMaps.named("sharpness"))
@@ -72,7 +72,7 @@ final class BlendMapTests: XCTestCase {
         let map = DefocusMap().map(inputs)
         XCTAssertGreaterThan(map[20, 20], 0.99)
         XCTAssertLessThan(map[40, 20], 0.01)
-        XCTAssertEqual(DefocusMap().focusFlow(inputs)!.x, 2, accuracy: 1e-5)
+        XCTAssertEqual(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
     }
 
     func testOccludedFlowDoesNotChooseTheFocusPlane() {
@@ -84,13 +84,13 @@ final class BlendMapTests: XCTestCase {
                 inputs.occlusion[x, y] = 1
             }
         }
-        XCTAssertEqual(DefocusMap().focusFlow(inputs)!.x, 2, accuracy: 1e-5)
+        XCTAssertEqual(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
     }
 
     func testNoVisibleFlowFlagsNothing() {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 32, height: 24))
         inputs.outsideReference = Plane(width: 32, height: 24, value: 1)
-        XCTAssertNil(DefocusMap().focusFlow(inputs))
+        XCTAssertNil(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs)))
         XCTAssertEqual(DefocusMap().map(inputs).pixels.max(), 0)
     }
 

@@ -1,4 +1,5 @@
 import HZHarness
+import HybridZoom
 import XCTest
 
 @testable import HybridZoom
@@ -73,6 +74,42 @@ final class CoarseAlignmentTests: XCTestCase {
         XCTAssertLessThan(result.inliers, 12, "\(result)")
     }
 
+    /// A rig's T turned by 0.8° and scaled by 1.8 % against its calibration, besides the offset:
+    /// the similarity comes back, and the translation is the displacement at the centre.
+    func testRecoversRotationAndScale() {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        let truth = Homography.similarity(scale: 1.018, rotation: 0.8 * .pi / 180, translation: SIMD2(21.3, -12.6), about: centre)
+        let pair = CameraPair(frame: frame, mapping: truth)
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        assertRecovers(SIMD2(21.3, -12.6), result, within: 0.3)
+        XCTAssertEqual(result.scale, 1.018, accuracy: 0.001, "\(result)")
+        XCTAssertEqual(result.rotation, 0.8, accuracy: 0.03, "\(result)")
+        assertMapsLike(truth, result.transform, within: 0.5)
+    }
+
+    /// A slanted view (perspective, as of a planar scene or a camera turned about a vertical
+    /// axis): a homography explains clearly more matches than a similarity, and is kept.
+    func testFitsAHomographyWhenThePerspectiveAsksForIt() {
+        let truth = Homography([1.02, 0.01, 8, -0.005, 1.0, -6, 1.2e-4, 2e-5, 1])
+        let pair = CameraPair(frame: frame, mapping: truth)
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(result.isReliable, "\(result)")
+        XCTAssertEqual(result.model, .homography, "\(result)")
+        assertMapsLike(truth, result.transform, within: 0.5)
+    }
+
+    /// T turned beyond what the aligner takes for a rig: no model within the bounds explains the
+    /// matches, and the reason says how few fit.
+    func testAnImplausibleGeometryIsUnreliable() {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        let pair = CameraPair(
+            frame: frame, mapping: .similarity(scale: 1, rotation: 5 * .pi / 180, translation: .zero, about: centre))
+        let aligner = CoarseAligner(maximumRotation: 3)
+        let result = aligner.align(source: pair.source, reference: pair.reference)
+        XCTAssertFalse(result.isReliable, "\(result)")
+        XCTAssertTrue(result.problem?.contains("corner matches fit") ?? false, "\(String(describing: result.problem))")
+    }
+
     func testTheSameInputsGiveTheSameResult() {
         let pair = CameraPair(frame: frame, translation: SIMD2(5.5, -3.25))
         let aligner = CoarseAligner()
@@ -90,18 +127,34 @@ final class CoarseAlignmentTests: XCTestCase {
         XCTAssertEqual(result.translation.x, translation.x, accuracy: tolerance, "\(result)", file: file, line: line)
         XCTAssertEqual(result.translation.y, translation.y, accuracy: tolerance, "\(result)", file: file, line: line)
     }
+
+    /// Both maps put the frame's corners and centre within `tolerance` pixels of each other.
+    private func assertMapsLike(
+        _ truth: Homography, _ found: Homography, within tolerance: Double, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let (w, h) = (Double(frame.width), Double(frame.height))
+        for point in [SIMD2(w / 2, h / 2), SIMD2(40, 40), SIMD2(w - 40, 40), SIMD2(40, h - 40), SIMD2(w - 40, h - 40)] {
+            let error = truth.apply(point) - found.apply(point)
+            XCTAssertLessThan((error * error).sum().squareRoot(), tolerance, "at \(point)", file: file, line: line)
+        }
+    }
 }
 
-/// A source and a reference as the pipeline sees them: the reference shows at x + translation
-/// what the source shows at x. The source is blurred as W is; the reference has T's gain and
-/// offset; each has its own noise.
+/// A source and a reference as the pipeline sees them: the reference shows at mapping(x) (at
+/// x + translation) what the source shows at x. The source is blurred as W is; the reference has
+/// T's gain and offset; each has its own noise.
 private struct CameraPair {
     let translation: SIMD2<Double>
     var source: Plane
     var reference: Plane
 
     init(frame: Size, translation: SIMD2<Double>, seed: UInt64 = 1) {
-        self.translation = translation
+        self.init(frame: frame, mapping: .similarity(scale: 1, rotation: 0, translation: translation, about: .zero), seed: seed)
+    }
+
+    init(frame: Size, mapping: Homography, seed: UInt64 = 1) {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        translation = mapping.apply(centre) - centre
         var random = SeededRandom(seed: seed)
         // Beyond the largest test offset, so that neither view shows the scene's repeated edge.
         let margin = 64.0
@@ -111,7 +164,12 @@ private struct CameraPair {
         source = addingNoise(
             gaussianBlur(shifted(scene, by: SIMD2(margin, margin), to: frame), sigma: 1.5),
             sigma: 0.01, random: &random)
-        let tele = shifted(scene, by: SIMD2(margin, margin) - translation, to: frame)
+        // The reference's pixel y shows the scene where the source shows it at mapping⁻¹(y).
+        let back = FlowField(size: frame, mapping: mapping.inverse!)
+        let tele = warp(
+            scene, dx: Plane(width: frame.width, height: frame.height, pixels: back.u.pixels.map { $0 + Float(margin) }),
+            dy: Plane(width: frame.width, height: frame.height, pixels: back.v.pixels.map { $0 + Float(margin) }),
+            interpolation: .bicubic)
         reference = addingNoise(
             Plane(width: frame.width, height: frame.height, pixels: tele.pixels.map { 1.05 * $0 - 0.02 }),
             sigma: 0.01, random: &random)

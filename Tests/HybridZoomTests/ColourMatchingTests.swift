@@ -15,7 +15,8 @@ final class ColourMatchingTests: XCTestCase {
         reference.y = FlowField(size: size, u: -6, v: 4).sample(texture)  // T sees x at x + (6, −4)
         reference.y.pixels = reference.y.pixels.map { $0 * 1.1 - 0.04 }
         reference.cb.pixels = reference.cb.pixels.map { $0 + 0.03 }
-        let match = ColourMatch.estimate(source: source, reference: reference, translation: SIMD2(6, -4))
+        let match = ColourMatch.estimate(
+            source: source, reference: reference, mapping: .similarity(scale: 1, rotation: 0, translation: SIMD2(6, -4), about: .zero))
         let matched = YCbCrImage(
             y: match.apply(reference.y, channel: 0), cb: match.apply(reference.cb, channel: 1),
             cr: match.apply(reference.cr, channel: 2))

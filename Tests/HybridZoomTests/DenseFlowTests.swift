@@ -1,4 +1,5 @@
 import HZHarness
+import HybridZoom
 import XCTest
 
 @testable import HybridZoom

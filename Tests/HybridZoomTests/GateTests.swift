@@ -9,7 +9,7 @@ final class GateTests: XCTestCase {
         FrameMeasurement(exposure: ExposureSettings(exposureTime: 0.01, fNumber: fNumber, iso: iso), meanLuma: meanLuma, noise: noise)
     }
 
-    private let aligned = AlignmentCheck(isReliable: true, overlap: 0.95)
+    private let aligned = AlignmentCheck(problem: nil, overlap: 0.95)
 
     func testEV100() {
         XCTAssertEqual(ExposureSettings(exposureTime: 1, fNumber: 1, iso: 100).ev100, 0)
@@ -62,20 +62,14 @@ final class GateTests: XCTestCase {
 
     func testAlignmentFailed() {
         let wide = frame(fNumber: 1.8, iso: 100), tele = frame(fNumber: 2.8, iso: 250)
-        let unreliable = Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: false, overlap: 0.95))
-        XCTAssertEqual(unreliable.reason, "skipped: alignment failed (coarse alignment unreliable)")
-        let apart = Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: true, overlap: 0.45))
+        let unreliable = Gate.decide(
+            wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(problem: "3 of 40 corner matches fit, below 12", overlap: 0.95))
+        XCTAssertEqual(unreliable.reason, "skipped: alignment failed (coarse alignment unreliable: 3 of 40 corner matches fit, below 12)")
+        let apart = Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(problem: nil, overlap: 0.45))
         XCTAssertEqual(apart.reason, "skipped: alignment failed (overlap 0.45 below 0.50)")
         XCTAssertEqual(
-            Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(isReliable: true, overlap: 0.55)).outcome,
+            Gate.decide(wide: wide, tele: tele, zoomRatio: 2, alignment: AlignmentCheck(problem: nil, overlap: 0.55)).outcome,
             .fused)
-    }
-
-    func testOverlapFromTheCoarseTranslation() {
-        let coarse = CoarseAlignment(translation: [40, -30], matches: 50, inliers: 40, spread: 1, isReliable: true)
-        let check = AlignmentCheck(coarse: coarse, frameSize: Size(width: 400, height: 300))
-        XCTAssertEqual(check.overlap, 0.9 * 0.9, accuracy: 1e-12)
-        XCTAssertTrue(check.isReliable)
     }
 
     func testMissingEXIFFallsBackToMeanLumaAndSaysSo() {

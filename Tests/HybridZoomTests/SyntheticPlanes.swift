@@ -1,4 +1,5 @@
 import HZHarness
+import HybridZoom
 
 @testable import HybridZoom
 
