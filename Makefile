@@ -71,16 +71,20 @@ bench: deps release photos
 	$(RELEASE_BIN)/hzsr bench --runs 5 --daemon $(RELEASE_BIN)/hzsrd --json Results/bench.json
 
 EVAL_SET := .cache/sets/eval
+CLASSIC_SET := .cache/sets/eval-classic
 
-## The evaluation set (20 captures from the evaluation photos) and its scores, in Results/.
+## The evaluation set (20 captures from the evaluation photos) and its scores, in Results/eval;
+## the same photos through the first, kinder simulator (--rig classic) in Results/eval-classic.
 eval: deps release photos
 	rm -rf $(EVAL_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split eval --out $(EVAL_SET) >/dev/null
 	$(RELEASE_BIN)/hzsr eval $(EVAL_SET) --out Results/eval
+	rm -rf $(CLASSIC_SET) && $(RELEASE_BIN)/hzsr simulate --set 20 --split eval --rig classic --out $(CLASSIC_SET) >/dev/null
+	$(RELEASE_BIN)/hzsr eval $(CLASSIC_SET) --out Results/eval-classic
 
 TUNE_SET := .cache/sets/tune-train
 # Each constant chosen on data, swept on captures of the training photos (hzsr tune).
 TUNE_SWEEPS := flow.stride:3,4,5 flow.gauss-newton-steps:1,2,4 flow.refinement-alpha:300,1000,3000 \
-	occlusion.scale:0.5,0.75,1 blend.noise-floor:0.2,0.25,0.3,0.35 defocus.gamma:2,4,8 \
+	occlusion.scale:0.5,0.75,1 blend.noise-floor:0.2,0.25,0.3,0.35 defocus.sharp-above:0.7,1,1.25,1.5 \
 	uncertainty.limit:2,4.5,9 rejection.tolerance:0.002,0.003,0.005 classical.band-split:1,1.5,2
 
 ## The sweeps behind every constant chosen on data, on 20 captures of the training photos, in
@@ -138,12 +142,12 @@ ensure-set = \
 	[ -f $(1)/set.json ] || { rm -rf $(1) && $(RELEASE_BIN)/hzsr simulate --set $(2) --split $(3) $(4) --out $(1) >/dev/null; }; \
 	[ "$$(ls $(1)/*/fusion_inputs.npy 2>/dev/null | wc -l)" = $(2) ] || $(RELEASE_BIN)/hzsr fusion-inputs $(1)
 
-## Trains the fusion network on the training set (made if missing), validating on the evaluation
-## set, resuming from $(TRAIN_OUT) if stopped; ships it as $(MODEL), curves in Results/training/.
+## Trains the fusion network on the training set (made if missing), validating on other captures
+## of the training photos (the evaluation set stays unseen), resuming from $(TRAIN_OUT) if stopped; ships it as $(MODEL), curves in Results/training/.
 train: train-deps release photos
 	@$(call ensure-set,$(TRAIN_SET),56,train)
-	@$(call ensure-set,$(EVAL_SET),20,eval)
-	$(PYTHON) Training/train.py --sets $(TRAIN_SET) --validate $(EVAL_SET) --out $(TRAIN_OUT) $(TRAIN_ARGS)
+	@$(call ensure-set,$(TUNE_SET),20,train)
+	$(PYTHON) Training/train.py --sets $(TRAIN_SET) --validate $(TUNE_SET) --out $(TRAIN_OUT) $(TRAIN_ARGS)
 	$(PYTHON) Training/export.py $(TRAIN_OUT)/checkpoint.pt $(MODEL)
 	mkdir -p Results/training && cp $(TRAIN_OUT)/log.csv $(TRAIN_OUT)/validation.csv $(TRAIN_OUT)/curves.svg Results/training/
 

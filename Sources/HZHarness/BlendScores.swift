@@ -25,14 +25,18 @@ public struct BlendScores: Codable, Sendable, Equatable {
     public var defocused: Region
     public var misaligned: Region
     public var cleanTextured: Region
+    /// The defocus map on its own (flagging: ≥ 0.5), on textured pixels T sees: where T is truly
+    /// defocused (it should flag them) and where it is in focus (it should not).
+    public var defocusFlagsDefocused: Region?
+    public var defocusFlagsInFocus: Region?
 
-    /// `weight` and `flow` (I_src → T, in pixels of its grid) on the maps' grid, against a
-    /// capture's truth on the same grid.
-    public init(weight: Plane, flow: FlowField, truth blendTruth: BlendTruth) {
+    /// `weight`, `flow` (I_src → T, in pixels of its grid) and the defocus map on the maps'
+    /// grid, against a capture's truth on the same grid.
+    public init(weight: Plane, flow: FlowField, defocusMap: Plane? = nil, truth blendTruth: BlendTruth) {
         precondition(weight.size == blendTruth.grid, "blend weight \(weight.size), truth on \(blendTruth.grid)")
         let (truth, defocus, texture) = (blendTruth.flow, blendTruth.defocus, blendTruth.texture)
         let toFullPixels = blendTruth.fullPixelsPerGridPixel
-        var regions = [Region](repeating: Region(pixels: 0, meeting: 0), count: 4)
+        var regions = [Region](repeating: Region(pixels: 0, meeting: 0), count: 6)
         for i in 0..<blendTruth.grid.pixelCount where truth.visible.pixels[i] > 0 || truth.occluded.pixels[i] > 0 {
             let du = flow.u.pixels[i] - truth.flow.u.pixels[i], dv = flow.v.pixels[i] - truth.flow.v.pixels[i]
             let flags = [
@@ -47,12 +51,22 @@ public struct BlendScores: Codable, Sendable, Equatable {
                 regions[3].pixels += 1
                 if weight.pixels[i] >= Self.keptAbove { regions[3].meeting += 1 }
             }
+            if let defocusMap, !flags[0], texture.pixels[i] >= Self.textureThreshold {
+                let region = flags[1] ? 4 : 5
+                regions[region].pixels += 1
+                if defocusMap.pixels[i] >= 0.5 { regions[region].meeting += 1 }
+            }
         }
         (occluded, defocused, misaligned, cleanTextured) = (regions[0], regions[1], regions[2], regions[3])
+        if defocusMap != nil { (defocusFlagsDefocused, defocusFlagsInFocus) = (regions[4], regions[5]) }
     }
 
-    init(occluded: Region, defocused: Region, misaligned: Region, cleanTextured: Region) {
+    init(
+        occluded: Region, defocused: Region, misaligned: Region, cleanTextured: Region, defocusFlagsDefocused: Region?,
+        defocusFlagsInFocus: Region?
+    ) {
         (self.occluded, self.defocused, self.misaligned, self.cleanTextured) = (occluded, defocused, misaligned, cleanTextured)
+        (self.defocusFlagsDefocused, self.defocusFlagsInFocus) = (defocusFlagsDefocused, defocusFlagsInFocus)
     }
 
     /// The regions of several captures pooled: each pixel counts once, whichever capture it is in.
@@ -61,7 +75,9 @@ public struct BlendScores: Codable, Sendable, Equatable {
         return scores.dropFirst().reduce(first) { sum, next in
             BlendScores(
                 occluded: sum.occluded + next.occluded, defocused: sum.defocused + next.defocused,
-                misaligned: sum.misaligned + next.misaligned, cleanTextured: sum.cleanTextured + next.cleanTextured)
+                misaligned: sum.misaligned + next.misaligned, cleanTextured: sum.cleanTextured + next.cleanTextured,
+                defocusFlagsDefocused: sum.defocusFlagsDefocused.flatMap { a in next.defocusFlagsDefocused.map { a + $0 } },
+                defocusFlagsInFocus: sum.defocusFlagsInFocus.flatMap { a in next.defocusFlagsInFocus.map { a + $0 } })
         }
     }
 }

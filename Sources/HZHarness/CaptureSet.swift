@@ -40,10 +40,10 @@ public enum CaptureSet {
     /// Writes one capture into `folder` (created).
     public static func write(_ capture: SimulatedCapture, photo: String, to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let quality = capture.parameters.jpegQuality
-        try Data(try encodeJPEG(capture.wide, quality: quality, exifPayload: capture.wideEXIF.app1Payload()))
+        let parameters = capture.parameters
+        try Data(try encodeJPEG(capture.wide, quality: parameters.wideJPEGQuality, exifPayload: capture.wideEXIF.app1Payload()))
             .write(to: URL(fileURLWithPath: "\(folder)/wide.jpg"))
-        try Data(try encodeJPEG(capture.tele, quality: quality, exifPayload: capture.teleEXIF.app1Payload()))
+        try Data(try encodeJPEG(capture.tele, quality: parameters.teleJPEGQuality, exifPayload: capture.teleEXIF.app1Payload()))
             .write(to: URL(fileURLWithPath: "\(folder)/tele.jpg"))
         try encoder.encode(CaptureInfo(photo: photo, parameters: capture.parameters))
             .write(to: URL(fileURLWithPath: "\(folder)/capture.json"))

@@ -44,7 +44,7 @@ public struct Evaluation: Sendable {
                 let onGrid =
                     try truth.flatMap { $0.grid == weight.size ? $0 : nil }
                     ?? BlendTruth(folder: folder, target: target, grid: weight.size)
-                blend[method.name] = BlendScores(weight: weight, flow: flow, truth: onGrid)
+                blend[method.name] = BlendScores(weight: weight, flow: flow, defocusMap: result.defocusMap, truth: onGrid)
                 truth = onGrid
             }
             guard output.size == target.size else {
@@ -70,14 +70,22 @@ public struct Evaluation: Sendable {
 }
 
 /// What a method made of a capture: its output luma, and for methods that blend, the blend
-/// weight and the flow it was judged on (both on the maps' grid).
+/// weight, the flow it was judged on and the defocus map (all on the maps' grid).
 public struct MethodOutput: Sendable {
     public var luma: Plane
     public var blendWeight: Plane?
     public var flow: FlowField?
+    public var defocusMap: Plane?
 
-    public init(luma: Plane, blendWeight: Plane? = nil, flow: FlowField? = nil) {
-        (self.luma, self.blendWeight, self.flow) = (luma, blendWeight, flow)
+    public init(luma: Plane, blendWeight: Plane? = nil, flow: FlowField? = nil, defocusMap: Plane? = nil) {
+        (self.luma, self.blendWeight, self.flow, self.defocusMap) = (luma, blendWeight, flow, defocusMap)
+    }
+
+    /// The pipeline's primary output and what its blending decided.
+    public init(_ processed: ProcessedCapture) {
+        self.init(
+            luma: processed.primary.image.y, blendWeight: processed.blend?.weight, flow: processed.alignment?.forward.flow,
+            defocusMap: processed.blend?.maps[DefocusMap.name])
     }
 }
 

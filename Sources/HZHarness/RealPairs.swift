@@ -116,9 +116,9 @@ public enum RealPairs {
         }
         var (smallWide, smallTele) = (CaptureFrame(wide), CaptureFrame(tele))
         (smallWide.image, smallTele.image) = (shrink(wide.image), shrink(tele.image))
-        let view = DigitalZoom.cropRect(wide: wide.image.size, calibration: rig, zoom: r, outputSize: smallTele.image.size)
+        let view = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: smallTele.image.size)
         return RealCapture(
-            name: name, wide: smallWide, tele: smallTele, target: resample(wide.image.y, from: view, to: smallTele.image.size),
+            name: name, wide: smallWide, tele: smallTele, target: DigitalZoom.render(wide.image.y, view: view, to: smallTele.image.size),
             rig: rig)
     }
 }

@@ -200,14 +200,15 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {
-        try section.rejectUnknownKeys(["zoom_ratio", "center_offset"])
+        try section.rejectUnknownKeys(["zoom_ratio", "center_offset", "rotation"])
         let offset = try section.doubles("center_offset", count: 2, default: [0, 0])
         guard offset.allSatisfy({ abs($0) < 0.5 }) else {
             throw section.error("center_offset", nil, "each value must lie between -0.5 and 0.5 (fractions of W's size)")
         }
         return RigCalibration(
             zoomRatio: try section.double("zoom_ratio", default: 2, in: 1.01...20),
-            centerOffset: (offset[0], offset[1]))
+            centerOffset: (offset[0], offset[1]),
+            rotation: try section.double("rotation", default: 0, in: -15...15))
     }
 
     private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {
@@ -278,7 +279,7 @@ public struct DaemonConfig: Sendable {
 
     private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {
         try section.rejectUnknownKeys(["maps", "smoothing_sigma", "feather_width", "autofocus_region"])
-        let names = try section.strings("maps", default: BlendMaps.names)
+        let names = try section.strings("maps", default: BlendMaps.defaults.map(\.name))
         let maps = try names.map { name in
             guard let map = BlendMaps.named(name) else {
                 throw section.error("maps", nil, "unknown map '\(name)'; known maps: \(BlendMaps.names.joined(separator: ", "))")

@@ -13,7 +13,7 @@ public struct BlendSettings: Sendable {
     public var mapNoiseFloor: Float
 
     public init(
-        maps: [any BlendMap] = BlendMaps.all, smoothingSigma: Double = BlendTuning.smoothingSigma,
+        maps: [any BlendMap] = BlendMaps.defaults, smoothingSigma: Double = BlendTuning.smoothingSigma,
         featherWidth: Double = BlendTuning.featherWidth, mapNoiseFloor: Float = BlendTuning.mapNoiseFloor
     ) {
         precondition(smoothingSigma >= 0 && featherWidth >= 0, "smoothing and feather cannot be negative")
@@ -126,6 +126,43 @@ public enum Blend {
         let change = resample(difference, from: region, to: Size(width: columns.count, height: rows.count))
         for (j, y) in rows.enumerated() {
             for (i, x) in columns.enumerated() { output[x, y] += change[i, j] }
+        }
+    }
+
+    /// `difference` (on `I_src`'s grid) added to the output pixels that `mapping` (output →
+    /// `I_src`, continuous coordinates) takes inside it: the paste for a view turned against the
+    /// output. A difference larger than the output's scale is first shrunk to it (low-passed),
+    /// so the turn itself only reads at about one to one.
+    public static func paste(_ difference: Plane, into output: inout Plane, mapping: Homography) {
+        let centre = SIMD2(Double(output.width), Double(output.height)) / 2
+        let shrink = 1 / max(mapping.localScaleAndRotation(at: centre).scale, 1)
+        let size = Size(
+            width: max(1, Int((Double(difference.width) * shrink).rounded())),
+            height: max(1, Int((Double(difference.height) * shrink).rounded())))
+        let plane = size == difference.size ? difference : resample(difference, from: difference.size.bounds, to: size)
+        let toPlane = mapping.followed(
+            by: .scaling(x: Double(size.width) / Double(difference.width), y: Double(size.height) / Double(difference.height)))
+        guard let toOutput = toPlane.inverse else { return }
+        let corners = [SIMD2(0, 0), SIMD2(Double(size.width), 0), SIMD2(0, Double(size.height)), SIMD2(Double(size.width), Double(size.height))]
+            .map(toOutput.apply)
+        let columns = max(Int(corners.map(\.x).min()!.rounded(.down)), 0)..<min(Int(corners.map(\.x).max()!.rounded(.up)), output.width)
+        let rows = max(Int(corners.map(\.y).min()!.rounded(.down)), 0)..<min(Int(corners.map(\.y).max()!.rounded(.up)), output.height)
+        guard !columns.isEmpty, !rows.isEmpty else { return }
+        let width = output.width, limit = (x: Double(size.width) - 0.5, y: Double(size.height) - 0.5)
+        plane.pixels.withUnsafeBufferPointer { pixels in
+            output.pixels.withUnsafeMutableBufferPointer { values in
+                let values = UncheckedSendable(values)
+                let reader = PlaneReader(pixels: pixels, width: size.width, height: size.height)
+                parallelChunks(rows.count, itemCost: columns.count) { chunk in
+                    for y in chunk.map({ $0 + rows.lowerBound }) {
+                        for x in columns {
+                            let at = toPlane.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)) - 0.5
+                            guard at.x >= -0.5, at.y >= -0.5, at.x <= limit.x, at.y <= limit.y else { continue }
+                            values.value[y * width + x] += reader.bicubic(Float(at.x), Float(at.y))
+                        }
+                    }
+                }
+            }
         }
     }
 

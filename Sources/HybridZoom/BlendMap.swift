@@ -16,8 +16,12 @@ extension BlendMap {
 
 /// The maps that exist, by name.
 public enum BlendMaps {
-    /// Every map with its default settings, in the order the paper lists them.
-    public static let all: [any BlendMap] = [DefocusMap(), OcclusionMap(), FlowUncertaintyMap(), RejectionMap(), FlatnessMap()]
+    /// Every map with its default settings: the paper's four (its defocus map measured, not
+    /// inferred from depth), then ours, then the paper's defocus map.
+    public static let all: [any BlendMap] = defaults + [ParallaxDefocusMap()]
+
+    /// The maps a configuration that names none uses.
+    public static let defaults: [any BlendMap] = [DefocusMap(), OcclusionMap(), FlowUncertaintyMap(), RejectionMap(), FlatnessMap()]
 
     public static var names: [String] { all.map(\.name) }
 
@@ -133,6 +137,20 @@ public struct BlendInputs: Sendable {
 /// and a misalignment shows in the output by its length in the output's pixels.
 public enum BlendTuning {
     // MARK: Defocus
+
+    /// The defocus map's band: detail finer than 1.5 W pixels (σ of the Gaussian it is the
+    /// residual of), which W resolves and a sharp T, shrunk to W's scale, holds at least as well.
+    public static let defocusBand = 1.5
+    /// σ of the window its energies are averaged over, W pixels.
+    public static let defocusWindow = 4.0
+    /// T's contrast in the band over W's at and below which T counts as blurred, and at and above
+    /// which as sharp.
+    public static let defocusBlurredBelow: Float = 0.35
+    public static let defocusSharpAbove: Float = 0.7
+    /// W's band energy over its noise's below which there is nothing to compare.
+    public static let defocusTextureAboveNoise: Float = 3
+
+    // MARK: Defocus from parallax (the paper's map, off by default)
 
     /// k of the k-means on the autofocus region's flow: the focus plane, and room for a
     /// foreground and a background object overlapping the region. k = 1 (the mean), 2, 3, 5:

@@ -19,10 +19,8 @@ public struct CapturePipeline: Sendable {
     public func process(wide: CaptureFrame, tele: CaptureFrame) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig
-        let teleView = DigitalZoom.cropRect(
-            wide: wide.image.size, calibration: rig, zoom: rig.zoomRatio,
-            outputSize: tele.image.size)
-        let source = DigitalZoom.render(wide.image, crop: teleView, to: tele.image.size)
+        let teleView = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: tele.image.size)
+        let source = DigitalZoom.render(wide.image, view: teleView, to: tele.image.size)
         clock.lap(.source)
 
         let measured = [wide, tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
@@ -69,15 +67,20 @@ public struct CapturePipeline: Sendable {
             timings: timings)
     }
 
-    /// W's digital zoom at each configured zoom (step 2 again); `source` itself where an output
-    /// shows exactly T's view at T's size.
-    private func wideZooms(_ wide: YCbCrImage, source: YCbCrImage, teleView: Rect) -> [ZoomedImage] {
+    /// W's digital zoom at each configured zoom (step 2 again), in W's orientation; `source`
+    /// itself where an output shows exactly T's view on `I_src`'s grid.
+    private func wideZooms(_ wide: YCbCrImage, source: YCbCrImage, teleView: TeleView) -> [ZoomedImage] {
         let size = settings.outputSize ?? source.size
         return settings.zooms.map { zoom in
             let crop = DigitalZoom.cropRect(wide: wide.size, calibration: settings.rig, zoom: zoom, outputSize: size)
-            let image = crop == teleView && size == source.size ? source : DigitalZoom.render(wide, crop: crop, to: size)
+            let image = isSourceGrid(crop, size, teleView, source.size) ? source : DigitalZoom.render(wide, crop: crop, to: size)
             return ZoomedImage(image: image, zoom: zoom, crop: crop)
         }
+    }
+
+    /// Whether an output of `crop` at `size` is `I_src`'s grid: T's view, not turned, at T's size.
+    private func isSourceGrid(_ crop: Rect, _ size: Size, _ teleView: TeleView, _ sourceSize: Size) -> Bool {
+        crop == teleView.crop && teleView.rotation == 0 && size == sourceSize
     }
 
     /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
@@ -96,18 +99,26 @@ public struct CapturePipeline: Sendable {
     }
 
     /// The fused luma onto an output: as it is when the output is `I_src`'s grid, else pasted
-    /// into the W digital zoom where T's view lands in it.
+    /// into the W digital zoom where T's view lands in it (turned, on a turned rig).
     private func paste(
-        _ composed: Plane, source: Plane, change: inout Plane?, teleView: Rect,
+        _ composed: Plane, source: Plane, change: inout Plane?, teleView: TeleView,
         into output: inout ZoomedImage
     ) {
-        if output.image.size == composed.size, output.crop == teleView {
+        if isSourceGrid(output.crop, output.image.size, teleView, composed.size) {
             output.image.y = composed
-        } else {
-            let placement = DigitalZoom.placement(of: teleView, in: output.crop, outputSize: output.image.size)
-            let difference = change ?? Blend.change(from: source, to: composed)
-            change = difference
+            return
+        }
+        let difference = change ?? Blend.change(from: source, to: composed)
+        change = difference
+        if teleView.rotation == 0 {
+            let placement = DigitalZoom.placement(of: teleView.crop, in: output.crop, outputSize: output.image.size)
             Blend.paste(difference, into: &output.image.y, at: placement)
+        } else if let wideToSource = teleView.wideMapping(from: composed.size).inverse {
+            let crop = output.crop, size = output.image.size
+            let outputToWide = Homography([
+                crop.width / Double(size.width), 0, crop.x, 0, crop.height / Double(size.height), crop.y, 0, 0, 1,
+            ])
+            Blend.paste(difference, into: &output.image.y, mapping: outputToWide.followed(by: wideToSource))
         }
     }
 }

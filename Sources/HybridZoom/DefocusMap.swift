@@ -1,156 +1,90 @@
-import Foundation
-
-/// Step 8, defocus: `M_defocus = sigmoid((‖P(x) − P(x_f)‖² − γ) / σ_f)`, P being the parallax.
+/// Step 8, defocus: 1 where T is blurrier than W, measured rather than inferred. Both lumas are
+/// taken to W's own scale (`Y_src` shrunk by r is W; `Ỹ_ref` shrunk by r is what a sharp T
+/// would show there, at least as crisp as W), and their fine bands compared: ρ is T's local
+/// contrast in the band over W's, each less its noise and over its local brightness (so T's
+/// darker corners and its different gain do not count). `M = clamp((ρ₁ − ρ) / (ρ₁ − ρ₀), 0, 1)`,
+/// and 0 where W itself has no texture above its noise in the band (nothing to compare; the
+/// flatness map looks after T's noise there).
 ///
-/// T, with its longer lens, has the shallower depth of field, so where the scene lies far from
-/// the depth T focused on, T may be blurrier than W. Depth is not known, but parallax is: it
-/// differs from the focus plane's in proportion to the difference of inverse depth, and so does
-/// the defocus blur. Parallax is the flow less what the coarse model explains: on a real rig T
-/// is turned and scaled a little against W, which moves the flow smoothly across the frame
-/// without any change of depth (read as depth, it once withheld T almost everywhere). The focus
-/// plane's parallax P(x_f) is the centre of the largest k-means cluster inside the autofocus
-/// region: the region may also hold some foreground or background, but most of it is what the
-/// camera focused on.
-///
-/// Flow is in full-resolution pixels of I_src (see `BlendTuning`).
+/// The paper infers defocus from depth (`ParallaxDefocusMap`): parallax far from the focus
+/// plane's. On a real rig the flow also holds what no global model takes out (lens distortion
+/// moves the corners by pixels), which that map reads as depth; and a sharp T at another depth
+/// (a stopped-down lens, a distant focus) loses nothing there. Blur is what costs the output, so
+/// blur is what this map measures. Warping errors do not move it: the energies are local
+/// averages, which a pixel's misplacement hardly changes; the rejection map is for those.
 public struct DefocusMap: BlendMap {
     public static let name = "defocus"
 
-    /// k of the k-means.
-    public var clusters: Int
-    /// γ, px².
-    public var gamma: Float
-    /// σ_f, px².
-    public var softness: Float
+    /// σ of the Gaussian whose residual is the band, in W's pixels.
+    public var bandSigma: Double
+    /// σ of the window the band's energy and the brightness are averaged over, W's pixels.
+    public var window: Double
+    /// ρ at and below which T is blurred (1), and at and above which it is as sharp as W (0).
+    public var blurredBelow: Float
+    public var sharpAbove: Float
+    /// W's band energy must be this many times its noise's for the comparison to count.
+    public var textureAboveNoise: Float
 
     public init(
-        clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
-        softness: Float = BlendTuning.defocusSoftness
+        bandSigma: Double = BlendTuning.defocusBand, window: Double = BlendTuning.defocusWindow,
+        blurredBelow: Float = BlendTuning.defocusBlurredBelow, sharpAbove: Float = BlendTuning.defocusSharpAbove,
+        textureAboveNoise: Float = BlendTuning.defocusTextureAboveNoise
     ) {
-        precondition(clusters >= 1 && softness > 0, "k-means needs a cluster and the sigmoid a positive softness")
-        self.clusters = clusters
-        self.gamma = gamma
-        self.softness = softness
+        precondition(bandSigma > 0 && window > 0 && sharpAbove > blurredBelow, "the defocus map's settings are out of order")
+        self.bandSigma = bandSigma
+        self.window = window
+        self.blurredBelow = blurredBelow
+        self.sharpAbove = sharpAbove
+        self.textureAboveNoise = textureAboveNoise
     }
 
     public func map(_ inputs: BlendInputs) -> Plane {
-        let size = inputs.mapSize
-        var result = Plane(width: size.width, height: size.height)
-        // No visible flow anywhere: nothing says where the focus plane is, so nothing is flagged.
-        let parallax = Self.parallax(inputs)
-        guard let focus = focusParallax(inputs, parallax) else { return result }
-        let unit = inputs.fullResolutionScale, gamma = gamma, softness = softness
-        parallax.u.pixels.withUnsafeBufferPointer { u in
-            parallax.v.pixels.withUnsafeBufferPointer { v in
-                result.pixels.withUnsafeMutableBufferPointer { output in
-                    for i in output.indices {
-                        let du = (u[i] - focus.x) * unit, dv = (v[i] - focus.y) * unit
-                        output[i] = 1 / (1 + exp((gamma - (du * du + dv * dv)) / softness))
-                    }
-                }
-            }
+        let source = inputs.source, r = inputs.zoomRatio
+        let small = Size(
+            width: max(1, Int((Double(source.width) / r).rounded())), height: max(1, Int((Double(source.height) / r).rounded())))
+        // T shrunk by r averages r² of its pixels: its noise falls by r.
+        let (wide, tele) = (
+            LocalContrast(
+                resample(source, from: source.size.bounds, to: small), band: bandSigma, window: window, gateNoise: inputs.wideNoise),
+            LocalContrast(
+                resample(inputs.warpedReference, from: source.size.bounds, to: small), band: bandSigma, window: window,
+                gateNoise: inputs.teleNoise / Float(r))
+        )
+        var map = Plane(width: small.width, height: small.height)
+        let (low, high, texture) = (blurredBelow, sharpAbove, textureAboveNoise)
+        for i in map.pixels.indices where wide.energy.pixels[i] > texture * wide.noiseEnergy {
+            let rho = tele.contrast(at: i) / wide.contrast(at: i)
+            map.pixels[i] = ((high - rho) / (high - low)).clamped(to: 0...1)
         }
-        return result
-    }
-
-    /// The flow less the coarse model's part of it.
-    static func parallax(_ inputs: BlendInputs) -> FlowField {
-        let flow = inputs.forwardFlow, coarse = inputs.coarseFlow
-        return FlowField(
-            u: Plane(width: flow.u.width, height: flow.u.height, pixels: zip(flow.u.pixels, coarse.u.pixels).map(-)),
-            v: Plane(width: flow.v.width, height: flow.v.height, pixels: zip(flow.v.pixels, coarse.v.pixels).map(-)))
-    }
-
-    /// P(x_f) in pixels of the maps' grid: the centre of the largest cluster of the visible
-    /// parallax vectors inside the autofocus region (or in the whole frame, if none of the region's is
-    /// visible). Occluded vectors and those leading outside T describe no scene point of T.
-    func focusParallax(_ inputs: BlendInputs, _ parallax: FlowField) -> SIMD2<Float>? {
-        let size = inputs.mapSize, region = inputs.autofocusRegion
-        func pixels(_ start: Double, _ length: Double, _ count: Int) -> Range<Int> {
-            let first = min(max(Int((start * Double(count)).rounded(.down)), 0), count - 1)
-            let end = min(max(Int(((start + length) * Double(count)).rounded(.up)), first + 1), count)
-            return first..<end
-        }
-        let inRegion = visibleFlow(
-            parallax, inputs, columns: pixels(region.x, region.width, size.width), rows: pixels(region.y, region.height, size.height))
-        let points = inRegion.isEmpty ? visibleFlow(parallax, inputs, columns: 0..<size.width, rows: 0..<size.height) : inRegion
-        guard !points.isEmpty else { return nil }
-        return KMeans(points: points, clusters: clusters).largestClusterCentre()
-    }
-
-    private func visibleFlow(_ flow: FlowField, _ inputs: BlendInputs, columns: Range<Int>, rows: Range<Int>) -> [SIMD2<Float>] {
-        let width = inputs.mapSize.width
-        var points: [SIMD2<Float>] = []
-        points.reserveCapacity(columns.count * rows.count)
-        for y in rows {
-            for x in columns {
-                let i = y * width + x
-                if inputs.occlusion.pixels[i] < 0.5 && inputs.outsideReference.pixels[i] == 0 {
-                    points.append(SIMD2(flow.u.pixels[i], flow.v.pixels[i]))
-                }
-            }
-        }
-        return points
+        return resample(map, from: small.bounds, to: inputs.mapSize)
     }
 }
 
-/// Lloyd's k-means on 2-D points, started deterministically: the first centres are the points
-/// at evenly spaced quantiles along the points' principal axis, so that the same flow always
-/// gives the same focus plane.
-struct KMeans {
-    let points: [SIMD2<Float>]
-    let clusters: Int
-    static let maximumIterations = 20
+/// A plane's fine band: its local energy, the energy its noise puts there, and the local
+/// brightness, each averaged over a Gaussian window.
+///
+/// The noise is the band's deviation on the plane's flattest blocks, or the gate's σ if that
+/// is less: in a frame textured all over even the flattest blocks hold texture, and the gate's
+/// σ, measured on the finest detail, is then the closer of the two.
+private struct LocalContrast {
+    var energy: Plane
+    var noiseEnergy: Float
+    var brightness: Plane
 
-    /// The centre of the cluster with the most points (the first of equals).
-    func largestClusterCentre() -> SIMD2<Float> {
-        var centres = initialCentres()
-        var assignment = [Int](repeating: -1, count: points.count)
-        for _ in 0..<Self.maximumIterations {
-            guard assign(&assignment, to: centres) else { break }
-            centres = means(assignment, previous: centres)
-        }
-        var counts = [Int](repeating: 0, count: centres.count)
-        for cluster in assignment { counts[cluster] += 1 }
-        return centres[counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!]
+    init(_ plane: Plane, band: Double, window: Double, gateNoise: Float) {
+        var residual = gaussianBlur(plane, sigma: band)
+        for i in residual.pixels.indices { residual.pixels[i] = plane.pixels[i] - residual.pixels[i] }
+        let noise = min(NoiseEstimate.deviation(of: residual, onFlattestBlocksOf: plane), gateNoise)
+        noiseEnergy = noise * noise
+        for i in residual.pixels.indices { residual.pixels[i] *= residual.pixels[i] }
+        energy = gaussianBlur(residual, sigma: window)
+        brightness = gaussianBlur(plane, sigma: window)
     }
 
-    private func initialCentres() -> [SIMD2<Float>] {
-        let n = Float(points.count)
-        let mean = points.reduce(SIMD2<Float>.zero, +) / n
-        var (xx, xy, yy): (Float, Float, Float) = (0, 0, 0)
-        for p in points {
-            let d = p - mean
-            (xx, xy, yy) = (xx + d.x * d.x, xy + d.x * d.y, yy + d.y * d.y)
-        }
-        let angle = 0.5 * atan2(2 * xy, xx - yy)
-        let axis = SIMD2(cos(angle), sin(angle))
-        let order = points.indices.sorted { ((points[$0] - mean) * axis).sum() < ((points[$1] - mean) * axis).sum() }
-        let k = min(clusters, points.count)
-        return (0..<k).map { points[order[(2 * $0 + 1) * points.count / (2 * k)]] }
-    }
-
-    /// Each point to its nearest centre; false when nothing changed.
-    private func assign(_ assignment: inout [Int], to centres: [SIMD2<Float>]) -> Bool {
-        var changed = false
-        for (i, p) in points.enumerated() {
-            var best = 0, bestDistance = Float.infinity
-            for (c, centre) in centres.enumerated() {
-                let d = p - centre, distance = (d * d).sum()
-                if distance < bestDistance { (best, bestDistance) = (c, distance) }
-            }
-            if assignment[i] != best { (assignment[i], changed) = (best, true) }
-        }
-        return changed
-    }
-
-    /// Each cluster's mean; a cluster left empty keeps its centre.
-    private func means(_ assignment: [Int], previous: [SIMD2<Float>]) -> [SIMD2<Float>] {
-        var sums = [SIMD2<Float>](repeating: .zero, count: previous.count), counts = [Float](repeating: 0, count: previous.count)
-        for (p, cluster) in zip(points, assignment) {
-            sums[cluster] += p
-            counts[cluster] += 1
-        }
-        return previous.indices.map { counts[$0] > 0 ? sums[$0] / counts[$0] : previous[$0] }
+    /// The band's deviation less the noise's, over the brightness (squared): contrast, which a
+    /// gain or a lens's fall-off does not change.
+    func contrast(at i: Int) -> Float {
+        let level = max(brightness.pixels[i], 0.02)
+        return max(energy.pixels[i] - noiseEnergy, 0) / (level * level)
     }
 }

@@ -1,19 +1,4 @@
-/// Where the telephoto camera looks inside the wide camera's frame.
-public struct RigCalibration: Sendable, Equatable {
-    /// T focal length / W focal length (`r` in the paper), > 1.
-    public var zoomRatio: Double
-    /// T's optical centre minus W's image centre, as fractions of W's width and height.
-    public var centerOffset: (x: Double, y: Double)
-
-    public init(zoomRatio: Double, centerOffset: (x: Double, y: Double) = (0, 0)) {
-        self.zoomRatio = zoomRatio
-        self.centerOffset = centerOffset
-    }
-
-    public static func == (a: RigCalibration, b: RigCalibration) -> Bool {
-        a.zoomRatio == b.zoomRatio && a.centerOffset == b.centerOffset
-    }
-}
+import Foundation
 
 /// Step 2 of the pipeline and the fallback of every later one: the part of W that an output of a
 /// given zoom shows, and that part resampled to the output size.
@@ -37,6 +22,36 @@ public enum DigitalZoom {
         return Rect(x: x, y: y, width: width, height: height)
     }
 
+    /// T's view in W: the crop at the tele zoom, on T's frame size, turned by the rig's rotation.
+    public static func teleView(wide: Size, calibration: RigCalibration, teleSize: Size) -> TeleView {
+        TeleView(
+            crop: cropRect(wide: wide, calibration: calibration, zoom: calibration.zoomRatio, outputSize: teleSize),
+            rotation: calibration.rotation)
+    }
+
+    /// W in T's view, on a grid of `size` (`I_src` at T's size): the crop resampled when the
+    /// rig is not turned, else W read along the turned grid (bicubic; an enlargement, so
+    /// nothing to low-pass). 4:2:0 chroma.
+    public static func render(_ wide: YCbCrImage, view: TeleView, to size: Size) -> YCbCrImage {
+        guard view.rotation != 0 else { return render(wide, crop: view.crop, to: size) }
+        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = wide.chromaScale
+        let chroma = Homography.scaling(
+            x: Double(size.width) / Double(chromaSize.width), y: Double(size.height) / Double(chromaSize.height)
+        )
+        .followed(by: view.wideMapping(from: size)).followed(by: .scaling(x: scale.x, y: scale.y))
+        return YCbCrImage(
+            y: render(wide.y, view: view, to: size),
+            cb: warp(wide.cb, by: chroma, to: chromaSize, interpolation: .bicubic),
+            cr: warp(wide.cr, by: chroma, to: chromaSize, interpolation: .bicubic))
+    }
+
+    /// One plane of W at W's full resolution (luma) in T's view, as `render` makes `I_src`'s luma.
+    public static func render(_ wideLuma: Plane, view: TeleView, to size: Size) -> Plane {
+        view.rotation == 0
+            ? resample(wideLuma, from: view.crop, to: size)
+            : warp(wideLuma, by: view.wideMapping(from: size), to: size, interpolation: .bicubic)
+    }
+
     /// W's `crop` resampled to `size` (bicubic, luma and chroma), with 4:2:0 chroma.
     public static func render(_ wide: YCbCrImage, crop: Rect, to size: Size) -> YCbCrImage {
         let chromaSize = YCbCrImage.chroma420Size(for: size)
@@ -46,6 +61,34 @@ public enum DigitalZoom {
             y: resample(wide.y, from: crop, to: size),
             cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
             cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
+    }
+}
+
+/// Where T looks in W: the crop at the tele zoom (where T's view lies when the rig is not
+/// turned), turned about its centre by the rig's rotation.
+public struct TeleView: Sendable, Equatable {
+    public var crop: Rect
+    /// Degrees, as `RigCalibration.rotation`.
+    public var rotation: Double
+
+    public init(crop: Rect, rotation: Double = 0) {
+        self.crop = crop
+        self.rotation = rotation
+    }
+
+    /// A point of a grid of `size` laid over the view (`I_src`'s grid) → the point of W it shows.
+    public func wideMapping(from size: Size) -> Homography {
+        let (kx, ky) = (crop.width / Double(size.width), crop.height / Double(size.height))
+        let angle = -rotation * .pi / 180, (c, s) = (cos(angle), sin(angle))
+        let centre = SIMD2(crop.x + crop.width / 2, crop.y + crop.height / 2)
+        let grid = SIMD2(Double(size.width), Double(size.height)) / 2
+        // w = centre + R(−θ)·diag(kx, ky)·(q − grid centre)
+        let (a, b, d, e) = (c * kx, -s * ky, s * kx, c * ky)
+        return Homography([
+            a, b, centre.x - a * grid.x - b * grid.y,
+            d, e, centre.y - d * grid.x - e * grid.y,
+            0, 0, 1,
+        ])
     }
 }
 

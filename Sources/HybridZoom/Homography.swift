@@ -28,6 +28,16 @@ public struct Homography: Sendable, Equatable, Codable {
         return Homography([a, -b, t.x, b, a, t.y, 0, 0, 1])
     }
 
+    /// x ↦ (sx·x, sy·y): a grid's points on a grid `sx` × `sy` times as fine.
+    public static func scaling(x sx: Double, y sy: Double) -> Homography {
+        Homography([sx, 0, 0, 0, sy, 0, 0, 0, 1])
+    }
+
+    /// This map, then `next`.
+    public func followed(by next: Homography) -> Homography {
+        Homography(multiply(next.matrix, matrix))
+    }
+
     public func apply(_ point: SIMD2<Double>) -> SIMD2<Double> {
         let m = matrix
         let w = m[6] * point.x + m[7] * point.y + m[8]

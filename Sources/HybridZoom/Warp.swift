@@ -39,6 +39,28 @@ public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolat
     return result
 }
 
+/// `plane` read along a map: output pixel x (a grid of `size`) reads `plane` at `mapping(x)`,
+/// both in continuous coordinates. For enlarging or turning by a little: it does not low-pass.
+public func warp(_ plane: Plane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+    var result = Plane(width: size.width, height: size.height)
+    plane.pixels.withUnsafeBufferPointer { source in
+        result.pixels.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
+            parallelChunks(size.height, itemCost: size.width) { rows in
+                for y in rows {
+                    for x in 0..<size.width {
+                        let at = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)) - 0.5
+                        let (sx, sy) = (Float(at.x), Float(at.y))
+                        output.value[y * size.width + x] = interpolation == .bilinear ? reader.bilinear(sx, sy) : reader.bicubic(sx, sy)
+                    }
+                }
+            }
+        }
+    }
+    return result
+}
+
 /// Reads a plane at fractional positions, repeating edge pixels.
 struct PlaneReader {
     let pixels: UnsafeBufferPointer<Float>

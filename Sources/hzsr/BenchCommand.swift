@@ -118,9 +118,10 @@ struct BenchCommand: ParsableCommand {
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {
         guard let frameSize = Size(parsing: size) else { throw ValidationError("--size must be WIDTHxHEIGHT") }
         let source = try decodeJPEG(try readInput(photo), maxPixels: 200_000_000).image
+        // The classic simulator's capture: the same frames as every earlier benchmark, so times compare.
         let parameters = RigParameters.draw(
             seed: 1, frameSize: frameSize, zoomRatio: ratio,
-            exposure: .automatic(sceneEV100: 12))
+            exposure: .automatic(sceneEV100: 12), ranges: .classic)
         let capture = RigSimulation(photo: source, parameters: parameters).capture(at: Date())
         return (
             try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()),

@@ -50,9 +50,7 @@ struct EvalCommand: ParsableCommand {
             var pipeline = settings.pipeline(fusion)
             if !blending { pipeline.settings.blend.maps = [] }
             let processed = try CaptureFiles.process(wide: wide, tele: tele, pipeline: pipeline, intake: settings.intake)
-            return MethodOutput(
-                luma: processed.primary.image.y, blendWeight: processed.blend?.weight,
-                flow: processed.alignment?.forward.flow)
+            return MethodOutput(processed)
         }
     }
 }

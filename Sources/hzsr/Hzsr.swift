@@ -6,6 +6,6 @@ struct Hzsr: ParsableCommand {
         abstract: "hzsr: hybrid zoom from a wide + tele camera rig.",
         subcommands: [
             FuseCommand.self, SimulateCommand.self, EvalCommand.self, FlowCommand.self, FusionInputsCommand.self, GateCommand.self, BenchCommand.self,
-            MapsCommand.self, TuneCommand.self, EvalRealCommand.self,
+            MapsCommand.self, TuneCommand.self, EvalRealCommand.self, CalibrateCommand.self,
         ])
 }

@@ -27,6 +27,13 @@ struct SimulateCommand: ParsableCommand {
     var only: String?
     @Option(help: "With --set: 'day' (random daylight exposures) or 'ladder' (bright day down to ISO 6400 night).")
     var exposure = "day"
+    @Option(
+        help: """
+            What the rig adds to each capture: 'tethered' (T turned and scaled a little, lens distortion and fall-off, \
+            near objects, movers within 0.1 s, each camera's own processing), 'handheld' (the same, seconds apart) or \
+            'classic' (the first simulator: offset, parallax along a fixed baseline, defocus, occluders).
+            """)
+    var rig = "tethered"
     @Option(help: "Zoom ratio r = T focal length / W focal length.") var ratio = 2.0
     @Option(help: "Frame size WIDTHxHEIGHT of both cameras (default: the photo's size / r, at most --max-width wide).")
     var size: String?
@@ -44,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
         guard spool == nil || photo != nil else { throw ValidationError("--spool needs a PHOTO") }
         guard set == nil || out != nil else { throw ValidationError("--set needs --out") }
         guard ["day", "ladder"].contains(exposure) else { throw ValidationError("--exposure must be day or ladder") }
+        guard ranges != nil else { throw ValidationError("--rig must be tethered, handheld or classic") }
         guard ["folders", "names"].contains(layout) else { throw ValidationError("--layout must be folders or names") }
         guard write == "mixed" || WriteMode(rawValue: write) != nil else { throw ValidationError("unknown --write \(write)") }
         guard rate > 0, count >= 0, ratio > 1 else { throw ValidationError("--rate must be positive and --ratio above 1") }
@@ -57,13 +65,17 @@ struct SimulateCommand: ParsableCommand {
     private func dropPairs(into spool: String) throws {
         let source = try decodeJPEG(try readInput(photo!), maxPixels: 200_000_000).image
         let frame = try frameSize() ?? RigSimulation.frameSize(photo: source.size, zoomRatio: ratio, maximumWidth: maxWidth)
-        let parameters = RigParameters.draw(seed: seed, frameSize: frame, zoomRatio: ratio, exposure: .automatic(sceneEV100: 12))
+        let parameters = RigParameters.draw(
+            seed: seed, frameSize: frame, zoomRatio: ratio, exposure: .automatic(sceneEV100: 12), ranges: ranges!)
         let capture = RigSimulation(photo: source, parameters: parameters).capture(at: Date())
         for index in 0..<count {
             let start = Date()
             let name = String(format: "IMG_%04d", index + 1)
-            for (role, image, exif, offset) in [("W", capture.wide, capture.wideEXIF, 0.0), ("T", capture.tele, capture.teleEXIF, skew)] {
-                let jpeg = try encodeJPEG(image, quality: parameters.jpegQuality, exifPayload: exif.restamped(start + offset).app1Payload())
+            for (role, image, exif, offset, quality) in [
+                ("W", capture.wide, capture.wideEXIF, 0.0, parameters.wideJPEGQuality),
+                ("T", capture.tele, capture.teleEXIF, skew, parameters.teleJPEGQuality),
+            ] {
+                let jpeg = try encodeJPEG(image, quality: quality, exifPayload: exif.restamped(start + offset).app1Payload())
                 let path = layout == "folders" ? "\(spool)/\(role)/\(name).jpg" : "\(spool)/\(name)_\(role).jpg"
                 try mode(index).write(jpeg, to: path)
                 print("\(mode(index).rawValue) \(path)")
@@ -91,19 +103,26 @@ struct SimulateCommand: ParsableCommand {
             let source = try decodeJPEG(try readInput("\(photos)/\(name)"), maxPixels: 200_000_000).image
             let frame = try frameSize() ?? RigSimulation.frameSize(photo: source.size, zoomRatio: ratio, maximumWidth: maxWidth)
             let light: Exposure = exposure == "ladder" ? .ladder(index, of: count) : .automatic(sceneEV100: 4 + Double((seed &+ UInt64(index)) % 11))
-            let parameters = RigParameters.draw(seed: seed &+ UInt64(index), frameSize: frame, zoomRatio: ratio, exposure: light)
+            let parameters = RigParameters.draw(seed: seed &+ UInt64(index), frameSize: frame, zoomRatio: ratio, exposure: light, ranges: ranges!)
             let capture = RigSimulation(photo: source, parameters: parameters).capture(at: firstMoment + Double(index))
             let id = String(format: "%04d", index)
             try CaptureSet.write(capture, photo: name, to: "\(folder)/\(id)")
             captures.append(id)
             print(
                 "\(folder)/\(id): \(name), \(frame), ISO \(light.wideISO)/\(light.teleISO), offset \(parameters.teleOffset.map { String(format: "%.1f", $0) }.joined(separator: ","))"
-                    + "\(parameters.occluders > 0 ? ", \(parameters.occluders) occluder(s)" : "")")
+                    + String(format: ", turned %.2f°, scaled %.3f", parameters.teleRotation, parameters.teleScale)
+                    + "\(parameters.occluders > 0 ? ", \(parameters.occluders) occluder(s)" : "")"
+                    + "\(parameters.nearObjects > 0 ? ", \(parameters.nearObjects) near object(s)" : "")"
+                    + "\(parameters.movers > 0 ? String(format: ", %d mover(s) over %.2f s", parameters.movers, parameters.timeGap) : "")")
         }
         try CaptureSet.writeManifest(
             .init(
                 split: split, zoomRatio: ratio, captures: captures, photos: Array(names.prefix(count)),
                 command: CommandLine.arguments.joined(separator: " ")), to: folder)
+    }
+
+    private var ranges: SimulationRanges? {
+        ["tethered": .tethered, "handheld": .handheld, "classic": .classic][rig]
     }
 
     private func mode(_ index: Int) -> WriteMode {

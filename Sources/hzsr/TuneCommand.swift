@@ -89,9 +89,7 @@ struct TuneCommand: ParsableCommand {
             atRatio.zooms = [ratio]
             let pipeline = CapturePipeline(settings: atRatio, fusion: fusion?.fusion(zoomRatio: ratio))
             let processed = try CaptureFiles.process(wide: wide, tele: tele, pipeline: pipeline, intake: intake)
-            return MethodOutput(
-                luma: processed.primary.image.y, blendWeight: processed.blend?.weight,
-                flow: processed.alignment?.forward.flow)
+            return MethodOutput(processed)
         }
     }
 }
@@ -103,7 +101,8 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
     case refinementSmoothness = "flow.refinement-alpha"
     case occlusionScale = "occlusion.scale"
     case mapNoiseFloor = "blend.noise-floor"
-    case defocusGamma = "defocus.gamma"
+    case defocusBlurredBelow = "defocus.blurred-below"
+    case defocusSharpAbove = "defocus.sharp-above"
     case uncertaintyLimit = "uncertainty.limit"
     case rejectionTolerance = "rejection.tolerance"
     case bandSplit = "classical.band-split"
@@ -114,7 +113,7 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .flowStride, .flowIterations, .refinementSmoothness: [.alignment]
         case .occlusionScale: [.alignment, .blending]
-        case .mapNoiseFloor, .defocusGamma, .uncertaintyLimit, .rejectionTolerance: [.blending]
+        case .mapNoiseFloor, .defocusBlurredBelow, .defocusSharpAbove, .uncertaintyLimit, .rejectionTolerance: [.blending]
         case .bandSplit: [.fusion]
         }
     }
@@ -127,7 +126,8 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .refinementSmoothness: return Double(settings.alignment.flow.refinementSmoothness)
         case .occlusionScale: return Double(settings.alignment.occlusionScale)
         case .mapNoiseFloor: return Double(settings.blend.mapNoiseFloor)
-        case .defocusGamma: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.gamma ?? .nan)
+        case .defocusBlurredBelow: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.blurredBelow ?? .nan)
+        case .defocusSharpAbove: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.sharpAbove ?? .nan)
         case .uncertaintyLimit: return Double(settings.blend.maps.compactMap { $0 as? FlowUncertaintyMap }.first?.limit ?? .nan)
         case .rejectionTolerance: return Double(settings.blend.maps.compactMap { $0 as? RejectionMap }.first?.tolerance ?? .nan)
         case .bandSplit: return FusionSettings(method: .classical).bandSplitSigma
@@ -148,7 +148,8 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .refinementSmoothness: settings.alignment.flow.refinementSmoothness = Float(value)
         case .occlusionScale: settings.alignment.occlusionScale = Float(value)
         case .mapNoiseFloor: settings.blend.mapNoiseFloor = Float(value)
-        case .defocusGamma: replacing(DefocusMap.self) { $0.gamma = Float(value) }
+        case .defocusBlurredBelow: replacing(DefocusMap.self) { $0.blurredBelow = Float(value) }
+        case .defocusSharpAbove: replacing(DefocusMap.self) { $0.sharpAbove = Float(value) }
         case .uncertaintyLimit: replacing(FlowUncertaintyMap.self) { $0.limit = Float(value) }
         case .rejectionTolerance: replacing(RejectionMap.self) { $0.tolerance = Float(value) }
         case .bandSplit: fusion.bandSplitSigma = value

@@ -14,7 +14,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
         var parameters = RigParameters.draw(
             seed: 11, frameSize: Size(width: 400, height: 300), zoomRatio: 2,
-            exposure: .automatic(sceneEV100: 12))
+            exposure: .automatic(sceneEV100: 12), ranges: .classic)
         (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = ([14.5, -8.25], 1.5, 1, false)
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
         let source = DigitalZoom.render(

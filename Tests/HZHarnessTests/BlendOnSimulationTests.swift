@@ -26,15 +26,15 @@ final class BlendOnSimulationTests: XCTestCase {
         XCTAssertGreaterThan(shares.clean, 0.8)
     }
 
-    /// T focused on the centre's depth, with parallax large enough for the flow to tell depths
-    /// apart. Measured: defocused 1.00, clean 0.54.
-    /// The clean share is low by construction: depths blurred by just under a pixel count as
-    /// clean, but lie close to √γ off the focus plane's parallax.
+    /// T focused on the centre's depth, the other depths blurred in T. Measured: defocused 0.89,
+    /// clean 0.84. (The parallax map, which judges depth by the flow, had 1.00 and 0.54: it
+    /// also withheld T from depths blurred by just under a pixel.) The sharpness map misses
+    /// defocused pixels whose window still reaches sharp texture across a depth edge.
     func testDefocusedDepthsGetNoWeight() throws {
         let shares = try blend(
             photo: "xiaomi-mi-a3.jpg", scene(seed: 5, teleOffset: [-3.5, 2.0], parallax: 12, occluders: 0, defocus: true))
-        XCTAssertGreaterThan(shares.defocused, 0.95)
-        XCTAssertGreaterThan(shares.clean, 0.5)
+        XCTAssertGreaterThan(shares.defocused, 0.85)
+        XCTAssertGreaterThan(shares.clean, 0.75)
     }
 
     /// A smaller photo, so a 160 × 120 frame. Measured: occluded 0.84, clean 0.77 (the flat map
@@ -52,7 +52,7 @@ final class BlendOnSimulationTests: XCTestCase {
         seed: UInt64, frame: Size = Size(width: 320, height: 240), teleOffset: [Double],
         parallax: Double, occluders: Int, defocus: Bool = false
     ) -> RigParameters {
-        var parameters = RigParameters.draw(seed: seed, frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
+        var parameters = RigParameters.draw(seed: seed, frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12), ranges: .classic)
         (parameters.teleOffset, parameters.parallax, parameters.occluders, parameters.defocus) = (teleOffset, parallax, occluders, defocus)
         return parameters
     }

@@ -18,7 +18,7 @@ final class SimulationGroundTruthTests: XCTestCase {
     private func parameters(seed: UInt64 = 7, iso: Double = 12) -> RigParameters {
         var parameters = RigParameters.draw(
             seed: seed, frameSize: Size(width: 240, height: 180), zoomRatio: 2,
-            exposure: .automatic(sceneEV100: iso))
+            exposure: .automatic(sceneEV100: iso), ranges: .classic)
         (parameters.defocus, parameters.occluders) = (false, 0)
         (parameters.teleGain, parameters.teleBias, parameters.teleChromaShift) = (1, 0, [0, 0])
         parameters.teleOffset = [6.5, -4.25]
@@ -41,6 +41,50 @@ final class SimulationGroundTruthTests: XCTestCase {
         // The backward flow takes the target to T the same way.
         let back = warp(capture.target, dx: capture.backwardFlow.u, dy: capture.backwardFlow.v, interpolation: .bilinear)
         XCTAssertLessThan(rms(back, capture.tele.y, interior(Plane(width: 240, height: 180, value: 1), margin: 12)), 0.012)
+    }
+
+    /// T turned and scaled, both lenses distorted, the baseline slanted: the flow follows.
+    func testTheTrueFlowFollowsTurnScaleAndDistortion() {
+        var turned = parameters()
+        (turned.teleRotation, turned.teleScale, turned.parallaxDirection) = (0.8, 1.015, [0.6, -0.8])
+        (turned.wideDistortion, turned.teleDistortion) = (-0.05, 0.012)
+        let capture = RigSimulation(photo: photo, parameters: turned).capture(at: moment)
+        let flow = capture.forwardFlow
+        let aligned = warp(capture.tele.y, dx: flow.u, dy: flow.v, interpolation: .bilinear)
+        let inside = interior(capture.teleCoverage, margin: 3)
+        let noise = Double(SensorNoise(iso: capture.parameters.exposure.teleISO).sigma(at: 0.5))
+        XCTAssertLessThan(rms(aligned, capture.target, inside), 1.5 * noise + 0.002)
+        // At the centre (the focus depth, where W's lens does not bend either) the turn moves
+        // nothing: the offset, scaled.
+        XCTAssertEqual(Double(flow.u[120, 90]), -6.5 * 1.015, accuracy: 0.2)
+        XCTAssertEqual(Double(flow.v[120, 90]), 4.25 * 1.015, accuracy: 0.2)
+    }
+
+    /// Near objects and movers: where T shows what `I_src` shows, the true flow finds it; where
+    /// it shows something else, the occlusion truth says so.
+    func testNearObjectsAndMoversHaveTheirOwnFlowAndHideTheBackground() {
+        var busy = parameters()
+        (busy.nearObjects, busy.movers, busy.timeGap, busy.parallax) = (2, 2, 0.1, 6)
+        let capture = RigSimulation(photo: photo, parameters: busy).capture(at: moment)
+        let flow = capture.forwardFlow
+        let aligned = warp(capture.tele.y, dx: flow.u, dy: flow.v, interpolation: .bilinear)
+        var visible = interior(capture.teleCoverage, margin: 3), hidden = visible
+        for y in 0..<visible.height {
+            for x in 0..<visible.width {
+                // Two pixels from any hidden pixel or flow step: soft edges mix both sides.
+                let near = (max(y - 2, 0)...min(y + 2, visible.height - 1)).contains { j in
+                    (max(x - 2, 0)...min(x + 2, visible.width - 1)).contains { i in
+                        capture.occlusion[i, j] == 1 || abs(flow.u[i, j] - flow.u[x, y]) + abs(flow.v[i, j] - flow.v[x, y]) > 0.5
+                    }
+                }
+                if near { visible[x, y] = 0 }
+                if capture.occlusion[x, y] == 0 { hidden[x, y] = 0 }
+            }
+        }
+        let noise = Double(SensorNoise(iso: capture.parameters.exposure.teleISO).sigma(at: 0.5))
+        XCTAssertLessThan(rms(aligned, capture.target, visible), 1.5 * noise + 0.002)
+        XCTAssertGreaterThan(hidden.pixels.reduce(0, +), 100, "the objects hide some of the background")
+        XCTAssertGreaterThan(rms(aligned, capture.target, hidden), 0.03)
     }
 
     func testTheOffsetShowsInTheFlow() {

@@ -40,6 +40,7 @@ final class DaemonConfigTests: XCTestCase {
         assertError("timestamps:\n  time_zone: Mars/Olympus\n", key: "timestamps.time_zone", mentions: "Mars/Olympus")
         assertError("roles:\n  wide:\n    pattern: '(['\n", key: "roles.wide.pattern", mentions: "regular expression")
         assertError("rig:\n  center_offset: [0.1]\n", key: "rig.center_offset", mentions: "2 numbers")
+        assertError("rig:\n  rotation: 30\n", key: "rig.rotation", mentions: "between")
         assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
         assertError("output:\n  maps: often\n", key: "output.maps", line: 2, mentions: "true or false")
         assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
@@ -75,7 +76,7 @@ final class DaemonConfigTests: XCTestCase {
             """
             paths: {spool: /data/in, output: ../published}
             pairing: {tolerance: 0.2, orphan_timeout: 5}
-            rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02]}
+            rig: {zoom_ratio: 3.5, center_offset: [0.01, -0.02], rotation: -0.4}
             output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80, maps: true}
             timestamps: {time_zone: Europe/Berlin, clock_offset: {tele: -0.25}}
             fusion: {method: 'off'}
@@ -92,6 +93,7 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(config.pairing, .init(tolerance: 0.2, orphanTimeout: 5))
         XCTAssertEqual(config.rig.zoomRatio, 3.5)
         XCTAssertEqual(config.rig.centerOffset.y, -0.02)
+        XCTAssertEqual(config.rig.rotation, -0.4)
         XCTAssertEqual(config.output.zooms, [.ratio(2.5)])
         XCTAssertEqual(config.output.size, .fixed(.init(width: 1920, height: 1080)))
         XCTAssertTrue(config.output.maps)

@@ -41,7 +41,7 @@ public enum TestFrames {
             .appendingPathComponent("HZImageIOTests/Fixtures/canon-sx530hs.jpg")
         let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
         var parameters = RigParameters.draw(
-            seed: seed ?? 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12))
+            seed: seed ?? 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12), ranges: .classic)
         if seed == nil { (parameters.teleOffset, parameters.parallax) = ([0, 0], 0) }
         (parameters.occluders, parameters.defocus) = (0, false)
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: time)

@@ -4,7 +4,8 @@ import XCTest
 
 final class BlendMapTests: XCTestCase {
     func testRegistryFindsEveryMapByName() {
-        XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection", "flat"])
+        XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection", "flat", "defocus-parallax"])
+        XCTAssertEqual(BlendMaps.defaults.map(\.name), ["defocus", "occlusion", "uncertainty", "rejection", "flat"])
         XCTAssertTrue(BlendMaps.named("rejection") is RejectionMap)
         XCTAssertEqual(BlendMaps.named("defocus")?.name, DefocusMap.name)
         XCTAssertNil(BlendMaps.named("sharpness"))
@@ -49,6 +50,41 @@ final class BlendMapTests: XCTestCase {
 
     // MARK: Defocus
 
+    /// At r = 2, T blurred by 4 px (2 of W's) over a rectangle, and elsewhere darker by a third
+    /// and noisy, as a vignetted T is: the blur is flagged, the rest is not.
+    func testWhereTIsBlurrierThanWItIsFlaggedAndNowhereElse() {
+        let size = Size(width: 256, height: 192)
+        let texture = SyntheticPlanes.texture(size, seed: 3)
+        var inputs = SyntheticPlanes.cleanInputs(size, mapSize: Size(width: 128, height: 96))
+        inputs.zoomRatio = 2
+        inputs.source = SyntheticPlanes.noisy(gaussianBlur(texture, sigma: 1.2), sigma: 0.004, seed: 1)
+        let blurred = gaussianBlur(texture, sigma: 4)
+        var reference = texture
+        for y in 0..<size.height {
+            for x in 0..<size.width {
+                reference[x, y] = (20..<110).contains(x) && (20..<90).contains(y) ? blurred[x, y] : 0.7 * texture[x, y] + 0.05
+            }
+        }
+        inputs.warpedReference = SyntheticPlanes.noisy(reference, sigma: 0.004, seed: 2)
+        let map = DefocusMap().map(inputs)
+        XCTAssertGreaterThan(SyntheticPlanes.values(map, columns: 16..<50, rows: 16..<40).min()!, 0.9, "inside the blur")
+        XCTAssertLessThan(SyntheticPlanes.values(map, columns: 64..<128, rows: 0..<96).max()!, 0.05, "sharp, if darker")
+        XCTAssertLessThan(SyntheticPlanes.values(map, columns: 0..<128, rows: 56..<96).max()!, 0.05)
+    }
+
+    /// Where W has no texture above its noise there is nothing to compare, so nothing is flagged
+    /// however T looks.
+    func testWithoutTextureInWNothingIsFlagged() {
+        let size = Size(width: 128, height: 96)
+        var inputs = SyntheticPlanes.cleanInputs(size)
+        inputs.zoomRatio = 2
+        inputs.source = SyntheticPlanes.noisy(Plane(width: 128, height: 96, value: 0.4), sigma: 0.004, seed: 1)
+        inputs.warpedReference = SyntheticPlanes.noisy(Plane(width: 128, height: 96, value: 0.4), sigma: 0.01, seed: 2)
+        XCTAssertEqual(DefocusMap().map(inputs).pixels.max(), 0)
+    }
+
+    // MARK: Defocus from parallax
+
     /// Maps' grid at half the frame's resolution, so a flow of 1 grid pixel is 2 px: a region
     /// 2 grid px off the focus plane (4 px, 16 px² > γ) is flagged, one 0.5 off (1 px²) is not.
     func testRegionOffTheFocusPlaneIsFlagged() {
@@ -57,7 +93,7 @@ final class BlendMapTests: XCTestCase {
             for x in 4..<20 { inputs.forwardFlow.u[x, y] += 2 }
             for x in 40..<60 { inputs.forwardFlow.u[x, y] += 0.5 }
         }
-        let map = DefocusMap().map(inputs)
+        let map = ParallaxDefocusMap().map(inputs)
         XCTAssertGreaterThan(map[10, 10], 0.99, "4 px from the focus plane")
         XCTAssertLessThan(map[50, 10], 0.01, "1 px from the focus plane")
         XCTAssertLessThan(map[32, 24], 0.01, "the focus plane itself")
@@ -69,10 +105,10 @@ final class BlendMapTests: XCTestCase {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
         inputs.autofocusRegion = Rect(x: 0.25, y: 0.25, width: 0.5, height: 0.5)
         for y in 12..<36 { for x in 16..<27 { inputs.forwardFlow.u[x, y] += 5 } }  // 11 of 32 columns
-        let map = DefocusMap().map(inputs)
+        let map = ParallaxDefocusMap().map(inputs)
         XCTAssertGreaterThan(map[20, 20], 0.99)
         XCTAssertLessThan(map[40, 20], 0.01)
-        XCTAssertEqual(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
+        XCTAssertEqual(ParallaxDefocusMap().focusParallax(inputs, ParallaxDefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
     }
 
     func testOccludedFlowDoesNotChooseTheFocusPlane() {
@@ -84,14 +120,14 @@ final class BlendMapTests: XCTestCase {
                 inputs.occlusion[x, y] = 1
             }
         }
-        XCTAssertEqual(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
+        XCTAssertEqual(ParallaxDefocusMap().focusParallax(inputs, ParallaxDefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
     }
 
     func testNoVisibleFlowFlagsNothing() {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 32, height: 24))
         inputs.outsideReference = Plane(width: 32, height: 24, value: 1)
-        XCTAssertNil(DefocusMap().focusParallax(inputs, DefocusMap.parallax(inputs)))
-        XCTAssertEqual(DefocusMap().map(inputs).pixels.max(), 0)
+        XCTAssertNil(ParallaxDefocusMap().focusParallax(inputs, ParallaxDefocusMap.parallax(inputs)))
+        XCTAssertEqual(ParallaxDefocusMap().map(inputs).pixels.max(), 0)
     }
 
     // MARK: Flow uncertainty

@@ -6,7 +6,7 @@ final class BlendTests: XCTestCase {
     func testCleanInputsBlendFullyInsideAndNotAtTheBorder() {
         let weights = Blend.weights(SyntheticPlanes.cleanInputs(Size(width: 64, height: 48)))
         let weight = weights.weight
-        XCTAssertEqual(Set(weights.maps.keys), Set(BlendMaps.names))
+        XCTAssertEqual(Set(weights.maps.keys), Set(BlendMaps.defaults.map(\.name)))
         XCTAssertGreaterThan(SyntheticPlanes.values(weight, columns: 2..<62, rows: 2..<46).min()!, 0.99)
         for x in 0..<64 {
             XCTAssertEqual(weight[x, 0], 0)
@@ -52,7 +52,7 @@ final class BlendTests: XCTestCase {
         let without = Blend.weights(inputs, settings: BlendSettings(maps: [OcclusionMap(), FlowUncertaintyMap()]))
         XCTAssertEqual(Set(without.maps.keys), ["occlusion", "uncertainty"])
         XCTAssertGreaterThan(without.weight[10, 10], 0.99)
-        XCTAssertEqual(Blend.weights(inputs).weight[10, 10], 0)
+        XCTAssertEqual(Blend.weights(inputs, settings: BlendSettings(maps: BlendMaps.all)).weight[10, 10], 0, "defocus-parallax")
     }
 
     /// T sees something W does not (a part of the scene from elsewhere pasted into T), through

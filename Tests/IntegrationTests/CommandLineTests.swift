@@ -156,6 +156,51 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(scratch.path)/out.jpg"))
     }
 
+    /// Ten pairs of a rig whose T sits off centre, turned and scaled (each pair with its own
+    /// parallax, near objects, noise and processing): calibrate finds that geometry; pairs of
+    /// unrelated photos give it nothing to measure, and it says so.
+    func testCalibrateRecoversTheRigAndRefusesUnrelatedPairs() throws {
+        let truth = (offset: [7.0, -4.5], rotation: 0.6, scale: 1.012)
+        let frame = Size(width: 320, height: 240)
+        var wides: [[UInt8]] = [], teles: [[UInt8]] = []
+        for index in 0..<10 {
+            let photo = try decodeJPEG(
+                try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/photos/\(index % 2 == 0 ? "day" : "other").jpg"))),
+                maxPixels: 1_000_000
+            ).image
+            var parameters = RigParameters.draw(seed: UInt64(40 + index), frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
+            (parameters.teleOffset, parameters.teleRotation, parameters.teleScale) = (truth.offset, truth.rotation, truth.scale)
+            (parameters.wideDistortion, parameters.teleDistortion) = (0, 0)
+            let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: Double(index)))
+            wides.append(try encodeJPEG(capture.wide, quality: 92, exifPayload: capture.wideEXIF.app1Payload()))
+            teles.append(try encodeJPEG(capture.tele, quality: 92, exifPayload: capture.teleEXIF.app1Payload()))
+            try scratch.write(wides[index], to: "rig/W/IMG_\(index).jpg")
+            try scratch.write(teles[index], to: "rig/T/IMG_\(index).jpg")
+        }
+        let block = try hzsr(["calibrate", "\(scratch.path)/rig"])
+        func value(_ key: String) throws -> [Double] {
+            let line = try XCTUnwrap(block.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(key):") }, block)
+            return line.split(separator: ":")[1].split(whereSeparator: { "[], ".contains($0) }).compactMap { Double($0) }
+        }
+        // T's centre lies offset / r W pixels from W's; W is the frame's size.
+        let offset = try value("center_offset")
+        XCTAssertEqual(offset[0] * 320, truth.offset[0] / 2, accuracy: 2, block)
+        XCTAssertEqual(offset[1] * 240, truth.offset[1] / 2, accuracy: 2, block)
+        XCTAssertEqual(try value("zoom_ratio")[0], 2 * truth.scale, accuracy: 0.002 * 2 * truth.scale, block)
+        XCTAssertEqual(try value("rotation")[0], truth.rotation, accuracy: 0.05, block)
+
+        // W of one photo with T of the other: nothing overlaps.
+        for index in 0..<10 {
+            try scratch.write(wides[index], to: "unrelated/IMG_\(index)_W.jpg")
+            try scratch.write(teles[(index + 1) % 10], to: "unrelated/IMG_\(index)_T.jpg")
+        }
+        let run = try runHzsr(["calibrate", "\(scratch.path)/unrelated"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertFalse(run.output.contains("rig:"), run.output)
+        XCTAssertTrue(run.errors.contains("no pair's views overlap"), run.errors)
+        XCTAssertTrue(run.errors.contains("\(scratch.path)/unrelated/IMG_3_W.jpg + \(scratch.path)/unrelated/IMG_3_T.jpg: "), run.errors)
+    }
+
     @discardableResult
     private func hzsr(_ arguments: [String]) throws -> String {
         let run = try runHzsr(arguments)
