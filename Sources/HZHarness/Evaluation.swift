@@ -35,11 +35,12 @@ public struct Evaluation: Sendable {
         let wide = try bytes("\(folder)/wide.jpg"), tele = try bytes("\(folder)/tele.jpg")
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let coverage = try NumpyFile.readMask(at: "\(folder)/tele_coverage.npy")
-        var scores: [String: MethodScores] = [:], blend: [String: BlendScores] = [:]
+        var scores: [String: MethodScores] = [:], blend: [String: BlendScores] = [:], decisions: [String: String] = [:]
         var baselineTiles: [TileScore] = [], truth: BlendTruth?
         for method in methods {
             let result = try method.run(wide, tele, info.parameters.zoomRatio)
             let output = result.luma
+            decisions[method.name] = result.decision
             if let weight = result.blendWeight, let flow = result.flow {
                 let onGrid =
                     try truth.flatMap { $0.grid == weight.size ? $0 : nil }
@@ -60,7 +61,7 @@ public struct Evaluation: Sendable {
         let defocused = try NumpyFile.readMask(at: "\(folder)/defocus.npy").pixels.contains { $0 > 0 }
         return CaptureResult(
             capture: name, photo: info.photo, scores: scores,
-            clean: info.parameters.occluders == 0 && !defocused, tiles: baselineTiles.count, blend: blend)
+            clean: info.parameters.occluders == 0 && !defocused, tiles: baselineTiles.count, blend: blend, decisions: decisions)
     }
 
     private func bytes(_ path: String) throws -> [UInt8] {
@@ -76,16 +77,18 @@ public struct MethodOutput: Sendable {
     public var blendWeight: Plane?
     public var flow: FlowField?
     public var defocusMap: Plane?
+    /// The pipeline's decision (`fused`, `skipped: …`), for methods that run it.
+    public var decision: String?
 
-    public init(luma: Plane, blendWeight: Plane? = nil, flow: FlowField? = nil, defocusMap: Plane? = nil) {
-        (self.luma, self.blendWeight, self.flow, self.defocusMap) = (luma, blendWeight, flow, defocusMap)
+    public init(luma: Plane, blendWeight: Plane? = nil, flow: FlowField? = nil, defocusMap: Plane? = nil, decision: String? = nil) {
+        (self.luma, self.blendWeight, self.flow, self.defocusMap, self.decision) = (luma, blendWeight, flow, defocusMap, decision)
     }
 
     /// The pipeline's primary output and what its blending decided.
     public init(_ processed: ProcessedCapture) {
         self.init(
             luma: processed.primary.image.y, blendWeight: processed.blend?.weight, flow: processed.alignment?.forward.flow,
-            defocusMap: processed.blend?.maps[DefocusMap.name])
+            defocusMap: processed.blend?.maps[DefocusMap.name], decision: processed.reason)
     }
 }
 

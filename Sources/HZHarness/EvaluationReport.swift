@@ -38,13 +38,15 @@ public struct CaptureResult: Codable, Sendable {
     public var tiles: Int
     /// For methods that blend: the blend weight against the true trouble spots.
     public var blend: [String: BlendScores]
+    /// For methods that run the pipeline: its decision and reason (`fused`, `skipped: …`).
+    public var decisions: [String: String]?
 
     public init(
         capture: String, photo: String, scores: [String: MethodScores], clean: Bool = true, tiles: Int = 0,
-        blend: [String: BlendScores] = [:]
+        blend: [String: BlendScores] = [:], decisions: [String: String]? = nil
     ) {
         (self.capture, self.photo, self.scores) = (capture, photo, scores)
-        (self.clean, self.tiles, self.blend) = (clean, tiles, blend)
+        (self.clean, self.tiles, self.blend, self.decisions) = (clean, tiles, blend, decisions)
     }
 
     /// `method`'s PSNR gain over W digital zoom inside T's field of view, dB.
@@ -140,6 +142,19 @@ public struct EvaluationReport: Codable, Sendable {
         return gains.isEmpty ? .nan : HybridZoom.median(gains)
     }
 
+    /// How many captures the pipeline fused with `method`, of those it ran on, or nil where it did not run.
+    public func fusedCount(_ method: String) -> (fused: Int, of: Int)? {
+        let decisions = captures.compactMap { $0.decisions?[method] }
+        return decisions.isEmpty ? nil : (decisions.filter { $0.hasPrefix("fused") }.count, decisions.count)
+    }
+
+    /// The captures `method` did not fuse, each with the pipeline's reason.
+    public func skipped(_ method: String) -> [(capture: String, reason: String)] {
+        captures.compactMap { capture in
+            capture.decisions?[method].flatMap { $0.hasPrefix("fused") ? nil : (capture.capture, $0) }
+        }
+    }
+
     /// The blend scores of `method` pooled over the captures.
     public func pooledBlend(_ method: String) -> BlendScores? {
         BlendScores.pooled(captures.compactMap { $0.blend[method] })
@@ -149,15 +164,16 @@ public struct EvaluationReport: Codable, Sendable {
     /// clean captures, and whether the weight avoids the true trouble spots.
     public func blendingTable() -> String {
         var lines = [
-            "| Method | Gain (dB) | Tiles not worse | In the worst capture | Gain on clean captures (dB) | Occluded ≤ 0.1 "
+            "| Method | Fused | Gain (dB) | Tiles not worse | In the worst capture | Gain on clean captures (dB) | Occluded ≤ 0.1 "
                 + "| Defocused ≤ 0.1 | Misaligned ≤ 0.1 | Clean textured ≥ 0.8 | Defocus map: defocused flagged | in focus flagged |",
-            "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         func percent(_ value: Double?) -> String { value.map { $0.isNaN ? "–" : String(format: "%.1f%%", $0 * 100) } ?? "–" }
         for method in methods where method != Evaluation.baseline {
             let blend = pooledBlend(method)
+            let fused = fusedCount(method).map { "\($0.fused)/\($0.of)" } ?? "–"
             let cells = [
-                method, String(format: "%+.2f", medianGain(method)), percent(tilesNotWorse(method)),
+                method, fused, String(format: "%+.2f", medianGain(method)), percent(tilesNotWorse(method)),
                 percent(worstCaptureTilesNotWorse(method)), String(format: "%+.2f", medianCleanGain(method)),
                 percent(blend?.occluded.share), percent(blend?.defocused.share),
                 percent(blend?.misaligned.share), percent(blend?.cleanTextured.share),
@@ -167,7 +183,8 @@ public struct EvaluationReport: Codable, Sendable {
         }
         lines += [
             "",
-            "Gain: the median over the captures of each one's PSNR gain over W digital zoom inside T's view. "
+            "Fused: captures the pipeline fused (the rest publish W digital zoom). "
+                + "Gain: the median over the captures of each one's PSNR gain over W digital zoom inside T's view. "
                 + "Tiles not worse: 64×64 tiles inside T's view, over all captures (and in the capture with the fewest), "
                 + "at most 0.3 dB below W digital zoom. "
                 + "Gain on clean captures: median over the \(captures.filter(\.clean).count) captures without occluders or defocus. "
@@ -175,6 +192,8 @@ public struct EvaluationReport: Codable, Sendable {
                 + "than 1 px (full resolution) from the truth; textured: the target's 5×5 deviation ≥ 0.02. "
                 + "Defocus map: its share ≥ 0.5 on textured pixels T sees, truly defocused or in focus.",
         ]
+        let unfused = methods.flatMap { method in skipped(method).map { "- \(method), capture \($0.capture): \($0.reason)" } }
+        if !unfused.isEmpty { lines += ["", "Not fused:"] + unfused }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -185,7 +204,6 @@ public struct EvaluationReport: Codable, Sendable {
     }
 }
 
-/// The median of `values`: the middle one, or the mean of the middle two.
 // MARK: - Chart
 
 /// The PSNR chart: captures along x, one dot per method per capture (side by side, joined by a grey

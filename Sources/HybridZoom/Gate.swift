@@ -61,8 +61,9 @@ public struct GateSettings: Codable, Sendable, Equatable {
     /// noise than detail. 1.5: the simulated rig reaches 1.2 (T's ISO is 2.4 × W's), so only a
     /// T markedly worse than expected trips it.
     public var maximumTeleNoiseRatio: Double
-    /// Noise σ (luma units) below which T is never called noisier: at a quarter of a code value
-    /// both frames are clean, and their ratio means nothing.
+    /// Noise σ (luma units) below which T is never called noisier: under one code value (1/255)
+    /// at W's scale T's noise cannot be seen, however much cleaner a denoising W makes its own
+    /// frame (two cameras' processing differs; a quarter of a code value skipped daylight pairs).
     public var noiseFloor: Double
     /// The share of I_src that T must cover. The coarse search reaches ±6 % of the width, so a
     /// sound alignment overlaps by 88 % or more; under half, the flow has gone astray.
@@ -70,7 +71,7 @@ public struct GateSettings: Codable, Sendable, Equatable {
 
     public init(
         minimumEV100: Double = 3, minimumMeanLuma: Double = 0.08, maximumTeleNoiseRatio: Double = 1.5,
-        noiseFloor: Double = 0.001, minimumOverlap: Double = 0.5
+        noiseFloor: Double = 0.004, minimumOverlap: Double = 0.5
     ) {
         self.minimumEV100 = minimumEV100
         self.minimumMeanLuma = minimumMeanLuma

@@ -34,7 +34,11 @@ struct EvalRealCommand: ParsableCommand {
             var captureSettings = settings.captureSettings
             (captureSettings.rig, captureSettings.zooms, captureSettings.outputSize) = (capture.rig, [capture.rig.zoomRatio], nil)
             let pipeline = CapturePipeline(settings: captureSettings, fusion: fusion.fusion(zoomRatio: capture.rig.zoomRatio))
-            let processed = try pipeline.process(wide: capture.wide, tele: capture.tele)
+            let processed: ProcessedCapture
+            do { processed = try pipeline.process(wide: capture.wide, tele: capture.tele) } catch {
+                FileHandle.standardError.write(Data("skipped \(self.folder)/\(capture.name): \(error)\n".utf8))
+                continue
+            }
             let score = RealScores(
                 capture: capture.name, decision: processed.decision, reason: processed.reason, output: processed.primary.image.y,
                 wideZoom: processed.source.y, target: capture.target)

@@ -60,4 +60,45 @@ final class AlignmentOnSimulationTests: XCTestCase {
         XCTAssertGreaterThan(flagged.hidden / flagged.hiddenCount, 0.7)
         XCTAssertLessThan(flagged.visible / flagged.visibleCount, 0.1)
     }
+
+    /// The gate on the tethered simulator at its extremes: T turned by ±1° and scaled by ±2 %
+    /// against the calibration (with whatever parallax, near objects, movers, distortion and
+    /// processing the seed draws) is fused; W with another photo's T, or with a covered T (dark
+    /// and featureless but for noise), is `skipped: alignment failed`.
+    func testTurnedAndScaledRigsAreFusedButUnrelatedOrCoveredTeleIsNot() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HZImageIOTests/Fixtures")
+        let photos = try ["xiaomi-mi-a3.jpg", "canon-sx530hs.jpg"].map {
+            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image
+        }
+        let pipeline = CapturePipeline(
+            settings: CaptureSettings(rig: RigCalibration(zoomRatio: 2)), fusion: ClassicalFusion(bandSplitSigma: 1.5))
+        var captures: [SimulatedCapture] = []
+        for (index, (rotation, scale)) in [(1.0, 1.02), (-1.0, 0.98), (1.0, 0.98), (-1.0, 1.02)].enumerated() {
+            for (side, photo) in photos.enumerated() {
+                var parameters = RigParameters.draw(
+                    seed: UInt64(60 + 2 * index + side), frameSize: Size(width: 320, height: 240), zoomRatio: 2,
+                    exposure: .automatic(sceneEV100: 12))
+                (parameters.teleRotation, parameters.teleScale) = (rotation, scale)
+                captures.append(RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0)))
+            }
+        }
+        func process(_ wide: YCbCrImage, _ tele: YCbCrImage) throws -> ProcessedCapture {
+            try pipeline.process(wide: CaptureFrame(image: wide), tele: CaptureFrame(image: tele))
+        }
+        for (index, capture) in captures.enumerated() {
+            let processed = try process(capture.wide, capture.tele)
+            XCTAssertEqual(processed.decision, .fused, "capture \(index): \(processed.reason)")
+        }
+        // Neighbours in `captures` show different photos.
+        for index in stride(from: 0, to: captures.count, by: 2) {
+            let processed = try process(captures[index].wide, captures[index + 1].tele)
+            XCTAssertEqual(processed.decision, .skipped(.alignmentFailed), "capture \(index): \(processed.reason)")
+        }
+        var covered = captures[0].tele
+        var random = SeededRandom(seed: 3)
+        for i in covered.y.pixels.indices { covered.y.pixels[i] = 0.03 + 0.002 * random.gaussian() }
+        let processed = try process(captures[0].wide, covered)
+        XCTAssertEqual(processed.decision, .skipped(.alignmentFailed), processed.reason)
+    }
 }

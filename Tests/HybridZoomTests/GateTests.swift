@@ -44,20 +44,20 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(dark.reason, "skipped: low light (mean luma of W 0.070 below 0.080)")
     }
 
-    /// At r = 2 T's noise counts half at W's scale: 0.0058 is 1.45 × W's 0.002, 0.0062 is 1.55 ×.
+    /// At r = 2 T's noise counts half at W's scale: 0.0116 is 1.45 × W's 0.004, 0.0124 is 1.55 ×.
     func testTeleNoisierThanWide() {
-        let wide = frame(fNumber: 1.8, iso: 100, noise: 0.002)
-        XCTAssertEqual(Gate.decide(wide: wide, tele: frame(fNumber: 2.8, iso: 250, noise: 0.0058), zoomRatio: 2).outcome, .fused)
-        let noisy = Gate.decide(wide: wide, tele: frame(fNumber: 2.8, iso: 250, noise: 0.0062), zoomRatio: 2)
+        let wide = frame(fNumber: 1.8, iso: 100, noise: 0.004)
+        XCTAssertEqual(Gate.decide(wide: wide, tele: frame(fNumber: 2.8, iso: 250, noise: 0.0116), zoomRatio: 2).outcome, .fused)
+        let noisy = Gate.decide(wide: wide, tele: frame(fNumber: 2.8, iso: 250, noise: 0.0124), zoomRatio: 2)
         XCTAssertEqual(noisy.outcome, .teleNoisier)
         XCTAssertTrue(noisy.reason.hasPrefix("skipped: tele noisier than wide ("), noisy.reason)
     }
 
     func testCleanFramesAreNeverCalledNoisier() {
         let decision = Gate.decide(
-            wide: frame(fNumber: 1.8, iso: 100, noise: 0.0001), tele: frame(fNumber: 2.8, iso: 250, noise: 0.0016),
+            wide: frame(fNumber: 1.8, iso: 100, noise: 0.0001), tele: frame(fNumber: 2.8, iso: 250, noise: 0.0076),
             zoomRatio: 2)
-        XCTAssertEqual(decision.outcome, .fused, "both under the noise floor")
+        XCTAssertEqual(decision.outcome, .fused, "T under one code value at W's scale, however clean W is")
     }
 
     func testAlignmentFailed() {

@@ -201,6 +201,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.errors.contains("\(scratch.path)/unrelated/IMG_3_W.jpg + \(scratch.path)/unrelated/IMG_3_T.jpg: "), run.errors)
     }
 
+    /// A folder with one good rig pair, a W whose T is missing and a T that is not a JPEG:
+    /// eval-real names both files and scores the good pair.
+    func testEvalRealNamesTheFilesItCannotUseAndScoresTheRest() throws {
+        let photo = try decodeJPEG(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/photos/day.jpg"))), maxPixels: 1_000_000)
+        let frame = Size(width: 640, height: 480)
+        let wide = DigitalZoom.render(photo.image, crop: photo.image.size.bounds, to: frame)
+        // T sees W's centre at twice its scale, as the default rig (zoom_ratio 2, centred) says.
+        let tele = DigitalZoom.render(wide, crop: Rect(x: 160, y: 120, width: 320, height: 240), to: frame)
+        try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/W/good.jpg")
+        try scratch.write(try encodeJPEG(tele, quality: 92, exifPayload: nil), to: "real/T/good.jpg")
+        try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/W/lonely.jpg")
+        try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/W/broken.jpg")
+        try scratch.write(Array("not a JPEG".utf8), to: "real/T/broken.jpg")
+        let run = try runHzsr(["eval-real", "\(scratch.path)/real", "--out", "\(scratch.path)/scores"])
+        XCTAssertEqual(run.status, 0, run.errors)
+        XCTAssertTrue(run.errors.contains("skipped \(scratch.path)/real/W/lonely.jpg: no T frame of the same name"), run.errors)
+        XCTAssertTrue(run.errors.contains("skipped \(scratch.path)/real/T/broken.jpg: "), run.errors)
+        let rows = run.output.split(separator: "\n").filter { $0.hasPrefix("| good |") || $0.hasPrefix("| lonely") || $0.hasPrefix("| broken") }
+        XCTAssertEqual(rows.count, 1, run.output)
+        XCTAssertTrue(rows.first?.hasPrefix("| good | fused |") ?? false, run.output)
+        try assertPNG("\(scratch.path)/scores/good.png")
+    }
+
     @discardableResult
     private func hzsr(_ arguments: [String]) throws -> String {
         let run = try runHzsr(arguments)
