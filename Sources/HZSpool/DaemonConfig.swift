@@ -40,6 +40,9 @@ public struct DaemonConfig: Sendable {
         public var maxPixels: Int
         public var extensions: Set<String>
         public var corruptFrames: CorruptFrames
+        /// A pair in hand when the daemon died this many times (killed, crashed, out of memory)
+        /// is quarantined at the next start instead of being tried again first, forever.
+        public var maxCrashesPerPair: Int
     }
 
     /// What becomes of a frame whose scan data is corrupt or cut short, which the decoder fills in
@@ -188,7 +191,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
-        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions", "corrupt_frames"])
+        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair"])
         let extensions = try section.string("extensions", default: "jpg jpeg")
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
@@ -196,7 +199,8 @@ public struct DaemonConfig: Sendable {
         return Intake(
             settleTime: try section.double("settle_time", default: 2, in: 0...3600),
             maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
-            corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine))
+            corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine),
+            maxCrashesPerPair: try section.int("max_crashes_per_pair", default: 3, in: 1...100))
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {

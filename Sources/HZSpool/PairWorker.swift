@@ -35,6 +35,24 @@ public struct PairWorker: Sendable {
         guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
             return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", store)
         }
+        let crashes = manifest.attempts, limit = config.intake.maxCrashesPerPair
+        guard crashes < limit else {
+            let reason = "the daemon died \(crashes) times while this pair was in hand (killed, crashed or out of memory; limit \(limit))"
+            return try quarantine(claimed, file: claimed.folder, reason: reason, store)
+        }
+        let attempt = try store.recordAttempts(crashes + 1, of: claimed)
+        do {
+            return try process(attempt, wide: wide, tele: tele, completedAt: completedAt, store, publisher)
+        } catch {
+            _ = try? store.recordAttempts(crashes, of: attempt)  // an error is not a crash
+            throw error
+        }
+    }
+
+    private func process(
+        _ claimed: ClaimedPair, wide: InputRecord, tele: InputRecord, completedAt: ContinuousClock.Instant,
+        _ store: SpoolStore, _ publisher: Publisher
+    ) throws -> PairOutcome {
         let processed: EncodedCapture
         do {
             processed = try CaptureFiles.process(
@@ -45,7 +63,7 @@ public struct PairWorker: Sendable {
             return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
         }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
-        try publisher.publish(files, record: record, day: manifest.day)
+        try publisher.publish(files, record: record, day: claimed.manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
     }

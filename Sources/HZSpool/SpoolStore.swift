@@ -8,8 +8,24 @@ public struct ClaimManifest: Codable, Sendable, Equatable {
     public var day: String
     /// Each kept below the pair's folder as `<role>/<file name>`.
     public var inputs: [InputRecord]
+    /// How many times processing began and the daemon died before it ended: counted up before
+    /// each try, set back when a try ends in an error the daemon survived.
+    public var attempts = 0
 
     public func input(_ role: Role) -> InputRecord? { inputs.first { $0.role == role } }
+}
+
+extension ClaimManifest {
+    private enum CodingKeys: String, CodingKey { case id, day, inputs, attempts }
+
+    /// Manifests written before attempts were counted have none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        day = try container.decode(String.self, forKey: .day)
+        inputs = try container.decode([InputRecord].self, forKey: .inputs)
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+    }
 }
 
 /// One input of a pair, as the claim's manifest and the sidecar record it.
@@ -119,6 +135,15 @@ public struct SpoolStore: Sendable {
             }
         }
         return (claims, problems)
+    }
+
+    /// Records in the pair's manifest, durably, that `attempts` tries have begun: the count a
+    /// crash during the next one leaves behind.
+    public func recordAttempts(_ attempts: Int, of claimed: ClaimedPair) throws -> ClaimedPair {
+        var updated = claimed
+        updated.manifest.attempts = attempts
+        try writeAtomically(try JSONCoding.encoder.encode(updated.manifest), to: "\(claimed.folder)/\(Self.manifestName)")
+        return updated
     }
 
     public func archiveFolder(id: String, day: String) -> String { "\(paths.archive)/\(day)/\(id)" }

@@ -132,4 +132,35 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(sidecar.inputs[0].timestamp.timeIntervalSince1970, moment.timeIntervalSince1970, accuracy: 0.001)
         XCTAssertEqual(sidecar.inputs.first { $0.role == .wide }?.archivedAt, "\(scratch.path)/archive/2026-09-21/\(id)/W/a.jpg")
     }
+
+    /// A try that the daemon dies in leaves its count in the manifest, which restarts read: at
+    /// intake.max_crashes_per_pair (3) the pair is quarantined unprocessed; below, it is tried.
+    func testAPairInHandAtThreeCrashesIsQuarantinedAndTheOthersAreTried() throws {
+        var intake = SpoolIntake(config: config)
+        var claims: [ClaimedPair] = []
+        for (name, seconds) in [("poison", 0.0), ("twice", 1.0)] {
+            _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment + seconds), to: "spool/W/\(name).jpg"), now: clock.now)
+            let tele = try scratch.write(try TestFrames.jpeg(time: moment + seconds, seed: 2), to: "spool/T/\(name).jpg")
+            guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("\(name) not claimed") }
+            claims.append(claimed)
+        }
+        let store = SpoolStore(paths: config.paths)
+        func crash(_ id: String) throws {  // a restart, then a try the daemon dies in, as the worker begins one
+            let resumed = try XCTUnwrap(store.resumeClaims().claims.first { $0.manifest.id == id })
+            _ = try store.recordAttempts(resumed.manifest.attempts + 1, of: resumed)
+        }
+        for _ in 0..<3 { try crash(claims[0].manifest.id) }
+        for _ in 0..<2 { try crash(claims[1].manifest.id) }
+
+        let resumed = store.resumeClaims().claims
+        XCTAssertEqual(resumed.map(\.manifest.attempts), [3, 2])
+        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        guard case .quarantined(_, _, let reason, let movedTo) = try worker.run(resumed[0], completedAt: clock.now) else {
+            return XCTFail("the poison pair was tried a fourth time")
+        }
+        XCTAssertEqual(reason, "the daemon died 3 times while this pair was in hand (killed, crashed or out of memory; limit 3)")
+        XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), reason + "\n")
+        guard case .published = try worker.run(resumed[1], completedAt: clock.now) else { return XCTFail("not published") }
+        XCTAssertEqual(scratch.files(in: "work"), [])
+    }
 }

@@ -286,6 +286,47 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.scratch.files(in: "spool") + daemon.scratch.files(in: "work") + daemon.scratch.files(in: "quarantine"), [])
     }
 
+    /// A pair the daemon dies on, again and again (here it is killed each time the pair is in
+    /// hand, as an out-of-memory kill would): after three deaths it is quarantined with the
+    /// reason, and the pairs queued behind it are published.
+    func testAPairTheDaemonKeepsDyingOnIsQuarantinedAndThePairsBehindItGoOn() throws {
+        let daemon = try DaemonHarness(config: "")
+        // Large enough that a debug build takes seconds over it.
+        let big = Size(width: 2400, height: 1800)
+        try daemon.scratch.write(try TestFrames.jpeg(big, time: moment), to: "spool/W/poison-\(tag).jpg")
+        try daemon.scratch.write(try TestFrames.jpeg(big, time: moment, seed: 2), to: "spool/T/poison-\(tag).jpg")
+        func attempts() -> Int? {
+            let work = "\(daemon.scratch.path)/work"
+            let folder = (try? FileManager.default.contentsOfDirectory(atPath: work))?.first { $0.contains("poison") }
+            let manifest = folder.flatMap { FileManager.default.contents(atPath: "\(work)/\($0)/manifest.json") }
+            return manifest.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["attempts"] as? Int
+        }
+        for death in 1...3 {
+            XCTAssertTrue(daemon.eventually(timeout: 30) { attempts() == death }, "try \(death) never began: \(String(describing: attempts()))")
+            if death == 1 {  // queued behind the poison pair
+                for index in 0..<2 {
+                    try daemon.scratch.write(try frame(Double(index + 1)), to: "spool/W/behind\(index)-\(tag).jpg")
+                    try daemon.scratch.write(try frame(Double(index + 1)), to: "spool/T/behind\(index)-\(tag).jpg")
+                }
+                XCTAssertTrue(daemon.eventually { daemon.scratch.files(in: "spool").isEmpty }, "claimed while the worker is busy")
+            }
+            daemon.signal(SIGKILL)
+            daemon.process.waitUntilExit()
+            XCTAssertEqual(daemon.sidecars, [], "death \(death) came before anything was published")
+            try daemon.start()
+        }
+        XCTAssertTrue(daemon.eventually(timeout: 30) { daemon.sidecars.count == 2 }, "\(daemon.sidecars)")
+        XCTAssertTrue(daemon.sidecars.allSatisfy { $0.contains("behind") }, "\(daemon.sidecars)")
+        let reasons = daemon.scratch.files(in: "quarantine").filter { $0.hasSuffix(".reason") }
+        XCTAssertEqual(reasons.count, 1, "\(reasons)")
+        XCTAssertTrue(reasons.first?.contains("poison-\(tag)") ?? false, "\(reasons)")
+        let entries = try JournalReader.entries(matching: ["MESSAGE_ID=b21b4f82295e48b4bbfa427751ae93a3"])
+            .filter { $0["HZ_PAIR"]?.contains("poison-\(tag)") ?? false }
+        XCTAssertEqual(
+            entries.first?["HZ_REASON"], "the daemon died 3 times while this pair was in hand (killed, crashed or out of memory; limit 3)")
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     func testReloadKeepsTheOldConfigWhenTheNewOneIsBad() throws {
         let daemon = try DaemonHarness(config: "pairing: {tolerance: 0.05}\n")
         try "pairing: {tolerance: soon}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
