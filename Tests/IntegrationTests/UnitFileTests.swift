@@ -53,6 +53,44 @@ final class UnitFileTests: XCTestCase {
         XCTAssertTrue(output.contains("oneDNN"), output)
     }
 
+    /// `systemctl reload` runs the unit's ExecReload lines in order and stops at the first that
+    /// fails: with a broken config the check fails (78, naming the key) and no SIGHUP is sent;
+    /// with a good one the daemon reloads.
+    func testReloadChecksTheConfigBeforeSignalling() throws {
+        let daemon = try DaemonHarness(config: "pairing: {tolerance: 0.05}\n")
+        let unit = try String(
+            contentsOf: DaemonHarness.repositoryRoot.appendingPathComponent("Systemd/hzsrd.service"), encoding: .utf8)
+        let lines = unit.split(separator: "\n").filter { $0.hasPrefix("ExecReload=") }.map {
+            $0.dropFirst("ExecReload=".count).replacingOccurrences(of: "/usr/local/bin/hzsrd", with: DaemonHarness.binary)
+                .replacingOccurrences(of: "/etc/hzsr/hzsrd.yaml", with: daemon.configPath)
+                .replacingOccurrences(of: "$MAINPID", with: "\(daemon.process.processIdentifier)")
+        }
+        XCTAssertEqual(lines.count, 2, unit)
+        func reload() -> [(Int32, String)] {
+            var results: [(Int32, String)] = []
+            for line in lines {
+                results.append(run("/bin/sh", ["-c", line]))
+                if results.last!.0 != 0 { break }
+            }
+            return results
+        }
+        func entries(_ event: String) throws -> [[String: String]] {
+            try JournalReader.entries(matching: ["MESSAGE_ID=\(event)", "HZ_CONFIG=\(daemon.configPath)"])
+        }
+        try "pairing: {tolerance: soon}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        let refused = reload()
+        XCTAssertEqual(refused.map(\.0), [78], "\(refused)")
+        XCTAssertTrue(refused.first?.1.contains("pairing.tolerance") ?? false, "\(refused)")
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertEqual(try entries("5f667256390d4f799fdaf745db0bd8c8"), [], "the daemon was sent the broken config")
+        XCTAssertEqual(try entries("8bd93ce90d7249908c39513daeebbe3e"), [])
+
+        try "pairing: {tolerance: 0.02}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        XCTAssertEqual(reload().map(\.0), [0, 0])
+        XCTAssertTrue(daemon.eventually { !((try? entries("8bd93ce90d7249908c39513daeebbe3e")) ?? []).isEmpty })
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     private func run(_ tool: String, _ arguments: [String]) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
