@@ -75,3 +75,24 @@ private func parentFolder(_ path: String) -> String {
     let parent = (path as NSString).deletingLastPathComponent
     return parent.isEmpty ? "." : parent
 }
+
+/// `name`, or, when it is longer than `limit` bytes of UTF-8, its beginning cut at a character
+/// and a stable hash of the whole (`~` and 8 hex digits), its extension kept: names the daemon
+/// makes from an input's name (a pair's id, a set-aside file with its `.reason` and temporary
+/// names beside it) must stay under NAME_MAX (255 bytes) and two long names that share a
+/// beginning must stay apart.
+func bounded(_ name: String, bytes limit: Int) -> String {
+    guard name.utf8.count > limit else { return name }
+    let ext = (name as NSString).pathExtension
+    let tail = "~" + String(format: "%08x", fnv1a(name)) + (ext.isEmpty || ext.utf8.count > 16 ? "" : ".\(ext)")
+    var head = Substring(name)
+    while head.utf8.count + tail.utf8.count > limit { head = head.dropLast() }
+    return head + tail
+}
+
+/// FNV-1a, folded to 32 bits: the same on every run and machine (unlike `Hasher`).
+private func fnv1a(_ text: String) -> UInt32 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
+}

@@ -170,7 +170,8 @@ public struct SpoolIntake: Sendable {
         return pairs.map { pair in
             let zone = config.timestamps.timeZone
             let stem = ((pair.wide.name as NSString).deletingPathExtension)
-            let id = "\(TimeFormat.compactStamp(pair.wide.timestamp, in: zone))_\(stem)"
+            // Room left under NAME_MAX for `.claim-`, `-2`, `@1.5x.jpg` and temporary names.
+            let id = bounded("\(TimeFormat.compactStamp(pair.wide.timestamp, in: zone))_\(stem)", bytes: 200)
             do {
                 let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
                 return .claimed(claimed, completedAt: now)

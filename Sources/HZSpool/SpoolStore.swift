@@ -162,7 +162,10 @@ public struct SpoolStore: Sendable {
     /// Returns the new path.
     @discardableResult
     public func setAside(_ path: String, as relativePath: String, in folder: String, reason: String) throws -> String {
-        let destination = uniquePath("\(folder)/\(relativePath)")
+        // Room for `-2`, `.reason` and `.….tmp` under NAME_MAX.
+        let name = bounded((relativePath as NSString).lastPathComponent, bytes: 230)
+        let below = (relativePath as NSString).deletingLastPathComponent
+        let destination = uniquePath(below.isEmpty ? "\(folder)/\(name)" : "\(folder)/\(below)/\(name)")
         try createFolderDurably((destination as NSString).deletingLastPathComponent)
         try rename(path, to: destination)
         try writeAtomically(Data((reason + "\n").utf8), to: destination + ".reason")

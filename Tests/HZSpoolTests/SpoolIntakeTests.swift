@@ -163,4 +163,41 @@ final class SpoolIntakeTests: XCTestCase {
         guard case .published = try worker.run(resumed[1], completedAt: clock.now) else { return XCTFail("not published") }
         XCTAssertEqual(scratch.files(in: "work"), [])
     }
+
+    /// Names up to NAME_MAX (255 bytes, here in three-byte characters too), with a newline, a
+    /// leading dash or spaces: each pair is claimed, published and archived under a name the
+    /// file system takes (long ones cut, with a hash that keeps two of one beginning apart), and
+    /// a bad frame of such a name is quarantined with its `.reason` beside it.
+    func testAnyNameAFolderCanHoldIsClaimedPublishedAndQuarantined() throws {
+        let long = String(repeating: "a", count: 251), sameStart = String(repeating: "a", count: 250) + "b"
+        let names = [long, sameStart, String(repeating: "☀", count: 83), "-rf line\nbreak", " --help "]
+        var intake = SpoolIntake(config: config)
+        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        var ids: Set<String> = []
+        for (index, name) in names.enumerated() {
+            let time = moment + Double(index)
+            _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: time), to: "spool/W/\(name).jpg"), now: clock.now)
+            let tele = try scratch.write(try TestFrames.jpeg(time: time, seed: 2), to: "spool/T/\(name).jpg")
+            guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else {
+                return XCTFail("\(name.utf8.count) bytes: not claimed")
+            }
+            XCTAssertLessThanOrEqual(claimed.manifest.id.utf8.count, 200)
+            ids.insert(claimed.manifest.id)
+            guard case .published(let record) = try worker.run(claimed, completedAt: clock.now) else {
+                return XCTFail("\(name.utf8.count) bytes: not published")
+            }
+            XCTAssertEqual(record.inputs.map(\.name), ["W/\(name).jpg", "T/\(name).jpg"])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(record.inputs[0].archivedAt)))
+        }
+        XCTAssertEqual(ids.count, names.count, "two long names of one beginning stay apart")
+        XCTAssertEqual(scratch.files(in: "work") + scratch.files(in: "spool"), [])
+
+        let path = try scratch.write(Array("not a JPEG".utf8), to: "spool/W/\(long).jpg")
+        _ = intake.inspect(path, now: clock.now)
+        Thread.sleep(forTimeInterval: 0.25)  // the settle time
+        let outcomes = intake.tick(now: clock.now)
+        guard case .quarantined(_, let reason, let movedTo)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), reason + "\n")
+        XCTAssertTrue(movedTo.hasSuffix(".jpg"), movedTo)
+    }
 }
