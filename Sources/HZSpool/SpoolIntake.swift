@@ -11,6 +11,8 @@ public enum IntakeOutcome: Sendable {
     case quarantined(file: String, reason: String, movedTo: String)
     /// A frame found no partner in time.
     case orphaned(Frame, reason: String, movedTo: String)
+    /// Something named like a frame that is left where it is, and why.
+    case left(file: String, reason: String)
     /// Something went wrong moving files; the input stays where it is.
     case failed(file: String, reason: String)
 }
@@ -25,6 +27,9 @@ public struct SpoolIntake: Sendable {
     public var config: DaemonConfig
     public private(set) var pairer = Pairer()
     private var unsettled: [String: Unsettled] = [:]
+    /// Files with more than one name, by identity, each with the name it was taken in by: a second
+    /// name of one of them would process the same frame twice.
+    private var linkedFiles: [FileFingerprint: String] = [:]
     private let store: SpoolStore
 
     private struct Unsettled: Sendable {
@@ -51,10 +56,17 @@ public struct SpoolIntake: Sendable {
             forget(path)
             return []
         }
-        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file")] }
+        if fingerprint.isDirectory {
+            return [.left(file: relative, reason: "a folder named like a frame: left in place, the frames inside it are taken in")]
+        }
+        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file but \(fingerprint.kind)")] }
+        if fingerprint.links > 1, let first = linkedFiles[fingerprint], first != relative {
+            return [quarantine(path, relative, "a second name (hard link) of \(first), which was taken in already")]
+        }
         switch readFrame(path, relative, fingerprint, recognizer, now) {
         case .success(let frame):
             unsettled[path] = nil
+            if fingerprint.links > 1 { rememberLinked(fingerprint, relative) }
             return pair(frame, now)
         case .failure(.unfinished):
             if unsettled[path]?.fingerprint != fingerprint {
@@ -64,6 +76,15 @@ public struct SpoolIntake: Sendable {
         case .failure(.rejected(let reason)):
             return [quarantine(path, relative, reason)]
         }
+    }
+
+    /// Bounded: an identity also holds size and modification time, so a reused inode is a new
+    /// file, and the oldest half is dropped past 10 000.
+    private mutating func rememberLinked(_ fingerprint: FileFingerprint, _ relative: String) {
+        if linkedFiles.count >= 10_000 {
+            for key in linkedFiles.keys.sorted(by: { $0.modified < $1.modified }).prefix(5_000) { linkedFiles[key] = nil }
+        }
+        linkedFiles[fingerprint] = relative
     }
 
     /// A file has left the spool (by our own move, or someone else's).
@@ -197,20 +218,49 @@ public struct SpoolIntake: Sendable {
     }
 }
 
-/// Size, modification time and type of a file, read with lstat: enough to tell whether it
-/// changed between two looks.
-struct FileFingerprint: Sendable, Equatable {
+/// A file's identity (device and inode), size, modification time and type, read with lstat:
+/// enough to tell whether it changed between two looks, and two names of one file apart.
+struct FileFingerprint: Sendable, Hashable {
+    var device: UInt64
+    var inode: UInt64
     var size: Int64
     var modified: Date
-    var isRegularFile: Bool
-    var isDirectory: Bool
+    var mode: UInt32
+    /// Its names (hard links), not part of its identity.
+    var links: Int
+
+    var isRegularFile: Bool { mode == S_IFREG }
+    var isDirectory: Bool { mode == S_IFDIR }
+
+    /// What it is, in words.
+    var kind: String {
+        switch mode {
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFDIR: "a folder"
+        default: "an unknown kind of file"
+        }
+    }
 
     init?(path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
+        (device, inode, links) = (UInt64(info.st_dev), UInt64(info.st_ino), Int(info.st_nlink))
         size = Int64(info.st_size)
         modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-        isRegularFile = (info.st_mode & S_IFMT) == S_IFREG
-        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        mode = info.st_mode & S_IFMT
+    }
+
+    static func == (a: Self, b: Self) -> Bool {
+        (a.device, a.inode, a.size, a.modified, a.mode) == (b.device, b.inode, b.size, b.modified, b.mode)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(device)
+        hasher.combine(inode)
+        hasher.combine(size)
+        hasher.combine(modified)
     }
 }

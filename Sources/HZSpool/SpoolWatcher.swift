@@ -23,8 +23,8 @@ public enum SpoolEvent: Sendable, Equatable {
 /// Watches the spool and its sub-folders with libinotifytools on a thread of its own.
 ///
 /// Writers differ: some write in place (IN_CLOSE_WRITE), gphoto2 and rsync write a temporary
-/// name and rename it (IN_MOVED_TO), so both count. IN_CREATE only matters for symlinks, which
-/// never get a close-write. libinotifytools keeps process-wide state, so there is one watcher
+/// name and rename it (IN_MOVED_TO), so both count. IN_CREATE only matters for what never gets a
+/// close-write: symbolic links, hard links (`ln`), FIFOs, sockets and device files. libinotifytools keeps process-wide state, so there is one watcher
 /// per process and every call into the library happens on its thread.
 public final class SpoolWatcher: Sendable {
     public let root: String
@@ -130,7 +130,7 @@ public final class SpoolWatcher: Sendable {
             return .folderAppeared(path: path)
         }
         if event.mask & UInt32(IN_CREATE) != 0 {
-            return isSymbolicLink(path) ? .changed(path: path) : nil
+            return arrivesWhole(path) ? .changed(path: path) : nil
         }
         return .changed(path: path)
     }
@@ -141,6 +141,13 @@ public final class SpoolWatcher: Sendable {
         let bytes = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
         return String(cString: bytes.assumingMemoryBound(to: CChar.self))
     }
+}
+
+/// Whether a file appears complete the moment it is created: anything but a fresh regular file,
+/// and a regular file that already has another name.
+private func arrivesWhole(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0 && ((info.st_mode & S_IFMT) != S_IFREG || info.st_nlink > 1)
 }
 
 func isSymbolicLink(_ path: String) -> Bool {

@@ -55,6 +55,7 @@ struct IntakeService: Service {
             case .spool(.changed(let path)): handle(intake.inspect(path, now: clock.now))
             case .spool(.gone(let path)): intake.forget(path)
             case .spool(.folderAppeared(let folder)):
+                handle(intake.inspect(folder, now: clock.now))
                 handle(intake.scanFiles(below: folder).flatMap { intake.inspect($0, now: clock.now) })
             case .spool(.overflow):
                 logger.record(.rescan, "inotify queue overflowed; watching \(spool) anew and rescanning", level: .warning)
@@ -130,6 +131,8 @@ struct IntakeService: Service {
                         .file: .string(frame.relativePath), .role: .string(frame.role.rawValue),
                         .reason: .string(reason), .movedTo: .string(movedTo),
                     ])
+            case .left(let file, let reason):
+                logger.record(.inputLeft, "\(file): \(reason)", level: .notice, [.file: .string(file), .reason: .string(reason)])
             case .failed(let file, let reason):
                 state.update { $0.errors += 1 }
                 logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])

@@ -160,6 +160,37 @@ final class DaemonTests: XCTestCase {
         }
     }
 
+    /// What never gets a close-write is seen when it appears, without a restart: a hard link
+    /// (`ln`) is taken in by its first name and its second name quarantined, so the frame is
+    /// published once; a FIFO is quarantined saying what it is; a folder named like a frame is
+    /// left with an entry saying so, and the frames inside it are taken in.
+    func testLinksFIFOsAndFoldersNamedLikeFramesAreSeenAndExplained() throws {
+        let daemon = try DaemonHarness(config: "")
+        let spool = "\(daemon.scratch.path)/spool", staging = try daemon.scratch.write(try frame(0), to: "staging/w.jpg")
+        try daemon.scratch.write(try frame(0.01, seed: 3), to: "spool/T/linked-\(tag).jpg")
+        try FileManager.default.createDirectory(atPath: "\(spool)/W", withIntermediateDirectories: true)
+        XCTAssertEqual(link(staging, "\(spool)/W/linked-\(tag).jpg"), 0)
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "a hard link is taken in when it appears")
+        XCTAssertEqual(link(staging, "\(spool)/W/again-\(tag).jpg"), 0)
+        XCTAssertEqual(mkfifo("\(spool)/W/pipe-\(tag).jpg", 0o644), 0)
+        try FileManager.default.createDirectory(atPath: "\(spool)/folder-\(tag).jpg", withIntermediateDirectories: true)
+        try daemon.scratch.write(try frame(5), to: "spool/folder-\(tag).jpg/inside-\(tag)_W.jpg")
+        try daemon.scratch.write(try frame(5.01, seed: 3), to: "spool/folder-\(tag).jpg/inside-\(tag)_T.jpg")
+
+        func reason(_ file: String) -> String? {
+            try? String(contentsOfFile: "\(daemon.scratch.path)/quarantine/\(file).reason", encoding: .utf8)
+        }
+        XCTAssertTrue(daemon.eventually { reason("W/again-\(tag).jpg") != nil && reason("W/pipe-\(tag).jpg") != nil })
+        XCTAssertEqual(reason("W/again-\(tag).jpg"), "a second name (hard link) of W/linked-\(tag).jpg, which was taken in already\n")
+        XCTAssertEqual(reason("W/pipe-\(tag).jpg"), "not a regular file but a FIFO\n")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 2 }, "\(daemon.sidecars)")
+        XCTAssertTrue(daemon.sidecars.contains { $0.contains("inside-\(tag)") }, "\(daemon.sidecars)")
+        let left = try JournalReader.entries(matching: ["MESSAGE_ID=4990dd8a56694e958ac55e0e32be9fe1", "HZ_FILE=folder-\(tag).jpg"])
+        XCTAssertEqual(
+            left.first?["HZ_REASON"], "a folder named like a frame: left in place, the frames inside it are taken in", "\(left)")
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
         let daemon = try DaemonHarness(config: "intake: {settle_time: 0.3}\npairing: {orphan_timeout: 1.5}\n")
         let good = try frame(0)
