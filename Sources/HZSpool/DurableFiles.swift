@@ -17,11 +17,17 @@ func rename(_ source: String, to destination: String) throws {
     if from != to { try syncFolder(from) }
 }
 
-/// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`.
+/// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`. On
+/// failure (a full disk) the partial temporary file is removed: it would only hold space.
 func writeAtomically(_ data: Data, to path: String) throws {
     let staging = "\(parentFolder(path))/.\((path as NSString).lastPathComponent).tmp"
-    try writeDurably(data, to: staging)
-    try rename(staging, to: path)
+    do {
+        try writeDurably(data, to: staging)
+        try rename(staging, to: path)
+    } catch {
+        unlink(staging)
+        throw error
+    }
 }
 
 /// Writes `data` to `path` (created or truncated) and flushes it to disk.

@@ -70,14 +70,23 @@ public struct Publisher: Sendable {
         public var bytes: [UInt8]
     }
 
-    /// Writes `files` (the images and maps `record` names), then the sidecar.
+    /// Writes `files` (the images and maps `record` names), then the sidecar. If any write fails,
+    /// the files written so far are removed (they are not published without their sidecar, and
+    /// a full disk needs the space back), and the error is thrown for a later retry.
     public func publish(_ files: [File], record: PairRecord, day: String) throws {
-        for file in files {
-            let path = "\(root)/\(day)/\(file.path)"
-            try createFolderDurably((path as NSString).deletingLastPathComponent)
-            try writeAtomically(Data(file.bytes), to: path)
+        var written: [String] = []
+        do {
+            for file in files {
+                let path = "\(root)/\(day)/\(file.path)"
+                try createFolderDurably((path as NSString).deletingLastPathComponent)
+                try writeAtomically(Data(file.bytes), to: path)
+                written.append(path)
+            }
+            try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
+        } catch {
+            for path in written { unlink(path) }
+            throw error
         }
-        try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
         if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
     }
 

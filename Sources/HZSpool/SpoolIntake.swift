@@ -30,6 +30,8 @@ public struct SpoolIntake: Sendable {
     /// Files with more than one name, by identity, each with the name it was taken in by: a second
     /// name of one of them would process the same frame twice.
     private var linkedFiles: [FileFingerprint: String] = [:]
+    /// Frames whose pair could not be claimed (a full or failing disk), with when to look again.
+    private var claimRetries: [String: ContinuousClock.Instant] = [:]
     private let store: SpoolStore
 
     private struct Unsettled: Sendable {
@@ -90,13 +92,22 @@ public struct SpoolIntake: Sendable {
     /// A file has left the spool (by our own move, or someone else's).
     public mutating func forget(_ path: String) {
         unsettled[path] = nil
+        claimRetries[path] = nil
         pairer.remove(path: path)
     }
 
-    /// Runs the timers: quarantines files that stayed incomplete past the settle time, and sets
-    /// aside frames that waited past the orphan timeout.
+    /// How long a pair that could not be claimed waits before it is tried again.
+    static let claimRetryDelay = Duration.seconds(2)
+
+    /// Runs the timers: quarantines files that stayed incomplete past the settle time, sets
+    /// aside frames that waited past the orphan timeout, and tries again to claim pairs a full
+    /// or failing disk refused.
     public mutating func tick(now: ContinuousClock.Instant) -> [IntakeOutcome] {
         var outcomes: [IntakeOutcome] = []
+        for (path, due) in claimRetries where now >= due {
+            claimRetries[path] = nil
+            outcomes += inspect(path, now: now)
+        }
         let settle = Duration.milliseconds(Int64(config.intake.settleTime * 1000))
         for (path, state) in unsettled where now - state.since >= settle {
             unsettled[path] = nil
@@ -197,7 +208,10 @@ public struct SpoolIntake: Sendable {
                 let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
                 return .claimed(claimed, completedAt: now)
             } catch {
-                return .failed(file: pair.wide.path, reason: "cannot claim the pair with \(pair.tele.path): \(error)")
+                for frame in [pair.wide, pair.tele] { claimRetries[frame.path] = now + Self.claimRetryDelay }
+                return .failed(
+                    file: pair.wide.path,
+                    reason: "cannot claim the pair with \(pair.tele.path): \(error); trying again in \(Self.claimRetryDelay)")
             }
         }
     }

@@ -103,10 +103,15 @@ public struct SpoolStore: Sendable {
             })
         let staging = "\(paths.work)/\(Self.claimPrefix)\(manifest.id)"
         try? FileManager.default.removeItem(atPath: staging)
-        for role in Role.allCases {
-            try createFolderDurably("\(staging)/\(role.rawValue)")
+        do {
+            for role in Role.allCases {
+                try createFolderDurably("\(staging)/\(role.rawValue)")
+            }
+            try writeDurably(try JSONCoding.encoder.encode(manifest), to: "\(staging)/\(Self.manifestName)")
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)  // a full disk: nothing had moved
+            throw error
         }
-        try writeDurably(try JSONCoding.encoder.encode(manifest), to: "\(staging)/\(Self.manifestName)")
         let claimed = ClaimedPair(manifest: manifest, folder: "\(paths.work)/\(manifest.id)")
         try rename(staging, to: claimed.folder)
         try moveInputsIn(claimed)

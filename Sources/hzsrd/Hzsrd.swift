@@ -51,7 +51,7 @@ struct Hzsrd: AsyncParsableCommand {
             NotifierService(state: state, notifier: notifier, logger: logger),
             ReloadService(state: state, notifier: notifier, logger: logger),
             IntakeService(state: state, queue: continuation, logger: logger, notifier: notifier),
-            WorkerService(state: state, queue: queue, logger: logger),
+            WorkerService(state: state, queue: queue, requeue: continuation, logger: logger),
         ]
         let group = ServiceGroup(
             configuration: .init(

@@ -5,13 +5,18 @@ import Logging
 import ServiceLifecycle
 
 /// Processes claimed pairs one at a time (each pair already uses both cores). On SIGTERM it
-/// finishes the pair in hand and stops; the rest stay in `work/` for the next start.
+/// finishes the pair in hand and stops; the rest stay in `work/` for the next start. A pair that
+/// fails (a full disk, an I/O error) goes back to the queue after a delay that doubles with
+/// each failure, from 1 s to 64 s: it is published once the fault clears, without a restart,
+/// and stays in `work/` for the next start meanwhile.
 struct WorkerService: Service {
     let state: DaemonState
     let queue: AsyncStream<WorkItem>
+    let requeue: AsyncStream<WorkItem>.Continuation
     let logger: Logger
 
     func run() async {
+        var failures: [String: Int] = [:]
         for await item in queue.cancelOnGracefulShutdown() {
             let loaded = state.loaded
             let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline)
@@ -21,7 +26,22 @@ struct WorkerService: Service {
                 $0.queued -= 1
                 $0.workerBusySince = nil
             }
-            report(outcome, id: item.claimed.manifest.id)
+            let id = item.claimed.manifest.id
+            if case .failure = outcome {
+                failures[id, default: 0] += 1
+                retry(item, after: .seconds(1 << min(failures[id]! - 1, 6)))
+            } else {
+                failures[id] = nil
+            }
+            report(outcome, id: id, retry: failures[id].map { "\(1 << min($0 - 1, 6)) s" })
+        }
+    }
+
+    private func retry(_ item: WorkItem, after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            state.update { $0.queued += 1 }
+            requeue.yield(item)
         }
     }
 
@@ -32,7 +52,7 @@ struct WorkerService: Service {
         }
     }
 
-    private func report(_ outcome: Result<PairOutcome, any Error>, id: String) {
+    private func report(_ outcome: Result<PairOutcome, any Error>, id: String, retry: String?) {
         switch outcome {
         case .success(.published(let record)):
             state.update {
@@ -53,7 +73,7 @@ struct WorkerService: Service {
         case .failure(let error):
             state.update { $0.errors += 1 }
             logger.record(
-                .error, "\(id) failed: \(error); it stays in work/ and is retried at the next start", level: .error,
+                .error, "\(id) failed: \(error); it stays in work/ and is tried again in \(retry ?? "a moment")", level: .error,
                 [.pair: .string(id), .reason: .string("\(error)")])
         }
     }

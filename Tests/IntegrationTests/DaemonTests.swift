@@ -191,6 +191,52 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// The output disk fills up while pairs keep coming: each failed pair stays in work/, leaves
+    /// no partial file, and once space is freed every pair is published exactly once, without a
+    /// restart. (The output folder is a small tmpfs: the test needs the right to mount one.)
+    func testAFullOutputDiskIsRecoveredFromWithoutARestart() throws {
+        let scratch = try ScratchFolder("hzsrd-full")
+        let out = "\(scratch.path)/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        guard mount(out, size: "48k") else { throw XCTSkip("needs the right to mount a tmpfs") }
+        defer { _ = runTool("/bin/umount", [out]) }
+        let daemon = try DaemonHarness(config: "paths: {output: \(out)}\n")
+        let count = 10
+        for index in 0..<count {
+            try daemon.scratch.write(try frame(Double(index)), to: "spool/W/full\(index)-\(tag).jpg")
+            try daemon.scratch.write(try frame(Double(index) + 0.01, seed: 3), to: "spool/T/full\(index)-\(tag).jpg")
+        }
+        func published() -> [String] { scratch.files(in: "out").filter { $0.hasSuffix(".json") } }
+        let failed = daemon.eventually(timeout: 30) {
+            (try? JournalReader.entries(matching: ["MESSAGE_ID=5f667256390d4f799fdaf745db0bd8c8"]))?
+                .contains { $0["HZ_PAIR"]?.contains("-\(tag)") ?? false } ?? false
+        }
+        XCTAssertTrue(failed, "the disk never filled: \(published().count) published")
+        XCTAssertLessThan(published().count, count)
+        XCTAssertEqual(scratch.files(in: "out").filter { $0.hasSuffix(".tmp") }, [], "no partial file holds space")
+
+        XCTAssertTrue(mount(out, size: "4m", remount: true))
+        XCTAssertTrue(daemon.eventually(timeout: 90) { published().count == count }, "\(published())")
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertEqual(published().count, count, "each once")
+        XCTAssertEqual(daemon.scratch.files(in: "work") + daemon.scratch.files(in: "spool"), [])
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
+    private func mount(_ folder: String, size: String, remount: Bool = false) -> Bool {
+        runTool("/bin/mount", ["-t", "tmpfs", "-o", (remount ? "remount," : "") + "size=\(size)", "tmpfs", folder]) == 0
+    }
+
+    private func runTool(_ tool: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     func testBadInputIsSetAsideWithAReasonAndNothingElseIsAffected() throws {
         let daemon = try DaemonHarness(config: "intake: {settle_time: 0.3}\npairing: {orphan_timeout: 1.5}\n")
         let good = try frame(0)
