@@ -46,6 +46,8 @@ let package = Package(
             exclude: ["Resources"], swiftSettings: vectorSettings),
         // Decoding to planes with libjpeg(-turbo), whose errors TurboJPEG 2.1 reports inexactly.
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
+        // What the CPU supports, from CPUID, before any vector instruction runs.
+        .target(name: "CCPUFeatures"),
         // JPEG and EXIF: decoding through CJPEGDecoder, encoding with TurboJPEG.
         .target(
             name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "HZSpool",
             dependencies: [
-                "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools",
+                "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools", "CCPUFeatures",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Journal log handler and sd_notify.
