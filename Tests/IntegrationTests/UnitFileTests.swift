@@ -93,6 +93,24 @@ final class UnitFileTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// `ProcSubset=pid` hides /proc's system files (cpuinfo, meminfo): a pair still fuses, the
+    /// network included, under a /proc mounted that way (in a mount namespace of its own).
+    func testAPairFusesWithOnlyProcessesFilesInProc() throws {
+        let unit = try String(
+            contentsOf: DaemonHarness.repositoryRoot.appendingPathComponent("Systemd/hzsrd.service"), encoding: .utf8)
+        XCTAssertTrue(unit.contains("\nProcSubset=pid\n"))
+        let scratch = try ScratchFolder("unit-proc")
+        let fixtures = DaemonHarness.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/decoder-crash").path
+        let hzsr = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr").path
+        let script =
+            "mount -t proc -o subset=pid proc /proc && test ! -e /proc/cpuinfo && "
+            + "\(hzsr) fuse \(fixtures)/W-valid.jpg \(fixtures)/T.jpg -o \(scratch.path)/out.jpg"
+        let (status, output) = run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script])
+        if status != 0 && output.contains("unshare failed") { throw XCTSkip("needs the right to make a mount namespace: \(output)") }
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("fused;"), output)
+    }
+
     private func run(_ tool: String, _ arguments: [String]) -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
