@@ -48,6 +48,26 @@ public struct InputError: Error, CustomStringConvertible {
     public var description: String { "\(underlying)" }
 }
 
+/// What processing a pair takes at its peak, from its frames' sizes, fitted to two peaks of the
+/// daemon's resident memory: 0.9 GB for a pair of 12 MP frames, 5.2 GB for one of 100 MP.
+public enum MemoryEstimate {
+    public static let fixed = 310 << 20
+    public static let perPixel = 24.5
+
+    public static func bytes(wide: Size, tele: Size) -> Int {
+        fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount))
+    }
+}
+
+/// A pair that would take more memory than `intake.memory_budget_mb` allows.
+public struct OverMemoryBudget: Error, CustomStringConvertible {
+    public let wide: Size, tele: Size, budget: Int
+    public var description: String {
+        let needed = MemoryEstimate.bytes(wide: wide, tele: tele)
+        return "W \(wide) and T \(tele) would take about \(needed >> 20) MB, above intake.memory_budget_mb (\(budget >> 20))"
+    }
+}
+
 /// The files around the pipeline: a capture's two JPEGs decoded into frames, and its images
 /// encoded for publishing. The daemon, `hzsr fuse` and `hzsr bench` publish a capture with
 /// `process`; the harness's commands decode with `decode` and run the pipeline themselves.
@@ -86,6 +106,11 @@ public enum CaptureFiles {
     ) throws
         -> EncodedCapture
     {
+        if let wideSize = JPEGStructure(scanning: wide).frameSize, let teleSize = JPEGStructure(scanning: tele).frameSize,
+            MemoryEstimate.bytes(wide: wideSize, tele: teleSize) > config.intake.memoryBudget
+        {
+            throw OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
+        }
         var clock = StageClock()
         let decoded = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)

@@ -43,6 +43,9 @@ public struct DaemonConfig: Sendable {
         /// A pair in hand when the daemon died this many times (killed, crashed, out of memory)
         /// is quarantined at the next start instead of being tried again first, forever.
         public var maxCrashesPerPair: Int
+        /// Bytes a pair may take to process, by `MemoryEstimate`: larger pairs are quarantined
+        /// before decoding instead of being killed by the kernel halfway.
+        public var memoryBudget: Int
     }
 
     /// What becomes of a frame whose scan data is corrupt or cut short, which the decoder fills in
@@ -191,7 +194,9 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
-        try section.rejectUnknownKeys(["settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair"])
+        try section.rejectUnknownKeys([
+            "settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair", "memory_budget_mb",
+        ])
         let extensions = try section.string("extensions", default: "jpg jpeg")
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
@@ -200,7 +205,8 @@ public struct DaemonConfig: Sendable {
             settleTime: try section.double("settle_time", default: 2, in: 0...3600),
             maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
             corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine),
-            maxCrashesPerPair: try section.int("max_crashes_per_pair", default: 3, in: 1...100))
+            maxCrashesPerPair: try section.int("max_crashes_per_pair", default: 3, in: 1...100),
+            memoryBudget: try section.int("memory_budget_mb", default: 5000, in: 100...1_000_000) << 20)
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {

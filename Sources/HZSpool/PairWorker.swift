@@ -61,6 +61,8 @@ public struct PairWorker: Sendable {
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
             return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
+        } catch let error as OverMemoryBudget {
+            return try quarantine(claimed, file: wide.name, reason: "\(error)", store)
         }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
         try publisher.publish(files, record: record, day: claimed.manifest.day)

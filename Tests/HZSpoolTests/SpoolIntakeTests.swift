@@ -1,5 +1,6 @@
 import Foundation
 import HZTestSupport
+import HybridZoom
 import XCTest
 
 @testable import HZSpool
@@ -199,5 +200,24 @@ final class SpoolIntakeTests: XCTestCase {
         guard case .quarantined(_, let reason, let movedTo)? = outcomes.first else { return XCTFail("\(outcomes)") }
         XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), reason + "\n")
         XCTAssertTrue(movedTo.hasSuffix(".jpg"), movedTo)
+    }
+
+    /// A pair whose estimated peak is above `intake.memory_budget_mb` is quarantined before it
+    /// is decoded, the estimate in the reason; a pair within it is published.
+    func testAPairOverTheMemoryBudgetIsQuarantinedBeforeDecoding() throws {
+        config = try DaemonConfig.parse("intake: {settle_time: 0.2, memory_budget_mb: 400}\n", relativeTo: scratch.path)
+        var intake = SpoolIntake(config: config)
+        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        var outcomes: [PairOutcome] = []
+        for (name, size) in [("big", Size(width: 2400, height: 1800)), ("small", Size(width: 160, height: 120))] {
+            _ = intake.inspect(try scratch.write(try TestFrames.jpeg(size, time: moment), to: "spool/W/\(name).jpg"), now: clock.now)
+            let tele = try scratch.write(try TestFrames.jpeg(size, time: moment, seed: 2), to: "spool/T/\(name).jpg")
+            guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("\(name) not claimed") }
+            outcomes.append(try worker.run(claimed, completedAt: clock.now))
+        }
+        guard case .quarantined(_, let file, let reason, _) = outcomes[0] else { return XCTFail("\(outcomes[0])") }
+        XCTAssertEqual(file, "W/big.jpg")
+        XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 511 MB, above intake.memory_budget_mb (400)")
+        guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
     }
 }
