@@ -43,25 +43,27 @@ public struct DefocusMap: BlendMap {
         let small = Size(
             width: max(1, Int((Double(source.width) / r).rounded())), height: max(1, Int((Double(source.height) / r).rounded())))
         // T shrunk by r averages r² of its pixels: its noise falls by r.
+        let grid = inputs.mapSize
         let (wide, tele) = (
             LocalContrast(
-                resample(source, from: source.size.bounds, to: small), band: bandSigma, window: window, gateNoise: inputs.wideNoise),
+                resample(source, from: source.size.bounds, to: small), band: bandSigma, window: window, grid: grid,
+                gateNoise: inputs.wideNoise),
             LocalContrast(
-                resample(inputs.warpedReference, from: source.size.bounds, to: small), band: bandSigma, window: window,
+                resample(inputs.warpedReference, from: source.size.bounds, to: small), band: bandSigma, window: window, grid: grid,
                 gateNoise: inputs.teleNoise / Float(r))
         )
-        var map = Plane(width: small.width, height: small.height)
+        var map = Plane(width: grid.width, height: grid.height)
         let (low, high, texture) = (blurredBelow, sharpAbove, textureAboveNoise)
         for i in map.pixels.indices where wide.energy.pixels[i] > texture * wide.noiseEnergy {
             let rho = tele.contrast(at: i) / wide.contrast(at: i)
             map.pixels[i] = ((high - rho) / (high - low)).clamped(to: 0...1)
         }
-        return resample(map, from: small.bounds, to: inputs.mapSize)
+        return map
     }
 }
 
 /// A plane's fine band: its local energy, the energy its noise puts there, and the local
-/// brightness, each averaged over a Gaussian window.
+/// brightness, each averaged over a Gaussian window, on the maps' grid.
 ///
 /// The noise is the band's deviation on the plane's flattest blocks, or the gate's σ if that
 /// is less: in a frame textured all over even the flattest blocks hold texture, and the gate's
@@ -71,14 +73,14 @@ private struct LocalContrast {
     var noiseEnergy: Float
     var brightness: Plane
 
-    init(_ plane: Plane, band: Double, window: Double, gateNoise: Float) {
+    init(_ plane: Plane, band: Double, window: Double, grid: Size, gateNoise: Float) {
         var residual = gaussianBlur(plane, sigma: band)
         for i in residual.pixels.indices { residual.pixels[i] = plane.pixels[i] - residual.pixels[i] }
         let noise = min(NoiseEstimate.deviation(of: residual, onFlattestBlocksOf: plane), gateNoise)
         noiseEnergy = noise * noise
         for i in residual.pixels.indices { residual.pixels[i] *= residual.pixels[i] }
-        energy = gaussianBlur(residual, sigma: window)
-        brightness = gaussianBlur(plane, sigma: window)
+        energy = averaged(residual, over: window, onto: grid)
+        brightness = averaged(plane, over: window, onto: grid)
     }
 
     /// The band's deviation less the noise's, over the brightness (squared): contrast, which a

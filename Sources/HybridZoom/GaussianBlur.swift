@@ -8,6 +8,16 @@ public func gaussianBlur(_ plane: Plane, sigma: Double) -> Plane {
     return blurColumns(blurRows(plane, kernel), kernel)
 }
 
+/// `plane` averaged over a Gaussian window of `sigma` (its pixels) and brought onto the coarser
+/// `grid`: shrinking onto the grid low-passes about as much as a Gaussian of half its step, so
+/// only the rest of the window is blurred there, at a fraction of the cost at full size.
+public func averaged(_ plane: Plane, over sigma: Double, onto grid: Size) -> Plane {
+    guard grid != plane.size else { return gaussianBlur(plane, sigma: sigma) }
+    let step = Double(plane.width) / Double(grid.width)
+    let shrunk = resample(plane, from: plane.size.bounds, to: grid)
+    return gaussianBlur(shrunk, sigma: max(sigma * sigma - step * step / 4, 0).squareRoot() / step)
+}
+
 /// Normalised Gaussian weights out to 3σ, centre in the middle.
 func gaussianKernel(sigma: Double) -> [Float] {
     let radius = max(1, Int((3 * sigma).rounded(.up)))

@@ -14,6 +14,24 @@ final class GaussianBlurTests: XCTestCase {
         }
     }
 
+    /// Averaging onto a grid 8 × coarser matches blurring at full size and then shrinking, on
+    /// squared noise (what the maps average): no bias, and a spread between the two smaller than
+    /// the window's own (a σ-6 window over squared white noise varies by √2 / (2√π · 6) = 6.6 %).
+    func testAveragingOntoACoarseGridMatchesBlurringFirst() {
+        var random = SeededRandom(seed: 4)
+        let plane = Plane(width: 512, height: 384, pixels: (0..<(512 * 384)).map { _ in pow(random.gaussian(), 2) })
+        let grid = Size(width: 64, height: 48)
+        let reference = resample(gaussianBlur(plane, sigma: 6), from: plane.size.bounds, to: grid)
+        let fast = averaged(plane, over: 6, onto: grid)
+        let ratios: [Double] = reference.pixels.indices.map { i in Double(fast.pixels[i] / reference.pixels[i]) }
+        let mean = ratios.reduce(0, +) / Double(ratios.count)
+        let deviations: [Double] = ratios.map { ($0 - mean) * ($0 - mean) }
+        let spread = (deviations.reduce(0, +) / Double(ratios.count)).squareRoot()
+        XCTAssertEqual(mean, 1, accuracy: 0.01, "no bias")
+        XCTAssertLessThan(spread, 0.05, "measured 0.038: less than either window's own sampling noise, 0.066")
+        XCTAssertEqual(averaged(plane, over: 2, onto: plane.size).pixels, gaussianBlur(plane, sigma: 2).pixels)
+    }
+
     func testEdgesRepeatSoAConstantStaysConstant() {
         let blurred = gaussianBlur(Plane(width: 9, height: 4, value: 0.7), sigma: 2.5)
         for value in blurred.pixels { XCTAssertEqual(value, 0.7, accuracy: 1e-5) }
