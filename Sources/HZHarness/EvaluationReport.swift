@@ -192,7 +192,9 @@ public struct EvaluationReport: Codable, Sendable {
                 + "than 1 px (full resolution) from the truth; textured: the target's 5×5 deviation ≥ 0.02. "
                 + "Defocus map: its share ≥ 0.5 on textured pixels T sees, truly defocused or in focus.",
         ]
-        let unfused = methods.flatMap { method in skipped(method).map { "- \(method), capture \($0.capture): \($0.reason)" } }
+        let unfused = methods.filter { $0 != Evaluation.baseline }.flatMap { method in
+            skipped(method).map { "- \(method), capture \($0.capture): \($0.reason)" }
+        }
         if !unfused.isEmpty { lines += ["", "Not fused:"] + unfused }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -76,6 +76,13 @@ public struct Homography: Sendable, Equatable, Codable {
 
     /// The similarity that maps `sources` onto `targets` best in least squares; nil for fewer
     /// than two distinct points.
+    /// The translation by the matches' median displacement (robust to the odd outlier left).
+    public static func fitTranslation(_ sources: [SIMD2<Double>], _ targets: [SIMD2<Double>]) -> Homography? {
+        guard !sources.isEmpty, sources.count == targets.count else { return nil }
+        let moves = zip(sources, targets).map { $1 - $0 }
+        return Homography([1, 0, median(moves.map(\.x)), 0, 1, median(moves.map(\.y)), 0, 0, 1])
+    }
+
     public static func fitSimilarity(_ sources: [SIMD2<Double>], _ targets: [SIMD2<Double>]) -> Homography? {
         precondition(sources.count == targets.count, "\(sources.count) sources for \(targets.count) targets")
         guard sources.count >= 2 else { return nil }

@@ -33,6 +33,9 @@ extension RigCalibration {
         let view = DigitalZoom.teleView(wide: wide.size, calibration: self, teleSize: tele.size)
         let coarse = aligner.align(source: DigitalZoom.render(wide, view: view, to: tele.size), reference: tele)
         if let problem = coarse.problem { throw CalibrationError(problem: problem) }
+        guard coarse.model != .translation else {
+            throw CalibrationError(problem: "the matches that fit lie too close together to measure a turn or a scale")
+        }
         // T's pixel p shows I_src's point A⁻¹(p), which shows W's point M(A⁻¹(p)) (M: I_src → W):
         // the rig's new mapping, whose scale, turn and centre are the new calibration.
         guard let back = coarse.similarity.inverse else { throw CalibrationError(problem: "the model cannot be inverted") }

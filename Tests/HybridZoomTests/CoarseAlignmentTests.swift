@@ -87,6 +87,25 @@ final class CoarseAlignmentTests: XCTestCase {
         assertMapsLike(truth, result.transform, within: 0.5)
     }
 
+    /// A macro shot: texture only in a patch a fifth of the frame across, flat grey around it.
+    /// The matches pin no turn or scale there, so the model falls back to their translation,
+    /// reliable, and the flow takes the rest.
+    func testTextureInOneSmallPatchGivesATranslation() {
+        var pair = CameraPair(frame: frame, translation: SIMD2(14.6, -9.2))
+        for plane in [\CameraPair.source, \CameraPair.reference] {
+            for y in 0..<frame.height {
+                for x in 0..<frame.width where !(320..<480).contains(x) || !(240..<360).contains(y) { pair[keyPath: plane][x, y] = 0.5 }
+            }
+        }
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertEqual(result.model, .translation, "\(result)")
+        XCTAssertTrue(result.isReliable, "\(result)")
+        XCTAssertEqual(result.translation.x, pair.translation.x, accuracy: 0.3, "\(result)")
+        XCTAssertEqual(result.translation.y, pair.translation.y, accuracy: 0.3, "\(result)")
+        XCTAssertEqual(result.scale, 1)
+        XCTAssertEqual(result.rotation, 0)
+    }
+
     /// A slanted view (perspective, as of a planar scene or a camera turned about a vertical
     /// axis): a homography explains clearly more matches than a similarity, and is kept.
     func testFitsAHomographyWhenThePerspectiveAsksForIt() {
