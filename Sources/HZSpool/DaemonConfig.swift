@@ -289,7 +289,7 @@ public struct DaemonConfig: Sendable {
 
     private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {
         try section.rejectUnknownKeys(["maps", "smoothing_sigma", "feather_width", "autofocus_region"])
-        let names = try section.strings("maps", default: BlendMaps.defaults.map(\.name))
+        let names = try section.strings("maps", default: BlendMaps.all.map(\.name))
         let maps = try names.map { name in
             guard let map = BlendMaps.named(name) else {
                 throw section.error("maps", nil, "unknown map '\(name)'; known maps: \(BlendMaps.names.joined(separator: ", "))")

@@ -13,7 +13,7 @@ public struct BlendSettings: Sendable {
     public var mapNoiseFloor: Float
 
     public init(
-        maps: [any BlendMap] = BlendMaps.defaults, smoothingSigma: Double = BlendTuning.smoothingSigma,
+        maps: [any BlendMap] = BlendMaps.all, smoothingSigma: Double = BlendTuning.smoothingSigma,
         featherWidth: Double = BlendTuning.featherWidth, mapNoiseFloor: Float = BlendTuning.mapNoiseFloor
     ) {
         precondition(smoothingSigma >= 0 && featherWidth >= 0, "smoothing and feather cannot be negative")

@@ -61,7 +61,8 @@ final class CaptureFilesTests: XCTestCase {
         XCTAssertEqual(
             fused.maps.map(\.file),
             alignmentMaps + [
-                "map-defocus.jpg", "map-flat.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
+                "map-defocus.jpg", "map-defocus-parallax.jpg", "map-flat.jpg", "map-occlusion.jpg", "map-rejection.jpg", "map-uncertainty.jpg",
+                "blend.jpg",
             ])
         for map in fused.maps {
             XCTAssertEqual(try decodeJPEG(map.jpeg, maxPixels: 1_000_000).image.size, Size(width: 512, height: 384), map.file)

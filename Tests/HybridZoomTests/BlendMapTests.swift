@@ -5,7 +5,6 @@ import XCTest
 final class BlendMapTests: XCTestCase {
     func testRegistryFindsEveryMapByName() {
         XCTAssertEqual(BlendMaps.names, ["defocus", "occlusion", "uncertainty", "rejection", "flat", "defocus-parallax"])
-        XCTAssertEqual(BlendMaps.defaults.map(\.name), ["defocus", "occlusion", "uncertainty", "rejection", "flat"])
         XCTAssertTrue(BlendMaps.named("rejection") is RejectionMap)
         XCTAssertEqual(BlendMaps.named("defocus")?.name, DefocusMap.name)
         XCTAssertNil(BlendMaps.named("sharpness"))
@@ -86,16 +85,16 @@ final class BlendMapTests: XCTestCase {
     // MARK: Defocus from parallax
 
     /// Maps' grid at half the frame's resolution, so a flow of 1 grid pixel is 2 px: a region
-    /// 2 grid px off the focus plane (4 px, 16 px² > γ) is flagged, one 0.5 off (1 px²) is not.
+    /// 3 grid px off the focus plane (6 px, 36 px² > γ = 16) is flagged, one 1.5 off (9 px²) is not.
     func testRegionOffTheFocusPlaneIsFlagged() {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 128, height: 96), mapSize: Size(width: 64, height: 48))
         for y in 4..<16 {
-            for x in 4..<20 { inputs.forwardFlow.u[x, y] += 2 }
-            for x in 40..<60 { inputs.forwardFlow.u[x, y] += 0.5 }
+            for x in 4..<20 { inputs.forwardFlow.u[x, y] += 3 }
+            for x in 40..<60 { inputs.forwardFlow.u[x, y] += 1.5 }
         }
         let map = ParallaxDefocusMap().map(inputs)
-        XCTAssertGreaterThan(map[10, 10], 0.99, "4 px from the focus plane")
-        XCTAssertLessThan(map[50, 10], 0.01, "1 px from the focus plane")
+        XCTAssertGreaterThan(map[10, 10], 0.99, "6 px from the focus plane")
+        XCTAssertLessThan(map[50, 10], 0.01, "3 px from the focus plane")
         XCTAssertLessThan(map[32, 24], 0.01, "the focus plane itself")
     }
 

@@ -6,7 +6,7 @@ final class BlendTests: XCTestCase {
     func testCleanInputsBlendFullyInsideAndNotAtTheBorder() {
         let weights = Blend.weights(SyntheticPlanes.cleanInputs(Size(width: 64, height: 48)))
         let weight = weights.weight
-        XCTAssertEqual(Set(weights.maps.keys), Set(BlendMaps.defaults.map(\.name)))
+        XCTAssertEqual(Set(weights.maps.keys), Set(BlendMaps.all.map(\.name)))
         XCTAssertGreaterThan(SyntheticPlanes.values(weight, columns: 2..<62, rows: 2..<46).min()!, 0.99)
         for x in 0..<64 {
             XCTAssertEqual(weight[x, 0], 0)

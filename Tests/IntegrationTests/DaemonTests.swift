@@ -147,7 +147,7 @@ final class DaemonTests: XCTestCase {
         let record = try Publisher.readRecord(at: "\(day)/\(id).json")
         XCTAssertEqual(record.decision, .fused)
         let files = [
-            "flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-flat.jpg", "map-occlusion.jpg",
+            "flow.jpg", "uncertainty.jpg", "occlusion.jpg", "map-defocus.jpg", "map-defocus-parallax.jpg", "map-flat.jpg", "map-occlusion.jpg",
             "map-rejection.jpg", "map-uncertainty.jpg", "blend.jpg",
         ]
         XCTAssertEqual(record.maps, files.map { "\(id).maps/\($0)" })
