@@ -133,7 +133,8 @@ SMOKE_SET   := .cache/sets/train-smoke
 TRAIN_OUT   := .cache/training/full
 SMOKE_OUT   := .cache/training/smoke
 MODEL       := Sources/HZFusionNet/Resources/fusion-unet.safetensors
-# The shipped model's settings: about an hour on a shared 2-core Xeon, one core (Training/README.md).
+# The tethered retrain's settings (Results/training-tethered): about an hour on a shared 2-core Xeon,
+# one core. The shipped model (Results/training) had 30 000 steps on captures of --rig classic.
 TRAIN_ARGS  ?= --steps 20000 --batch 8 --crop 256 --lr 5e-4 --warmup 500 --seed 1 --threads 1 --validate-every 5000
 
 # Makes capture set $(1), $(2) captures of the $(3) photos (more `hzsr simulate` options in $(4)),
