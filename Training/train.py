@@ -28,6 +28,7 @@ import torch  # noqa: E402
 from hzsr_fusion.classical import fused
 from hzsr_fusion.curves import CsvLog, write_svg
 from hzsr_fusion.data import CropSampler, load_sets, split_set
+from hzsr_fusion.safetensors_io import load_file
 from hzsr_fusion.initialisation import initialise
 from hzsr_fusion.losses import fusion_loss
 from hzsr_fusion.model import ARCHITECTURE, MULTIPLE, FusionUNet
@@ -35,7 +36,7 @@ from hzsr_fusion.validation import Validator, format_scores
 
 LOSS_FIELDS = ["step", "lr", "loss", "charbonnier", "laplacian", "brightness", "seconds"]
 # What a checkpoint must agree on with the command line to be resumed.
-SETTINGS = ("sets", "steps", "batch", "crop", "lr", "warmup", "seed")
+SETTINGS = ("sets", "steps", "batch", "crop", "lr", "warmup", "seed", "init")
 VALIDATION_FIELDS = ["step"] + [f"{m}_{k}" for m in ("source", "classical", "network") for k in ("psnr", "ssim")]
 
 
@@ -48,6 +49,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--lr", type=float, default=5e-4, help="peak Adam learning rate")
     parser.add_argument("--warmup", type=int, default=500, help="steps of linear learning-rate warm-up")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--init", metavar="MODEL", help="start from these weights (a safetensors file export.py wrote), "
+                        "not from the classical-fusion start")
     parser.add_argument("--out", required=True, help="folder for the checkpoint and logs")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads; 1 is fastest while other jobs share the 2 cores")
@@ -153,6 +156,9 @@ def train(args):
     run = Run(args, sampler)
     if run.resume():
         print(f"resumed at step {run.step}", flush=True)
+    elif args.init:
+        run.model.load_state_dict({name: torch.from_numpy(array.copy()) for name, array in load_file(args.init).items()})
+        print(f"started from {args.init}", flush=True)
     losses = CsvLog(os.path.join(args.out, "log.csv"), LOSS_FIELDS)
     validations = CsvLog(os.path.join(args.out, "validation.csv"), VALIDATION_FIELDS)
     validator = Validator(args.validate) if args.validate else None
