@@ -106,11 +106,6 @@ public enum CaptureFiles {
     ) throws
         -> EncodedCapture
     {
-        if let wideSize = JPEGStructure(scanning: wide).frameSize, let teleSize = JPEGStructure(scanning: tele).frameSize,
-            MemoryEstimate.bytes(wide: wideSize, tele: teleSize) > config.intake.memoryBudget
-        {
-            throw OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
-        }
         var clock = StageClock()
         let decoded = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)

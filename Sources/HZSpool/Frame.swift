@@ -1,5 +1,6 @@
 import Foundation
 import HZImageIO
+import HybridZoom
 
 /// One complete JPEG in the spool, recognised as W or T and placed in time.
 public struct Frame: Sendable, Equatable {
@@ -17,6 +18,8 @@ public struct Frame: Sendable, Equatable {
     public var timestampSource: TimestampSource
     /// When the daemon saw the file complete; the orphan timeout counts from here.
     public var arrival: ContinuousClock.Instant
+    /// Width and height from the frame header, as intake's walk over the file found them.
+    public var pixelSize: Size? = nil
 
     public var name: String { (relativePath as NSString).lastPathComponent }
 }

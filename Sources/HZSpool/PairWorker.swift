@@ -35,6 +35,12 @@ public struct PairWorker: Sendable {
         guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
             return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", store)
         }
+        if let wideSize = wide.size, let teleSize = tele.size,
+            MemoryEstimate.bytes(wide: wideSize, tele: teleSize) > config.intake.memoryBudget
+        {
+            let error = OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
+            return try quarantine(claimed, file: wide.name, reason: "\(error)", store)
+        }
         let crashes = manifest.attempts, limit = config.intake.maxCrashesPerPair
         guard crashes < limit else {
             let reason = "the daemon died \(crashes) times while this pair was in hand (killed, crashed or out of memory; limit \(limit))"
@@ -61,8 +67,6 @@ public struct PairWorker: Sendable {
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
             return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
-        } catch let error as OverMemoryBudget {
-            return try quarantine(claimed, file: wide.name, reason: "\(error)", store)
         }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
         try publisher.publish(files, record: record, day: claimed.manifest.day)

@@ -193,7 +193,7 @@ public struct SpoolIntake: Sendable {
         return .success(
             Frame(
                 path: path, relativePath: relative, role: role, timestamp: timestamp,
-                timestampSource: source, arrival: now))
+                timestampSource: source, arrival: now, pixelSize: structure.frameSize))
     }
 
     private mutating func pair(_ frame: Frame, _ now: ContinuousClock.Instant) -> [IntakeOutcome] {

@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// What a claimed pair's folder in `work/` says about itself; written before any input moves, so
 /// that a crash at any point leaves enough on disk to finish the move or undo nothing.
@@ -37,16 +38,19 @@ public struct InputRecord: Codable, Sendable, Equatable {
     public var timestampSource: Frame.TimestampSource
     /// Where it went after processing: in the sidecar, when inputs are kept.
     public var archivedAt: String?
+    /// Its frame's width and height, as intake read them (none in manifests written before).
+    public var size: Size?
 
     /// Its place in a pair's folder, in `work/` and in `archive/`: `<role>/<file name>`.
     public var pathInPairFolder: String { "\(role.rawValue)/\((name as NSString).lastPathComponent)" }
 
     public init(_ frame: Frame) {
         (role, name, timestamp, timestampSource) = (frame.role, frame.relativePath, frame.timestamp, frame.timestampSource)
+        size = frame.pixelSize
     }
 
     private enum CodingKeys: String, CodingKey {
-        case role, name, timestamp, timestampSource, archivedAt
+        case role, name, timestamp, timestampSource, archivedAt, size
         /// What manifests written before the sidecar and the manifest shared this type called `name`.
         case spoolPath
     }
@@ -58,6 +62,7 @@ public struct InputRecord: Codable, Sendable, Equatable {
         timestamp = try container.decode(Date.self, forKey: .timestamp)
         timestampSource = try container.decode(Frame.TimestampSource.self, forKey: .timestampSource)
         archivedAt = try container.decodeIfPresent(String.self, forKey: .archivedAt)
+        size = try container.decodeIfPresent([Int].self, forKey: .size).flatMap { $0.count == 2 ? Size(width: $0[0], height: $0[1]) : nil }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -67,6 +72,7 @@ public struct InputRecord: Codable, Sendable, Equatable {
         try container.encode(timestamp, forKey: .timestamp)
         try container.encode(timestampSource, forKey: .timestampSource)
         try container.encodeIfPresent(archivedAt, forKey: .archivedAt)
+        try container.encodeIfPresent(size.map { [$0.width, $0.height] }, forKey: .size)
     }
 }
 
