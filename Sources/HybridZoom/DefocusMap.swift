@@ -74,8 +74,7 @@ private struct LocalContrast {
     var brightness: Plane
 
     init(_ plane: Plane, band: Double, window: Double, grid: Size, gateNoise: Float) {
-        var residual = gaussianBlur(plane, sigma: band)
-        for i in residual.pixels.indices { residual.pixels[i] = plane.pixels[i] - residual.pixels[i] }
+        var residual = fineBand(plane, sigma: band)
         let noise = min(NoiseEstimate.deviation(of: residual, onFlattestBlocksOf: plane), gateNoise)
         noiseEnergy = noise * noise
         for i in residual.pixels.indices { residual.pixels[i] *= residual.pixels[i] }

@@ -32,15 +32,7 @@ public struct FlatnessMap: BlendMap {
 
     public func map(_ inputs: BlendInputs) -> Plane {
         let reference = inputs.warpedReference, sigma = bandSigma * inputs.zoomRatio
-        var band = gaussianBlur(reference, sigma: sigma)
-        band.pixels.withUnsafeMutableBufferPointer { band in
-            reference.pixels.withUnsafeBufferPointer { reference in
-                let band = UncheckedSendable(band)
-                parallelChunks(band.value.count, itemCost: 1) { range in
-                    for i in range { band.value[i] = reference[i] - band.value[i] }
-                }
-            }
-        }
+        var band = fineBand(reference, sigma: sigma)
         // Without measurable noise in T (the gate's σ; a rendered or heavily smoothed T) fusing
         // adds none either.
         guard inputs.teleNoise >= BlendTuning.flatnessNoiseFloor else {

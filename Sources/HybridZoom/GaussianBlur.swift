@@ -8,6 +8,20 @@ public func gaussianBlur(_ plane: Plane, sigma: Double) -> Plane {
     return blurColumns(blurRows(plane, kernel), kernel)
 }
 
+/// What a Gaussian blur of `sigma` takes out of `plane`: its detail finer than that.
+public func fineBand(_ plane: Plane, sigma: Double) -> Plane {
+    var band = gaussianBlur(plane, sigma: sigma)
+    band.pixels.withUnsafeMutableBufferPointer { band in
+        plane.pixels.withUnsafeBufferPointer { plane in
+            let band = UncheckedSendable(band)
+            parallelChunks(band.value.count, itemCost: 1) { range in
+                for i in range { band.value[i] = plane[i] - band.value[i] }
+            }
+        }
+    }
+    return band
+}
+
 /// `plane` averaged over a Gaussian window of `sigma` (its pixels) and brought onto the coarser
 /// `grid`: shrinking onto the grid low-passes about as much as a Gaussian of half its step, so
 /// only the rest of the window is blurred there, at a fraction of the cost at full size.
