@@ -18,15 +18,47 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Walks one YAML mapping, reading typed values by key and remembering which keys it read, so
-/// that an unknown (misspelt) key is an error rather than a silently ignored setting.
+/// Every problem found in one config, each section's first and every unknown key, in file order:
+/// one run of `hzsrd --check-config` names them all instead of one per edit.
+public struct ConfigProblems: Error, CustomStringConvertible, Equatable {
+    public let errors: [ConfigError]
+
+    public init(_ errors: [ConfigError]) {
+        self.errors = errors.sorted { ($0.line ?? .max, $0.key) < ($1.line ?? .max, $1.key) }
+    }
+
+    public var description: String { errors.map(\.description).joined(separator: "; ") }
+}
+
+/// The problems found so far while reading one config, shared by all its sections.
+final class ConfigProblemList {
+    private(set) var errors: [ConfigError] = []
+
+    func record(_ error: ConfigError) { errors.append(error) }
+
+    /// Reads one part of the config; a problem is recorded and the part is nil, so the reading
+    /// goes on with the next part.
+    func collect<Value>(_ read: () throws -> Value) -> Value? {
+        do { return try read() } catch let error as ConfigError {
+            record(error)
+        } catch {
+            record(ConfigError(key: "(file)", line: nil, problem: "\(error)"))
+        }
+        return nil
+    }
+}
+
+/// Walks one YAML mapping, reading typed values by key. An unknown (misspelt) key is a problem
+/// rather than a silently ignored setting; it is recorded, and the values are read on.
 struct ConfigSection {
     let path: String
     private let mapping: Node.Mapping?
     private let line: Int?
+    private let problems: ConfigProblemList
 
-    init(root node: Node?, path: String = "") throws {
+    init(root node: Node?, path: String = "", problems: ConfigProblemList) throws {
         self.path = path
+        self.problems = problems
         self.line = node?.mark?.line
         switch node {
         case nil: mapping = nil
@@ -40,17 +72,18 @@ struct ConfigSection {
     }
 
     func section(_ key: String) throws -> ConfigSection {
-        try ConfigSection(root: mapping?[key], path: keyPath(key))
+        try ConfigSection(root: mapping?[key], path: keyPath(key), problems: problems)
     }
 
     /// Every key of this section must be one of `known`.
-    func rejectUnknownKeys(_ known: Set<String>) throws {
+    func rejectUnknownKeys(_ known: Set<String>) {
         for (key, _) in mapping ?? [:] {
             let name = key.string ?? "\(key)"
             if !known.contains(name) {
-                throw ConfigError(
-                    key: keyPath(name), line: key.mark?.line,
-                    problem: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
+                problems.record(
+                    ConfigError(
+                        key: keyPath(name), line: key.mark?.line,
+                        problem: "unknown key; known keys here: \(known.sorted().joined(separator: ", "))"))
             }
         }
     }

@@ -93,40 +93,76 @@ public struct DaemonConfig: Sendable {
     public var blend: BlendConfig
     public var keepInputs: Bool
 
-    /// Reads and validates a config file; every error names the key and the problem.
+    /// Reads and validates a config file. It throws `ConfigProblems`, naming every problem's key.
     public static func load(from file: String, relativeTo directory: String) throws -> DaemonConfig {
-        let text: String
-        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-            throw ConfigError(key: file, line: nil, problem: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, relativeTo: directory)
+        try parse(read(file), relativeTo: directory)
     }
 
     public static func parse(_ yaml: String, relativeTo directory: String) throws -> DaemonConfig {
-        let root: Node?
-        do { root = try Yams.compose(yaml: yaml) } catch {
-            throw ConfigError(key: "(file)", line: nil, problem: "not valid YAML: \(error)")
+        let reading = Reading(yaml, relativeTo: directory)
+        guard let config = reading.config else { throw ConfigProblems(reading.problems.errors) }
+        return config
+    }
+
+    /// Everything wrong with a config file, as a start would find it, the model included (which
+    /// `load` leaves to `FusionStage`): empty when it is fine.
+    public static func problems(in file: String, relativeTo directory: String) -> [ConfigError] {
+        let yaml: String
+        do { yaml = try read(file) } catch { return [error] }
+        let reading = Reading(yaml, relativeTo: directory)
+        if let fusion = reading.fusion { _ = reading.problems.collect { try FusionStage(fusion) } }
+        return ConfigProblems(reading.problems.errors).errors
+    }
+
+    private static func read(_ file: String) throws(ConfigError) -> String {
+        do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw ConfigError(key: file, line: nil, problem: "cannot read: \(error.localizedDescription)")
         }
-        let top = try ConfigSection(root: root)
-        try top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive"])
-        let rig = try readRig(top.section("rig"))
-        return DaemonConfig(
-            paths: try readPaths(top.section("paths"), relativeTo: directory),
-            roles: try readRoles(top.section("roles")),
-            timestamps: try readTimestamps(top.section("timestamps")),
-            pairing: try readPairing(top.section("pairing")),
-            intake: try readIntake(top.section("intake")),
-            rig: rig,
-            output: try readOutput(top.section("output"), rig: rig),
-            fusion: try readFusion(top.section("fusion"), relativeTo: directory),
-            gate: try readGate(top.section("gate")),
-            blend: try readBlend(top.section("blend")),
-            keepInputs: try readArchive(top.section("archive")))
+    }
+
+    /// One pass over a config's sections. A section with a problem is nil and the others are
+    /// read on, so that one pass finds every section's problem.
+    private struct Reading {
+        let problems = ConfigProblemList()
+        private(set) var config: DaemonConfig?
+        private(set) var fusion: FusionSettings?
+
+        init(_ yaml: String, relativeTo directory: String) {
+            let problems = problems
+            let root: Node?? = problems.collect {
+                do { return try Yams.compose(yaml: yaml) } catch {
+                    throw ConfigError(key: "(file)", line: nil, problem: "not valid YAML: \(error)")
+                }
+            }
+            guard let root, let top = problems.collect({ try ConfigSection(root: root, problems: problems) }) else { return }
+            top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive"])
+            func section<Value>(_ key: String, _ read: (ConfigSection) throws -> Value) -> Value? {
+                problems.collect { try read(top.section(key)) }
+            }
+            let rig = section("rig", readRig)
+            let paths = section("paths") { try readPaths($0, relativeTo: directory) }
+            let roles = section("roles", readRoles)
+            let timestamps = section("timestamps", readTimestamps)
+            let pairing = section("pairing", readPairing)
+            let intake = section("intake", readIntake)
+            // Zooms are checked against the rig's ratio; with the rig in error, against the default.
+            let output = section("output") { try readOutput($0, rig: rig ?? RigCalibration(zoomRatio: 2)) }
+            fusion = section("fusion") { try readFusion($0, relativeTo: directory) }
+            let gate = section("gate", readGate)
+            let blend = section("blend", readBlend)
+            let keepInputs = section("archive", readArchive)
+            guard problems.errors.isEmpty, let paths, let roles, let timestamps, let pairing, let intake, let rig,
+                let output, let fusion, let gate, let blend, let keepInputs
+            else { return }
+            config = DaemonConfig(
+                paths: paths, roles: roles, timestamps: timestamps, pairing: pairing, intake: intake, rig: rig,
+                output: output, fusion: fusion, gate: gate, blend: blend, keepInputs: keepInputs)
+        }
     }
 
     private static func readPaths(_ section: ConfigSection, relativeTo directory: String) throws -> Paths {
         let names = ["spool", "work", "archive", "quarantine", "orphans", "output"]
-        try section.rejectUnknownKeys(Set(names))
+        section.rejectUnknownKeys(Set(names))
         let base = URL(fileURLWithPath: directory, isDirectory: true)
         func path(_ key: String, _ fallback: String) throws -> String {
             let value = try section.string(key, default: fallback)
@@ -148,12 +184,12 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readRoles(_ section: ConfigSection) throws -> Roles {
-        try section.rejectUnknownKeys(["wide", "tele"])
+        section.rejectUnknownKeys(["wide", "tele"])
         var roles = Roles(folders: [:], patterns: [:])
         for role in Role.allCases {
             let key = role == .wide ? "wide" : "tele"
             let rule = try section.section(key)
-            try rule.rejectUnknownKeys(["folder", "pattern"])
+            rule.rejectUnknownKeys(["folder", "pattern"])
             let folder = try rule.string("folder", default: role.rawValue)
             if !folder.isEmpty {
                 guard !folder.contains("/") else { throw rule.error("folder", nil, "must be one folder name, without '/'") }
@@ -169,14 +205,14 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readTimestamps(_ section: ConfigSection) throws -> Timestamps {
-        try section.rejectUnknownKeys(["file_name_pattern", "time_zone", "clock_offset"])
+        section.rejectUnknownKeys(["file_name_pattern", "time_zone", "clock_offset"])
         let pattern = try section.string("file_name_pattern", default: "")
         let zoneName = try section.string("time_zone", default: "UTC")
         guard let zone = TimeZone(identifier: zoneName) else {
             throw section.error("time_zone", nil, "unknown time zone '\(zoneName)' (use a name such as UTC or Europe/Berlin)")
         }
         let offsets = try section.section("clock_offset")
-        try offsets.rejectUnknownKeys(["wide", "tele"])
+        offsets.rejectUnknownKeys(["wide", "tele"])
         return Timestamps(
             fileNamePattern: pattern.isEmpty ? nil : try regex(pattern, section, "file_name_pattern"),
             timeZone: zone,
@@ -187,14 +223,14 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readPairing(_ section: ConfigSection) throws -> Pairing {
-        try section.rejectUnknownKeys(["tolerance", "orphan_timeout"])
+        section.rejectUnknownKeys(["tolerance", "orphan_timeout"])
         return Pairing(
             tolerance: try section.double("tolerance", default: 0.05, in: 0...60),
             orphanTimeout: try section.double("orphan_timeout", default: 30, in: 0.1...86400))
     }
 
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
-        try section.rejectUnknownKeys([
+        section.rejectUnknownKeys([
             "settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair", "memory_budget_mb",
         ])
         let extensions = try section.string("extensions", default: "jpg jpeg")
@@ -210,7 +246,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {
-        try section.rejectUnknownKeys(["zoom_ratio", "center_offset", "rotation"])
+        section.rejectUnknownKeys(["zoom_ratio", "center_offset", "rotation"])
         let offset = try section.doubles("center_offset", count: 2, default: [0, 0])
         guard offset.allSatisfy({ abs($0) < 0.5 }) else {
             throw section.error("center_offset", nil, "each value must lie between -0.5 and 0.5 (fractions of W's size)")
@@ -222,7 +258,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {
-        try section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link", "maps"])
+        section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link", "maps"])
         var size = OutputSize.tele
         if section.has("size"), (try? section.string("size", default: "tele")) != "tele" {
             let dimensions = try section.doubles("size", count: 2, default: [])
@@ -266,7 +302,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readFusion(_ section: ConfigSection, relativeTo directory: String) throws -> FusionSettings {
-        try section.rejectUnknownKeys(["method", "model", "band_split_sigma"])
+        section.rejectUnknownKeys(["method", "model", "band_split_sigma"])
         let method = try section.choice("method", default: FusionSettings.Method.network)
         let file = try section.string("model", default: "")
         let model =
@@ -277,7 +313,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readGate(_ section: ConfigSection) throws -> GateSettings {
-        try section.rejectUnknownKeys(["min_ev100", "min_mean_luma", "max_tele_noise_ratio", "noise_floor", "min_overlap"])
+        section.rejectUnknownKeys(["min_ev100", "min_mean_luma", "max_tele_noise_ratio", "noise_floor", "min_overlap"])
         let defaults = GateSettings()
         return GateSettings(
             minimumEV100: try section.double("min_ev100", default: defaults.minimumEV100, in: -10...25),
@@ -288,7 +324,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {
-        try section.rejectUnknownKeys(["maps", "smoothing_sigma", "feather_width", "autofocus_region"])
+        section.rejectUnknownKeys(["maps", "smoothing_sigma", "feather_width", "autofocus_region"])
         let names = try section.strings("maps", default: BlendMaps.all.map(\.name))
         let maps = try names.map { name in
             guard let map = BlendMaps.named(name) else {
@@ -313,7 +349,7 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readArchive(_ section: ConfigSection) throws -> Bool {
-        try section.rejectUnknownKeys(["keep_inputs"])
+        section.rejectUnknownKeys(["keep_inputs"])
         return try section.bool("keep_inputs", default: true)
     }
 

@@ -14,7 +14,7 @@ struct Hzsrd: AsyncParsableCommand {
     @Option(help: "The config file (relative paths in it are resolved against the working directory).")
     var config: String = "/etc/hzsr/hzsrd.yaml"
 
-    @Flag(help: "Check the config and the folders it names, print ok or each problem, and exit (0, or 73, 77, 78 as at start).")
+    @Flag(help: "Check the config, its model and the folders it names, print ok or each problem, and exit (0, or 73, 77, 78 as at start).")
     var checkConfig = false
 
     func run() async throws {
@@ -61,16 +61,14 @@ struct Hzsrd: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// `--check-config`: what a start would find wrong with the config and its folders, changing nothing.
+    /// `--check-config`: what a start would find wrong with the config (every problem, the model
+    /// included) and its folders, changing nothing.
     private func check() -> Int32 {
-        let loaded: LoadedConfig
-        do {
-            loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath))
-        } catch {
-            print("\(config): \(error)")
-            return 78
-        }
-        let problems = FolderCheck.problems(loaded.config.paths, creating: false)
+        let directory = FileManager.default.currentDirectoryPath
+        let configProblems = DaemonConfig.problems(in: config, relativeTo: directory)
+        for problem in configProblems { print("\(config): \(problem)") }
+        guard configProblems.isEmpty, let parsed = try? DaemonConfig.load(from: config, relativeTo: directory) else { return 78 }
+        let problems = FolderCheck.problems(parsed.paths, creating: false)
         for problem in problems { print("\(config): \(problem)") }
         if problems.isEmpty { print("ok") }
         return problems.first?.exitStatus ?? 0

@@ -127,12 +127,42 @@ final class DaemonConfigTests: XCTestCase {
         assertError("output:\n  zoom: [2, tele]\n", key: "output.zoom", mentions: "lists zoom 2 twice")
     }
 
+    /// One pass names every problem: an unknown key does not hide a bad value, and one section's
+    /// problem does not hide another's; `problems(in:)` adds a model that cannot be loaded.
+    func testEveryProblemIsNamedInOnePass() throws {
+        let yaml = """
+            pairing:
+              tolerance: 0.05
+              tolerence: 0.1
+              orphan_timeout: never
+            gate:
+              min_ev100: dark
+            fusion:
+              model: /nonexistent/fusion.safetensors
+            colour: vivid
+            """
+        XCTAssertThrowsError(try DaemonConfig.parse(yaml, relativeTo: "/srv")) { error in
+            let problems = (error as? ConfigProblems)?.errors ?? []
+            XCTAssertEqual(problems.map(\.key), ["pairing.tolerence", "pairing.orphan_timeout", "gate.min_ev100", "colour"])
+            XCTAssertEqual(problems.map(\.line), [3, 4, 6, 9])
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hzsr-config-\(UUID().uuidString).yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let problems = DaemonConfig.problems(in: file.path, relativeTo: "/srv")
+        XCTAssertEqual(problems.map(\.key), ["pairing.tolerence", "pairing.orphan_timeout", "gate.min_ev100", "colour", "fusion.model"])
+        XCTAssertTrue(problems.last!.description.contains("/nonexistent/fusion.safetensors"), "\(problems.last!)")
+        XCTAssertEqual(DaemonConfig.problems(in: "/nonexistent/hzsrd.yaml", relativeTo: "/").map(\.key), ["/nonexistent/hzsrd.yaml"])
+    }
+
     private func assertError(
         _ yaml: String, key: String, line: Int? = nil, mentions text: String,
         file: StaticString = #filePath, lineNumber: UInt = #line
     ) {
         XCTAssertThrowsError(try DaemonConfig.parse(yaml, relativeTo: "/srv"), file: file, line: lineNumber) { error in
-            guard let error = error as? ConfigError else { return XCTFail("\(error)", file: file, line: lineNumber) }
+            guard let problems = error as? ConfigProblems, problems.errors.count == 1, let error = problems.errors.first else {
+                return XCTFail("\(error)", file: file, line: lineNumber)
+            }
             XCTAssertEqual(error.key, key, file: file, line: lineNumber)
             if let line { XCTAssertEqual(error.line, line, file: file, line: lineNumber) }
             XCTAssertTrue(error.description.contains(text), "\(error)", file: file, line: lineNumber)

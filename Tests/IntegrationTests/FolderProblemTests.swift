@@ -89,6 +89,29 @@ final class FolderProblemTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(scratch.path)/spool"), "a missing folder that can be made is fine, and not made")
     }
 
+    /// The shipped config passes; a config with an unknown key, a bad value and a model that is
+    /// not there fails with 78, naming all three (key and line) in one run.
+    func testCheckConfigNamesEveryProblemAtOnce() throws {
+        let shipped = DaemonHarness.repositoryRoot.appendingPathComponent("Config/hzsrd.yaml").path
+        let fine = try runDaemon(["--check-config", "--config", shipped])
+        XCTAssertEqual(fine.status, 0, fine.output)
+        XCTAssertEqual(fine.output, "ok\n")
+
+        let config = "\(scratch.path)/broken.yaml"
+        try "pairing:\n  tolerance: soon\nintake:\n  setle_time: 2\nfusion:\n  model: missing.safetensors\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let broken = try runDaemon(["--check-config", "--config", config])
+        XCTAssertEqual(broken.status, 78)
+        let lines = broken.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, broken.output)
+        for (line, expected) in zip(
+            lines, ["pairing.tolerance (line 2): must be a number", "intake.setle_time (line 4): unknown key", "fusion.model: "])
+        {
+            XCTAssertTrue(line.hasPrefix("\(config): \(expected)"), "\(line)")
+        }
+        XCTAssertTrue(lines.last?.contains("\(scratch.path)/missing.safetensors") ?? false, broken.output)
+    }
+
     /// Removed while running: an error entry, a `STATUS=` line naming it, no spinning, and the
     /// next pair published once it is back, without a restart. SIGINT stops it in that state.
     func testASpoolRemovedWhileRunningIsReportedAndWatchedAgainWhenItComesBack() throws {
