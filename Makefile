@@ -3,7 +3,7 @@
 # `make train` trains the fusion network (Training/, PyTorch), with packages of its own.
 
 SWIFT        ?= swift
-DEBIAN_DEPS  := libturbojpeg0-dev libjpeg62-turbo-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy
+DEBIAN_DEPS  := libturbojpeg0-dev libjpeg62-turbo-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy prometheus prometheus-node-exporter
 TRAIN_DEPS   := python3-torch python3-numpy
 REAL_DEPS    := python3-pil python3-numpy
 PYTHON       := /usr/bin/python3
@@ -167,6 +167,7 @@ install: release
 	install -D -m 644 Systemd/hzsrd@.service $(DESTDIR)/etc/systemd/system/hzsrd@.service
 	install -D -m 644 Config/hzsrd.yaml $(DESTDIR)/etc/hzsr/hzsrd.yaml
 	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/hzsr/README.md
+	install -D -m 644 Deploy/prometheus/hzsrd.rules.yml $(DESTDIR)$(PREFIX)/share/hzsr/prometheus/hzsrd.rules.yml
 
 clean:
 	rm -rf .build $(DEMO)

@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, through pkg-config where the package ships a .pc file.
@@ -58,6 +59,7 @@ let package = Package(
             dependencies: [
                 "HybridZoom", "HZImageIO", "HZFusionNet", "CInotifyTools", "CCPUFeatures",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // Journal log handler and sd_notify.
         .target(

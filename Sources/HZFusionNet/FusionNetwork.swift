@@ -22,6 +22,9 @@ public struct FusionNetwork: Sendable {
     public let metadata: [String: String]
     /// Where the weights came from, for messages.
     public let name: String
+    /// Which weights these are (`SafeTensors.digest`), for the sidecar-independent record of
+    /// what made an image: metrics' build info.
+    public let digest: String
 
     /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles, two per worker, each
     /// worker holding about 140 MB (33 bytes per window pixel). Measured on 12 MP with two free
@@ -61,7 +64,7 @@ public struct FusionNetwork: Sendable {
             throw SafeTensorsError(file: file.name, problem: "has tensor \(extra), which \(FusionArchitecture.name) does not")
         }
         self.weights = weights
-        (metadata, name) = (file.metadata, file.name)
+        (metadata, name, digest) = (file.metadata, file.name, file.digest)
     }
 
     /// `Y_fusion` for three planes of one size (any size): Y_src plus the network's residual.

@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 /// A file in the safetensors format (https://github.com/huggingface/safetensors), which the
 /// training side writes: an 8-byte little-endian header length, a JSON header mapping each tensor
@@ -12,6 +13,8 @@ public struct SafeTensors: Sendable {
     public let name: String
     /// The header's `__metadata__` strings.
     public let metadata: [String: String]
+    /// `stableHash` of the whole file: which weights these are, in sixteen hex digits.
+    public let digest: String
     private let entries: [String: Entry]
     private let data: [UInt8]
 
@@ -49,6 +52,7 @@ public struct SafeTensors: Sendable {
         else {
             throw fail("the header is not a JSON object")
         }
+        digest = String(format: "%016llx", stableHash(bytes))
         var entries: [String: Entry] = [:]
         var metadata: [String: String] = [:]
         for (key, value) in header {

@@ -92,6 +92,8 @@ public struct DaemonConfig: Sendable {
     public var gate: GateSettings
     public var blend: BlendConfig
     public var keepInputs: Bool
+    /// Where the Prometheus text file goes (`DaemonMetrics`); nil: no metrics.
+    public var metricsTextfile: String?
 
     /// Reads and validates a config file. It throws `ConfigProblems`, naming every problem's key.
     public static func load(from file: String, relativeTo directory: String) throws -> DaemonConfig {
@@ -135,7 +137,9 @@ public struct DaemonConfig: Sendable {
                 }
             }
             guard let root, let top = problems.collect({ try ConfigSection(root: root, problems: problems) }) else { return }
-            top.rejectUnknownKeys(["paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive"])
+            top.rejectUnknownKeys([
+                "paths", "roles", "timestamps", "pairing", "intake", "rig", "output", "fusion", "gate", "blend", "archive", "metrics",
+            ])
             func section<Value>(_ key: String, _ read: (ConfigSection) throws -> Value) -> Value? {
                 problems.collect { try read(top.section(key)) }
             }
@@ -151,12 +155,14 @@ public struct DaemonConfig: Sendable {
             let gate = section("gate", readGate)
             let blend = section("blend", readBlend)
             let keepInputs = section("archive", readArchive)
+            let metricsTextfile = section("metrics") { try readMetrics($0, relativeTo: directory) }
             guard problems.errors.isEmpty, let paths, let roles, let timestamps, let pairing, let intake, let rig,
-                let output, let fusion, let gate, let blend, let keepInputs
+                let output, let fusion, let gate, let blend, let keepInputs, let metricsTextfile
             else { return }
             config = DaemonConfig(
                 paths: paths, roles: roles, timestamps: timestamps, pairing: pairing, intake: intake, rig: rig,
-                output: output, fusion: fusion, gate: gate, blend: blend, keepInputs: keepInputs)
+                output: output, fusion: fusion, gate: gate, blend: blend, keepInputs: keepInputs,
+                metricsTextfile: metricsTextfile)
         }
     }
 
@@ -351,6 +357,16 @@ public struct DaemonConfig: Sendable {
     private static func readArchive(_ section: ConfigSection) throws -> Bool {
         section.rejectUnknownKeys(["keep_inputs"])
         return try section.bool("keep_inputs", default: true)
+    }
+
+    private static func readMetrics(_ section: ConfigSection, relativeTo directory: String) throws -> String? {
+        section.rejectUnknownKeys(["textfile"])
+        let file = try section.string("textfile", default: "")
+        guard !file.isEmpty else { return nil }
+        guard file.hasSuffix(".prom") else {
+            throw section.error("textfile", nil, "must end in .prom, the only files node-exporter's textfile collector reads")
+        }
+        return URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
     }
 
     private static func regex(_ pattern: String, _ section: ConfigSection, _ key: String) throws -> NamePattern {

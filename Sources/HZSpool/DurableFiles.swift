@@ -1,4 +1,5 @@
 import Foundation
+import HybridZoom
 
 // The file system is the daemon's state, so each change to it is made durable before the next
 // step relies on it: a file's bytes are flushed before it is renamed into place, and a folder is
@@ -90,15 +91,9 @@ private func parentFolder(_ path: String) -> String {
 func bounded(_ name: String, bytes limit: Int) -> String {
     guard name.utf8.count > limit else { return name }
     let ext = (name as NSString).pathExtension
-    let tail = "~" + String(format: "%08x", fnv1a(name)) + (ext.isEmpty || ext.utf8.count > 16 ? "" : ".\(ext)")
+    let hash = stableHash(name.utf8)
+    let tail = "~" + String(format: "%08x", UInt32(truncatingIfNeeded: hash ^ (hash >> 32))) + (ext.isEmpty || ext.utf8.count > 16 ? "" : ".\(ext)")
     var head = Substring(name)
     while head.utf8.count + tail.utf8.count > limit { head = head.dropLast() }
     return head + tail
-}
-
-/// FNV-1a, folded to 32 bits: the same on every run and machine (unlike `Hasher`).
-private func fnv1a(_ text: String) -> UInt32 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-    return UInt32(truncatingIfNeeded: hash ^ (hash >> 32))
 }

@@ -8,7 +8,7 @@ public enum PairOutcome: Sendable {
     /// Published by an earlier run that stopped before archiving; archived now.
     case alreadyPublished(id: String)
     /// An input could not be used; the pair's folder went to quarantine.
-    case quarantined(id: String, file: String, reason: String, movedTo: String)
+    case quarantined(id: String, file: String, reason: String, kind: SetAsideKind, movedTo: String)
 }
 
 /// Processes a claimed pair from `work/` to a published image and an archived folder.
@@ -33,18 +33,18 @@ public struct PairWorker: Sendable {
             return .alreadyPublished(id: manifest.id)
         }
         guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
-            return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", store)
+            return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", .brokenClaim, store)
         }
         if let wideSize = wide.size, let teleSize = tele.size,
             MemoryEstimate.bytes(wide: wideSize, tele: teleSize) > config.intake.memoryBudget
         {
             let error = OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
-            return try quarantine(claimed, file: wide.name, reason: "\(error)", store)
+            return try quarantine(claimed, file: wide.name, reason: "\(error)", .overMemoryBudget, store)
         }
         let crashes = manifest.attempts, limit = config.intake.maxCrashesPerPair
         guard crashes < limit else {
             let reason = "the daemon died \(crashes) times while this pair was in hand (killed, crashed or out of memory; limit \(limit))"
-            return try quarantine(claimed, file: claimed.folder, reason: reason, store)
+            return try quarantine(claimed, file: claimed.folder, reason: reason, .poisonPair, store)
         }
         let attempt = try store.recordAttempts(crashes + 1, of: claimed)
         do {
@@ -66,7 +66,7 @@ public struct PairWorker: Sendable {
                 pipeline: pipeline, config: config)
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
-            return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", store)
+            return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", .brokenFrame, store)
         }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
         try publisher.publish(files, record: record, day: claimed.manifest.day)
@@ -79,9 +79,11 @@ public struct PairWorker: Sendable {
         return [UInt8](data)
     }
 
-    private func quarantine(_ claimed: ClaimedPair, file: String, reason: String, _ store: SpoolStore) throws -> PairOutcome {
+    private func quarantine(
+        _ claimed: ClaimedPair, file: String, reason: String, _ kind: SetAsideKind, _ store: SpoolStore
+    ) throws -> PairOutcome {
         let movedTo = try store.setAside(claimed.folder, as: claimed.manifest.id, in: config.paths.quarantine, reason: reason)
-        return .quarantined(id: claimed.manifest.id, file: file, reason: reason, movedTo: movedTo)
+        return .quarantined(id: claimed.manifest.id, file: file, reason: reason, kind: kind, movedTo: movedTo)
     }
 
     /// The sidecar, and each file it names with its bytes: images and maps get their names here,

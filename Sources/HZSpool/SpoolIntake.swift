@@ -8,7 +8,7 @@ public enum IntakeOutcome: Sendable {
     /// A pair moved into `work/` and is ready to process; `completedAt` starts its latency.
     case claimed(ClaimedPair, completedAt: ContinuousClock.Instant)
     /// A bad input was set aside.
-    case quarantined(file: String, reason: String, movedTo: String)
+    case quarantined(file: String, reason: String, kind: SetAsideKind, movedTo: String)
     /// A frame found no partner in time.
     case orphaned(Frame, reason: String, movedTo: String)
     /// Something named like a frame that is left where it is, and why.
@@ -52,7 +52,7 @@ public struct SpoolIntake: Sendable {
         let name = (path as NSString).lastPathComponent
         let recognizer = FrameRecognizer(config: config)
         if isSymbolicLink(path) {
-            return [quarantine(path, relative, "a symbolic link; links in the spool are not followed")]
+            return [quarantine(path, relative, "a symbolic link; links in the spool are not followed", .link)]
         }
         guard recognizer.isCandidate(name: name), let fingerprint = FileFingerprint(path: path) else {
             forget(path)
@@ -61,9 +61,9 @@ public struct SpoolIntake: Sendable {
         if fingerprint.isDirectory {
             return [.left(file: relative, reason: "a folder named like a frame: left in place, the frames inside it are taken in")]
         }
-        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file but \(fingerprint.kind)")] }
+        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file but \(fingerprint.kind)", .notAFile)] }
         if fingerprint.links > 1, let first = linkedFiles[fingerprint], first != relative {
-            return [quarantine(path, relative, "a second name (hard link) of \(first), which was taken in already")]
+            return [quarantine(path, relative, "a second name (hard link) of \(first), which was taken in already", .hardLink)]
         }
         switch readFrame(path, relative, fingerprint, recognizer, now) {
         case .success(let frame):
@@ -76,7 +76,7 @@ public struct SpoolIntake: Sendable {
             }
             return []
         case .failure(.rejected(let reason)):
-            return [quarantine(path, relative, reason)]
+            return [quarantine(path, relative, reason, .unusableFrame)]
         }
     }
 
@@ -119,7 +119,7 @@ public struct SpoolIntake: Sendable {
             switch readFrame(path, relative, fingerprint, FrameRecognizer(config: config), now) {
             case .success(let frame): outcomes += pair(frame, now)
             case .failure(.unfinished(let reason)), .failure(.rejected(let reason)):
-                outcomes.append(quarantine(path, relative, "\(reason), unchanged for \(config.intake.settleTime) s"))
+                outcomes.append(quarantine(path, relative, "\(reason), unchanged for \(config.intake.settleTime) s", .unusableFrame))
             }
         }
         for frame in pairer.expire(now: now, timeout: config.pairing.orphanTimeout) {
@@ -216,11 +216,11 @@ public struct SpoolIntake: Sendable {
         }
     }
 
-    private mutating func quarantine(_ path: String, _ relative: String, _ reason: String) -> IntakeOutcome {
+    private mutating func quarantine(_ path: String, _ relative: String, _ reason: String, _ kind: SetAsideKind) -> IntakeOutcome {
         forget(path)
         do {
             let moved = try store.setAside(path, as: relative, in: config.paths.quarantine, reason: reason)
-            return .quarantined(file: relative, reason: reason, movedTo: moved)
+            return .quarantined(file: relative, reason: reason, kind: kind, movedTo: moved)
         } catch {
             return .failed(file: path, reason: "cannot quarantine (\(reason)): \(error)")
         }

@@ -95,7 +95,7 @@ public struct SpoolError: Error, CustomStringConvertible {
 public struct SpoolStore: Sendable {
     public let paths: DaemonConfig.Paths
     private static let manifestName = "manifest.json"
-    private static let claimPrefix = ".claim-"
+    static let claimPrefix = ".claim-"
 
     public init(paths: DaemonConfig.Paths) { self.paths = paths }
 
@@ -130,6 +130,7 @@ public struct SpoolStore: Sendable {
         var claims: [ClaimedPair] = [], problems: [(String, String)] = []
         for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.work))?.sorted() ?? [] {
             let folder = "\(paths.work)/\(name)"
+            if name == SpoolLock.fileName { continue }
             if name.hasPrefix(Self.claimPrefix) {  // never renamed into place: no input had moved
                 try? FileManager.default.removeItem(atPath: folder)
                 continue
@@ -242,4 +243,23 @@ enum JSONCoding {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
     }()
+}
+
+/// Why a file or a pair was set aside, in a few words: what metrics count by. The full reason,
+/// with the file's details, is in its `.reason` file and the journal.
+public enum SetAsideKind: String, Sendable, CaseIterable {
+    case link = "symbolic link"
+    case notAFile = "not a regular file"
+    case hardLink = "hard link"
+    /// Intake's verdict on the file: not a complete JPEG, too many pixels, no role.
+    case unusableFrame = "unusable frame"
+    /// The decoder's verdict on a claimed frame: a broken or corrupt JPEG, bad EXIF.
+    case brokenFrame = "broken frame"
+    case overMemoryBudget = "over memory budget"
+    /// The daemon died `intake.max_crashes_per_pair` times with the pair in hand.
+    case poisonPair = "poison pair"
+    /// A claim folder whose manifest is missing, unreadable or incomplete.
+    case brokenClaim = "broken claim"
+    /// A frame whose partner did not come within `pairing.orphan_timeout` (set aside in `orphans/`).
+    case noPartner = "no partner"
 }

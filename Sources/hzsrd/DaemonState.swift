@@ -18,8 +18,8 @@ final class LoadedConfig: Sendable {
     }
 }
 
-/// What the services share: the current config (swapped on reload) and the counters that
-/// `STATUS=` shows.
+/// What the services share: the current config (swapped on reload), the counters that `STATUS=`
+/// shows, and the metrics file's (`metrics.textfile`), which the same events update.
 final class DaemonState: Sendable {
     struct Counters: Sendable {
         var queued = 0
@@ -32,17 +32,26 @@ final class DaemonState: Sendable {
         /// worker is on (nil when idle).
         var intakeAlive = ContinuousClock.now
         var workerBusySince: ContinuousClock.Instant?
+        /// Frames waiting for their partner, and when the oldest arrived.
+        var waitingFrames = 0
+        var oldestWaitingSince: ContinuousClock.Instant?
+        /// Whether a pair or a set-aside file changed the metrics since they were last written.
+        var metricsChanged = false
         /// Folders that cannot be used right now, one line each (`FolderHealth.problems`).
         var problems: [String] = []
     }
 
     let configPath: String
+    let metrics: DaemonMetrics?
     private let current: Mutex<LoadedConfig>
     private let counts = Mutex(Counters())
 
     init(loaded: LoadedConfig, configPath: String) {
         self.configPath = configPath
         self.current = Mutex(loaded)
+        metrics = loaded.config.metricsTextfile.map {
+            DaemonMetrics(file: $0, version: hzsrVersion, model: loaded.fusion.network?.network.digest ?? loaded.config.fusion.method.rawValue)
+        }
     }
 
     var loaded: LoadedConfig {
@@ -55,6 +64,48 @@ final class DaemonState: Sendable {
     var counters: Counters { counts.withLock { $0 } }
 
     func update(_ change: (inout Counters) -> Void) { counts.withLock { change(&$0) } }
+
+    func published(_ record: PairRecord) {
+        update {
+            $0.published += 1
+            $0.lastLatencyMs = record.latencyMs
+            $0.metricsChanged = true
+        }
+        metrics?.published(record)
+    }
+
+    func setAside(_ kind: SetAsideKind) {
+        update {
+            kind == .noPartner ? ($0.orphaned += 1) : ($0.quarantined += 1)
+            $0.metricsChanged = true
+        }
+        metrics?.setAside(kind)
+    }
+
+    func failed() {
+        update {
+            $0.errors += 1
+            $0.metricsChanged = true
+        }
+        metrics?.failed()
+    }
+
+    /// Writes the metrics file with the live counts; an error is returned for the caller to log.
+    func writeMetrics() -> (any Error)? {
+        guard let metrics else { return nil }
+        var c = counters
+        update {
+            c = $0
+            $0.metricsChanged = false
+        }
+        var live = DaemonMetrics.Live()
+        live.queued = c.queued
+        live.inFlight = c.workerBusySince == nil ? 0 : 1
+        live.waitingFrames = c.waitingFrames
+        live.oldestWaitingAge = c.oldestWaitingSince.map { (ContinuousClock.now - $0) / .seconds(1) } ?? 0
+        do { try metrics.write(live) } catch { return error }
+        return nil
+    }
 
     /// Whether intake still runs its timer and the worker is not stuck on one pair for longer
     /// than `limit`: what `WATCHDOG=1` vouches for.

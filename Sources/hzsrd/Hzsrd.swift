@@ -9,7 +9,7 @@ import ServiceLifecycle
 @main
 struct Hzsrd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Watch a W + T camera spool, pair frames and publish hybrid-zoom images.")
+        abstract: "Watch a W + T camera spool, pair frames and publish hybrid-zoom images.", version: hzsrVersion)
 
     @Option(help: "The config file (relative paths in it are resolved against the working directory).")
     var config: String = "/etc/hzsr/hzsrd.yaml"
@@ -43,21 +43,29 @@ struct Hzsrd: AsyncParsableCommand {
                 ], logger)
         }
         if let first = problems.first { throw ExitCode(first.exitStatus) }
+        let lock: SpoolLock
+        do { lock = try SpoolLock(work: loaded.config.paths.work) } catch {
+            refuseToStart("\(error)", [.config: .string(config), .file: .string(error.path), .reason: .string(error.problem)], logger)
+            throw ExitCode(75)  // EX_TEMPFAIL: the other daemon may stop
+        }
         let state = DaemonState(loaded: loaded, configPath: config)
         let notifier = ManagerNotifications()
         let (queue, continuation) = AsyncStream.makeStream(of: WorkItem.self)
         // Graceful shutdown runs in reverse order: the worker finishes its pair first.
-        let services: [any Service] = [
-            NotifierService(state: state, notifier: notifier, logger: logger),
-            ReloadService(state: state, notifier: notifier, logger: logger),
-            IntakeService(state: state, queue: continuation, logger: logger, notifier: notifier),
-            WorkerService(state: state, queue: queue, requeue: continuation, logger: logger),
-        ]
+        // A service that returns before shutdown stops the group: metrics run only when configured.
+        let metrics: [any Service] = state.metrics == nil ? [] : [MetricsService(state: state, logger: logger)]
+        let services: [any Service] =
+            [NotifierService(state: state, notifier: notifier, logger: logger)] + metrics + [
+                ReloadService(state: state, notifier: notifier, logger: logger),
+                IntakeService(state: state, queue: continuation, logger: logger, notifier: notifier),
+                WorkerService(state: state, queue: queue, requeue: continuation, logger: logger),
+            ]
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        defer { withExtendedLifetime(lock) {} }  // held until the daemon ends
         try await group.run()
     }
 

@@ -73,7 +73,11 @@ struct IntakeService: Service {
                 logger.record(.rescan, "the spool \(spool) is back: watching it again and rescanning", [.file: .string(spool)])
                 handle(intake.scan(now: clock.now))
             case .tick:
-                state.update { $0.intakeAlive = clock.now }
+                state.update {
+                    $0.intakeAlive = clock.now
+                    $0.waitingFrames = intake.waitingCount
+                    $0.oldestWaitingSince = intake.pairer.waiting.map(\.arrival).min()
+                }
                 handle(intake.tick(now: clock.now))
                 checkFolders(&health, watcher, now: clock.now)
             }
@@ -98,7 +102,7 @@ struct IntakeService: Service {
     private func resume(_ store: SpoolStore) {
         let (claims, problems) = store.resumeClaims()
         for problem in problems {
-            state.update { $0.quarantined += 1 }
+            state.setAside(.brokenClaim)
             logger.record(.inputQuarantined, "\(problem.reason)", level: .error, [.file: .string(problem.folder)])
         }
         for claimed in claims {
@@ -116,15 +120,15 @@ struct IntakeService: Service {
                 logger.debug("\(frame.relativePath) waits for its partner", metadata: [JournalField.file.rawValue: .string(frame.relativePath)])
             case .claimed(let claimed, let completedAt):
                 enqueue(WorkItem(claimed: claimed, completedAt: completedAt))
-            case .quarantined(let file, let reason, let movedTo):
-                state.update { $0.quarantined += 1 }
+            case .quarantined(let file, let reason, let kind, let movedTo):
+                state.setAside(kind)
                 logger.record(
                     .inputQuarantined, "\(file) quarantined: \(reason)", level: .warning,
                     [
                         .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
                     ])
             case .orphaned(let frame, let reason, let movedTo):
-                state.update { $0.orphaned += 1 }
+                state.setAside(.noPartner)
                 logger.record(
                     .orphan, "\(frame.relativePath) set aside: \(reason)", level: .warning,
                     [
@@ -134,7 +138,7 @@ struct IntakeService: Service {
             case .left(let file, let reason):
                 logger.record(.inputLeft, "\(file): \(reason)", level: .notice, [.file: .string(file), .reason: .string(reason)])
             case .failed(let file, let reason):
-                state.update { $0.errors += 1 }
+                state.failed()
                 logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])
             }
         }

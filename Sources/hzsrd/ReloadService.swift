@@ -27,6 +27,9 @@ struct ReloadService: Service {
             guard config.paths == state.config.paths else {
                 throw ConfigError(key: "paths", line: nil, problem: "cannot change on reload; restart hzsrd to move folders")
             }
+            guard config.metricsTextfile == state.config.metricsTextfile else {
+                throw ConfigError(key: "metrics.textfile", line: nil, problem: "cannot change on reload; restart hzsrd to move it")
+            }
             state.loaded = try LoadedConfig(config, reusing: state.loaded)
             logger.record(.reloaded, "reloaded \(state.configPath)", [.config: .string(state.configPath)])
         } catch {

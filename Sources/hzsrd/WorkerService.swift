@@ -55,23 +55,20 @@ struct WorkerService: Service {
     private func report(_ outcome: Result<PairOutcome, any Error>, id: String, retry: String?) {
         switch outcome {
         case .success(.published(let record)):
-            state.update {
-                $0.published += 1
-                $0.lastLatencyMs = record.latencyMs
-            }
+            state.published(record)
             let event: JournalEvent = record.decision == .fused ? .pairFused : .fusionSkipped
             logger.record(event, "\(record.pair): \(record.reason), \(Int(record.timingsMs.total)) ms", fields(record))
         case .success(.alreadyPublished(let id)):
             logger.record(.rescan, "\(id) was published before a restart; archived now", [.pair: .string(id)])
-        case .success(.quarantined(let id, let file, let reason, let movedTo)):
-            state.update { $0.quarantined += 1 }
+        case .success(.quarantined(let id, let file, let reason, let kind, let movedTo)):
+            state.setAside(kind)
             logger.record(
                 .inputQuarantined, "\(id) quarantined: \(reason)", level: .warning,
                 [
                     .pair: .string(id), .file: .string(file), .reason: .string(reason), .movedTo: .string(movedTo),
                 ])
         case .failure(let error):
-            state.update { $0.errors += 1 }
+            state.failed()
             logger.record(
                 .error, "\(id) failed: \(error); it stays in work/ and is tried again in \(retry ?? "a moment")", level: .error,
                 [.pair: .string(id), .reason: .string("\(error)")])

@@ -20,6 +20,7 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(shipped.rig, defaults.rig)
         XCTAssertEqual(shipped.output, defaults.output)
         XCTAssertEqual(shipped.keepInputs, defaults.keepInputs)
+        XCTAssertEqual(shipped.metricsTextfile, defaults.metricsTextfile)
         XCTAssertEqual(shipped.fusion, defaults.fusion)
         XCTAssertEqual(shipped.gate, defaults.gate)
         XCTAssertEqual(shipped.blend.settings.maps.map(\.name), defaults.blend.settings.maps.map(\.name))

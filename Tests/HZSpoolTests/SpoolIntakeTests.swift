@@ -43,7 +43,7 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertTrue(intake.tick(now: clock.now).isEmpty, "still within the settle time")
         Thread.sleep(forTimeInterval: 0.25)
         let outcomes = intake.tick(now: clock.now)
-        guard case .quarantined(let file, let reason, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        guard case .quarantined(let file, let reason, _, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
         XCTAssertEqual(file, "W/half.jpg")
         XCTAssertTrue(reason.contains("truncated") || reason.contains("EOI"), reason)
         XCTAssertEqual(scratch.files(in: "quarantine"), ["W/half.jpg", "W/half.jpg.reason"])
@@ -64,7 +64,7 @@ final class SpoolIntakeTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: "\(scratch.path)/spool/W", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/spool/W/link.jpg", withDestinationPath: target)
         let outcomes = intake.scan(now: clock.now)
-        guard case .quarantined(_, let reason, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        guard case .quarantined(_, let reason, _, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
         XCTAssertTrue(reason.contains("symbolic link"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: target), "the link's target is not touched")
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(scratch.path)/quarantine/W/link.jpg"), target)
@@ -156,7 +156,7 @@ final class SpoolIntakeTests: XCTestCase {
         let resumed = store.resumeClaims().claims
         XCTAssertEqual(resumed.map(\.manifest.attempts), [3, 2])
         let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
-        guard case .quarantined(_, _, let reason, let movedTo) = try worker.run(resumed[0], completedAt: clock.now) else {
+        guard case .quarantined(_, _, let reason, _, let movedTo) = try worker.run(resumed[0], completedAt: clock.now) else {
             return XCTFail("the poison pair was tried a fourth time")
         }
         XCTAssertEqual(reason, "the daemon died 3 times while this pair was in hand (killed, crashed or out of memory; limit 3)")
@@ -197,7 +197,7 @@ final class SpoolIntakeTests: XCTestCase {
         _ = intake.inspect(path, now: clock.now)
         Thread.sleep(forTimeInterval: 0.25)  // the settle time
         let outcomes = intake.tick(now: clock.now)
-        guard case .quarantined(_, let reason, let movedTo)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        guard case .quarantined(_, let reason, _, let movedTo)? = outcomes.first else { return XCTFail("\(outcomes)") }
         XCTAssertEqual(try String(contentsOfFile: movedTo + ".reason", encoding: .utf8), reason + "\n")
         XCTAssertTrue(movedTo.hasSuffix(".jpg"), movedTo)
     }
@@ -215,7 +215,7 @@ final class SpoolIntakeTests: XCTestCase {
             guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("\(name) not claimed") }
             outcomes.append(try worker.run(claimed, completedAt: clock.now))
         }
-        guard case .quarantined(_, let file, let reason, _) = outcomes[0] else { return XCTFail("\(outcomes[0])") }
+        guard case .quarantined(_, let file, let reason, _, _) = outcomes[0] else { return XCTFail("\(outcomes[0])") }
         XCTAssertEqual(file, "W/big.jpg")
         XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 511 MB, above intake.memory_budget_mb (400)")
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }

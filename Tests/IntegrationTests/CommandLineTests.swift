@@ -1,6 +1,7 @@
 import Foundation
 import HZHarness
 import HZImageIO
+import HZSpool
 import HZTestSupport
 import HybridZoom
 import XCTest
@@ -222,6 +223,56 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(rows.count, 1, run.output)
         XCTAssertTrue(rows.first?.hasPrefix("| good | fused |") ?? false, run.output)
         try assertPNG("\(scratch.path)/scores/good.png")
+    }
+
+    /// A state with frames waiting, pairs in work, pairs published today and before, and files
+    /// quarantined and orphaned: `hzsr status --json` counts each, lists the set-aside files with
+    /// their reasons and the newest pairs first, and names the process that holds the folders.
+    func testStatusCountsEachStateFromTheFolders() throws {
+        let state = "\(scratch.path)/state"
+        try "".write(toFile: "\(scratch.path)/hzsrd.yaml", atomically: true, encoding: .utf8)
+        let files: [String: String] = [
+            "spool/W/a.jpg": "", "spool/W/b.JPG": "", "spool/T/c.jpg": "", "spool/W/.d.jpg": "", "spool/W/e.jpg.part": "",
+            "spool/W/notes.txt": "", "spool/x_T.jpg": "",
+            "work/20260921-141320.250_a/manifest.json": "{}", "work/20260921-141321.250_b/manifest.json": "{}",
+            "work/.claim-20260921-141322.250_c/manifest.json": "{}",
+            "quarantine/W/bad.jpg": "", "quarantine/W/bad.jpg.reason": "not a JPEG: starts 6e 6f 74 20\n",
+            "quarantine/20260921-141323.250_d/manifest.json": "{}",
+            "quarantine/20260921-141323.250_d.reason": "W/d.jpg: the daemon died 3 times\n",
+            "orphans/T/lonely.jpg": "", "orphans/T/lonely.jpg.reason": "no W frame within 0.05 s\n",
+        ]
+        for (path, text) in files { try scratch.write(Array(text.utf8), to: "state/\(path)") }
+        let today = TimeFormat.day(Date(), in: TimeZone(identifier: "UTC")!)
+        let sidecars = [
+            ("\(today)/p1", "fused", "\(today)T00:00:01.000Z"), ("\(today)/p2", "skipped: low light", "\(today)T00:00:02.000Z"),
+            ("\(today)/p3", "skipped: low light", "\(today)T00:00:03.000Z"), ("2026-01-01/p0", "fused", "2026-01-01T10:00:00.000Z"),
+        ]
+        for (path, decision, time) in sidecars {
+            let json = TestSidecar.json(pair: (path as NSString).lastPathComponent, decision: decision, latencyMs: 250, publishedAt: time)
+            try scratch.write(Array(json.utf8), to: "state/out/\(path).json")
+        }
+        var lock: SpoolLock? = try SpoolLock(work: "\(state)/work")
+
+        let output = try hzsr(["status", "--json", "--config", "\(scratch.path)/hzsrd.yaml", "--directory", state])
+        let status = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], output)
+        XCTAssertEqual(status["daemon_pid"] as? Int, Int(getpid()))
+        XCTAssertEqual(status["waiting"] as? [String: Int], ["W": 2, "T": 2])
+        XCTAssertEqual(status["in_work"] as? Int, 2)
+        XCTAssertEqual(status["day"] as? String, today)
+        XCTAssertEqual(status["published_today"] as? [String: Int], ["fused": 1, "skipped: low light": 2])
+        let quarantined = try XCTUnwrap(status["quarantined"] as? [[String: String]])
+        XCTAssertEqual(Set(quarantined.map { $0["file"]! }), ["W/bad.jpg", "20260921-141323.250_d"])
+        XCTAssertTrue(quarantined.contains { $0["reason"] == "not a JPEG: starts 6e 6f 74 20" }, "\(quarantined)")
+        XCTAssertEqual(status["orphaned"] as? [[String: String]], [["file": "T/lonely.jpg", "reason": "no W frame within 0.05 s"]])
+        let recent = try XCTUnwrap(status["recent"] as? [[String: Any]])
+        XCTAssertEqual(recent.map { $0["pair"] as? String }, ["p3", "p2", "p1", "p0"], "newest first, earlier days after today's")
+        XCTAssertEqual(recent.first?["latency_ms"] as? Double, 250)
+
+        XCTAssertNotNil(lock)
+        lock = nil
+        let text = try hzsr(["status", "--config", "\(scratch.path)/hzsrd.yaml", "--directory", state])
+        XCTAssertTrue(text.hasPrefix("spool \(state)/spool: no hzsrd is using it\n"), text)
+        XCTAssertTrue(text.contains("published on \(today): 3, 2 skipped: low light, 1 fused\n"), text)
     }
 
     @discardableResult

@@ -1,4 +1,5 @@
 import Foundation
+import HZSpool
 import HZSystemd
 import HZTestSupport
 import XCTest
@@ -54,6 +55,9 @@ final class DaemonHarness {
     }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// What is in `work/` besides the daemon's lock: the pairs in flight.
+    var inWork: [String] { scratch.files(in: "work").filter { $0 != SpoolLock.fileName } }
 
     /// Published sidecars, as `<day>/<pair>.json`.
     var sidecars: [String] { scratch.files(in: "out").filter { $0.hasSuffix(".json") } }

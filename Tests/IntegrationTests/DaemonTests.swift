@@ -219,7 +219,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.eventually(timeout: 90) { published().count == count }, "\(published())")
         Thread.sleep(forTimeInterval: 1)
         XCTAssertEqual(published().count, count, "each once")
-        XCTAssertEqual(daemon.scratch.files(in: "work") + daemon.scratch.files(in: "spool"), [])
+        XCTAssertEqual(daemon.inWork + daemon.scratch.files(in: "spool"), [])
         XCTAssertTrue(daemon.process.isRunning)
     }
 
@@ -360,7 +360,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.scratch.files(in: "out").filter { $0.hasSuffix(".jpg") && $0 != "latest.jpg" }.count, count)
         let archived = daemon.scratch.files(in: "archive").filter { $0.hasSuffix(".jpg") }.map { ($0 as NSString).lastPathComponent }
         XCTAssertEqual(archived.sorted(), (0..<count).flatMap { ["k\($0).jpg", "k\($0).jpg"] }.sorted())
-        XCTAssertEqual(daemon.scratch.files(in: "spool") + daemon.scratch.files(in: "work") + daemon.scratch.files(in: "quarantine"), [])
+        XCTAssertEqual(daemon.scratch.files(in: "spool") + daemon.inWork + daemon.scratch.files(in: "quarantine"), [])
     }
 
     /// A pair the daemon dies on, again and again (here it is killed each time the pair is in

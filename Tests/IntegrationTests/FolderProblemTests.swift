@@ -1,4 +1,5 @@
 import Foundation
+import HZSpool
 import HZSystemd
 import HZTestSupport
 import XCTest
@@ -144,6 +145,16 @@ final class FolderProblemTests: XCTestCase {
         daemon.process.waitUntilExit()
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
         XCTAssertEqual(daemon.process.terminationStatus, 0)
+    }
+
+    /// A second daemon on folders another one is using would claim the same pairs: it exits
+    /// with 75 (EX_TEMPFAIL), naming the lock and the pid of the one that holds it.
+    func testASecondDaemonOnTheSameFoldersRefusesToStart() throws {
+        try scratch.write([], to: "work/.keep")
+        let lock = try SpoolLock(work: "\(scratch.path)/work")
+        try assertRefused(
+            config: "", status: 75, "\(scratch.path)/work/.hzsrd.lock: another hzsrd (pid \(getpid())) is using these folders")
+        withExtendedLifetime(lock) {}
     }
 
     /// Idle with an empty spool: next to no CPU, and SIGTERM stops it at once.

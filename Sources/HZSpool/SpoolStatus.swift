@@ -1,0 +1,101 @@
+import Foundation
+
+/// Where a spool stands, read from its folders and the recent sidecars alone (no daemon needed):
+/// what `hzsr status` prints. Reading changes nothing.
+public struct SpoolStatus: Codable, Sendable {
+    /// A file set aside, with the reason its `.reason` file gives.
+    public struct SetAside: Codable, Sendable, Equatable {
+        public var file: String
+        public var reason: String
+    }
+
+    /// One published pair.
+    public struct Decision: Codable, Sendable, Equatable {
+        public var pair: String
+        public var decision: String
+        public var latencyMs: Double
+        public var publishedAt: Date
+    }
+
+    public var spool: String
+    /// The pid of the daemon using these folders; nil when none is.
+    public var daemonPid: Int32?
+    /// Frames in the spool waiting for their partner, by camera (`W`, `T`).
+    public var waiting: [String: Int]
+    /// Pairs claimed into `work/` and not yet published.
+    public var inWork: Int
+    /// Today's day folder (in `timestamps.time_zone`) and its pairs by decision.
+    public var day: String
+    public var publishedToday: [String: Int]
+    public var quarantined: [SetAside]
+    public var orphaned: [SetAside]
+    /// The last 10 published pairs, newest first.
+    public var recent: [Decision]
+
+    public static let recentCount = 10
+
+    public init(config: DaemonConfig, now: Date = Date()) {
+        let paths = config.paths
+        spool = paths.spool
+        daemonPid = SpoolLock.holder(work: paths.work)
+        let recognizer = FrameRecognizer(config: config)
+        var waiting = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0.rawValue, 0) })
+        for file in Self.files(below: paths.spool) where recognizer.isCandidate(name: (file as NSString).lastPathComponent) {
+            if let role = recognizer.role(ofRelativePath: file) { waiting[role.rawValue, default: 0] += 1 }
+        }
+        self.waiting = waiting
+        inWork =
+            ((try? FileManager.default.contentsOfDirectory(atPath: paths.work)) ?? []).filter {
+                $0 != SpoolLock.fileName && !$0.hasPrefix(SpoolStore.claimPrefix)
+            }.count
+        day = TimeFormat.day(now, in: config.timestamps.timeZone)
+        let today = Self.records(in: "\(paths.output)/\(day)")
+        publishedToday = Dictionary(grouping: today, by: \.decision.description).mapValues(\.count)
+        quarantined = Self.setAside(in: paths.quarantine)
+        orphaned = Self.setAside(in: paths.orphans)
+        recent = Self.recent(in: paths.output, today: today).map {
+            Decision(pair: $0.pair, decision: $0.decision.description, latencyMs: $0.latencyMs, publishedAt: $0.publishedAt)
+        }
+    }
+
+    /// As `hzsr status --json` prints it: keys in snake case, times in ISO 8601 as in sidecars.
+    public func json() throws -> Data { try JSONCoding.encoder.encode(self) }
+
+    /// The newest sidecars: today's, then earlier days' until there are enough.
+    private static func recent(in output: String, today: [PairRecord]) -> [PairRecord] {
+        var records = today
+        let days = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter { $0.first?.isNumber ?? false }
+        for day in days.sorted(by: >).dropFirst() where records.count < recentCount {
+            records += self.records(in: "\(output)/\(day)")
+        }
+        return Array(records.sorted { $0.publishedAt > $1.publishedAt }.prefix(recentCount))
+    }
+
+    /// The sidecars of one day folder; one that cannot be read is skipped (a publication in
+    /// progress writes its sidecar last, atomically, so this is only ever damage).
+    private static func records(in folder: String) -> [PairRecord] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".json") }.compactMap {
+            try? Publisher.readRecord(at: "\(folder)/\($0)")
+        }
+    }
+
+    /// The files in `folder` that have a `.reason` beside them, oldest first.
+    private static func setAside(in folder: String) -> [SetAside] {
+        files(below: folder).filter { $0.hasSuffix(".reason") }.compactMap { reasonFile -> (SetAside, Date)? in
+            let path = "\(folder)/\(reasonFile)"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+            return (SetAside(file: String(reasonFile.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified)
+        }.sorted { $0.1 < $1.1 }.map(\.0)
+    }
+
+    /// Every file below `folder`, as paths relative to it (symbolic links not followed).
+    private static func files(below folder: String) -> [String] {
+        guard let walk = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var files: [String] = []
+        while let path = walk.nextObject() as? String {
+            if walk.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
+        }
+        return files
+    }
+}
