@@ -14,7 +14,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test lint format real deps train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format real deps deb deb-test train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -168,6 +168,19 @@ install: release
 	install -D -m 644 Config/hzsrd.yaml $(DESTDIR)/etc/hzsr/hzsrd.yaml
 	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/hzsr/README.md
 	install -D -m 644 Deploy/prometheus/hzsrd.rules.yml $(DESTDIR)$(PREFIX)/share/hzsr/prometheus/hzsrd.rules.yml
+
+## The Debian package, .build/hzsr_<version>_<arch>.deb (debian/, with debhelper): both programs
+## with the Swift runtime linked in, the units, the config as a conffile, the hzsr user, man
+## pages and shell completions.
+deb: deps
+	@$(call install-missing,debhelper)
+	rm -f .build/hzsr_*.deb
+	debian/rules clean && debian/rules binary
+	ls -l .build/hzsr_*.deb
+
+## Installs the package on this machine, checks it, removes and purges it (CI; changes the system).
+deb-test: deb
+	Scripts/deb-test .build/hzsr_*.deb
 
 clean:
 	rm -rf .build $(DEMO)
