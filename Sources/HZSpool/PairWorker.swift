@@ -18,10 +18,10 @@ public enum PairOutcome: Sendable {
 public struct PairWorker: Sendable {
     public let config: DaemonConfig
     public let pipeline: CapturePipeline
+    public let madeWith: MadeWith
 
-    public init(config: DaemonConfig, pipeline: CapturePipeline) {
-        self.config = config
-        self.pipeline = pipeline
+    public init(config: DaemonConfig, pipeline: CapturePipeline, madeWith: MadeWith) {
+        (self.config, self.pipeline, self.madeWith) = (config, pipeline, madeWith)
     }
 
     public func run(_ claimed: ClaimedPair, completedAt: ContinuousClock.Instant) throws -> PairOutcome {
@@ -86,8 +86,7 @@ public struct PairWorker: Sendable {
         return .quarantined(id: claimed.manifest.id, file: file, reason: reason, kind: kind, movedTo: movedTo)
     }
 
-    /// The sidecar, and each file it names with its bytes: images and maps get their names here,
-    /// once, beside the bytes they name.
+    /// The sidecar and its files, the inputs recorded where they will be archived.
     private func publication(
         _ claimed: ClaimedPair, _ processed: EncodedCapture, completedAt: ContinuousClock.Instant,
         _ store: SpoolStore
@@ -99,31 +98,7 @@ public struct PairWorker: Sendable {
             archived.archivedAt = config.keepInputs ? "\(archive)/\(input.pathInPairFolder)" : nil
             return archived
         }
-        let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
-        let names = Publisher.imageNames(primary: "\(manifest.id).jpg", zooms: processed.outputs.map(\.zoom))
-        let images = zip(names, processed.outputs).map { name, output in
-            (
-                PairRecord.Output(
-                    image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
-                    wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height]),
-                Publisher.File(path: name, bytes: output.jpeg)
-            )
-        }
-        let maps = processed.maps.map { Publisher.File(path: "\(Publisher.mapsFolder(pair: manifest.id))/\($0.file)", bytes: $0.jpeg) }
-        let outputs = images.map(\.0), primary = outputs[0]
-        let record = PairRecord(
-            pair: manifest.id, decision: processed.decision, reason: processed.reason,
-            image: primary.image, size: primary.size, zoom: primary.zoom, wideCrop: primary.wideCrop,
-            otherOutputs: Array(outputs.dropFirst()),
-            maps: maps.map(\.path), inputs: inputs,
-            timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
-            alignment: processed.alignment, timingsMs: processed.timings,
-            warnings: processed.warnings.isEmpty
-                ? nil
-                : processed.warnings.map { warning in
-                    "\(manifest.input(warning.role)?.name ?? warning.role.rawValue): \(warning.message)"
-                },
-            latencyMs: (ContinuousClock.now - completedAt).milliseconds, publishedAt: .now)
-        return (record, images.map(\.1) + maps)
+        return Publisher.publication(
+            manifest, inputs: inputs, processed, latencyMs: (ContinuousClock.now - completedAt).milliseconds, madeWith: madeWith)
     }
 }

@@ -44,6 +44,30 @@ public struct PairRecord: Codable, Sendable, Equatable {
     /// From the moment the pair was complete in the spool to the moment its image was published.
     public var latencyMs: Double
     public var publishedAt: Date
+    /// What made the image; absent in sidecars written before it was recorded.
+    public var madeWith: MadeWith?
+}
+
+/// Which program, model and config made an image: what `hzsr reprocess` compares to tell a pair
+/// that needs making again from one that is done.
+public struct MadeWith: Codable, Sendable, Equatable {
+    public var version: String
+    /// The network's digest (`FusionNetwork.digest`), or the fusion method without one.
+    public var model: String
+    /// `stableHash` of the config file's bytes, in 16 hex digits; `defaults` without a file.
+    public var config: String
+
+    public init(fusion: FusionStage, configFile: String?) throws {
+        version = hzsrVersion
+        model = fusion.network?.network.digest ?? fusion.settings.method.rawValue
+        config =
+            try configFile.map { file in
+                guard let bytes = FileManager.default.contents(atPath: file) else {
+                    throw ConfigError(key: file, line: nil, problem: "cannot read")
+                }
+                return String(format: "%016llx", stableHash(bytes))
+            } ?? "defaults"
+    }
 }
 
 /// Writes `out/<day>/<pair>.jpg` (with `<pair>@<zoom>x.jpg` for each other zoom, and the maps in
@@ -88,6 +112,39 @@ public struct Publisher: Sendable {
             throw error
         }
         if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
+    }
+
+    /// The sidecar of a processed capture, and each file it names with its bytes: images and
+    /// maps get their names here, once, beside the bytes they name.
+    public static func publication(
+        _ manifest: ClaimManifest, inputs: [InputRecord], _ processed: EncodedCapture, latencyMs: Double, madeWith: MadeWith
+    ) -> (PairRecord, [File]) {
+        let difference = (manifest.input(.tele)?.timestamp.timeIntervalSince(manifest.input(.wide)?.timestamp ?? .now) ?? 0) * 1000
+        let names = imageNames(primary: "\(manifest.id).jpg", zooms: processed.outputs.map(\.zoom))
+        let images = zip(names, processed.outputs).map { name, output in
+            (
+                PairRecord.Output(
+                    image: name, size: [output.size.width, output.size.height], zoom: output.zoom,
+                    wideCrop: [output.crop.x, output.crop.y, output.crop.width, output.crop.height]),
+                File(path: name, bytes: output.jpeg)
+            )
+        }
+        let maps = processed.maps.map { File(path: "\(mapsFolder(pair: manifest.id))/\($0.file)", bytes: $0.jpeg) }
+        let outputs = images.map(\.0), primary = outputs[0]
+        let record = PairRecord(
+            pair: manifest.id, decision: processed.decision, reason: processed.reason,
+            image: primary.image, size: primary.size, zoom: primary.zoom, wideCrop: primary.wideCrop,
+            otherOutputs: Array(outputs.dropFirst()),
+            maps: maps.map(\.path), inputs: inputs,
+            timeDifferenceMs: difference, gate: processed.gate, coverage: processed.coverage,
+            alignment: processed.alignment, timingsMs: processed.timings,
+            warnings: processed.warnings.isEmpty
+                ? nil
+                : processed.warnings.map { warning in
+                    "\(manifest.input(warning.role)?.name ?? warning.role.rawValue): \(warning.message)"
+                },
+            latencyMs: latencyMs, publishedAt: .now, madeWith: madeWith)
+        return (record, images.map(\.1) + maps)
     }
 
     /// The file names of one capture's images, one per zoom: the first (primary) is `primary`

@@ -94,7 +94,7 @@ public struct SpoolError: Error, CustomStringConvertible {
 /// `.reason` file beside them. Nothing is deleted unless `archive.keep_inputs` is false.
 public struct SpoolStore: Sendable {
     public let paths: DaemonConfig.Paths
-    private static let manifestName = "manifest.json"
+    static let manifestName = "manifest.json"
     static let claimPrefix = ".claim-"
 
     public init(paths: DaemonConfig.Paths) { self.paths = paths }

@@ -23,7 +23,7 @@ struct CalibrateCommand: ParsableCommand {
     func run() throws {
         let config = try loadConfig(self.config)
         let found = PairFinder(config: config).pairs(in: folder)
-        for frame in found.unpaired { report("\(frame): no partner frame") }
+        for frame in found.unpaired { report("skipped \(frame): no partner frame") }
         guard !found.pairs.isEmpty else { throw FileError(path: folder, problem: "no W/T pairs in it") }
         var start = config.rig
         if let zoomRatio { start.zoomRatio = zoomRatio }
@@ -58,9 +58,9 @@ struct CalibrateCommand: ParsableCommand {
             let decoded = try CaptureFiles.decode(wide: try readInput(pair.wide), tele: try readInput(pair.tele), intake: intake)
             return (pair, decoded.wide.image.y, decoded.tele.image.y)
         } catch let error as InputError {
-            report("\(error.role == .wide ? pair.wide : pair.tele): \(error.underlying)")
+            report("skipped \(error.role == .wide ? pair.wide : pair.tele): \(error.underlying)")
         } catch {
-            report("\(error)")
+            report("skipped \(error)")
         }
         return nil
     }
@@ -82,9 +82,5 @@ struct CalibrateCommand: ParsableCommand {
               center_offset: [\(String(format: "%.5f", rig.centerOffset.x)), \(String(format: "%.5f", rig.centerOffset.y))]
               rotation: \(String(format: "%.3f", rig.rotation))
             """
-    }
-
-    private func report(_ line: String) {
-        FileHandle.standardError.write(Data("skipped \(line)\n".utf8))
     }
 }

@@ -57,6 +57,11 @@ struct FuseCommand: ParsableCommand {
     }
 }
 
+/// One line on stderr: what a command skipped or could not do, while it goes on.
+func report(_ line: String) {
+    FileHandle.standardError.write(Data("\(line)\n".utf8))
+}
+
 func loadConfig(_ path: String?) throws -> DaemonConfig {
     let directory = FileManager.default.currentDirectoryPath
     guard let path else { return try DaemonConfig.parse("", relativeTo: directory) }

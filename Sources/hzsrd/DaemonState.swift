@@ -9,12 +9,15 @@ final class LoadedConfig: Sendable {
     let config: DaemonConfig
     let fusion: FusionStage
     let pipeline: CapturePipeline
+    let madeWith: MadeWith
 
-    /// Loads the network unless `previous` has the same model loaded already.
-    init(_ config: DaemonConfig, reusing previous: LoadedConfig? = nil) throws {
+    /// Loads the network unless `previous` has the same model loaded already; `file` is where
+    /// the config came from.
+    init(_ config: DaemonConfig, file: String, reusing previous: LoadedConfig? = nil) throws {
         self.config = config
         fusion = try FusionStage(config.fusion, reusing: previous?.fusion)
         pipeline = config.pipeline(fusion)
+        madeWith = try MadeWith(fusion: fusion, configFile: file)
     }
 }
 
@@ -50,7 +53,7 @@ final class DaemonState: Sendable {
         self.configPath = configPath
         self.current = Mutex(loaded)
         metrics = loaded.config.metricsTextfile.map {
-            DaemonMetrics(file: $0, version: hzsrVersion, model: loaded.fusion.network?.network.digest ?? loaded.config.fusion.method.rawValue)
+            DaemonMetrics(file: $0, version: hzsrVersion, model: loaded.madeWith.model)
         }
     }
 

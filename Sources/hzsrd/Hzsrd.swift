@@ -27,7 +27,7 @@ struct Hzsrd: AsyncParsableCommand {
         }
         let loaded: LoadedConfig
         do {
-            loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath))
+            loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath), file: config)
         } catch {
             refuseToStart("\(config): \(error)", [.config: .string(config), .reason: .string("\(error)")], logger)
             throw ExitCode(78)  // EX_CONFIG: systemd shows it as a configuration error

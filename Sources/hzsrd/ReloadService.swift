@@ -30,7 +30,7 @@ struct ReloadService: Service {
             guard config.metricsTextfile == state.config.metricsTextfile else {
                 throw ConfigError(key: "metrics.textfile", line: nil, problem: "cannot change on reload; restart hzsrd to move it")
             }
-            state.loaded = try LoadedConfig(config, reusing: state.loaded)
+            state.loaded = try LoadedConfig(config, file: state.configPath, reusing: state.loaded)
             logger.record(.reloaded, "reloaded \(state.configPath)", [.config: .string(state.configPath)])
         } catch {
             logger.record(

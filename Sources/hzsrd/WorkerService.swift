@@ -19,7 +19,7 @@ struct WorkerService: Service {
         var failures: [String: Int] = [:]
         for await item in queue.cancelOnGracefulShutdown() {
             let loaded = state.loaded
-            let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline)
+            let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline, madeWith: loaded.madeWith)
             state.update { $0.workerBusySince = .now }
             let outcome = await onWorkerThread { Result { try worker.run(item.claimed, completedAt: item.completedAt) } }
             state.update {

@@ -110,7 +110,7 @@ final class SpoolIntakeTests: XCTestCase {
                 try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
             ).first
         else { return XCTFail("not claimed") }
-        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        let worker = try worker(config)
         guard case .published(let record) = try worker.run(claimed, completedAt: completedAt) else {
             return XCTFail("not published")
         }
@@ -155,7 +155,7 @@ final class SpoolIntakeTests: XCTestCase {
 
         let resumed = store.resumeClaims().claims
         XCTAssertEqual(resumed.map(\.manifest.attempts), [3, 2])
-        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        let worker = try worker(config)
         guard case .quarantined(_, _, let reason, _, let movedTo) = try worker.run(resumed[0], completedAt: clock.now) else {
             return XCTFail("the poison pair was tried a fourth time")
         }
@@ -173,7 +173,7 @@ final class SpoolIntakeTests: XCTestCase {
         let long = String(repeating: "a", count: 251), sameStart = String(repeating: "a", count: 250) + "b"
         let names = [long, sameStart, String(repeating: "☀", count: 83), "-rf line\nbreak", " --help "]
         var intake = SpoolIntake(config: config)
-        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        let worker = try worker(config)
         var ids: Set<String> = []
         for (index, name) in names.enumerated() {
             let time = moment + Double(index)
@@ -207,7 +207,7 @@ final class SpoolIntakeTests: XCTestCase {
     func testAPairOverTheMemoryBudgetIsQuarantinedBeforeDecoding() throws {
         config = try DaemonConfig.parse("intake: {settle_time: 0.2, memory_budget_mb: 400}\n", relativeTo: scratch.path)
         var intake = SpoolIntake(config: config)
-        let worker = PairWorker(config: config, pipeline: config.pipeline(try FusionStage(config.fusion)))
+        let worker = try worker(config)
         var outcomes: [PairOutcome] = []
         for (name, size) in [("big", Size(width: 2400, height: 1800)), ("small", Size(width: 160, height: 120))] {
             _ = intake.inspect(try scratch.write(try TestFrames.jpeg(size, time: moment), to: "spool/W/\(name).jpg"), now: clock.now)
@@ -219,5 +219,10 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(file, "W/big.jpg")
         XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 511 MB, above intake.memory_budget_mb (400)")
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
+    }
+
+    private func worker(_ config: DaemonConfig) throws -> PairWorker {
+        let fusion = try FusionStage(config.fusion)
+        return PairWorker(config: config, pipeline: config.pipeline(fusion), madeWith: try MadeWith(fusion: fusion, configFile: nil))
     }
 }

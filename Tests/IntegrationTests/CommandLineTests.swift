@@ -275,6 +275,50 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(text.contains("published on \(today): 3, 2 skipped: low light, 1 fused\n"), text)
     }
 
+    /// An archive of six pairs and one with a broken T: one process makes the six and names the
+    /// broken file; three shards as separate processes make each pair once between them, with
+    /// the same bytes; a rerun skips what is done.
+    func testReprocessInShardsMakesEachPairOnceAndTheSameImages() throws {
+        try TestArchive.write(in: scratch, count: 7, brokenTele: 6)
+        let single = try runHzsr(["reprocess", "archive", "--out", "single"])
+        XCTAssertEqual(single.status, 1, single.errors)
+        XCTAssertTrue(single.errors.contains("archive/2026-09-21/20260921-141326.250_p6/T/p6.jpg: "), single.errors)
+        XCTAssertTrue(single.output.hasPrefix("7 pairs: 6 made ("), single.output)
+        XCTAssertTrue(single.output.hasSuffix(", 0 already done, 1 failed\n"), single.output)
+
+        let shards = try (0..<3).map { index in
+            let process = Process(), output = Pipe()
+            process.executableURL = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr")
+            process.arguments = ["reprocess", "archive", "--out", "sharded", "--shard", "\(index)/3"]
+            process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+            (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
+            try process.run()
+            return (process, output)
+        }
+        var made = 0
+        for (process, output) in shards {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            made += Int(try XCTUnwrap(text.firstMatch(of: /\): (\d+) made/), text).1) ?? -100
+        }
+        XCTAssertEqual(made, 6, "each pair made by one shard")
+        let images = scratch.files(in: "single").filter { $0.hasSuffix(".jpg") }
+        XCTAssertEqual(images.count, 6)
+        XCTAssertEqual(scratch.files(in: "sharded").filter { $0.hasSuffix(".jpg") }, images)
+        for image in images {
+            XCTAssertEqual(
+                FileManager.default.contents(atPath: "\(scratch.path)/single/\(image)"),
+                FileManager.default.contents(atPath: "\(scratch.path)/sharded/\(image)"), "\(image) differs")
+        }
+        let record = try Publisher.readRecord(at: "\(scratch.path)/single/2026-09-21/20260921-141320.250_p0.json")
+        XCTAssertEqual(record.madeWith?.config, "defaults")
+        XCTAssertEqual(record.madeWith?.model.count, 16, "the network's digest")
+        XCTAssertEqual(record.inputs.first?.archivedAt, "\(scratch.path)/archive/2026-09-21/20260921-141320.250_p0/W/p0.jpg")
+
+        let again = try runHzsr(["reprocess", "archive", "--out", "single"])
+        XCTAssertEqual(again.output, "7 pairs: 0 made, 6 already done, 1 failed\n")
+    }
+
     @discardableResult
     private func hzsr(_ arguments: [String]) throws -> String {
         let run = try runHzsr(arguments)

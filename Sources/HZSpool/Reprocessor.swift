@@ -1,0 +1,93 @@
+import Foundation
+import HybridZoom
+
+/// Makes an archive's pairs again with the daemon's pipeline (after a model update, say), into an
+/// output folder laid out as the daemon's: `<out>/<day>/<pair>.jpg` and `.json`.
+///
+/// Shards split the pairs by a stable hash of their ids, the same on every machine, so that N
+/// processes started with `0/N` … `N-1/N` (a Slurm array, a Kubernetes Indexed Job) make each
+/// pair exactly once between them. A pair whose sidecar in the output says it was made with this
+/// version, model and config is done and skipped, so a rerun finishes what a killed one left.
+public struct Reprocessor: Sendable {
+    /// One pair of an archive: `archive/<day>/<pair>/` with its manifest and `W/`, `T/` inputs.
+    public struct ArchivedPair: Sendable {
+        public var folder: String
+        public var manifest: ClaimManifest
+    }
+
+    public enum Outcome: Sendable {
+        case made(PairRecord)
+        case done
+    }
+
+    public let config: DaemonConfig
+    public let pipeline: CapturePipeline
+    public let madeWith: MadeWith
+    public let publisher: Publisher
+
+    public init(config: DaemonConfig, fusion: FusionStage, configFile: String?, output: String) throws {
+        self.config = config
+        pipeline = config.pipeline(fusion)
+        madeWith = try MadeWith(fusion: fusion, configFile: configFile)
+        publisher = Publisher(root: output, latestLink: false)
+    }
+
+    /// The pairs of `archive`, sorted by id, and the folders that are not readable pairs, each
+    /// with its problem.
+    public static func pairs(in archive: String) -> (pairs: [ArchivedPair], problems: [(folder: String, problem: String)]) {
+        var pairs: [ArchivedPair] = [], problems: [(String, String)] = []
+        let manager = FileManager.default
+        for day in ((try? manager.contentsOfDirectory(atPath: archive)) ?? []).sorted() where !day.hasPrefix(".") {
+            for id in ((try? manager.contentsOfDirectory(atPath: "\(archive)/\(day)")) ?? []).sorted() where !id.hasPrefix(".") {
+                let folder = "\(archive)/\(day)/\(id)"
+                do {
+                    let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(SpoolStore.manifestName)"))
+                    pairs.append(ArchivedPair(folder: folder, manifest: try JSONCoding.decoder.decode(ClaimManifest.self, from: data)))
+                } catch {
+                    problems.append((folder, "not an archived pair: \(error)"))
+                }
+            }
+        }
+        return (pairs.sorted { $0.manifest.id < $1.manifest.id }, problems)
+    }
+
+    /// Shard `index` of `count` (0-based): the pairs whose id hashes to it.
+    public static func shard(_ pairs: [ArchivedPair], index: Int, of count: Int) -> [ArchivedPair] {
+        pairs.filter { Int(stableHash($0.manifest.id.utf8) % UInt64(count)) == index }
+    }
+
+    /// Makes one pair, unless its output was made with the same version, model and config.
+    /// A broken input throws an error naming its file; nothing is written for the pair then.
+    public func run(_ pair: ArchivedPair) throws -> Outcome {
+        let manifest = pair.manifest
+        let sidecar = publisher.recordPath(id: manifest.id, day: manifest.day)
+        if FileManager.default.fileExists(atPath: sidecar), (try? Publisher.readRecord(at: sidecar))?.madeWith == madeWith {
+            return .done
+        }
+        guard let wide = manifest.input(.wide), let tele = manifest.input(.tele) else {
+            throw SpoolError("\(pair.folder): the manifest lacks a W or a T input")
+        }
+        let start = ContinuousClock.now
+        let paths = (wide: "\(pair.folder)/\(wide.pathInPairFolder)", tele: "\(pair.folder)/\(tele.pathInPairFolder)")
+        let processed: EncodedCapture
+        do {
+            processed = try CaptureFiles.process(wide: try read(paths.wide), tele: try read(paths.tele), pipeline: pipeline, config: config)
+        } catch let error as InputError {
+            throw SpoolError("\(error.role == .wide ? paths.wide : paths.tele): \(error)")
+        }
+        let inputs = manifest.inputs.map { input in
+            var archived = input
+            archived.archivedAt = "\(pair.folder)/\(input.pathInPairFolder)"
+            return archived
+        }
+        let (record, files) = Publisher.publication(
+            manifest, inputs: inputs, processed, latencyMs: (ContinuousClock.now - start).milliseconds, madeWith: madeWith)
+        try publisher.publish(files, record: record, day: manifest.day)
+        return .made(record)
+    }
+
+    private func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
+        return [UInt8](data)
+    }
+}
