@@ -14,7 +14,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test lint format real deps deb deb-test train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format real deps deb deb-test fuzz train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -27,6 +27,11 @@ run: deps release photos journald
 test: deps journald lint
 	$(SWIFT) build
 	$(SWIFT) test --disable-swift-testing
+
+## 10 minutes of the mutation fuzzer over the JPEG walk and decoder, the EXIF reader and the
+## config reader (make test runs 60 s of it); HZSR_FUZZ_SEED=N repeats a run.
+fuzz: deps
+	HZSR_FUZZ_SECONDS=$${HZSR_FUZZ_SECONDS:-600} $(SWIFT) test --disable-swift-testing --filter FuzzTests
 
 ## Fails on any file `swift format` would change or any lint rule it breaks; `make format` fixes
 ## what can be fixed.
