@@ -14,7 +14,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test lint format real deps deb deb-test fuzz train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format real deps deb deb-test fuzz sanitize train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -32,6 +32,14 @@ test: deps journald lint
 ## config reader (make test runs 60 s of it); HZSR_FUZZ_SEED=N repeats a run.
 fuzz: deps
 	HZSR_FUZZ_SECONDS=$${HZSR_FUZZ_SECONDS:-600} $(SWIFT) test --disable-swift-testing --filter FuzzTests
+
+## The integration tests (the real daemon and commands) built with AddressSanitizer, or with
+## SANITIZER=thread ThreadSanitizer, in a build folder of their own.
+SANITIZER ?= address
+sanitize: deps journald
+	$(SWIFT) build --build-tests --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER)
+	HZSR_BIN_DIR=$(CURDIR)/.build/sanitize-$(SANITIZER)/debug $(SWIFT) test --disable-swift-testing \
+	  --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER) --filter IntegrationTests
 
 ## Fails on any file `swift format` would change or any lint rule it breaks; `make format` fixes
 ## what can be fixed.

@@ -15,7 +15,7 @@ final class ClusterTests: XCTestCase {
         }
         let scratch = try ScratchFolder("hzsr-cluster")
         try TestArchive.write(in: scratch, count: 7, brokenTele: 6)
-        let hzsr = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr").path
+        let hzsr = DaemonHarness.program("hzsr")
         let root = DaemonHarness.repositoryRoot.path
         XCTAssertEqual(try run(hzsr, ["reprocess", "archive", "--out", "single"], in: scratch.path).status, 1)
 

@@ -288,7 +288,7 @@ final class CommandLineTests: XCTestCase {
 
         let shards = try (0..<3).map { index in
             let process = Process(), output = Pipe()
-            process.executableURL = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr")
+            process.executableURL = URL(fileURLWithPath: DaemonHarness.program("hzsr"))
             process.arguments = ["reprocess", "archive", "--out", "sharded", "--shard", "\(index)/3"]
             process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
             (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
@@ -328,7 +328,7 @@ final class CommandLineTests: XCTestCase {
 
     private func runHzsr(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr")
+        process.executableURL = URL(fileURLWithPath: DaemonHarness.program("hzsr"))
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
         let output = Pipe(), errors = Pipe()

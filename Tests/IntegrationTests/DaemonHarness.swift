@@ -16,11 +16,16 @@ final class DaemonHarness {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static var binary: String {
-        let path = repositoryRoot.appendingPathComponent(".build/debug/hzsrd").path
+    /// The built programs: `.build/debug`, or `HZSR_BIN_DIR` (make sanitize points it at the
+    /// sanitized build).
+    static func program(_ name: String) -> String {
+        let folder = ProcessInfo.processInfo.environment["HZSR_BIN_DIR"] ?? repositoryRoot.appendingPathComponent(".build/debug").path
+        let path = "\(folder)/\(name)"
         precondition(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: run `swift build` first (make test does)")
         return path
     }
+
+    static var binary: String { program("hzsrd") }
 
     init(config: String) throws {
         scratch = try ScratchFolder("hzsrd-it")

@@ -35,7 +35,7 @@ final class UnitFileTests: XCTestCase {
     func testTheUnitsMemoryProtectionLetsTheNetworkFuse() throws {
         let scratch = try ScratchFolder("unit-mdwe")
         let root = DaemonHarness.repositoryRoot
-        let hzsr = root.appendingPathComponent(".build/debug/hzsr").path
+        let hzsr = DaemonHarness.program("hzsr")
         let photo = root.appendingPathComponent("Tests/HZImageIOTests/Fixtures/xiaomi-mi-a3.jpg").path
         let (made, log) = run(hzsr, ["simulate", photo, "--spool", "\(scratch.path)/spool", "--count", "1", "--rate", "50"])
         XCTAssertEqual(made, 0, log)
@@ -101,7 +101,7 @@ final class UnitFileTests: XCTestCase {
         XCTAssertTrue(unit.contains("\nProcSubset=pid\n"))
         let scratch = try ScratchFolder("unit-proc")
         let fixtures = DaemonHarness.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Fixtures/decoder-crash").path
-        let hzsr = DaemonHarness.repositoryRoot.appendingPathComponent(".build/debug/hzsr").path
+        let hzsr = DaemonHarness.program("hzsr")
         let script =
             "mount -t proc -o subset=pid proc /proc && test ! -e /proc/cpuinfo && "
             + "\(hzsr) fuse \(fixtures)/W-valid.jpg \(fixtures)/T.jpg -o \(scratch.path)/out.jpg"
