@@ -38,7 +38,8 @@ fuzz: deps
 SANITIZER ?= address
 sanitize: deps journald
 	$(SWIFT) build --build-tests --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER)
-	HZSR_BIN_DIR=$(CURDIR)/.build/sanitize-$(SANITIZER)/debug $(SWIFT) test --disable-swift-testing \
+	HZSR_BIN_DIR=$(CURDIR)/.build/sanitize-$(SANITIZER)/debug LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=0 \
+	  $(SWIFT) test --disable-swift-testing \
 	  --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER) --filter IntegrationTests
 
 ## Fails on any file `swift format` would change or any lint rule it breaks; `make format` fixes
