@@ -97,3 +97,22 @@ func bounded(_ name: String, bytes limit: Int) -> String {
     while head.utf8.count + tail.utf8.count > limit { head = head.dropLast() }
     return head + tail
 }
+
+/// A whole file's bytes; the error names the file.
+func readBytes(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
+    return [UInt8](data)
+}
+
+/// Every file below `folder` (anything but a folder), as sorted paths relative to it.
+func files(below folder: String) -> [String] {
+    guard let walk = FileManager.default.enumerator(atPath: folder) else { return [] }
+    var files: [String] = []
+    while let relative = walk.nextObject() as? String {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: "\(folder)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
+            files.append(relative)
+        }
+    }
+    return files.sorted()
+}

@@ -20,7 +20,7 @@ public struct PairFinder: Sendable {
     public func pairs(in folder: String) -> (pairs: [Pair], unpaired: [String]) {
         let recognizer = FrameRecognizer(config: config)
         var groups: [String: [Frame]] = [:]
-        for relative in files(under: folder) {
+        for relative in files(below: folder) {
             let name = (relative as NSString).lastPathComponent
             guard recognizer.isCandidate(name: name), let (role, group) = camera(of: relative) else { continue }
             let path = "\(folder)/\(relative)"
@@ -36,18 +36,6 @@ public struct PairFinder: Sendable {
             unpaired += pairer.waiting.map(\.path)
         }
         return (pairs.sorted { $0.wide < $1.wide }, unpaired.sorted())
-    }
-
-    private func files(under folder: String) -> [String] {
-        guard let walk = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var files: [String] = []
-        while let relative = walk.nextObject() as? String {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: "\(folder)/\(relative)", isDirectory: &isFolder), !isFolder.boolValue {
-                files.append(relative)
-            }
-        }
-        return files.sorted()
     }
 
     /// The camera, and the folder whose frames pair with each other: the one holding the camera

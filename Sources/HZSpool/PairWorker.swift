@@ -62,7 +62,7 @@ public struct PairWorker: Sendable {
         let processed: EncodedCapture
         do {
             processed = try CaptureFiles.process(
-                wide: try read(claimed.path(of: wide)), tele: try read(claimed.path(of: tele)),
+                wide: try readBytes(claimed.path(of: wide)), tele: try readBytes(claimed.path(of: tele)),
                 pipeline: pipeline, config: config)
         } catch let error as InputError {
             let input = error.role == .wide ? wide : tele
@@ -72,11 +72,6 @@ public struct PairWorker: Sendable {
         try publisher.publish(files, record: record, day: claimed.manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
-    }
-
-    private func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
-        return [UInt8](data)
     }
 
     private func quarantine(

@@ -71,7 +71,7 @@ public struct Reprocessor: Sendable {
         let paths = (wide: "\(pair.folder)/\(wide.pathInPairFolder)", tele: "\(pair.folder)/\(tele.pathInPairFolder)")
         let processed: EncodedCapture
         do {
-            processed = try CaptureFiles.process(wide: try read(paths.wide), tele: try read(paths.tele), pipeline: pipeline, config: config)
+            processed = try CaptureFiles.process(wide: try readBytes(paths.wide), tele: try readBytes(paths.tele), pipeline: pipeline, config: config)
         } catch let error as InputError {
             throw SpoolError("\(error.role == .wide ? paths.wide : paths.tele): \(error)")
         }
@@ -84,10 +84,5 @@ public struct Reprocessor: Sendable {
             manifest, inputs: inputs, processed, latencyMs: (ContinuousClock.now - start).milliseconds, madeWith: madeWith)
         try publisher.publish(files, record: record, day: manifest.day)
         return .made(record)
-    }
-
-    private func read(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
-        return [UInt8](data)
     }
 }

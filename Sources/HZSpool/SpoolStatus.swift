@@ -40,7 +40,7 @@ public struct SpoolStatus: Codable, Sendable {
         daemonPid = SpoolLock.holder(work: paths.work)
         let recognizer = FrameRecognizer(config: config)
         var waiting = Dictionary(uniqueKeysWithValues: Role.allCases.map { ($0.rawValue, 0) })
-        for file in Self.files(below: paths.spool) where recognizer.isCandidate(name: (file as NSString).lastPathComponent) {
+        for file in files(below: paths.spool) where recognizer.isCandidate(name: (file as NSString).lastPathComponent) {
             if let role = recognizer.role(ofRelativePath: file) { waiting[role.rawValue, default: 0] += 1 }
         }
         self.waiting = waiting
@@ -87,15 +87,5 @@ public struct SpoolStatus: Codable, Sendable {
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
             return (SetAside(file: String(reasonFile.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified)
         }.sorted { $0.1 < $1.1 }.map(\.0)
-    }
-
-    /// Every file below `folder`, as paths relative to it (symbolic links not followed).
-    private static func files(below folder: String) -> [String] {
-        guard let walk = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var files: [String] = []
-        while let path = walk.nextObject() as? String {
-            if walk.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
-        }
-        return files
     }
 }

@@ -96,7 +96,7 @@ final class DaemonState: Sendable {
     /// Writes the metrics file with the live counts; an error is returned for the caller to log.
     func writeMetrics() -> (any Error)? {
         guard let metrics else { return nil }
-        var c = counters
+        var c = Counters()
         update {
             c = $0
             $0.metricsChanged = false

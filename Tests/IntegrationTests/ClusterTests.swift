@@ -38,14 +38,7 @@ final class ClusterTests: XCTestCase {
         XCTAssertEqual(made.count, 3, "\(logs)")
         XCTAssertEqual(made.reduce(0, +), 6, "each good pair made by one task: \(logs)")
         XCTAssertEqual(logs.filter { $0.contains("/T/p6.jpg: ") }.count, 1, "the broken file named once: \(logs)")
-        let images = scratch.files(in: "single").filter { $0.hasSuffix(".jpg") }
-        XCTAssertEqual(images.count, 6)
-        XCTAssertEqual(scratch.files(in: "sharded").filter { $0.hasSuffix(".jpg") }, images)
-        for image in images {
-            XCTAssertEqual(
-                FileManager.default.contents(atPath: "\(scratch.path)/single/\(image)"),
-                FileManager.default.contents(atPath: "\(scratch.path)/sharded/\(image)"), "\(image) differs")
-        }
+        assertSameImages(in: scratch, "single", "sharded", count: 6)
     }
 
     private func run(

@@ -302,14 +302,7 @@ final class CommandLineTests: XCTestCase {
             made += Int(try XCTUnwrap(text.firstMatch(of: /\): (\d+) made/), text).1) ?? -100
         }
         XCTAssertEqual(made, 6, "each pair made by one shard")
-        let images = scratch.files(in: "single").filter { $0.hasSuffix(".jpg") }
-        XCTAssertEqual(images.count, 6)
-        XCTAssertEqual(scratch.files(in: "sharded").filter { $0.hasSuffix(".jpg") }, images)
-        for image in images {
-            XCTAssertEqual(
-                FileManager.default.contents(atPath: "\(scratch.path)/single/\(image)"),
-                FileManager.default.contents(atPath: "\(scratch.path)/sharded/\(image)"), "\(image) differs")
-        }
+        assertSameImages(in: scratch, "single", "sharded", count: 6)
         let record = try Publisher.readRecord(at: "\(scratch.path)/single/2026-09-21/20260921-141320.250_p0.json")
         XCTAssertEqual(record.madeWith?.config, "defaults")
         XCTAssertEqual(record.madeWith?.model.count, 16, "the network's digest")

@@ -78,3 +78,18 @@ final class DaemonHarness {
         return condition()
     }
 }
+
+/// The same `count` images, byte for byte, below `first` and `second` in `scratch`: what one
+/// process and its shards made.
+func assertSameImages(
+    in scratch: ScratchFolder, _ first: String, _ second: String, count: Int, file: StaticString = #filePath, line: UInt = #line
+) {
+    let images = scratch.files(in: first).filter { $0.hasSuffix(".jpg") }
+    XCTAssertEqual(images.count, count, file: file, line: line)
+    XCTAssertEqual(scratch.files(in: second).filter { $0.hasSuffix(".jpg") }, images, file: file, line: line)
+    for image in images {
+        XCTAssertEqual(
+            FileManager.default.contents(atPath: "\(scratch.path)/\(first)/\(image)"),
+            FileManager.default.contents(atPath: "\(scratch.path)/\(second)/\(image)"), "\(image) differs", file: file, line: line)
+    }
+}
