@@ -72,6 +72,17 @@ func syncFolder(_ path: String) throws {
     }
 }
 
+/// `path`, or the first of `stem-2.ext`, `stem-3.ext`, … that nothing is at.
+func uniquePath(_ path: String) -> String {
+    let stem = (path as NSString).deletingPathExtension, ext = (path as NSString).pathExtension
+    var candidate = path, counter = 2
+    while lstatExists(candidate) {
+        candidate = ext.isEmpty ? "\(stem)-\(counter)" : "\(stem)-\(counter).\(ext)"
+        counter += 1
+    }
+    return candidate
+}
+
 /// Whether anything (a dangling symlink too) is at `path`.
 func lstatExists(_ path: String) -> Bool {
     var info = stat()

@@ -9,6 +9,7 @@ public enum JournalEvent: String, CaseIterable, Sendable {
     case inputQuarantined = "b21b4f82295e48b4bbfa427751ae93a3"
     case orphan = "45b46f43ff034a4ebe25783c52f5c198"
     case inputLeft = "4990dd8a56694e958ac55e0e32be9fe1"
+    case inputRenamed = "bd727811eb0b423787da986a8de96b96"
     case rescan = "2befa31a3b324460b2aef2f52ae45443"
     case error = "5f667256390d4f799fdaf745db0bd8c8"
     case reloaded = "8bd93ce90d7249908c39513daeebbe3e"

@@ -13,6 +13,9 @@ public enum IntakeOutcome: Sendable {
     case orphaned(Frame, reason: String, movedTo: String)
     /// Something named like a frame that is left where it is, and why.
     case left(file: String, reason: String)
+    /// A name that is not valid UTF-8 (`file`, its bad bytes written `%XX`) was renamed in place
+    /// to `movedTo`, which intake takes in as it would any new file.
+    case renamed(file: String, movedTo: String)
     /// Something went wrong moving files; the input stays where it is.
     case failed(file: String, reason: String)
 }
@@ -136,18 +139,37 @@ public struct SpoolIntake: Sendable {
         return outcomes
     }
 
-    /// Every file below the spool, oldest first, as if each had just arrived: at start-up and
-    /// after an event-queue overflow.
-    public mutating func scan(now: ContinuousClock.Instant) -> [IntakeOutcome] {
-        scanFiles(below: config.paths.spool).flatMap { inspect($0, now: now) }
+    /// Every file below `folder` (by default the spool: at start-up and after an event-queue
+    /// overflow), oldest first, as if each had just arrived; names that are not valid UTF-8 are
+    /// renamed first.
+    public mutating func scan(below folder: String? = nil, now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        var outcomes: [IntakeOutcome] = []
+        let files = scanFiles(below: folder ?? config.paths.spool, renaming: &outcomes)
+        return outcomes + files.flatMap { inspect($0, now: now) }
+    }
+
+    /// Renames each entry of `folder` whose name is not valid UTF-8 (`InvalidNames`), keeping
+    /// clear of names already there.
+    public func renameInvalidNames(in folder: String) -> [IntakeOutcome] {
+        InvalidNames.find(in: folder).map { name in
+            let file = "\(folder)/\(InvalidNames.escaped(name))"
+            let destination = uniquePath("\(folder)/\(bounded(InvalidNames.escaped(name), bytes: 230))")
+            do {
+                try InvalidNames.rename(name, in: folder, to: destination)
+                return .renamed(file: file, movedTo: destination)
+            } catch {
+                return .failed(file: file, reason: "its name is not valid UTF-8, and \(error)")
+            }
+        }
     }
 
     /// Files below `folder`, oldest first. Symbolic links are listed, never followed: a link to
     /// a folder elsewhere must not let intake move files out of that folder.
-    public func scanFiles(below folder: String) -> [String] {
+    private func scanFiles(below folder: String, renaming outcomes: inout [IntakeOutcome]) -> [String] {
         var found: [(path: String, modified: Date)] = []
         var folders = [folder]
         while let current = folders.popLast() {
+            outcomes += renameInvalidNames(in: current)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: current)) ?? []
             where !FrameRecognizer.isTemporary(name: name) {
                 let path = "\(current)/\(name)"

@@ -206,17 +206,6 @@ public struct SpoolStore: Sendable {
         }
         return candidate
     }
-
-    /// `path`, or `path` with `-2`, `-3`, … before its extension if something is already there.
-    private func uniquePath(_ path: String) -> String {
-        let stem = (path as NSString).deletingPathExtension, ext = (path as NSString).pathExtension
-        var candidate = path, counter = 2
-        while lstatExists(candidate) {
-            candidate = ext.isEmpty ? "\(stem)-\(counter)" : "\(stem)-\(counter).\(ext)"
-            counter += 1
-        }
-        return candidate
-    }
 }
 
 enum JSONCoding {

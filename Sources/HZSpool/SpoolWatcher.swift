@@ -8,6 +8,9 @@ public enum SpoolEvent: Sendable, Equatable {
     case changed(path: String)
     /// A file left the spool (renamed away or deleted).
     case gone(path: String)
+    /// Something arrived in `folder` under a name that is not valid UTF-8
+    /// (`SpoolIntake.renameInvalidNames(in:)`).
+    case invalidName(folder: String)
     /// A folder appeared (created or moved in, perhaps with files already inside).
     case folderAppeared(path: String)
     /// The kernel's event queue overflowed: events were lost, so every watch was set up anew
@@ -105,7 +108,7 @@ public final class SpoolWatcher: Sendable {
         inotifytools_cleanup()
     }
 
-    private func translate(_ event: inotify_event, name: String?) -> SpoolEvent? {
+    private func translate(_ event: inotify_event, name: [UInt8]?) -> SpoolEvent? {
         if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
             // Folders created during the burst may have gone unwatched: set every watch up again
             // before the caller rescans, so nothing after the scan is missed.
@@ -121,6 +124,9 @@ public final class SpoolWatcher: Sendable {
             return .spoolLost(reason: event.mask & UInt32(IN_MOVE_SELF) != 0 ? "moved away" : "removed")
         }
         guard let name else { return nil }
+        guard let name = String(validating: name, as: UTF8.self) else {
+            return event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 ? nil : .invalidName(folder: String(folder.dropLast()))
+        }
         let path = folder + name
         let isFolder = event.mask & UInt32(IN_ISDIR) != 0
         if event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { return .gone(path: path) }
@@ -135,11 +141,13 @@ public final class SpoolWatcher: Sendable {
         return .changed(path: path)
     }
 
-    /// The file name that follows the fixed part of an event (a C flexible array member).
-    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> String? {
+    /// The file name that follows the fixed part of an event (a C flexible array member), as
+    /// bytes: it need not be valid UTF-8.
+    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> [UInt8]? {
         guard event.pointee.len > 0 else { return nil }
-        let bytes = UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
-        return String(cString: bytes.assumingMemoryBound(to: CChar.self))
+        let bytes = UnsafeRawBufferPointer(
+            start: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size), count: Int(event.pointee.len))
+        return Array(bytes.prefix { $0 != 0 })
     }
 }
 

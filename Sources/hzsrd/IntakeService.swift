@@ -54,9 +54,10 @@ struct IntakeService: Service {
             switch input {
             case .spool(.changed(let path)): handle(intake.inspect(path, now: clock.now))
             case .spool(.gone(let path)): intake.forget(path)
+            case .spool(.invalidName(let folder)): handle(intake.renameInvalidNames(in: folder))
             case .spool(.folderAppeared(let folder)):
                 handle(intake.inspect(folder, now: clock.now))
-                handle(intake.scanFiles(below: folder).flatMap { intake.inspect($0, now: clock.now) })
+                handle(intake.scan(below: folder, now: clock.now))
             case .spool(.overflow):
                 logger.record(.rescan, "inotify queue overflowed; watching \(spool) anew and rescanning", level: .warning)
                 handle(intake.scan(now: clock.now))
@@ -137,6 +138,10 @@ struct IntakeService: Service {
                     ])
             case .left(let file, let reason):
                 logger.record(.inputLeft, "\(file): \(reason)", level: .notice, [.file: .string(file), .reason: .string(reason)])
+            case .renamed(let file, let movedTo):
+                logger.record(
+                    .inputRenamed, "\(file) renamed to \(movedTo): its name is not valid UTF-8", level: .notice,
+                    [.file: .string(file), .movedTo: .string(movedTo)])
             case .failed(let file, let reason):
                 state.failed()
                 logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])

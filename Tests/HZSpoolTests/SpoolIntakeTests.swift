@@ -202,6 +202,31 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertTrue(movedTo.hasSuffix(".jpg"), movedTo)
     }
 
+    /// Names that are not valid UTF-8 (Latin-1 from an old camera, a cut multi-byte character)
+    /// are renamed in place, each bad byte as `%XX`, then paired and claimed like any other.
+    func testNamesThatAreNotUTF8AreRenamedThenTakenIn() throws {
+        let latin1 = Array("caf".utf8) + [0xE9] + Array(".jpg".utf8), cut = Array("x".utf8) + [0xC3, 0x28] + Array(".jpg".utf8)
+        try scratch.write(try TestFrames.jpeg(time: moment), toFolder: "spool/W", rawName: latin1)
+        try scratch.write(try TestFrames.jpeg(time: moment, seed: 2), toFolder: "spool/T", rawName: cut)
+        var intake = SpoolIntake(config: config)
+        let outcomes = intake.scan(now: clock.now)
+        let renamed = outcomes.compactMap { outcome -> String? in
+            guard case .renamed(let file, let movedTo) = outcome else { return nil }
+            XCTAssertEqual(file, movedTo)
+            return movedTo.replacingOccurrences(of: scratch.path + "/", with: "")
+        }
+        XCTAssertEqual(renamed.sorted(), ["spool/T/x%C3(.jpg", "spool/W/caf%E9.jpg"])
+        guard case .claimed(let claimed, _)? = outcomes.last else { return XCTFail("\(outcomes)") }
+        XCTAssertEqual(claimed.manifest.inputs.map(\.name), ["W/caf%E9.jpg", "T/x%C3(.jpg"])
+        XCTAssertEqual(scratch.files(in: "spool"), [])
+    }
+
+    func testOnlyBytesOutsideValidUTF8AreEscaped() {
+        XCTAssertEqual(InvalidNames.escaped(Array("☀ a%b".utf8)), "☀ a%b")
+        XCTAssertEqual(InvalidNames.escaped([0xC0, 0xAF, 0x41]), "%C0%AFA", "an overlong '/'")
+        XCTAssertEqual(InvalidNames.escaped([0xE2, 0x98, 0x41, 0xED, 0xA0, 0x80]), "%E2%98A%ED%A0%80", "a cut sequence, a surrogate")
+    }
+
     /// A pair whose estimated peak is above `intake.memory_budget_mb` is quarantined before it
     /// is decoded, the estimate in the reason; a pair within it is published.
     func testAPairOverTheMemoryBudgetIsQuarantinedBeforeDecoding() throws {

@@ -77,6 +77,20 @@ public final class ScratchFolder {
     }
 
     /// Files below `relative`, as paths relative to it, sorted.
+    /// Writes `bytes` to a file of `folder` whose name is given as bytes (it need not be UTF-8).
+    public func write(_ bytes: [UInt8], toFolder folder: String, rawName: [UInt8]) throws {
+        try FileManager.default.createDirectory(atPath: "\(path)/\(folder)", withIntermediateDirectories: true)
+        let file = Array("\(path)/\(folder)/".utf8) + rawName + [0]
+        let descriptor = file.withUnsafeBufferPointer {
+            $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
+        }
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+        defer { close(descriptor) }
+        guard bytes.withUnsafeBytes({ Foundation.write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+    }
+
     public func files(in relative: String) -> [String] {
         let base = "\(path)/\(relative)"
         return ((FileManager.default.enumerator(atPath: base)?.allObjects as? [String]) ?? [])

@@ -47,7 +47,7 @@ final class ClusterTests: XCTestCase {
         // Output to a file rather than a pipe: nothing the cluster's daemons might keep open can
         // then hold the test up.
         let log = "\(folder)/\(UUID().uuidString).out"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process(), output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments

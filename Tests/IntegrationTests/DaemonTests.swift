@@ -164,7 +164,7 @@ final class DaemonTests: XCTestCase {
     /// (`ln`) is taken in by its first name and its second name quarantined, so the frame is
     /// published once; a FIFO is quarantined saying what it is; a folder named like a frame is
     /// left with an entry saying so, and the frames inside it are taken in.
-    func testLinksFIFOsAndFoldersNamedLikeFramesAreSeenAndExplained() throws {
+    func testLinksFIFOsFoldersAndNamesNotInUTF8AreSeenAndExplained() throws {
         let daemon = try DaemonHarness(config: "")
         let spool = "\(daemon.scratch.path)/spool", staging = try daemon.scratch.write(try frame(0), to: "staging/w.jpg")
         try daemon.scratch.write(try frame(0.01, seed: 3), to: "spool/T/linked-\(tag).jpg")
@@ -176,6 +176,9 @@ final class DaemonTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: "\(spool)/folder-\(tag).jpg", withIntermediateDirectories: true)
         try daemon.scratch.write(try frame(5), to: "spool/folder-\(tag).jpg/inside-\(tag)_W.jpg")
         try daemon.scratch.write(try frame(5.01, seed: 3), to: "spool/folder-\(tag).jpg/inside-\(tag)_T.jpg")
+        let latin1 = Array("latin-\(tag)-".utf8) + [0xE9] + Array(".jpg".utf8)
+        try daemon.scratch.write(try frame(9), toFolder: "spool/W", rawName: latin1)
+        try daemon.scratch.write(try frame(9.01, seed: 3), toFolder: "spool/T", rawName: latin1)
 
         func reason(_ file: String) -> String? {
             try? String(contentsOfFile: "\(daemon.scratch.path)/quarantine/\(file).reason", encoding: .utf8)
@@ -183,8 +186,12 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.eventually { reason("W/again-\(tag).jpg") != nil && reason("W/pipe-\(tag).jpg") != nil })
         XCTAssertEqual(reason("W/again-\(tag).jpg"), "a second name (hard link) of W/linked-\(tag).jpg, which was taken in already\n")
         XCTAssertEqual(reason("W/pipe-\(tag).jpg"), "not a regular file but a FIFO\n")
-        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 2 }, "\(daemon.sidecars)")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 3 }, "\(daemon.sidecars)")
         XCTAssertTrue(daemon.sidecars.contains { $0.contains("inside-\(tag)") }, "\(daemon.sidecars)")
+        XCTAssertTrue(daemon.sidecars.contains { $0.contains("latin-\(tag)-%E9") }, "a name that is not UTF-8, renamed: \(daemon.sidecars)")
+        let renamed = try JournalReader.entries(matching: ["MESSAGE_ID=\(JournalEvent.inputRenamed.rawValue)"])
+            .compactMap { $0["HZ_MOVED_TO"] }.filter { $0.hasSuffix("latin-\(tag)-%E9.jpg") }
+        XCTAssertEqual(renamed.count, 2, "W and T each renamed once")
         let left = try JournalReader.entries(matching: ["MESSAGE_ID=4990dd8a56694e958ac55e0e32be9fe1", "HZ_FILE=folder-\(tag).jpg"])
         XCTAssertEqual(
             left.first?["HZ_REASON"], "a folder named like a frame: left in place, the frames inside it are taken in", "\(left)")
