@@ -97,6 +97,8 @@ let package = Package(
         .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"],
+            exclude: ["Fixtures"]),
     ]
 )

@@ -169,15 +169,30 @@ public struct SpoolIntake: Sendable {
         var found: [(path: String, modified: Date)] = []
         var folders = [folder]
         while let current = folders.popLast() {
+            guard current.utf8.count < PATH_MAX else {
+                outcomes.append(tooLong(current))
+                continue
+            }
             outcomes += renameInvalidNames(in: current)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: current)) ?? []
             where !FrameRecognizer.isTemporary(name: name) {
                 let path = "\(current)/\(name)"
+                guard path.utf8.count < PATH_MAX else {
+                    outcomes.append(tooLong(path))
+                    continue
+                }
                 guard let fingerprint = FileFingerprint(path: path) else { continue }
                 if fingerprint.isDirectory { folders.append(path) } else { found.append((path, fingerprint.modified)) }
             }
         }
         return found.sorted { $0.modified < $1.modified }.map(\.path)
+    }
+
+    /// The kernel takes no path this long: neither the file nor anything below it can be opened
+    /// or moved (a tree copied in from a deeper file system). Said once per scan.
+    private func tooLong(_ path: String) -> IntakeOutcome {
+        let reason = "its path is \(path.utf8.count) bytes, longer than a path may be (PATH_MAX, \(PATH_MAX)): left in place"
+        return .left(file: relativePath(of: path) ?? path, reason: reason)
     }
 
     private enum FrameProblem: Error {

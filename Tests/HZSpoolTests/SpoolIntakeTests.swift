@@ -221,6 +221,40 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "spool"), [])
     }
 
+    /// A tree deeper than a path can name (PATH_MAX) cannot be opened below that depth: the first
+    /// entry past it is reported as left in place, and the pairs elsewhere are taken in.
+    func testFilesBelowPATHMAXAreReportedAndTheRestTakenIn() throws {
+        let top = "\(scratch.path)/spool/deep"
+        try FileManager.default.createDirectory(atPath: top, withIntermediateDirectories: true)
+        defer { _ = try? Process.run(URL(fileURLWithPath: "/bin/rm"), arguments: ["-rf", top]).waitUntilExit() }
+        var folder = open(top, O_RDONLY | O_DIRECTORY), depth = top.utf8.count
+        for level in 0..<22 {  // made relative to each other: no call takes a longer path
+            let name = String(repeating: "d", count: 200) + "\(level)"
+            XCTAssertEqual(mkdirat(folder, name, 0o755), 0)
+            let inner = openat(folder, name, O_RDONLY | O_DIRECTORY)
+            close(folder)
+            (folder, depth) = (inner, depth + 1 + name.utf8.count)
+        }
+        let frame = try TestFrames.jpeg(time: moment)
+        let file = openat(folder, "deep_W.jpg", O_WRONLY | O_CREAT, 0o644)
+        XCTAssertEqual(frame.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }, frame.count)
+        close(file)
+        close(folder)
+        XCTAssertGreaterThan(depth, Int(PATH_MAX))
+        try scratch.write(try TestFrames.jpeg(time: moment + 5), to: "spool/W/shallow.jpg")
+        try scratch.write(try TestFrames.jpeg(time: moment + 5, seed: 2), to: "spool/T/shallow.jpg")
+
+        var intake = SpoolIntake(config: config)
+        let outcomes = intake.scan(now: clock.now)
+        let left = outcomes.compactMap { outcome -> String? in
+            guard case .left(_, let reason) = outcome else { return nil }
+            return reason
+        }
+        XCTAssertEqual(left.count, 1, "\(left)")
+        XCTAssertTrue(left.first?.hasSuffix("longer than a path may be (PATH_MAX, 4096): left in place") ?? false, "\(left)")
+        XCTAssertEqual(outcomes.filter { if case .claimed = $0 { true } else { false } }.count, 1, "\(outcomes)")
+    }
+
     func testOnlyBytesOutsideValidUTF8AreEscaped() {
         XCTAssertEqual(InvalidNames.escaped(Array("☀ a%b".utf8)), "☀ a%b")
         XCTAssertEqual(InvalidNames.escaped([0xC0, 0xAF, 0x41]), "%C0%AFA", "an overlong '/'")
