@@ -20,6 +20,8 @@ public struct Frame: Sendable, Equatable {
     public var arrival: ContinuousClock.Instant
     /// Width and height from the frame header, as intake's walk over the file found them.
     public var pixelSize: Size? = nil
+    /// The file's length and modification time when intake read it.
+    public var file: FileState? = nil
 
     public var name: String { (relativePath as NSString).lastPathComponent }
 }

@@ -41,6 +41,9 @@ public struct PairWorker: Sendable {
             let error = OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
             return try quarantine(claimed, file: wide.name, reason: "\(error)", .overMemoryBudget, store)
         }
+        if let (input, reason) = changedInput(claimed) {
+            return try quarantine(claimed, file: input.name, reason: reason, .changedAfterIntake, store)
+        }
         let crashes = manifest.attempts, limit = config.intake.maxCrashesPerPair
         guard crashes < limit else {
             let reason = "the daemon died \(crashes) times while this pair was in hand (killed, crashed or out of memory; limit \(limit))"
@@ -68,10 +71,27 @@ public struct PairWorker: Sendable {
             let input = error.role == .wide ? wide : tele
             return try quarantine(claimed, file: input.name, reason: "\(input.name): \(error)", .brokenFrame, store)
         }
+        // Written to while it was read: what was fused may be neither the old frame nor the new.
+        if let (input, reason) = changedInput(claimed) {
+            return try quarantine(claimed, file: input.name, reason: reason, .changedAfterIntake, store)
+        }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
         try publisher.publish(files, record: record, day: claimed.manifest.day)
         try store.archive(claimed, keepInputs: config.keepInputs)
         return .published(record)
+    }
+
+    /// The first input whose file is not as intake read it, and how it differs.
+    private func changedInput(_ claimed: ClaimedPair) -> (InputRecord, String)? {
+        for input in claimed.manifest.inputs {
+            guard let taken = input.file else { continue }
+            let now = FileState(path: claimed.path(of: input))
+            if now != taken {
+                let state = now.map(String.init(describing:)) ?? "gone"
+                return (input, "\(input.name) was written to after it was taken in: \(taken) then, \(state) now")
+            }
+        }
+        return nil
     }
 
     private func quarantine(

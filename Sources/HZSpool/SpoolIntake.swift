@@ -207,6 +207,11 @@ public struct SpoolIntake: Sendable {
         guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
             return .failure(.unfinished("cannot be read"))
         }
+        // What the walk below judges must be the file that is claimed: the state it was read in
+        // goes into the manifest, and the worker checks it again (`FileState`).
+        guard let state = FileState(path: path), state.bytes == bytes.count, FileFingerprint(path: path) == fingerprint else {
+            return .failure(.unfinished("written to while it was read"))
+        }
         let structure = JPEGStructure(scanning: bytes)
         switch structure.status {
         case .complete: break
@@ -230,7 +235,7 @@ public struct SpoolIntake: Sendable {
         return .success(
             Frame(
                 path: path, relativePath: relative, role: role, timestamp: timestamp,
-                timestampSource: source, arrival: now, pixelSize: structure.frameSize))
+                timestampSource: source, arrival: now, pixelSize: structure.frameSize, file: state))
     }
 
     private mutating func pair(_ frame: Frame, _ now: ContinuousClock.Instant) -> [IntakeOutcome] {

@@ -29,6 +29,29 @@ extension ClaimManifest {
     }
 }
 
+/// A file's length and modification time (nanoseconds since 1970: a `Date` would round them).
+/// A camera that keeps writing into a file it seemed to have finished (the rename into `work/`
+/// keeps its open descriptor pointing at the same file) changes one or both.
+public struct FileState: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var bytes: Int
+    public var modifiedNanoseconds: Int64
+
+    public init(bytes: Int, modifiedNanoseconds: Int64) {
+        (self.bytes, self.modifiedNanoseconds) = (bytes, modifiedNanoseconds)
+    }
+
+    public init?(path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        self.init(bytes: Int(info.st_size), modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
+    public var description: String {
+        let modified = Date(timeIntervalSince1970: Double(modifiedNanoseconds) / 1e9)
+        return "\(bytes) bytes, modified \(modified.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))"
+    }
+}
+
 /// One input of a pair, as the claim's manifest and the sidecar record it.
 public struct InputRecord: Codable, Sendable, Equatable {
     public var role: Role
@@ -40,17 +63,20 @@ public struct InputRecord: Codable, Sendable, Equatable {
     public var archivedAt: String?
     /// Its frame's width and height, as intake read them (none in manifests written before).
     public var size: Size?
+    /// Its file's length and modification time when intake read it (none in manifests written
+    /// before): a file that differs later was written to after it was taken in.
+    public var file: FileState?
 
     /// Its place in a pair's folder, in `work/` and in `archive/`: `<role>/<file name>`.
     public var pathInPairFolder: String { "\(role.rawValue)/\((name as NSString).lastPathComponent)" }
 
     public init(_ frame: Frame) {
         (role, name, timestamp, timestampSource) = (frame.role, frame.relativePath, frame.timestamp, frame.timestampSource)
-        size = frame.pixelSize
+        (size, file) = (frame.pixelSize, frame.file)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case role, name, timestamp, timestampSource, archivedAt, size
+        case role, name, timestamp, timestampSource, archivedAt, size, file
         /// What manifests written before the sidecar and the manifest shared this type called `name`.
         case spoolPath
     }
@@ -63,6 +89,7 @@ public struct InputRecord: Codable, Sendable, Equatable {
         timestampSource = try container.decode(Frame.TimestampSource.self, forKey: .timestampSource)
         archivedAt = try container.decodeIfPresent(String.self, forKey: .archivedAt)
         size = try container.decodeIfPresent([Int].self, forKey: .size).flatMap { $0.count == 2 ? Size(width: $0[0], height: $0[1]) : nil }
+        file = try container.decodeIfPresent(FileState.self, forKey: .file)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,6 +100,7 @@ public struct InputRecord: Codable, Sendable, Equatable {
         try container.encode(timestampSource, forKey: .timestampSource)
         try container.encodeIfPresent(archivedAt, forKey: .archivedAt)
         try container.encodeIfPresent(size.map { [$0.width, $0.height] }, forKey: .size)
+        try container.encodeIfPresent(file, forKey: .file)
     }
 }
 
@@ -247,6 +275,8 @@ public enum SetAsideKind: String, Sendable, CaseIterable {
     case overMemoryBudget = "over memory budget"
     /// The daemon died `intake.max_crashes_per_pair` times with the pair in hand.
     case poisonPair = "poison pair"
+    /// An input written to after intake took it in.
+    case changedAfterIntake = "changed after intake"
     /// A claim folder whose manifest is missing, unreadable or incomplete.
     case brokenClaim = "broken claim"
     /// A frame whose partner did not come within `pairing.orphan_timeout` (set aside in `orphans/`).

@@ -261,6 +261,31 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(InvalidNames.escaped([0xE2, 0x98, 0x41, 0xED, 0xA0, 0x80]), "%E2%98A%ED%A0%80", "a cut sequence, a surrogate")
     }
 
+    /// A camera that goes on writing into a frame after it looked complete (its descriptor still
+    /// open across the claim's rename): the worker finds the file no longer as intake read it
+    /// and quarantines the pair with both states, rather than fuse a frame nobody can name.
+    func testAFrameWrittenToAfterIntakeIsQuarantinedWithBothStates() throws {
+        var intake = SpoolIntake(config: config)
+        let frame = try TestFrames.jpeg(time: moment)
+        _ = intake.inspect(try scratch.write(frame, to: "spool/W/late.jpg"), now: clock.now)
+        let teleFrame = try TestFrames.jpeg(time: moment, seed: 2)
+        let tele = try scratch.write(teleFrame, to: "spool/T/late.jpg")
+        guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("not claimed") }
+        XCTAssertEqual(claimed.manifest.inputs.map { $0.file?.bytes }, [frame.count, teleFrame.count])
+
+        let wide = try FileHandle(forWritingTo: URL(fileURLWithPath: claimed.path(of: claimed.manifest.inputs[0])))
+        try wide.seekToEnd()
+        try wide.write(contentsOf: Data(repeating: 0, count: 100))
+        try wide.close()
+        guard case .quarantined(_, let file, let reason, let kind, _) = try worker(config).run(claimed, completedAt: clock.now) else {
+            return XCTFail("processed a frame that changed")
+        }
+        XCTAssertEqual(file, "W/late.jpg")
+        XCTAssertEqual(kind, .changedAfterIntake)
+        XCTAssertTrue(reason.hasPrefix("W/late.jpg was written to after it was taken in: \(frame.count) bytes, modified "), reason)
+        XCTAssertTrue(reason.contains(" then, \(frame.count + 100) bytes, modified "), reason)
+    }
+
     /// A pair whose estimated peak is above `intake.memory_budget_mb` is quarantined before it
     /// is decoded, the estimate in the reason; a pair within it is published.
     func testAPairOverTheMemoryBudgetIsQuarantinedBeforeDecoding() throws {
