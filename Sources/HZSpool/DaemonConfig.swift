@@ -46,6 +46,8 @@ public struct DaemonConfig: Sendable {
         /// Bytes a pair may take to process, by `MemoryEstimate`: larger pairs are quarantined
         /// before decoding instead of being killed by the kernel halfway.
         public var memoryBudget: Int
+        /// Bytes that must stay free on the state and output disks before a pair is claimed.
+        public var minFreeSpace: Int
     }
 
     /// What becomes of a frame whose scan data is corrupt or cut short, which the decoder fills in
@@ -238,6 +240,7 @@ public struct DaemonConfig: Sendable {
     private static func readIntake(_ section: ConfigSection) throws -> Intake {
         section.rejectUnknownKeys([
             "settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair", "memory_budget_mb",
+            "min_free_space_mb",
         ])
         let extensions = try section.string("extensions", default: "jpg jpeg")
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
@@ -248,7 +251,8 @@ public struct DaemonConfig: Sendable {
             maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
             corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine),
             maxCrashesPerPair: try section.int("max_crashes_per_pair", default: 3, in: 1...100),
-            memoryBudget: try section.int("memory_budget_mb", default: 5000, in: 100...1_000_000) << 20)
+            memoryBudget: try section.int("memory_budget_mb", default: 5000, in: 100...1_000_000) << 20,
+            minFreeSpace: try section.int("min_free_space_mb", default: 100, in: 0...100_000_000) << 20)
     }
 
     private static func readRig(_ section: ConfigSection) throws -> RigCalibration {

@@ -18,6 +18,9 @@ public enum IntakeOutcome: Sendable {
     case renamed(file: String, movedTo: String)
     /// Something went wrong moving files; the input stays where it is.
     case failed(file: String, reason: String)
+    /// A pair stays in the spool until its claim has the disk space and descriptors it needs
+    /// (`ResourceCheck`), looked at again after `SpoolIntake.claimRetryDelay`.
+    case claimWaits(reason: String)
 }
 
 /// Takes files from the spool to claimed pairs: checks that a JPEG is complete, tells W from T,
@@ -246,6 +249,10 @@ public struct SpoolIntake: Sendable {
             let stem = ((pair.wide.name as NSString).deletingPathExtension)
             // Room left under NAME_MAX for `.claim-`, `-2`, `@1.5x.jpg` and temporary names.
             let id = bounded("\(TimeFormat.compactStamp(pair.wide.timestamp, in: zone))_\(stem)", bytes: 200)
+            if let shortage = ResourceCheck.shortage(config.paths, minimumFree: config.intake.minFreeSpace) {
+                for frame in [pair.wide, pair.tele] { claimRetries[frame.path] = now + Self.claimRetryDelay }
+                return .claimWaits(reason: shortage)
+            }
             do {
                 let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
                 return .claimed(claimed, completedAt: now)

@@ -42,6 +42,8 @@ final class DaemonState: Sendable {
         var metricsChanged = false
         /// Folders that cannot be used right now, one line each (`FolderHealth.problems`).
         var problems: [String] = []
+        /// Why intake leaves pairs in the spool for now (`ResourceCheck`), while it does.
+        var claimsWaitFor: String?
     }
 
     let configPath: String
@@ -125,6 +127,7 @@ final class DaemonState: Sendable {
             "orphans \(c.orphaned)", "errors \(c.errors)",
         ]
         if let latency = c.lastLatencyMs { parts.append(String(format: "last %.0f ms", latency)) }
-        return (c.problems + [parts.joined(separator: ", ")]).joined(separator: "; ")
+        let waiting = c.claimsWaitFor.map { ["claims wait: \($0)"] } ?? []
+        return (c.problems + waiting + [parts.joined(separator: ", ")]).joined(separator: "; ")
     }
 }

@@ -120,7 +120,10 @@ struct IntakeService: Service {
             case .waiting(let frame):
                 logger.debug("\(frame.relativePath) waits for its partner", metadata: [JournalField.file.rawValue: .string(frame.relativePath)])
             case .claimed(let claimed, let completedAt):
+                claimsWait(for: nil)
                 enqueue(WorkItem(claimed: claimed, completedAt: completedAt))
+            case .claimWaits(let reason):
+                claimsWait(for: reason)
             case .quarantined(let file, let reason, let kind, let movedTo):
                 state.setAside(kind)
                 logger.record(
@@ -146,6 +149,18 @@ struct IntakeService: Service {
                 state.failed()
                 logger.record(.error, "\(file): \(reason)", level: .error, [.file: .string(file), .reason: .string(reason)])
             }
+        }
+    }
+
+    /// Journals when claims start waiting for disk space or descriptors, and when they go on.
+    private func claimsWait(for reason: String?) {
+        let before = state.counters.claimsWaitFor
+        guard reason != before else { return }
+        state.update { $0.claimsWaitFor = reason }
+        if let reason {
+            logger.record(.error, "pairs stay in the spool: \(reason)", level: .warning, [.reason: .string(reason)])
+        } else {
+            logger.record(.rescan, "pairs are claimed again (\(before ?? ""))")
         }
     }
 

@@ -230,6 +230,28 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// Too little free space (here a limit no disk meets) leaves pairs in the spool, says why in
+    /// `systemctl status` and, once, in the journal; when there is room again (a reload with a
+    /// lower limit stands in for freed space) the pair is claimed and published without a restart.
+    func testPairsWaitInTheSpoolUntilTheDiskHasRoom() throws {
+        let daemon = try DaemonHarness(config: "intake: {min_free_space_mb: 90000000}\n")
+        try daemon.scratch.write(try frame(0), to: "spool/W/room-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.01, seed: 3), to: "spool/T/room-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.notifications.messages.contains { $0.contains("claims wait: paths.work") } })
+        Thread.sleep(forTimeInterval: 4.5)  // two more looks
+        XCTAssertEqual(daemon.sidecars, [])
+        XCTAssertEqual(daemon.scratch.files(in: "spool").count, 2)
+        let waits = try JournalReader.entries(matching: ["MESSAGE_ID=5f667256390d4f799fdaf745db0bd8c8"])
+            .filter { $0["HZ_REASON"]?.contains("\(daemon.scratch.path)/work") ?? false }
+        XCTAssertEqual(waits.count, 1, "said once: \(waits)")
+        XCTAssertTrue(waits.first?["HZ_REASON"]?.hasSuffix("below intake.min_free_space_mb (90000000)") ?? false, "\(waits)")
+
+        try "intake: {min_free_space_mb: 1}\n".write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "claimed once there is room")
+        XCTAssertTrue(daemon.eventually { !(daemon.notifications.messages.last?.contains("claims wait") ?? true) })
+    }
+
     private func mount(_ folder: String, size: String, remount: Bool = false) -> Bool {
         runTool("/bin/mount", ["-t", "tmpfs", "-o", (remount ? "remount," : "") + "size=\(size)", "tmpfs", folder]) == 0
     }
