@@ -14,7 +14,7 @@ export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 
-.PHONY: run test lint format real deps deb deb-test fuzz sanitize train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
+.PHONY: run test lint format real deps deb deb-test fuzz chaos sanitize train-deps build release photos journald bench eval gate flow tune train train-smoke install clean
 
 ## Runs hzsrd on demo/ with Config/hzsrd.yaml and feeds it pairs made from a real photo.
 ## RUN_FOR=<seconds> stops it by itself; otherwise Ctrl-C stops it.
@@ -32,6 +32,17 @@ test: deps journald lint
 ## config reader (make test runs 60 s of it); HZSR_FUZZ_SEED=N repeats a run.
 fuzz: deps
 	HZSR_FUZZ_SECONDS=$${HZSR_FUZZ_SECONDS:-600} $(SWIFT) test --disable-swift-testing --filter FuzzTests
+
+## The reliability suite against the release daemon, at full scale: a kill storm (300 pairs, 20
+## SIGKILLs), 20 inotify overflows in bursts of new folders, bad input of every kind, a full disk,
+## a lost spool, a poison pair, the memory budget; one line per check (make test runs it small).
+CHAOS_CHECKS := ChaosTests|DaemonTests.testLinksFIFOs|DaemonTests.testAFullOutputDisk|DaemonTests.testBadInput|DaemonTests.testFramesThatCannotBeDecoded|DaemonTests.testAPairTheDaemonKeepsDying|DaemonTests.testPairsWaitInTheSpool|FolderProblemTests.testASpoolRemoved
+chaos: deps journald release
+	$(SWIFT) build --build-tests
+	HZSR_CHAOS=full HZSR_BIN_DIR=$(CURDIR)/$(RELEASE_BIN) $(SWIFT) test --disable-swift-testing --skip-build \
+	  --filter '$(CHAOS_CHECKS)' >.build/chaos.log 2>&1; status=$$?; \
+	  grep -E '^chaos:|error:' .build/chaos.log; \
+	  echo "$$(grep -c ': ok$$' .build/chaos.log) of $$(grep -c '^chaos:' .build/chaos.log) checks held (log: .build/chaos.log)"; exit $$status
 
 ## The integration tests (the real daemon and commands) built with AddressSanitizer, or with
 ## SANITIZER=thread ThreadSanitizer, in a build folder of their own.

@@ -52,6 +52,18 @@ public enum JPEGDamage {
         return Array(jpeg[..<((scan + jpeg.count) / 2)]) + [0xFF, 0xD9]
     }
 
+    /// The frame header claiming `width`×`height` (up to 65535 each), the scan unchanged: what
+    /// intake reads before decoding sees a frame that size.
+    public static func claimingSize(_ width: Int, _ height: Int, _ jpeg: [UInt8]) throws -> [UInt8] {
+        var bytes = jpeg
+        // Marker (2), length (2), precision (1), then height and width, big-endian.
+        let sof = try offset(of: [0xFF, 0xC0], in: bytes)
+        for (index, value) in [height >> 8, height & 0xFF, width >> 8, width & 0xFF].enumerated() {
+            bytes[sof + 5 + index] = UInt8(value)
+        }
+        return bytes
+    }
+
     private static func offset(of pattern: [UInt8], in bytes: [UInt8]) throws -> Int {
         guard let index = firstIndex(of: pattern, in: bytes) else {
             throw MissingSegment(description: "no \(pattern) in a JPEG of \(bytes.count) bytes")

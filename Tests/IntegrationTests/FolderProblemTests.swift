@@ -116,6 +116,7 @@ final class FolderProblemTests: XCTestCase {
     /// Removed while running: an error entry, a `STATUS=` line naming it, no spinning, and the
     /// next pair published once it is back, without a restart. SIGINT stops it in that state.
     func testASpoolRemovedWhileRunningIsReportedAndWatchedAgainWhenItComesBack() throws {
+        reportChaos("spool removed and recreated") { "reported, watched again without a restart, the next pair published" }
         let daemon = try DaemonHarness(config: "")
         let spool = "\(daemon.scratch.path)/spool"
         let cpuBefore = try cpuSeconds(daemon.process.processIdentifier)
