@@ -49,11 +49,14 @@ public struct PairWorker: Sendable {
             let reason = "the daemon died \(crashes) times while this pair was in hand (killed, crashed or out of memory; limit \(limit))"
             return try quarantine(claimed, file: claimed.folder, reason: reason, .poisonPair, store)
         }
-        let attempt = try store.recordAttempts(crashes + 1, of: claimed)
+        let attempt = try store.updateManifest(of: claimed) { $0.attempts = crashes + 1 }
         do {
             return try process(attempt, wide: wide, tele: tele, completedAt: completedAt, store, publisher)
         } catch {
-            _ = try? store.recordAttempts(crashes, of: attempt)  // an error is not a crash
+            _ = try? store.updateManifest(of: attempt) {  // an error is not a crash
+                $0.attempts = crashes
+                $0.failures += 1
+            }
             throw error
         }
     }

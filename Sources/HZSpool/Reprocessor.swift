@@ -41,8 +41,7 @@ public struct Reprocessor: Sendable {
             for id in ((try? manager.contentsOfDirectory(atPath: "\(archive)/\(day)")) ?? []).sorted() where !id.hasPrefix(".") {
                 let folder = "\(archive)/\(day)/\(id)"
                 do {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(SpoolStore.manifestName)"))
-                    pairs.append(ArchivedPair(folder: folder, manifest: try JSONCoding.decoder.decode(ClaimManifest.self, from: data)))
+                    pairs.append(ArchivedPair(folder: folder, manifest: try ClaimManifest.read(inPairFolder: folder)))
                 } catch {
                     problems.append((folder, "not an archived pair: \(error)"))
                 }

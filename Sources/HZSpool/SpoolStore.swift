@@ -12,20 +12,30 @@ public struct ClaimManifest: Codable, Sendable, Equatable {
     /// How many times processing began and the daemon died before it ended: counted up before
     /// each try, set back when a try ends in an error the daemon survived.
     public var attempts = 0
+    /// How many tries ended in an error the daemon survived (a full disk, an I/O error): the
+    /// wait before the next try doubles with each, across restarts too.
+    public var failures = 0
 
     public func input(_ role: Role) -> InputRecord? { inputs.first { $0.role == role } }
+
+    /// The manifest in a pair's folder (in `work/` or `archive/`).
+    public static func read(inPairFolder folder: String) throws -> ClaimManifest {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(SpoolStore.manifestName)"))
+        return try JSONCoding.decoder.decode(ClaimManifest.self, from: data)
+    }
 }
 
 extension ClaimManifest {
-    private enum CodingKeys: String, CodingKey { case id, day, inputs, attempts }
+    private enum CodingKeys: String, CodingKey { case id, day, inputs, attempts, failures }
 
-    /// Manifests written before attempts were counted have none.
+    /// Manifests written before attempts and failures were counted have none.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(String.self, forKey: .id)
         day = try container.decode(String.self, forKey: .day)
         inputs = try container.decode([InputRecord].self, forKey: .inputs)
         attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
+        failures = try container.decodeIfPresent(Int.self, forKey: .failures) ?? 0
     }
 }
 
@@ -164,8 +174,7 @@ public struct SpoolStore: Sendable {
                 continue
             }
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(Self.manifestName)"))
-                let claimed = ClaimedPair(manifest: try JSONCoding.decoder.decode(ClaimManifest.self, from: data), folder: folder)
+                let claimed = ClaimedPair(manifest: try ClaimManifest.read(inPairFolder: folder), folder: folder)
                 try moveInputsIn(claimed)
                 claims.append(claimed)
             } catch {
@@ -177,11 +186,11 @@ public struct SpoolStore: Sendable {
         return (claims, problems)
     }
 
-    /// Records in the pair's manifest, durably, that `attempts` tries have begun: the count a
-    /// crash during the next one leaves behind.
-    public func recordAttempts(_ attempts: Int, of claimed: ClaimedPair) throws -> ClaimedPair {
+    /// Changes the pair's manifest durably: the counts of tries begun (what a crash during the
+    /// next one leaves behind) and of tries that failed.
+    public func updateManifest(of claimed: ClaimedPair, _ change: (inout ClaimManifest) -> Void) throws -> ClaimedPair {
         var updated = claimed
-        updated.manifest.attempts = attempts
+        change(&updated.manifest)
         try writeAtomically(try JSONCoding.encoder.encode(updated.manifest), to: "\(claimed.folder)/\(Self.manifestName)")
         return updated
     }

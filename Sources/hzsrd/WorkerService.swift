@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// finishes the pair in hand and stops; the rest stay in `work/` for the next start. A pair that
 /// fails (a full disk, an I/O error) goes back to the queue after a delay that doubles with
 /// each failure, from 1 s to 64 s: it is published once the fault clears, without a restart,
-/// and stays in `work/` for the next start meanwhile.
+/// and stays in `work/` for the next start meanwhile. The count of failures is in its manifest,
+/// so after a restart the pair waits the delay its count calls for before its next try.
 struct WorkerService: Service {
     let state: DaemonState
     let queue: AsyncStream<WorkItem>
@@ -18,6 +19,15 @@ struct WorkerService: Service {
     func run() async {
         var failures: [String: Int] = [:]
         for await item in queue.cancelOnGracefulShutdown() {
+            let id = item.claimed.manifest.id, failedBefore = item.claimed.manifest.failures
+            if failures[id] == nil, failedBefore > 0 {  // resumed after a restart
+                failures[id] = failedBefore
+                state.update { $0.queued -= 1 }
+                let wait = Self.secondsToWait(afterFailures: failedBefore)
+                retry(item, after: .seconds(wait))
+                logger.record(.rescan, "\(id) failed \(failedBefore) times before the restart; tried again in \(wait) s", [.pair: .string(id)])
+                continue
+            }
             let loaded = state.loaded
             let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline, madeWith: loaded.madeWith)
             state.update { $0.workerBusySince = .now }
@@ -26,16 +36,18 @@ struct WorkerService: Service {
                 $0.queued -= 1
                 $0.workerBusySince = nil
             }
-            let id = item.claimed.manifest.id
             if case .failure = outcome {
                 failures[id, default: 0] += 1
-                retry(item, after: .seconds(1 << min(failures[id]! - 1, 6)))
+                retry(item, after: .seconds(Self.secondsToWait(afterFailures: failures[id]!)))
             } else {
                 failures[id] = nil
             }
-            report(outcome, id: id, retry: failures[id].map { "\(1 << min($0 - 1, 6)) s" })
+            report(outcome, id: id, retry: failures[id].map { "\(Self.secondsToWait(afterFailures: $0)) s" })
         }
     }
+
+    /// 1 s after the first failure, doubling up to 64 s.
+    static func secondsToWait(afterFailures count: Int) -> Int { 1 << min(count - 1, 6) }
 
     private func retry(_ item: WorkItem, after delay: Duration) {
         Task {

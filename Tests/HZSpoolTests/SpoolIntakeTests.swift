@@ -148,7 +148,7 @@ final class SpoolIntakeTests: XCTestCase {
         let store = SpoolStore(paths: config.paths)
         func crash(_ id: String) throws {  // a restart, then a try the daemon dies in, as the worker begins one
             let resumed = try XCTUnwrap(store.resumeClaims().claims.first { $0.manifest.id == id })
-            _ = try store.recordAttempts(resumed.manifest.attempts + 1, of: resumed)
+            _ = try store.updateManifest(of: resumed) { $0.attempts += 1 }
         }
         for _ in 0..<3 { try crash(claims[0].manifest.id) }
         for _ in 0..<2 { try crash(claims[1].manifest.id) }

@@ -235,6 +235,36 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// A pair that failed (here its output day folder is blocked by a file) has the failure counted
+    /// in its manifest: after a restart it waits the delay its count calls for, the journal says
+    /// so, and it is published once the fault is gone.
+    func testAFailedPairKeepsItsRetryDelayAcrossARestart() throws {
+        let daemon = try DaemonHarness(config: "")
+        let day = try daemon.scratch.write([], to: "out/\(moment.formatted(.iso8601.year().month().day()))")
+        try daemon.scratch.write(try frame(0), to: "spool/W/retry-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.002, seed: 2), to: "spool/T/retry-\(tag).jpg")
+        let failed = daemon.eventually(timeout: 30) {
+            (try? JournalReader.entries(matching: ["MESSAGE_ID=5f667256390d4f799fdaf745db0bd8c8"]))?
+                .contains { $0["HZ_PAIR"]?.contains("retry-\(tag)") ?? false } ?? false
+        }
+        XCTAssertTrue(failed, "the blocked output never failed the pair")
+        daemon.signal(SIGTERM)
+        daemon.process.waitUntilExit()
+        let manifest = try XCTUnwrap(daemon.inWork.first { $0.hasSuffix("manifest.json") })
+        let recorded = try ClaimManifest.read(inPairFolder: "\(daemon.scratch.path)/work/\((manifest as NSString).deletingLastPathComponent)")
+        XCTAssertGreaterThanOrEqual(recorded.failures, 1)
+        XCTAssertEqual(recorded.attempts, 0, "an error is not a crash")
+
+        try FileManager.default.removeItem(atPath: day)
+        try daemon.start()
+        let resumed = try JournalReader.entries(matching: ["MESSAGE_ID=2befa31a3b324460b2aef2f52ae45443", "HZ_PAIR=\(recorded.id)"])
+        let wait = 1 << min(recorded.failures - 1, 6)
+        XCTAssertTrue(
+            resumed.contains { $0["MESSAGE"] == "\(recorded.id) failed \(recorded.failures) times before the restart; tried again in \(wait) s" },
+            "\(resumed.map { $0["MESSAGE"] ?? "" })")
+        XCTAssertTrue(daemon.eventually(timeout: 30) { daemon.sidecars.count == 1 }, "published once the fault is gone")
+    }
+
     /// Too little free space (here a limit no disk meets) leaves pairs in the spool, says why in
     /// `systemctl status` and, once, in the journal; when there is room again (a reload with a
     /// lower limit stands in for freed space) the pair is claimed and published without a restart.
@@ -395,8 +425,7 @@ final class DaemonTests: XCTestCase {
         func attempts() -> Int? {
             let work = "\(daemon.scratch.path)/work"
             let folder = (try? FileManager.default.contentsOfDirectory(atPath: work))?.first { $0.contains("poison") }
-            let manifest = folder.flatMap { FileManager.default.contents(atPath: "\(work)/\($0)/manifest.json") }
-            return manifest.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }?["attempts"] as? Int
+            return folder.flatMap { try? ClaimManifest.read(inPairFolder: "\(work)/\($0)").attempts }
         }
         for death in 1...3 {
             XCTAssertTrue(daemon.eventually(timeout: 30) { attempts() == death }, "try \(death) never began: \(String(describing: attempts()))")
