@@ -103,6 +103,7 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
     case mapNoiseFloor = "blend.noise-floor"
     case defocusBlurredBelow = "defocus.blurred-below"
     case defocusSharpAbove = "defocus.sharp-above"
+    case parallaxGamma = "defocus-parallax.gamma"
     case uncertaintyLimit = "uncertainty.limit"
     case rejectionTolerance = "rejection.tolerance"
     case bandSplit = "classical.band-split"
@@ -113,7 +114,7 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .flowStride, .flowIterations, .refinementSmoothness: [.alignment]
         case .occlusionScale: [.alignment, .blending]
-        case .mapNoiseFloor, .defocusBlurredBelow, .defocusSharpAbove, .uncertaintyLimit, .rejectionTolerance: [.blending]
+        case .mapNoiseFloor, .defocusBlurredBelow, .defocusSharpAbove, .parallaxGamma, .uncertaintyLimit, .rejectionTolerance: [.blending]
         case .bandSplit: [.fusion]
         }
     }
@@ -128,6 +129,7 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .mapNoiseFloor: return Double(settings.blend.mapNoiseFloor)
         case .defocusBlurredBelow: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.blurredBelow ?? .nan)
         case .defocusSharpAbove: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.sharpAbove ?? .nan)
+        case .parallaxGamma: return Double(settings.blend.maps.compactMap { $0 as? ParallaxDefocusMap }.first?.gamma ?? .nan)
         case .uncertaintyLimit: return Double(settings.blend.maps.compactMap { $0 as? FlowUncertaintyMap }.first?.limit ?? .nan)
         case .rejectionTolerance: return Double(settings.blend.maps.compactMap { $0 as? RejectionMap }.first?.tolerance ?? .nan)
         case .bandSplit: return FusionSettings(method: .classical).bandSplitSigma
@@ -150,6 +152,7 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .mapNoiseFloor: settings.blend.mapNoiseFloor = Float(value)
         case .defocusBlurredBelow: replacing(DefocusMap.self) { $0.blurredBelow = Float(value) }
         case .defocusSharpAbove: replacing(DefocusMap.self) { $0.sharpAbove = Float(value) }
+        case .parallaxGamma: replacing(ParallaxDefocusMap.self) { $0.gamma = Float(value) }
         case .uncertaintyLimit: replacing(FlowUncertaintyMap.self) { $0.limit = Float(value) }
         case .rejectionTolerance: replacing(RejectionMap.self) { $0.tolerance = Float(value) }
         case .bandSplit: fusion.bandSplitSigma = value
