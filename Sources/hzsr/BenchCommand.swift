@@ -19,11 +19,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Zoom ratio r.") var ratio = 2.0
     @Option(help: "Timed runs (medians are reported).") var runs = 5
     @Option(help: "An hzsrd binary to time end to end, from spool to published image.") var daemon: String?
+    @Option(help: "With --daemon: pairs dropped at once after the timed ones, to measure the daemon's rate.") var burst = 20
     @Option(help: "Also write the results as JSON to this file.") var json: String?
 
     struct Report: Codable {
         var frameSize: String
         var runs: Int
+        /// The CPU (`model name` of /proc/cpuinfo): times from different machines do not compare.
+        var cpuModel: String
         var cores: Int
         /// This process's glibc tunables (the units set `glibc.malloc.hugetlb=1`), nil when unset.
         var glibcTunables: String?
@@ -34,6 +37,9 @@ struct BenchCommand: ParsableCommand {
         var totalOverFloor: Double
         /// This process's peak, which includes making the frames from the photo.
         var benchPeakResidentMB: Double
+        /// Minor page faults (getrusage) per timed capture in this process, median: each one a
+        /// fresh page the kernel zeroed.
+        var minorFaultsPerCapture: Double
         /// The fusion network alone (the `fuse` stage also holds the classical base it adds to
         /// and the upsampled masks), its arithmetic rate, and oneDNN's best single 3×3
         /// convolution on this machine.
@@ -43,6 +49,13 @@ struct BenchCommand: ParsableCommand {
         var bestConvolutionGFLOPS: Double?
         var spoolToPublishedMs: Summary?
         var daemonPeakResidentMB: Double?
+        /// The daemon's minor page faults per pair after its first, median.
+        var daemonMinorFaultsPerPair: Double?
+        /// A burst of pairs dropped at once: seconds until the last is published, and its rate
+        /// against one pair at a time (1 / the median spool-to-published time).
+        var burstPairs: Int?
+        var burstSeconds: Double?
+        var burstOverSingle: Double?
     }
 
     struct Summary: Codable {
@@ -61,9 +74,11 @@ struct BenchCommand: ParsableCommand {
             try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, config: config)
         }
         _ = try capture()  // warm-up: page faults, thread pool
-        var timings: [StageTimings] = [], floors: [Double] = []
+        var timings: [StageTimings] = [], floors: [Double] = [], faults: [Double] = []
         for _ in 0..<runs {  // interleaved, so both see the same machine load
+            let faultsBefore = minorFaults()
             timings.append(try capture().timings)
+            faults.append(Double(minorFaults() - faultsBefore))
             floors.append(try floor(frames))
         }
         // Each stage followed by its parts (`stage.part`), then the total.
@@ -72,11 +87,11 @@ struct BenchCommand: ParsableCommand {
         let stages = order.map { name in Summary(timings.map { name == "total" ? $0.total : $0[named: name] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)
         var report = Report(
-            frameSize: size, runs: runs, cores: ProcessInfo.processInfo.activeProcessorCount,
+            frameSize: size, runs: runs, cpuModel: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
             glibcTunables: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], stageOrder: order,
             stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
-            benchPeakResidentMB: peakResidentMegabytes())
+            benchPeakResidentMB: peakResidentMegabytes(), minorFaultsPerCapture: HybridZoom.median(faults))
         if let network = fusion.network?.network, let frameSize = Size(parsing: size) {
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
@@ -94,9 +109,13 @@ struct BenchCommand: ParsableCommand {
             report.bestConvolutionGFLOPS = best.gflops
         }
         if let daemon {
-            let measured = try DaemonBench(binary: daemon, frames: frames, ratio: ratio).run(times: runs)
-            report.spoolToPublishedMs = Summary(measured.latenciesMs)
+            let measured = try DaemonBench(binary: daemon, frames: frames, ratio: ratio).run(times: runs, burst: burst)
+            let single = Summary(measured.latenciesMs)
+            report.spoolToPublishedMs = single
             report.daemonPeakResidentMB = measured.peakResidentMB
+            report.daemonMinorFaultsPerPair = HybridZoom.median(measured.minorFaultsPerPair)
+            (report.burstPairs, report.burstSeconds) = (burst, measured.burstSeconds)
+            report.burstOverSingle = Double(burst) / measured.burstSeconds / (1000 / single.median)
         }
         print(table(report))
         if let json {
@@ -131,7 +150,7 @@ struct BenchCommand: ParsableCommand {
 
     private func table(_ report: Report) -> String {
         var lines = [
-            "hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cores) cores, "
+            "hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cpuModel), \(report.cores) cores, "
                 + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset (the units set glibc.malloc.hugetlb=1)"),
             "stage                   median      min      max",
         ]
@@ -153,11 +172,30 @@ struct BenchCommand: ParsableCommand {
                     format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",
                     network, convolution, best))
         }
+        lines.append(String(format: "minor page faults per capture %.0f (this process)", report.minorFaultsPerCapture))
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }
         if let peak = report.daemonPeakResidentMB { lines.append(String(format: "daemon peak resident memory %.0f MB", peak)) }
+        if let faults = report.daemonMinorFaultsPerPair { lines.append(String(format: "daemon minor page faults per pair %.0f", faults)) }
+        if let pairs = report.burstPairs, let seconds = report.burstSeconds, let ratio = report.burstOverSingle {
+            lines.append(String(format: "burst of %d pairs published in %.1f s: %.2f × one pair at a time", pairs, seconds, ratio))
+        }
         lines.append(String(format: "bench process peak resident memory %.0f MB (includes making the frames)", report.benchPeakResidentMB))
         return lines.joined(separator: "\n")
     }
+}
+
+/// `model name` of the first CPU in /proc/cpuinfo.
+func cpuModel() -> String {
+    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+    return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+}
+
+/// This process's minor page faults so far.
+func minorFaults() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt
 }
 
 func peakResidentMegabytes() -> Double {

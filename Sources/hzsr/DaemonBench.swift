@@ -4,7 +4,8 @@ import HZSystemd
 
 /// Times a real hzsrd end to end: it runs in a scratch folder, hears from it on a notify socket
 /// when its start-up scan is done, then drops pairs into its spool one at a time (W written in
-/// place, T renamed in, as gphoto2 does) and waits for each sidecar to appear.
+/// place, T renamed in, as gphoto2 does) and waits for each sidecar to appear; then drops a
+/// burst of pairs at once and times them all.
 struct DaemonBench {
     let binary: String
     let frames: (wide: [UInt8], tele: [UInt8])
@@ -14,9 +15,12 @@ struct DaemonBench {
         var latenciesMs: [Double]
         /// The daemon's peak resident memory (VmHWM), after all runs.
         var peakResidentMB: Double
+        /// The daemon's minor page faults for each pair after the first.
+        var minorFaultsPerPair: [Double]
+        var burstSeconds: Double
     }
 
-    func run(times: Int) throws -> Result {
+    func run(times: Int, burst: Int) throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hzsr-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -36,18 +40,45 @@ struct DaemonBench {
         }
         guard listener.waitFor("READY=1", timeout: 30) else { throw BenchError("\(binary) did not report READY=1 within 30 s") }
 
+        let pid = process.processIdentifier
+        var faults: [Double] = []
         let latencies = try (0..<times).map { index in
-            let before = sidecars(below: "\(folder)/out")
-            try WriteMode.inPlace.write(frames.wide, to: "\(folder)/spool/W/bench-\(index).jpg")
-            try WriteMode.tempRename.write(frames.tele, to: "\(folder)/spool/T/bench-\(index).jpg")
-            let landed = ContinuousClock.now
-            while sidecars(below: "\(folder)/out") == before {
-                guard ContinuousClock.now - landed < .seconds(60) else { throw BenchError("\(binary) published nothing within 60 s") }
-                Thread.sleep(forTimeInterval: 0.002)
-            }
+            let faultsBefore = minorFaults(of: pid)
+            let landed = try drop(pairs: index..<index + 1, into: folder)
+            if index > 0 { faults.append(Double(minorFaults(of: pid) - faultsBefore)) }
             return (ContinuousClock.now - landed).milliseconds
         }
-        return Result(latenciesMs: latencies, peakResidentMB: peakResidentMegabytes(of: process.processIdentifier))
+        let landed = try drop(pairs: times..<times + burst, into: folder)
+        return Result(
+            latenciesMs: latencies, peakResidentMB: peakResidentMegabytes(of: pid), minorFaultsPerPair: faults,
+            burstSeconds: (ContinuousClock.now - landed).milliseconds / 1000)
+    }
+
+    /// Writes the pairs numbered `pairs` into the spool at once and waits until each is
+    /// published; returns when the last file landed.
+    private func drop(pairs: Range<Int>, into folder: String) throws -> ContinuousClock.Instant {
+        let before = sidecars(below: "\(folder)/out")
+        for index in pairs {
+            // The same frames each time: in a burst W and T pair up in any order, which times the same.
+            try WriteMode.inPlace.write(frames.wide, to: "\(folder)/spool/W/bench-\(index).jpg")
+            try WriteMode.tempRename.write(frames.tele, to: "\(folder)/spool/T/bench-\(index).jpg")
+        }
+        let landed = ContinuousClock.now
+        while sidecars(below: "\(folder)/out") < before + pairs.count {
+            guard ContinuousClock.now - landed < .seconds(60 * pairs.count) else {
+                throw BenchError("\(binary) published \(sidecars(below: "\(folder)/out") - before) of \(pairs.count) pairs in time")
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        return landed
+    }
+
+    /// Field 10 of /proc/<pid>/stat: the process's minor page faults so far.
+    private func minorFaults(of pid: Int32) -> Int {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // The command name (field 2) may hold spaces; fields after it follow its closing parenthesis.
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        return fields.count > 7 ? Int(fields[7]) ?? 0 : 0
     }
 
     /// VmHWM from /proc: the most memory the process has held resident.

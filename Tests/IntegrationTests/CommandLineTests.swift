@@ -102,6 +102,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap((report["floor_ms"] as? [String: Double])?["median"]), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["total_over_floor"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(report["bench_peak_resident_mb"] as? Double), 0)
+        XCTAssertNotNil(report["minor_faults_per_capture"] as? Double)
+        XCTAssertFalse(try XCTUnwrap(report["cpu_model"] as? String).isEmpty)
     }
 
     /// An exposure ladder from bright day (EV100 14) to night (−1): the gate skips exactly the
