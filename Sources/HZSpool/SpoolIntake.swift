@@ -147,7 +147,7 @@ public struct SpoolIntake: Sendable {
     /// renamed first.
     public mutating func scan(below folder: String? = nil, now: ContinuousClock.Instant) -> [IntakeOutcome] {
         var outcomes: [IntakeOutcome] = []
-        let files = scanFiles(below: folder ?? config.paths.spool, renaming: &outcomes)
+        let files = scanFiles(below: folder ?? config.paths.spool, reporting: &outcomes)
         return outcomes + files.flatMap { inspect($0, now: now) }
     }
 
@@ -168,7 +168,7 @@ public struct SpoolIntake: Sendable {
 
     /// Files below `folder`, oldest first. Symbolic links are listed, never followed: a link to
     /// a folder elsewhere must not let intake move files out of that folder.
-    private func scanFiles(below folder: String, renaming outcomes: inout [IntakeOutcome]) -> [String] {
+    private func scanFiles(below folder: String, reporting outcomes: inout [IntakeOutcome]) -> [String] {
         var found: [(path: String, modified: Date)] = []
         var folders = [folder]
         while let current = folders.popLast() {

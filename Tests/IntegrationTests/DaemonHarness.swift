@@ -27,6 +27,10 @@ final class DaemonHarness {
 
     static var binary: String { program("hzsrd") }
 
+    /// How many times longer than its limit a timed step may take: 3 for programs built with a
+    /// sanitizer (`make sanitize` sets `HZSR_SANITIZED`), which start and run slower.
+    static var timeScale: Double { ProcessInfo.processInfo.environment["HZSR_SANITIZED"] == nil ? 1 : 3 }
+
     init(config: String) throws {
         scratch = try ScratchFolder("hzsrd-it")
         configPath = "\(scratch.path)/hzsrd.yaml"
