@@ -49,7 +49,7 @@ chaos: deps journald release
 SANITIZER ?= address
 sanitize: deps journald
 	$(SWIFT) build --build-tests --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER)
-	HZSR_SANITIZED=1 HZSR_BIN_DIR=$(CURDIR)/.build/sanitize-$(SANITIZER)/debug LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=0 \
+	HZSR_SANITIZED=$(if $(filter thread,$(SANITIZER)),10,3) HZSR_BIN_DIR=$(CURDIR)/.build/sanitize-$(SANITIZER)/debug LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=0 \
 	  $(SWIFT) test --disable-swift-testing \
 	  --sanitize=$(SANITIZER) --scratch-path .build/sanitize-$(SANITIZER) --filter IntegrationTests
 

@@ -27,9 +27,10 @@ final class DaemonHarness {
 
     static var binary: String { program("hzsrd") }
 
-    /// How many times longer than its limit a timed step may take: 3 for programs built with a
-    /// sanitizer (`make sanitize` sets `HZSR_SANITIZED`), which start and run slower.
-    static var timeScale: Double { ProcessInfo.processInfo.environment["HZSR_SANITIZED"] == nil ? 1 : 3 }
+    /// How many times longer than its limit a timed step may take: for programs built with a
+    /// sanitizer, which run slower, what `make sanitize` sets in `HZSR_SANITIZED` (3 for
+    /// AddressSanitizer, 10 for ThreadSanitizer); else 1.
+    static var timeScale: Double { ProcessInfo.processInfo.environment["HZSR_SANITIZED"].flatMap(Double.init) ?? 1 }
 
     init(config: String) throws {
         scratch = try ScratchFolder("hzsrd-it")
@@ -71,10 +72,11 @@ final class DaemonHarness {
     /// Published sidecars, as `<day>/<pair>.json`.
     var sidecars: [String] { scratch.files(in: "out").filter { $0.hasSuffix(".json") } }
 
-    /// Waits until `condition` holds or `timeout` seconds pass; returns whether it held.
+    /// Waits until `condition` holds or `timeout` seconds (times `timeScale`) pass; returns
+    /// whether it held.
     @discardableResult
     func eventually(timeout: Double = 15, _ condition: () -> Bool) -> Bool {
-        let deadline = Date() + timeout
+        let deadline = Date() + timeout * Self.timeScale
         while Date() < deadline {
             if condition() { return true }
             Thread.sleep(forTimeInterval: 0.05)
