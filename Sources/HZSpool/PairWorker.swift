@@ -110,13 +110,9 @@ public struct PairWorker: Sendable {
         _ store: SpoolStore
     ) -> (PairRecord, [Publisher.File]) {
         let manifest = claimed.manifest
-        let archive = store.archiveFolder(id: manifest.id, day: manifest.day)
-        let inputs = manifest.inputs.map { input in
-            var archived = input
-            archived.archivedAt = config.keepInputs ? "\(archive)/\(input.pathInPairFolder)" : nil
-            return archived
-        }
+        let archive = config.keepInputs ? store.archiveFolder(id: manifest.id, day: manifest.day) : nil
         return Publisher.publication(
-            manifest, inputs: inputs, processed, latencyMs: (ContinuousClock.now - completedAt).milliseconds, madeWith: madeWith)
+            manifest, inputs: manifest.inputs(archivedIn: archive), processed, latencyMs: (ContinuousClock.now - completedAt).milliseconds,
+            madeWith: madeWith)
     }
 }

@@ -74,13 +74,9 @@ public struct Reprocessor: Sendable {
         } catch let error as InputError {
             throw SpoolError("\(error.role == .wide ? paths.wide : paths.tele): \(error)")
         }
-        let inputs = manifest.inputs.map { input in
-            var archived = input
-            archived.archivedAt = "\(pair.folder)/\(input.pathInPairFolder)"
-            return archived
-        }
         let (record, files) = Publisher.publication(
-            manifest, inputs: inputs, processed, latencyMs: (ContinuousClock.now - start).milliseconds, madeWith: madeWith)
+            manifest, inputs: manifest.inputs(archivedIn: pair.folder), processed, latencyMs: (ContinuousClock.now - start).milliseconds,
+            madeWith: madeWith)
         try publisher.publish(files, record: record, day: manifest.day)
         return .made(record)
     }

@@ -155,8 +155,8 @@ public struct SpoolIntake: Sendable {
     /// clear of names already there.
     public func renameInvalidNames(in folder: String) -> [IntakeOutcome] {
         InvalidNames.find(in: folder).map { name in
-            let file = "\(folder)/\(InvalidNames.escaped(name))"
-            let destination = uniquePath("\(folder)/\(bounded(InvalidNames.escaped(name), bytes: 230))")
+            let escaped = InvalidNames.escaped(name)
+            let file = "\(folder)/\(escaped)", destination = uniquePath("\(folder)/\(bounded(escaped, bytes: 230))")
             do {
                 try InvalidNames.rename(name, in: folder, to: destination)
                 return .renamed(file: file, movedTo: destination)
@@ -212,7 +212,7 @@ public struct SpoolIntake: Sendable {
         }
         // What the walk below judges must be the file that is claimed: the state it was read in
         // goes into the manifest, and the worker checks it again (`FileState`).
-        guard let state = FileState(path: path), state.bytes == bytes.count, FileFingerprint(path: path) == fingerprint else {
+        guard fingerprint.state.bytes == bytes.count, FileFingerprint(path: path) == fingerprint else {
             return .failure(.unfinished("written to while it was read"))
         }
         let structure = JPEGStructure(scanning: bytes)
@@ -238,7 +238,7 @@ public struct SpoolIntake: Sendable {
         return .success(
             Frame(
                 path: path, relativePath: relative, role: role, timestamp: timestamp,
-                timestampSource: source, arrival: now, pixelSize: structure.frameSize, file: state))
+                timestampSource: source, arrival: now, pixelSize: structure.frameSize, file: fingerprint.state))
     }
 
     private mutating func pair(_ frame: Frame, _ now: ContinuousClock.Instant) -> [IntakeOutcome] {
@@ -286,12 +286,13 @@ public struct SpoolIntake: Sendable {
 struct FileFingerprint: Sendable, Hashable {
     var device: UInt64
     var inode: UInt64
-    var size: Int64
-    var modified: Date
+    /// Its length and modification time, as the manifest records them.
+    var state: FileState
     var mode: UInt32
     /// Its names (hard links), not part of its identity.
     var links: Int
 
+    var modified: Date { Date(timeIntervalSince1970: Double(state.modifiedNanoseconds) / 1e9) }
     var isRegularFile: Bool { mode == S_IFREG }
     var isDirectory: Bool { mode == S_IFDIR }
 
@@ -311,19 +312,17 @@ struct FileFingerprint: Sendable, Hashable {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         (device, inode, links) = (UInt64(info.st_dev), UInt64(info.st_ino), Int(info.st_nlink))
-        size = Int64(info.st_size)
-        modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        state = FileState(info)
         mode = info.st_mode & S_IFMT
     }
 
     static func == (a: Self, b: Self) -> Bool {
-        (a.device, a.inode, a.size, a.modified, a.mode) == (b.device, b.inode, b.size, b.modified, b.mode)
+        (a.device, a.inode, a.state, a.mode) == (b.device, b.inode, b.state, b.mode)
     }
 
     func hash(into hasher: inout Hasher) {
         hasher.combine(device)
         hasher.combine(inode)
-        hasher.combine(size)
-        hasher.combine(modified)
+        hasher.combine(state)
     }
 }

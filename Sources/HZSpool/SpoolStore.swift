@@ -18,6 +18,16 @@ public struct ClaimManifest: Codable, Sendable, Equatable {
 
     public func input(_ role: Role) -> InputRecord? { inputs.first { $0.role == role } }
 
+    /// The inputs as a sidecar records them: each at its place below `folder`, where the pair's
+    /// folder is archived (nil when inputs are not kept).
+    public func inputs(archivedIn folder: String?) -> [InputRecord] {
+        inputs.map { input in
+            var archived = input
+            archived.archivedAt = folder.map { "\($0)/\(input.pathInPairFolder)" }
+            return archived
+        }
+    }
+
     /// The manifest in a pair's folder (in `work/` or `archive/`).
     public static func read(inPairFolder folder: String) throws -> ClaimManifest {
         let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/\(SpoolStore.manifestName)"))
@@ -42,7 +52,7 @@ extension ClaimManifest {
 /// A file's length and modification time (nanoseconds since 1970: a `Date` would round them).
 /// A camera that keeps writing into a file it seemed to have finished (the rename into `work/`
 /// keeps its open descriptor pointing at the same file) changes one or both.
-public struct FileState: Codable, Sendable, Equatable, CustomStringConvertible {
+public struct FileState: Codable, Sendable, Hashable, CustomStringConvertible {
     public var bytes: Int
     public var modifiedNanoseconds: Int64
 
@@ -53,6 +63,10 @@ public struct FileState: Codable, Sendable, Equatable, CustomStringConvertible {
     public init?(path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    init(_ info: stat) {
         self.init(bytes: Int(info.st_size), modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 

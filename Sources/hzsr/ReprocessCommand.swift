@@ -39,7 +39,7 @@ struct ReprocessCommand: ParsableCommand {
         let (all, problems) = Reprocessor.pairs(in: archive)
         for problem in problems { report("skipped \(problem.folder): \(problem.problem)") }
         let pairs = shard.map { Reprocessor.shard(all, index: $0.index, of: $0.count) } ?? all
-        var progress = Progress(total: pairs.count), failures: [String] = []
+        var progress = Progress(total: pairs.count)
         for pair in pairs {
             do {
                 switch try reprocessor.run(pair) {
@@ -47,7 +47,6 @@ struct ReprocessCommand: ParsableCommand {
                 case .done: progress.done += 1
                 }
             } catch {
-                failures.append("\(pair.manifest.id): \(error)")
                 progress.failed += 1
                 progress.clear()
                 report("failed \(pair.folder): \(error)")
@@ -57,7 +56,7 @@ struct ReprocessCommand: ParsableCommand {
         progress.clear()
         let shardText = shard.map { " (shard \($0.index)/\($0.count) of \(all.count) pairs)" } ?? ""
         print("\(pairs.count) pairs\(shardText): \(progress.summary)")
-        if !failures.isEmpty || !problems.isEmpty { throw ExitCode.failure }
+        if progress.failed > 0 || !problems.isEmpty { throw ExitCode.failure }
     }
 
     /// A one-line bar on stderr when it is a terminal, redrawn after each pair.
