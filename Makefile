@@ -8,9 +8,6 @@ TRAIN_DEPS   := python3-torch python3-numpy
 REAL_DEPS    := python3-pil python3-numpy
 PYTHON       := /usr/bin/python3
 RELEASE_BIN  := .build/release
-# As the systemd units do: malloc's large blocks in transparent huge pages, so that a frame's
-# fresh 12 MP planes fault in 2 MiB at a time, not 4 KiB (make run, make bench, make eval…).
-export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 DEMO         := demo
 PREFIX       ?= /usr/local
 

@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
         // What the CPU supports, from CPUID, before any vector instruction runs.
         .target(name: "CCPUFeatures"),
+        // The executables' allocator: freed frames stay in the heap for the next capture.
+        .target(name: "CFrameMemory"),
         // JPEG and EXIF: decoding through CJPEGDecoder, encoding with TurboJPEG.
         .target(
             name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
@@ -72,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "hzsrd",
             dependencies: [
-                "HybridZoom", "HZSpool", "HZSystemd",
+                "HybridZoom", "HZSpool", "HZSystemd", "CFrameMemory",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
@@ -81,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "hzsr",
             dependencies: [
-                "HybridZoom", "HZImageIO", "HZFusionNet", "HZSpool", "HZSystemd", "HZHarness",
+                "HybridZoom", "HZImageIO", "HZFusionNet", "HZSpool", "HZSystemd", "HZHarness", "CFrameMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -98,7 +100,7 @@ let package = Package(
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport"],
+            name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport", "CFrameMemory"],
             exclude: ["Fixtures"]),
     ]
 )

@@ -49,10 +49,10 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted to two peaks of the
-/// daemon's resident memory: 0.9 GB for a pair of 12 MP frames, 5.2 GB for one of 100 MP.
+/// daemon's resident memory: 0.95 GB for a pair of 12 MP frames, 5.6 GB for one of 100 MP.
 public enum MemoryEstimate {
     public static let fixed = 310 << 20
-    public static let perPixel = 24.5
+    public static let perPixel = 27.7
 
     public static func bytes(wide: Size, tele: Size) -> Int {
         fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount))

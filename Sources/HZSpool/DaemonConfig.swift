@@ -251,7 +251,7 @@ public struct DaemonConfig: Sendable {
             maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),
             corruptFrames: try section.choice("corrupt_frames", default: CorruptFrames.quarantine),
             maxCrashesPerPair: try section.int("max_crashes_per_pair", default: 3, in: 1...100),
-            memoryBudget: try section.int("memory_budget_mb", default: 5000, in: 100...1_000_000) << 20,
+            memoryBudget: try section.int("memory_budget_mb", default: 5800, in: 100...1_000_000) << 20,
             minFreeSpace: try section.int("min_free_space_mb", default: 100, in: 0...100_000_000) << 20)
     }
 

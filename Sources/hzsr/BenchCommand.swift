@@ -28,7 +28,7 @@ struct BenchCommand: ParsableCommand {
         /// The CPU (`model name` of /proc/cpuinfo): times from different machines do not compare.
         var cpuModel: String
         var cores: Int
-        /// This process's glibc tunables (the units set `glibc.malloc.hugetlb=1`), nil when unset.
+        /// GLIBC_TUNABLES as this process saw it, nil when unset (a user's override of the allocator policy).
         var glibcTunables: String?
         /// Stage names in the order they ran; sub-stages are `stage.part`.
         var stageOrder: [String]
@@ -151,7 +151,7 @@ struct BenchCommand: ParsableCommand {
     private func table(_ report: Report) -> String {
         var lines = [
             "hzsr bench: \(report.frameSize) W + T, \(report.runs) runs, \(report.cpuModel), \(report.cores) cores, "
-                + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset (the units set glibc.malloc.hugetlb=1)"),
+                + (report.glibcTunables.map { "GLIBC_TUNABLES=\($0)" } ?? "GLIBC_TUNABLES unset"),
             "stage                   median      min      max",
         ]
         func row(_ name: String, _ s: Summary) -> String {

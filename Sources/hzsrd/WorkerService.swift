@@ -1,3 +1,4 @@
+import CFrameMemory
 import Foundation
 import HZSpool
 import HybridZoom
@@ -10,15 +11,20 @@ import ServiceLifecycle
 /// each failure, from 1 s to 64 s: it is published once the fault clears, without a restart,
 /// and stays in `work/` for the next start meanwhile. The count of failures is in its manifest,
 /// so after a restart the pair waits the delay its count calls for before its next try.
+/// Freed frames stay in the process for the next pair; once the queue has been empty for
+/// `idleBeforeRelease`, the worker gives them back to the system.
 struct WorkerService: Service {
     let state: DaemonState
     let queue: AsyncStream<WorkItem>
     let requeue: AsyncStream<WorkItem>.Continuation
     let logger: Logger
+    var idleBeforeRelease: Duration = .seconds(10)
 
     func run() async {
         var failures: [String: Int] = [:]
+        var release: Task<Void, Never>?
         for await item in queue.cancelOnGracefulShutdown() {
+            release?.cancel()
             let id = item.claimed.manifest.id, failedBefore = item.claimed.manifest.failures
             if failures[id] == nil, failedBefore > 0 {  // resumed after a restart
                 failures[id] = failedBefore
@@ -43,6 +49,14 @@ struct WorkerService: Service {
                 failures[id] = nil
             }
             report(outcome, id: id, retry: failures[id].map { "\(Self.secondsToWait(afterFailures: $0)) s" })
+            release = releaseMemory(after: idleBeforeRelease)  // cancelled by the next pair
+        }
+    }
+
+    private func releaseMemory(after delay: Duration) -> Task<Void, Never> {
+        Task {
+            guard (try? await Task.sleep(for: delay)) != nil else { return }
+            hz_release_freed_frames()
         }
     }
 
