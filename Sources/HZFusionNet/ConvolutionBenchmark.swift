@@ -4,6 +4,8 @@ public struct ConvolutionSpeed: Sendable, CustomStringConvertible {
     public let channels: Int
     public let side: Int
     public let gflops: Double
+    /// oneDNN's implementation of it on this CPU.
+    public let implementation: String
 
     public var description: String {
         "\(channels)→\(channels) 3×3 at \(side)²: \(Int(gflops.rounded())) GFLOP/s"
@@ -45,6 +47,7 @@ public struct ConvolutionSpeed: Sendable, CustomStringConvertible {
         }
         let seconds = fastest.milliseconds / 1000
         let flops = Double(2 * 9 * channels * channels * side * side)
-        return ConvolutionSpeed(channels: channels, side: side, gflops: flops / seconds / 1e9)
+        return ConvolutionSpeed(
+            channels: channels, side: side, gflops: flops / seconds / 1e9, implementation: convolution.implementation)
     }
 }

@@ -101,6 +101,20 @@ public struct FusionNetwork: Sendable {
         }
         return output
     }
+
+    /// The oneDNN implementation of each convolution and pooling of a tile's run, in execution
+    /// order, as `fuse` sets it up on this CPU (for `hzsr bench`).
+    public func implementations(tileSize: Int = defaultTileSize) throws(OneDNNError) -> [String] {
+        let side = tileSize + 2 * FusionArchitecture.halo, window = Size(width: side, height: side)
+        var names: [String] = []
+        try withOneOpenMPThread { () throws(OneDNNError) in
+            let workspace = Workspace(largestWindow: window)
+            let plan = try TilePlan(window: window, weights: weights, workspace: workspace, context: ComputeContext())
+            names = plan.implementations
+            withExtendedLifetime(workspace) {}
+        }
+        return names
+    }
 }
 
 /// The tiles of one `fuse` call, handed to its workers one at a time as each becomes free.

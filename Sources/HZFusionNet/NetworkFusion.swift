@@ -26,18 +26,7 @@ public struct NetworkFusion: Fusion {
 
     public func fuse(_ inputs: FusionInputs) throws -> Plane {
         var fused = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
-        guard let base else { return fused }
-        let classical = base.fuse(inputs)
-        fused.pixels.withUnsafeMutableBufferPointer { output in
-            classical.pixels.withUnsafeBufferPointer { classical in
-                inputs.source.pixels.withUnsafeBufferPointer { source in
-                    let output = UncheckedSendable(output)
-                    parallelChunks(output.value.count, itemCost: 1) { range in
-                        for i in range { output.value[i] += classical[i] - source[i] }
-                    }
-                }
-            }
-        }
+        base?.addDetail(of: inputs, to: &fused)
         return fused
     }
 }

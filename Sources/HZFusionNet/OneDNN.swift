@@ -105,6 +105,8 @@ final class Primitive {
     private let primitive: dnnl_primitive_t
     private let memories: [Memory]
     private let arguments: [dnnl_exec_arg_t]
+    /// The implementation oneDNN chose for this CPU, as it names it (`brg:avx2`, `jit:avx2`…).
+    let implementation: String
 
     /// `descriptor` is the primitive descriptor; `arguments` pairs DNNL_ARG_* with memories.
     init(_ descriptor: dnnl_primitive_desc_t, arguments: [(Int32, Memory)]) throws(OneDNNError) {
@@ -112,6 +114,9 @@ final class Primitive {
         try check(dnnl_primitive_create(&primitive, descriptor), "dnnl_primitive_create")
         guard let primitive else { throw OneDNNError(call: "dnnl_primitive_create", status: "no primitive") }
         self.primitive = primitive
+        var name: UnsafePointer<CChar>?
+        let status = dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name)
+        implementation = status == dnnl_success ? name.map { String(cString: $0) } ?? "?" : "?"
         memories = arguments.map(\.1)
         self.arguments = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
     }

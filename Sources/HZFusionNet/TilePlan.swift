@@ -80,6 +80,13 @@ final class TilePlan {
         output = activation(FusionSchedule.output)
     }
 
+    /// The oneDNN implementation of each convolution and pooling, in execution order.
+    var implementations: [String] {
+        steps.compactMap { step in
+            if case let .primitive(primitive) = step { primitive.implementation } else { nil }
+        }
+    }
+
     /// Runs the network from `input` to `output`.
     func run(in context: ComputeContext) throws(OneDNNError) {
         for step in steps {

@@ -102,10 +102,7 @@ public enum Blend {
     /// What fusion and blending changed in I_src, `composed − source`: what `paste` adds to a W
     /// digital zoom. Made once per capture, however many zooms take it.
     public static func change(from source: Plane, to composed: Plane) -> Plane {
-        precondition(composed.size == source.size, "composed \(composed.size) and Y_src \(source.size) differ in size")
-        var difference = composed
-        for i in difference.pixels.indices { difference.pixels[i] -= source.pixels[i] }
-        return difference
+        composed - source
     }
 
     /// Pastes what fusion changed in I_src (`change`) into `output`, a W digital zoom in which

@@ -4,7 +4,9 @@
 /// where it has the detail. `M_occ` fades T's band out where T must not be used:
 ///
 ///     Y = G(Y_src) + (1 − M_occ)·(Ỹ_ref − G(Ỹ_ref)) + M_occ·(Y_src − G(Y_src))
+///       = Y_src + (1 − M_occ)·F(Ỹ_ref − Y_src),   F = 1 − G, the fine band
 ///
+/// The second form, from G's linearity, blurs one plane instead of two.
 /// It is the baseline the network must beat and the path for machines with no model.
 public struct ClassicalFusion: Fusion {
     /// σ of the Gaussian G that splits the bands, in `I_src` pixels: W's resolution ends about
@@ -16,38 +18,21 @@ public struct ClassicalFusion: Fusion {
     }
 
     public func fuse(_ inputs: FusionInputs) -> Plane {
-        let sourceLow = gaussianBlur(inputs.source, sigma: bandSplitSigma)
-        let referenceLow = gaussianBlur(inputs.reference, sigma: bandSplitSigma)
-        var fused = Plane(width: inputs.source.width, height: inputs.source.height)
-        fused.pixels.withUnsafeMutableBufferPointer { output in
-            withBuffers(inputs.source, sourceLow, inputs.reference, referenceLow, inputs.occlusion) { src, srcLow, ref, refLow, occ in
-                let output = UncheckedSendable(output)
-                parallelChunks(output.value.count, itemCost: 1) { range in
-                    for i in range {
-                        let trust = 1 - occ[i]
-                        let detail = trust * (ref[i] - refLow[i]) + occ[i] * (src[i] - srcLow[i])
-                        output.value[i] = srcLow[i] + detail
-                    }
-                }
-            }
-        }
+        var fused = inputs.source
+        addDetail(of: inputs, to: &fused)
         return fused
     }
-}
 
-/// Five planes' samples at once, for loops that combine them pixel by pixel.
-func withBuffers<Result>(
-    _ a: Plane, _ b: Plane, _ c: Plane, _ d: Plane, _ e: Plane,
-    _ body: (
-        UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>,
-        UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>
-    ) -> Result
-) -> Result {
-    a.pixels.withUnsafeBufferPointer { a in
-        b.pixels.withUnsafeBufferPointer { b in
-            c.pixels.withUnsafeBufferPointer { c in
-                d.pixels.withUnsafeBufferPointer { d in
-                    e.pixels.withUnsafeBufferPointer { e in body(a, b, c, d, e) }
+    /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`.
+    public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
+        let detail = fineBand(inputs.reference - inputs.source, sigma: bandSplitSigma)
+        plane.pixels.withUnsafeMutableBufferPointer { output in
+            detail.pixels.withUnsafeBufferPointer { detail in
+                inputs.occlusion.pixels.withUnsafeBufferPointer { occ in
+                    let output = UncheckedSendable(output)
+                    parallelChunks(output.value.count, itemCost: 1) { range in
+                        for i in range { output.value[i] += (1 - occ[i]) * detail[i] }
+                    }
                 }
             }
         }

@@ -47,6 +47,8 @@ struct BenchCommand: ParsableCommand {
         var networkGFLOPS: Double?
         var bestConvolution: String?
         var bestConvolutionGFLOPS: Double?
+        /// oneDNN's implementation of each convolution and pooling of one tile, in order.
+        var networkImplementations: [String]?
         var spoolToPublishedMs: Summary?
         var daemonPeakResidentMB: Double?
         /// The daemon's minor page faults per pair after its first, median.
@@ -105,7 +107,8 @@ struct BenchCommand: ParsableCommand {
             let best = try ConvolutionSpeed.best()
             report.networkMs = networkMs
             report.networkGFLOPS = FusionArchitecture.flops(for: frameSize) / (networkMs.median / 1000) / 1e9
-            report.bestConvolution = "\(best.channels)→\(best.channels) at \(best.side)²"
+            report.bestConvolution = "\(best.channels)→\(best.channels) at \(best.side)², \(best.implementation)"
+            report.networkImplementations = try network.implementations()
             report.bestConvolutionGFLOPS = best.gflops
         }
         if let daemon {
@@ -172,6 +175,9 @@ struct BenchCommand: ParsableCommand {
                     format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",
                     network, convolution, best))
         }
+        if let names = report.networkImplementations {
+            lines.append("oneDNN per tile: " + implementationCounts(names))
+        }
         lines.append(String(format: "minor page faults per capture %.0f (this process)", report.minorFaultsPerCapture))
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }
         if let peak = report.daemonPeakResidentMB { lines.append(String(format: "daemon peak resident memory %.0f MB", peak)) }
@@ -202,4 +208,14 @@ func peakResidentMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // Linux reports kilobytes
+}
+
+/// `brg:avx2 ×11, jit:avx ×4`: each implementation once, in order of first use, with its count.
+func implementationCounts(_ names: [String]) -> String {
+    var order: [String] = [], counts: [String: Int] = [:]
+    for name in names {
+        if counts[name] == nil { order.append(name) }
+        counts[name, default: 0] += 1
+    }
+    return order.map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
 }

@@ -7,5 +7,15 @@ final class ConvolutionSpeedTests: XCTestCase {
         XCTAssertTrue(ConvolutionSpeed.cases.contains { $0 == (best.channels, best.side) })
         XCTAssertGreaterThan(best.gflops, 1)
         XCTAssertTrue(best.description.hasPrefix("\(best.channels)→\(best.channels) 3×3 at \(best.side)²: "))
+        XCTAssertFalse(best.implementation.isEmpty)
+        XCTAssertNotEqual(best.implementation, "?")
+    }
+
+    /// One name per convolution and pooling, as oneDNN names its implementations (`isa` after a colon).
+    func testTheNetworkNamesTheImplementationOfEachPrimitive() throws {
+        let names = try FusionNetwork.shipped().implementations(tileSize: 64)
+        let poolings = FusionArchitecture.encoder.count - 1
+        XCTAssertEqual(names.count, FusionArchitecture.layers.count + poolings)
+        for name in names { XCTAssertTrue(name.contains(":"), "\(name) is not an implementation's name") }
     }
 }
