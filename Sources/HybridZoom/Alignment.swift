@@ -33,8 +33,6 @@ public struct Alignment: Sendable {
     /// The coarse similarity (`CoarseAlignment.similarity`) as a displacement at flow resolution:
     /// the forward flow less this is parallax (and a little perspective).
     public var similarityFlow: FlowField
-    /// `I_src` → T at full resolution.
-    public var flow: FlowField
     /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid.
     public var warpedReference: Plane
     /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
@@ -43,9 +41,12 @@ public struct Alignment: Sendable {
     /// Milliseconds per step, named as `Step` names them.
     public var timings: StageTimings
 
+    /// `I_src` → T at full resolution, as the warp read it (made on demand, for measurements).
+    public var fullResolutionFlow: FlowField { forward.flow.resized(to: warpedReference.size, interpolation: .bilinear) }
+
     /// The steps alignment is timed in (`align.<step>` in a capture's timings).
     public enum Step: String, CaseIterable {
-        case coarse, colour, downsample, flow, occlusion, upsample, warp
+        case coarse, colour, downsample, flow, occlusion, warp
     }
 }
 
@@ -84,14 +85,13 @@ extension Alignment {
         let occlusion = occlusionMap(forward: forward.flow, backward: backward.flow, scale: settings.occlusionScale)
         clock.lap(named: Step.occlusion.rawValue)
 
-        // Bilinear: smooth enough for a flow field, and it never overshoots.
-        let flow = forward.flow.resized(to: source.size, interpolation: .bilinear)
-        clock.lap(named: Step.upsample.rawValue)
-        let warped = colour.apply(flow.sample(reference.y), channel: 0)
+        // The flow enlarged bilinearly (smooth enough for a flow field, and it never overshoots)
+        // as the warp reads it: no full-resolution flow is made.
+        let warped = colour.apply(forward.flow.sample(reference.y, enlargedTo: source.size), channel: 0)
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
-            flowSource: sourceSmall, flowReference: shifted, flowPrewarp: prewarp, similarityFlow: similarityFlow, flow: flow,
+            flowSource: sourceSmall, flowReference: shifted, flowPrewarp: prewarp, similarityFlow: similarityFlow,
             warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
     }
 

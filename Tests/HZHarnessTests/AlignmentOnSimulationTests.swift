@@ -29,11 +29,11 @@ final class AlignmentOnSimulationTests: XCTestCase {
         XCTAssertEqual(alignment.coarse.translation.x, -14.5, accuracy: 1, "parallax moves the median a little")
         XCTAssertEqual(alignment.coarse.translation.y, 8.25, accuracy: 1)
 
-        let truthFlow = capture.forwardFlow
+        let truthFlow = capture.forwardFlow, flow = alignment.fullResolutionFlow
         var error = 0.0, count = 0.0
         for y in stride(from: 10, to: 290, by: 2) {
             for x in stride(from: 10, to: 390, by: 2) where capture.occlusion[x, y] == 0 && capture.teleCoverage[x, y] == 1 {
-                let du = alignment.flow.u[x, y] - truthFlow.u[x, y], dv = alignment.flow.v[x, y] - truthFlow.v[x, y]
+                let du = flow.u[x, y] - truthFlow.u[x, y], dv = flow.v[x, y] - truthFlow.v[x, y]
                 error += Double((du * du + dv * dv).squareRoot())
                 count += 1
             }

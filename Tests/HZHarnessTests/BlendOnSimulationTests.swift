@@ -75,7 +75,7 @@ final class BlendOnSimulationTests: XCTestCase {
         let weight = Blend.compose(
             fusion: Plane(width: frame.width, height: frame.height, value: 1),
             source: Plane(width: frame.width, height: frame.height), weight: blend.weight)
-        let texture = localDeviation(capture.target)
+        let texture = localDeviation(capture.target), flow = alignment.fullResolutionFlow
         var counts = (occluded: 0, occludedMet: 0, defocused: 0, defocusedMet: 0, clean: 0, cleanMet: 0)
         for i in weight.pixels.indices where capture.teleCoverage.pixels[i] == 1 {
             let w = weight.pixels[i]
@@ -85,7 +85,7 @@ final class BlendOnSimulationTests: XCTestCase {
             } else if capture.defocus.pixels[i] == 1 {
                 counts.defocused += 1
                 counts.defocusedMet += w <= 0.1 ? 1 : 0
-            } else if texture.pixels[i] >= 0.02 && flowError(alignment.flow, capture.forwardFlow, i) <= 1 {
+            } else if texture.pixels[i] >= 0.02 && flowError(flow, capture.forwardFlow, i) <= 1 {
                 counts.clean += 1
                 counts.cleanMet += w >= 0.8 ? 1 : 0
             }

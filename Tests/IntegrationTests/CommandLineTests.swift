@@ -96,7 +96,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(
             Set(stages.keys).isSuperset(of: [
                 "decode", "source", "align", "zoom", "encode", "total", "align.coarse",
-                "align.colour", "align.flow", "align.occlusion", "align.upsample", "align.warp",
+                "align.colour", "align.flow", "align.occlusion", "align.warp",
             ]),
             "\(stages.keys.sorted())")
         XCTAssertGreaterThan(try XCTUnwrap((report["floor_ms"] as? [String: Double])?["median"]), 0)
