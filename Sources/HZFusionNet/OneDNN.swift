@@ -105,7 +105,7 @@ final class Primitive {
     private let primitive: dnnl_primitive_t
     private let memories: [Memory]
     private let arguments: [dnnl_exec_arg_t]
-    /// The implementation oneDNN chose for this CPU, as it names it (`brg:avx2`, `jit:avx2`…).
+    /// The implementation oneDNN chose for this CPU, as it names it (`brgconv:avx512_core`, `jit:avx2`…).
     let implementation: String
 
     /// `descriptor` is the primitive descriptor; `arguments` pairs DNNL_ARG_* with memories.

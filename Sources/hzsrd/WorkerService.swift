@@ -18,7 +18,7 @@ struct WorkerService: Service {
     let queue: AsyncStream<WorkItem>
     let requeue: AsyncStream<WorkItem>.Continuation
     let logger: Logger
-    var idleBeforeRelease: Duration = .seconds(10)
+    static let idleBeforeRelease: Duration = .seconds(10)
 
     func run() async {
         var failures: [String: Int] = [:]
@@ -49,7 +49,7 @@ struct WorkerService: Service {
                 failures[id] = nil
             }
             report(outcome, id: id, retry: failures[id].map { "\(Self.secondsToWait(afterFailures: $0)) s" })
-            release = releaseMemory(after: idleBeforeRelease)  // cancelled by the next pair
+            release = releaseMemory(after: Self.idleBeforeRelease)  // cancelled by the next pair
         }
     }
 
