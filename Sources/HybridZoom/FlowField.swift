@@ -28,24 +28,16 @@ public struct FlowField: Sendable, Equatable {
     /// without making two full-resolution flow planes.
     public func sample(_ plane: Plane, enlargedTo size: Size) -> Plane {
         let enlarged = EnlargedFlow(self, to: size)
-        var result = Plane(width: size.width, height: size.height)
-        plane.pixels.withUnsafeBufferPointer { source in
-            result.pixels.withUnsafeMutableBufferPointer { output in
-                let output = UncheckedSendable(output)
-                let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
-                parallelChunks(size.height, itemCost: size.width) { chunk in
-                    var row = enlarged.emptyRow()
-                    for y in chunk {
-                        enlarged.fill(&row, y: y)
-                        for x in 0..<size.width {
-                            let (dx, dy) = enlarged.displacement(x, in: row)
-                            output.value[y * size.width + x] = reader.bilinear(Float(x) + dx, Float(y) + dy)
-                        }
-                    }
+        return reading(plane, into: size) { reader, rows, output in
+            var row = enlarged.emptyRow()
+            for y in rows {
+                enlarged.fill(&row, y: y)
+                for x in 0..<size.width {
+                    let (dx, dy) = enlarged.displacement(x, in: row)
+                    output[y * size.width + x] = reader.bilinear(Float(x) + dx, Float(y) + dy)
                 }
             }
         }
-        return result
     }
 
     /// 1 where x + flow(x) lies inside a frame of the same size, else 0.

@@ -13,49 +13,46 @@ public enum Interpolation: Sendable {
 /// index coordinates (pixel centres at integers). Reads past the border repeat the edge.
 public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolation) -> Plane {
     precondition(dx.size == dy.size, "flow components differ in size: \(dx.size) and \(dy.size)")
-    var result = Plane(width: dx.width, height: dx.height)
-    let width = dx.width
-    plane.pixels.withUnsafeBufferPointer { source in
-        dx.pixels.withUnsafeBufferPointer { dx in
-            dy.pixels.withUnsafeBufferPointer { dy in
-                result.pixels.withUnsafeMutableBufferPointer { output in
-                    let output = UncheckedSendable(output)
-                    let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
-                    parallelChunks(dx.count / max(width, 1), itemCost: width) { rows in
-                        for y in rows {
-                            for x in 0..<width {
-                                let i = y * width + x
-                                let sx = Float(x) + dx[i], sy = Float(y) + dy[i]
-                                output.value[i] =
-                                    interpolation == .bilinear
-                                    ? reader.bilinear(sx, sy) : reader.bicubic(sx, sy)
-                            }
-                        }
+    let size = dx.size, width = dx.width
+    return dx.pixels.withUnsafeBufferPointer { dx in
+        dy.pixels.withUnsafeBufferPointer { dy in
+            reading(plane, into: size) { reader, rows, output in
+                for y in rows {
+                    for x in 0..<width {
+                        let i = y * width + x
+                        output[i] = reader.sample(Float(x) + dx[i], Float(y) + dy[i], interpolation)
                     }
                 }
             }
         }
     }
-    return result
 }
 
 /// `plane` read along a map: output pixel x (a grid of `size`) reads `plane` at `mapping(x)`,
 /// both in continuous coordinates. For enlarging or turning by a little: it does not low-pass.
 public func warp(_ plane: Plane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+    reading(plane, into: size) { reader, rows, output in
+        for y in rows {
+            for x in 0..<size.width {
+                let at = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)) - 0.5
+                output[y * size.width + x] = reader.sample(Float(at.x), Float(at.y), interpolation)
+            }
+        }
+    }
+}
+
+/// A plane of `size` made from `plane` in parallel bands of rows: `fillRows` reads `plane`
+/// through the reader and writes its band's rows of the output (row-major, `size.width` wide).
+func reading(
+    _ plane: Plane, into size: Size,
+    _ fillRows: (PlaneReader, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void
+) -> Plane {
     var result = Plane(width: size.width, height: size.height)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
             let reader = PlaneReader(pixels: source, width: plane.width, height: plane.height)
-            parallelChunks(size.height, itemCost: size.width) { rows in
-                for y in rows {
-                    for x in 0..<size.width {
-                        let at = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)) - 0.5
-                        let (sx, sy) = (Float(at.x), Float(at.y))
-                        output.value[y * size.width + x] = interpolation == .bilinear ? reader.bilinear(sx, sy) : reader.bicubic(sx, sy)
-                    }
-                }
-            }
+            parallelChunks(size.height, itemCost: size.width) { rows in fillRows(reader, rows, output.value) }
         }
     }
     return result
@@ -70,6 +67,11 @@ struct PlaneReader {
     @inline(__always)
     func at(_ x: Int, _ y: Int) -> Float {
         pixels[min(max(y, 0), height - 1) * width + min(max(x, 0), width - 1)]
+    }
+
+    @inline(__always)
+    func sample(_ x: Float, _ y: Float, _ interpolation: Interpolation) -> Float {
+        interpolation == .bilinear ? bilinear(x, y) : bicubic(x, y)
     }
 
     @inline(__always)
