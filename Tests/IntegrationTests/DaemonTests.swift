@@ -102,7 +102,10 @@ final class DaemonTests: XCTestCase {
         let daemon = try DaemonHarness(config: "output: {zoom: [tele, 1.5]}\n")
         try daemon.scratch.write(try frame(0), to: "spool/W/zooms-\(tag).jpg")
         try daemon.scratch.write(try frame(0.002, seed: 2), to: "spool/T/zooms-\(tag).jpg")
-        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 1 }, "published: \(daemon.sidecars)")
+        // latest.jpg is pointed at the image just after its sidecar is written.
+        let latest = "\(daemon.scratch.path)/out/latest.jpg"
+        XCTAssertTrue(
+            daemon.eventually { daemon.sidecars.count == 1 && FileManager.default.fileExists(atPath: latest) }, "published: \(daemon.sidecars)")
 
         let sidecar = try XCTUnwrap(daemon.sidecars.first)
         let stem = (sidecar as NSString).deletingPathExtension, id = (stem as NSString).lastPathComponent
