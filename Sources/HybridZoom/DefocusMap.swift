@@ -4,7 +4,8 @@
 /// contrast in the band over W's, each less its noise and over its local brightness (so T's
 /// darker corners and its different gain do not count). `M = clamp((ρ₁ − ρ) / (ρ₁ − ρ₀), 0, 1)`,
 /// and 0 where W itself has no texture above its noise in the band (nothing to compare; the
-/// flatness map looks after T's noise there).
+/// flatness map looks after T's noise there). ρ is first corrected for the two cameras' different
+/// processing (`processingGain`), which lowers it everywhere, not only off the focus plane.
 ///
 /// The paper infers defocus from depth (`ParallaxDefocusMap`): parallax far from the focus
 /// plane's. On a real rig the flow also holds what no global model takes out (lens distortion
@@ -24,18 +25,28 @@ public struct DefocusMap: BlendMap {
     public var sharpAbove: Float
     /// W's band energy must be this many times its noise's for the comparison to count.
     public var textureAboveNoise: Float
+    /// The quantile of ρ over the compared pixels taken as T's level where it is in focus (lifted
+    /// to ρ₁ when below it), and the most it is lifted by.
+    public var sharpQuantile: Double
+    public var maximumProcessingGain: Float
 
     public init(
         bandSigma: Double = BlendTuning.defocusBand, window: Double = BlendTuning.defocusWindow,
         blurredBelow: Float = BlendTuning.defocusBlurredBelow, sharpAbove: Float = BlendTuning.defocusSharpAbove,
-        textureAboveNoise: Float = BlendTuning.defocusTextureAboveNoise
+        textureAboveNoise: Float = BlendTuning.defocusTextureAboveNoise,
+        sharpQuantile: Double = BlendTuning.defocusSharpQuantile,
+        maximumProcessingGain: Float = BlendTuning.defocusMaximumProcessingGain
     ) {
-        precondition(bandSigma > 0 && window > 0 && sharpAbove > blurredBelow, "the defocus map's settings are out of order")
+        precondition(
+            bandSigma > 0 && window > 0 && sharpAbove > blurredBelow && (0...1).contains(sharpQuantile) && maximumProcessingGain >= 1,
+            "the defocus map's settings are out of order")
         self.bandSigma = bandSigma
         self.window = window
         self.blurredBelow = blurredBelow
         self.sharpAbove = sharpAbove
         self.textureAboveNoise = textureAboveNoise
+        self.sharpQuantile = sharpQuantile
+        self.maximumProcessingGain = maximumProcessingGain
     }
 
     public func map(_ inputs: BlendInputs) -> Plane {
@@ -54,11 +65,25 @@ public struct DefocusMap: BlendMap {
         )
         var map = Plane(width: grid.width, height: grid.height)
         let (low, high, texture) = (blurredBelow, sharpAbove, textureAboveNoise)
-        for i in map.pixels.indices where wide.energy.pixels[i] > texture * wide.noiseEnergy {
-            let rho = tele.contrast(at: i) / wide.contrast(at: i)
-            map.pixels[i] = ((high - rho) / (high - low)).clamped(to: 0...1)
+        let compared = map.pixels.indices.filter { wide.energy.pixels[$0] > texture * wide.noiseEnergy }
+        let rho = compared.map { tele.contrast(at: $0) / wide.contrast(at: $0) }
+        let gain = processingGain(rho)
+        for (i, rho) in zip(compared, rho) {
+            map.pixels[i] = ((high - gain * rho) / (high - low)).clamped(to: 0...1)
         }
         return map
+    }
+
+    /// What lifts the sharpest part of T to ρ₁: a W sharpened harder than T, or a T denoised
+    /// harder than W, lowers ρ over the whole frame, in focus or not, while defocus lowers it
+    /// only off the focus plane. So where even the quantile `sharpQuantile` of ρ stays below ρ₁,
+    /// all ρ are raised by what lifts it there (by at most `maximumProcessingGain`, and never
+    /// lowered: a T sharper than W is no reason to flag more).
+    private func processingGain(_ rho: [Float]) -> Float {
+        guard !rho.isEmpty else { return 1 }
+        let sorted = rho.sorted()
+        let sharp = sorted[min(sorted.count - 1, Int(sharpQuantile * Double(sorted.count)))]
+        return (sharpAbove / max(sharp, .leastNormalMagnitude)).clamped(to: 1...maximumProcessingGain)
     }
 }
 

@@ -71,6 +71,28 @@ final class BlendMapTests: XCTestCase {
         XCTAssertLessThan(SyntheticPlanes.values(map, columns: 0..<128, rows: 56..<96).max()!, 0.05)
     }
 
+    /// W sharpened harder than T lowers T's contrast over W's everywhere, in focus or not: that is
+    /// the cameras' processing, not defocus. Nothing is flagged but the rectangle T shows blurred.
+    func testProcessingThatSoftensTAllOverIsNotDefocus() {
+        let size = Size(width: 256, height: 192)
+        let texture = SyntheticPlanes.texture(size, seed: 3)
+        var inputs = SyntheticPlanes.cleanInputs(size, mapSize: Size(width: 128, height: 96))
+        inputs.zoomRatio = 2
+        inputs.source = texture
+        let blurred = gaussianBlur(texture, sigma: 4)
+        var reference = texture
+        for i in reference.pixels.indices { reference.pixels[i] = 0.5 + 0.8 * (texture.pixels[i] - 0.5) }
+        for y in 40..<100 { for x in 40..<120 { reference[x, y] = 0.5 + 0.8 * (blurred[x, y] - 0.5) } }
+        inputs.warpedReference = SyntheticPlanes.noisy(reference, sigma: 0.002, seed: 2)
+        let map = DefocusMap().map(inputs)
+        XCTAssertGreaterThan(SyntheticPlanes.values(map, columns: 26..<54, rows: 26..<44).min()!, 0.9, "inside the blur")
+        // Below the blend's noise floor, the level up to which a map holds nothing back.
+        let floor = BlendTuning.mapNoiseFloor
+        XCTAssertLessThan(SyntheticPlanes.values(map, columns: 72..<128, rows: 0..<96).max()!, floor, "softer, not blurred")
+        let uncorrected = DefocusMap(maximumProcessingGain: 1).map(inputs)
+        XCTAssertGreaterThan(SyntheticPlanes.values(uncorrected, columns: 72..<128, rows: 0..<96).max()!, floor, "read as defocus")
+    }
+
     /// Where W has no texture above its noise there is nothing to compare, so nothing is flagged
     /// however T looks.
     func testWithoutTextureInWNothingIsFlagged() {
