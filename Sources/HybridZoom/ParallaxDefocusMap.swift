@@ -1,17 +1,23 @@
 import Foundation
 
 /// Step 8, defocus as the paper infers it from depth: `M = sigmoid((‖P(x) − P(x_f)‖² − γ) / σ_f)`,
-/// P being the parallax. Off by default: `DefocusMap` measures the blur itself.
+/// P being the parallax. Beside `DefocusMap`, which measures the blur itself, it catches depths
+/// so far off the focus plane that the flow is not to be trusted there either.
 ///
 /// T, with its longer lens, has the shallower depth of field, so where the scene lies far from
 /// the depth T focused on, T may be blurrier than W. Depth is not known, but parallax is: it
 /// differs from the focus plane's in proportion to the difference of inverse depth, and so does
 /// the defocus blur. Parallax is the flow less what the coarse model explains: on a real rig T
 /// is turned and scaled a little against W, which moves the flow smoothly across the frame
-/// without any change of depth (read as depth, it once withheld T almost everywhere). The focus
-/// plane's parallax P(x_f) is the centre of the largest k-means cluster inside the autofocus
-/// region: the region may also hold some foreground or background, but most of it is what the
-/// camera focused on.
+/// without any change of depth (read as depth, it once withheld T almost everywhere).
+///
+/// The focus plane's parallax P(x_f) is the centre of the largest k-means cluster of the
+/// parallax vectors inside the autofocus region: the region may also hold some foreground or
+/// background, but most of it is what the camera focused on. Unless T has almost no detail
+/// there: a flat region's flow is interpolated from its surroundings and says nothing of its
+/// depth (a sky around a mover in the centre made the whole frame "defocused"), so the whole
+/// frame's vectors decide, each weighted by T's detail, since what T shows detail in is what it
+/// can be in focus in.
 ///
 /// It reads any flow the coarse model leaves as depth: lens distortion, which no similarity or
 /// homography takes out, moves a real rig's corners by several pixels, and there it withholds
@@ -25,15 +31,19 @@ public struct ParallaxDefocusMap: BlendMap {
     public var gamma: Float
     /// σ_f, px².
     public var softness: Float
+    /// T's mean detail in the autofocus region over its mean in the frame below which the
+    /// region is flat and the frame picks the focus plane.
+    public var flatRegion: Float
 
     public init(
         clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
-        softness: Float = BlendTuning.defocusSoftness
+        softness: Float = BlendTuning.defocusSoftness, flatRegion: Float = BlendTuning.defocusFlatRegion
     ) {
         precondition(clusters >= 1 && softness > 0, "k-means needs a cluster and the sigmoid a positive softness")
         self.clusters = clusters
         self.gamma = gamma
         self.softness = softness
+        self.flatRegion = flatRegion
     }
 
     public func map(_ inputs: BlendInputs) -> Plane {
@@ -65,47 +75,71 @@ public struct ParallaxDefocusMap: BlendMap {
     }
 
     /// P(x_f) in pixels of the maps' grid: the centre of the largest cluster of the visible
-    /// parallax vectors inside the autofocus region (or in the whole frame, if none of the region's is
-    /// visible). Occluded vectors and those leading outside T describe no scene point of T.
+    /// parallax vectors inside the autofocus region; or, where T has almost no detail there
+    /// (`flatRegion`) or none of the region's vectors is visible, of the whole frame's, each
+    /// weighted by T's detail. Occluded vectors and those leading outside T describe no scene
+    /// point of T.
     func focusParallax(_ inputs: BlendInputs, _ parallax: FlowField) -> SIMD2<Float>? {
-        let size = inputs.mapSize, region = inputs.autofocusRegion
+        let size = inputs.mapSize, region = inputs.autofocusRegion, detail = Self.detail(inputs)
         func pixels(_ start: Double, _ length: Double, _ count: Int) -> Range<Int> {
             let first = min(max(Int((start * Double(count)).rounded(.down)), 0), count - 1)
             let end = min(max(Int(((start + length) * Double(count)).rounded(.up)), first + 1), count)
             return first..<end
         }
+        let frame = visibleFlow(parallax, inputs, detail, columns: 0..<size.width, rows: 0..<size.height)
         let inRegion = visibleFlow(
-            parallax, inputs, columns: pixels(region.x, region.width, size.width), rows: pixels(region.y, region.height, size.height))
-        let points = inRegion.isEmpty ? visibleFlow(parallax, inputs, columns: 0..<size.width, rows: 0..<size.height) : inRegion
-        guard !points.isEmpty else { return nil }
-        return KMeans(points: points, clusters: clusters).largestClusterCentre()
+            parallax, inputs, detail, columns: pixels(region.x, region.width, size.width),
+            rows: pixels(region.y, region.height, size.height))
+        guard !frame.points.isEmpty else { return nil }
+        func mean(_ values: [Float]) -> Float { values.reduce(0, +) / Float(values.count) }
+        let alike = { (count: Int) in [Float](repeating: 1, count: count) }
+        if !inRegion.points.isEmpty && mean(inRegion.weights) >= flatRegion * mean(frame.weights) {
+            return KMeans(points: inRegion.points, weights: alike(inRegion.points.count), clusters: clusters).largestClusterCentre()
+        }
+        let weights = frame.weights.contains { $0 > 0 } ? frame.weights : alike(frame.points.count)
+        return KMeans(points: frame.points, weights: weights, clusters: clusters).largestClusterCentre()
     }
 
-    private func visibleFlow(_ flow: FlowField, _ inputs: BlendInputs, columns: Range<Int>, rows: Range<Int>) -> [SIMD2<Float>] {
+    /// T's detail on the maps' grid: the local energy of the finest band of Ỹ_ref shrunk onto it.
+    /// A flat area's flow is interpolated from its surroundings and says nothing of its depth;
+    /// what T shows detail in is what it can be sharp or blurred in.
+    static func detail(_ inputs: BlendInputs) -> Plane {
+        let shrunk = resample(inputs.warpedReference, from: inputs.source.size.bounds, to: inputs.mapSize)
+        var band = fineBand(shrunk, sigma: 1)
+        for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
+        return gaussianBlur(band, sigma: 1)
+    }
+
+    private func visibleFlow(
+        _ flow: FlowField, _ inputs: BlendInputs, _ detail: Plane, columns: Range<Int>, rows: Range<Int>
+    ) -> (points: [SIMD2<Float>], weights: [Float]) {
         let width = inputs.mapSize.width
-        var points: [SIMD2<Float>] = []
+        var points: [SIMD2<Float>] = [], weights: [Float] = []
         points.reserveCapacity(columns.count * rows.count)
+        weights.reserveCapacity(columns.count * rows.count)
         for y in rows {
             for x in columns {
                 let i = y * width + x
                 if inputs.occlusion.pixels[i] < 0.5 && inputs.outsideReference.pixels[i] == 0 {
                     points.append(SIMD2(flow.u.pixels[i], flow.v.pixels[i]))
+                    weights.append(detail.pixels[i])
                 }
             }
         }
-        return points
+        return (points, weights)
     }
 }
 
-/// Lloyd's k-means on 2-D points, started deterministically: the first centres are the points
-/// at evenly spaced quantiles along the points' principal axis, so that the same flow always
-/// gives the same focus plane.
+/// Lloyd's k-means on weighted 2-D points, started deterministically: the first centres are the
+/// points at evenly spaced weighted quantiles along the points' principal axis, so that the same
+/// flow always gives the same focus plane.
 struct KMeans {
     let points: [SIMD2<Float>]
+    let weights: [Float]
     let clusters: Int
     static let maximumIterations = 20
 
-    /// The centre of the cluster with the most points (the first of equals).
+    /// The centre of the cluster with the most weight (the first of equals).
     func largestClusterCentre() -> SIMD2<Float> {
         var centres = initialCentres()
         var assignment = [Int](repeating: -1, count: points.count)
@@ -113,24 +147,33 @@ struct KMeans {
             guard assign(&assignment, to: centres) else { break }
             centres = means(assignment, previous: centres)
         }
-        var counts = [Int](repeating: 0, count: centres.count)
-        for cluster in assignment { counts[cluster] += 1 }
+        var counts = [Float](repeating: 0, count: centres.count)
+        for (cluster, weight) in zip(assignment, weights) { counts[cluster] += weight }
         return centres[counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!]
     }
 
     private func initialCentres() -> [SIMD2<Float>] {
-        let n = Float(points.count)
-        let mean = points.reduce(SIMD2<Float>.zero, +) / n
+        let n = weights.reduce(0, +)
+        let mean = zip(points, weights).reduce(SIMD2<Float>.zero) { $0 + $1.0 * $1.1 } / n
         var (xx, xy, yy): (Float, Float, Float) = (0, 0, 0)
-        for p in points {
+        for (p, w) in zip(points, weights) {
             let d = p - mean
-            (xx, xy, yy) = (xx + d.x * d.x, xy + d.x * d.y, yy + d.y * d.y)
+            (xx, xy, yy) = (xx + w * d.x * d.x, xy + w * d.x * d.y, yy + w * d.y * d.y)
         }
         let angle = 0.5 * atan2(2 * xy, xx - yy)
         let axis = SIMD2(cos(angle), sin(angle))
         let order = points.indices.sorted { ((points[$0] - mean) * axis).sum() < ((points[$1] - mean) * axis).sum() }
         let k = min(clusters, points.count)
-        return (0..<k).map { points[order[(2 * $0 + 1) * points.count / (2 * k)]] }
+        // The points at weighted quantiles (2j + 1) / 2k along the axis.
+        var centres: [SIMD2<Float>] = [], cumulative: Float = 0
+        for index in order where centres.count < k {
+            cumulative += weights[index]
+            while centres.count < k && cumulative >= Float(2 * centres.count + 1) / Float(2 * k) * n {
+                centres.append(points[index])
+            }
+        }
+        while centres.count < k { centres.append(points[order.last!]) }
+        return centres
     }
 
     /// Each point to its nearest centre; false when nothing changed.
@@ -150,9 +193,9 @@ struct KMeans {
     /// Each cluster's mean; a cluster left empty keeps its centre.
     private func means(_ assignment: [Int], previous: [SIMD2<Float>]) -> [SIMD2<Float>] {
         var sums = [SIMD2<Float>](repeating: .zero, count: previous.count), counts = [Float](repeating: 0, count: previous.count)
-        for (p, cluster) in zip(points, assignment) {
-            sums[cluster] += p
-            counts[cluster] += 1
+        for ((p, w), cluster) in zip(zip(points, weights), assignment) {
+            sums[cluster] += w * p
+            counts[cluster] += w
         }
         return previous.indices.map { counts[$0] > 0 ? sums[$0] / counts[$0] : previous[$0] }
     }

@@ -132,6 +132,27 @@ final class BlendMapTests: XCTestCase {
         XCTAssertEqual(ParallaxDefocusMap().focusParallax(inputs, ParallaxDefocusMap.parallax(inputs))!.x, 2, accuracy: 1e-5)
     }
 
+    /// The autofocus region is flat in T (a sky, and a mover's flat side moving 5 px), so its
+    /// flow says nothing of where T focused: the textured rest of the frame picks the focus
+    /// plane, and only the flat part far off it is flagged.
+    func testAFlatAutofocusRegionLeavesTheFocusPlaneToTheFramesDetail() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 96, height: 48))
+        inputs.autofocusRegion = Rect(x: 0.25, y: 0.25, width: 0.5, height: 0.5)
+        for y in 8..<40 {
+            for x in 20..<76 {
+                inputs.warpedReference[x, y] = 0.5
+                inputs.forwardFlow.u[x, y] += 5
+            }
+        }
+        let focus = ParallaxDefocusMap().focusParallax(inputs, ParallaxDefocusMap.parallax(inputs))!
+        XCTAssertEqual(focus.x, 2, accuracy: 1e-5)
+        let map = ParallaxDefocusMap().map(inputs)
+        XCTAssertLessThan(map[8, 24], 0.01)
+        XCTAssertGreaterThan(map[48, 24], 0.99)
+        // The paper's rule, the region's largest cluster whatever T shows there, flags the texture.
+        XCTAssertGreaterThan(ParallaxDefocusMap(flatRegion: 0).map(inputs)[8, 24], 0.99)
+    }
+
     func testOccludedFlowDoesNotChooseTheFocusPlane() {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
         inputs.autofocusRegion = Rect(x: 0.25, y: 0.25, width: 0.5, height: 0.5)
