@@ -107,7 +107,7 @@ TUNE_SET := .cache/sets/tune-train
 # Each constant chosen on data, swept on captures of the training photos (hzsr tune).
 TUNE_SWEEPS := flow.stride:3,4,5 flow.gauss-newton-steps:1,2,4 flow.refinement-alpha:300,1000,3000 \
 	occlusion.scale:0.5,0.75,1 blend.noise-floor:0.2,0.25,0.3,0.35 defocus.sharp-above:1,1.1,1.2,1.25,1.3 \
-	defocus-parallax.gamma:16,64,144,400 \
+	defocus.sharp-quantile:0.5,0.75,0.9 defocus-parallax.gamma:16,64,144,400 defocus-parallax.flat-region:0,0.1,0.25,1 \
 	uncertainty.limit:2,4.5,9 rejection.tolerance:0.002,0.003,0.005 classical.band-split:1,1.5,2
 
 ## The sweeps behind every constant chosen on data, on 20 captures of the training photos, in

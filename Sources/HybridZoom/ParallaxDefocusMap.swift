@@ -104,7 +104,8 @@ public struct ParallaxDefocusMap: BlendMap {
     /// A flat area's flow is interpolated from its surroundings and says nothing of its depth;
     /// what T shows detail in is what it can be sharp or blurred in.
     static func detail(_ inputs: BlendInputs) -> Plane {
-        let shrunk = resample(inputs.warpedReference, from: inputs.source.size.bounds, to: inputs.mapSize)
+        // The tent kernel low-passes enough for a weight, at half the bicubic's taps.
+        let shrunk = resample(inputs.warpedReference, from: inputs.source.size.bounds, to: inputs.mapSize, interpolation: .bilinear)
         var band = fineBand(shrunk, sigma: 1)
         for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
         return gaussianBlur(band, sigma: 1)
@@ -147,14 +148,14 @@ struct KMeans {
             guard assign(&assignment, to: centres) else { break }
             centres = means(assignment, previous: centres)
         }
-        var counts = [Float](repeating: 0, count: centres.count)
-        for (cluster, weight) in zip(assignment, weights) { counts[cluster] += weight }
-        return centres[counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!]
+        var mass = [Float](repeating: 0, count: centres.count)
+        for (cluster, weight) in zip(assignment, weights) { mass[cluster] += weight }
+        return centres[mass.indices.max { mass[$0] < mass[$1] || (mass[$0] == mass[$1] && $0 > $1) }!]
     }
 
     private func initialCentres() -> [SIMD2<Float>] {
-        let n = weights.reduce(0, +)
-        let mean = zip(points, weights).reduce(SIMD2<Float>.zero) { $0 + $1.0 * $1.1 } / n
+        let total = weights.reduce(0, +)
+        let mean = zip(points, weights).reduce(SIMD2<Float>.zero) { $0 + $1.0 * $1.1 } / total
         var (xx, xy, yy): (Float, Float, Float) = (0, 0, 0)
         for (p, w) in zip(points, weights) {
             let d = p - mean
@@ -168,7 +169,7 @@ struct KMeans {
         var centres: [SIMD2<Float>] = [], cumulative: Float = 0
         for index in order where centres.count < k {
             cumulative += weights[index]
-            while centres.count < k && cumulative >= Float(2 * centres.count + 1) / Float(2 * k) * n {
+            while centres.count < k && cumulative >= Float(2 * centres.count + 1) / Float(2 * k) * total {
                 centres.append(points[index])
             }
         }
@@ -192,11 +193,11 @@ struct KMeans {
 
     /// Each cluster's mean; a cluster left empty keeps its centre.
     private func means(_ assignment: [Int], previous: [SIMD2<Float>]) -> [SIMD2<Float>] {
-        var sums = [SIMD2<Float>](repeating: .zero, count: previous.count), counts = [Float](repeating: 0, count: previous.count)
+        var sums = [SIMD2<Float>](repeating: .zero, count: previous.count), mass = [Float](repeating: 0, count: previous.count)
         for ((p, w), cluster) in zip(zip(points, weights), assignment) {
             sums[cluster] += w * p
-            counts[cluster] += w
+            mass[cluster] += w
         }
-        return previous.indices.map { counts[$0] > 0 ? sums[$0] / counts[$0] : previous[$0] }
+        return previous.indices.map { mass[$0] > 0 ? sums[$0] / mass[$0] : previous[$0] }
     }
 }

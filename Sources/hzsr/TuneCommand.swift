@@ -103,7 +103,9 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
     case mapNoiseFloor = "blend.noise-floor"
     case defocusBlurredBelow = "defocus.blurred-below"
     case defocusSharpAbove = "defocus.sharp-above"
+    case defocusSharpQuantile = "defocus.sharp-quantile"
     case parallaxGamma = "defocus-parallax.gamma"
+    case parallaxFlatRegion = "defocus-parallax.flat-region"
     case uncertaintyLimit = "uncertainty.limit"
     case rejectionTolerance = "rejection.tolerance"
     case bandSplit = "classical.band-split"
@@ -114,7 +116,9 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .flowStride, .flowIterations, .refinementSmoothness: [.alignment]
         case .occlusionScale: [.alignment, .blending]
-        case .mapNoiseFloor, .defocusBlurredBelow, .defocusSharpAbove, .parallaxGamma, .uncertaintyLimit, .rejectionTolerance: [.blending]
+        case .mapNoiseFloor, .defocusBlurredBelow, .defocusSharpAbove, .defocusSharpQuantile, .parallaxGamma, .parallaxFlatRegion,
+            .uncertaintyLimit, .rejectionTolerance:
+            [.blending]
         case .bandSplit: [.fusion]
         }
     }
@@ -129,7 +133,10 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .mapNoiseFloor: return Double(settings.blend.mapNoiseFloor)
         case .defocusBlurredBelow: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.blurredBelow ?? .nan)
         case .defocusSharpAbove: return Double(settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.sharpAbove ?? .nan)
+        case .defocusSharpQuantile: return settings.blend.maps.compactMap { $0 as? DefocusMap }.first?.sharpQuantile ?? .nan
         case .parallaxGamma: return Double(settings.blend.maps.compactMap { $0 as? ParallaxDefocusMap }.first?.gamma ?? .nan)
+        case .parallaxFlatRegion:
+            return Double(settings.blend.maps.compactMap { $0 as? ParallaxDefocusMap }.first?.flatRegion ?? .nan)
         case .uncertaintyLimit: return Double(settings.blend.maps.compactMap { $0 as? FlowUncertaintyMap }.first?.limit ?? .nan)
         case .rejectionTolerance: return Double(settings.blend.maps.compactMap { $0 as? RejectionMap }.first?.tolerance ?? .nan)
         case .bandSplit: return FusionSettings(method: .classical).bandSplitSigma
@@ -152,7 +159,9 @@ enum TunedParameter: String, CaseIterable, ExpressibleByArgument {
         case .mapNoiseFloor: settings.blend.mapNoiseFloor = Float(value)
         case .defocusBlurredBelow: replacing(DefocusMap.self) { $0.blurredBelow = Float(value) }
         case .defocusSharpAbove: replacing(DefocusMap.self) { $0.sharpAbove = Float(value) }
+        case .defocusSharpQuantile: replacing(DefocusMap.self) { $0.sharpQuantile = value }
         case .parallaxGamma: replacing(ParallaxDefocusMap.self) { $0.gamma = Float(value) }
+        case .parallaxFlatRegion: replacing(ParallaxDefocusMap.self) { $0.flatRegion = Float(value) }
         case .uncertaintyLimit: replacing(FlowUncertaintyMap.self) { $0.limit = Float(value) }
         case .rejectionTolerance: replacing(RejectionMap.self) { $0.tolerance = Float(value) }
         case .bandSplit: fusion.bandSplitSigma = value
