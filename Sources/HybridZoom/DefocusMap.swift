@@ -100,11 +100,10 @@ private struct LocalContrast {
     var brightness: Plane
 
     init(_ plane: Plane, band: Double, window: Double, grid: Size, gateNoise: Float) {
-        var residual = fineBand(plane, sigma: band)
+        let residual = fineBand(plane, sigma: band)
         let noise = min(NoiseEstimate.deviation(of: residual, onFlattestBlocksOf: plane), gateNoise)
         noiseEnergy = noise * noise
-        for i in residual.pixels.indices { residual.pixels[i] *= residual.pixels[i] }
-        energy = averaged(residual, over: window, onto: grid)
+        energy = localEnergy(of: consume residual, over: window, onto: grid)
         brightness = averaged(plane, over: window, onto: grid)
     }
 

@@ -32,7 +32,7 @@ public struct FlatnessMap: BlendMap {
 
     public func map(_ inputs: BlendInputs) -> Plane {
         let reference = inputs.warpedReference, sigma = bandSigma * inputs.zoomRatio
-        var band = fineBand(reference, sigma: sigma)
+        let band = fineBand(reference, sigma: sigma)
         // Without measurable noise in T (the gate's σ; a rendered or heavily smoothed T) fusing
         // adds none either.
         guard inputs.teleNoise >= BlendTuning.flatnessNoiseFloor else {
@@ -42,11 +42,10 @@ public struct FlatnessMap: BlendMap {
         // least textured parts then count as flat: T adds least there anyway.
         let noise = NoiseEstimate.deviation(of: band, onFlattestBlocksOf: reference)
         let noiseEnergy = noise * noise
-        for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
         // Averaged over a window wide enough that noise alone gives ρ close to 1 (a few hundred
         // pixels), on the maps' grid: shrinking onto it averages as much of the window as the
         // grid is coarse, the blur there the rest (a tenth of the work at full resolution).
-        var energy = averaged(band, over: 2 * sigma, onto: inputs.mapSize)
+        var energy = localEnergy(of: consume band, over: 2 * sigma, onto: inputs.mapSize)
         let (low, high) = (flatBelow, detailAbove)
         for i in energy.pixels.indices {
             energy.pixels[i] = ((high - energy.pixels[i] / noiseEnergy) / (high - low)).clamped(to: 0...1)

@@ -32,6 +32,13 @@ public func averaged(_ plane: Plane, over sigma: Double, onto grid: Size) -> Pla
     return gaussianBlur(shrunk, sigma: max(sigma * sigma - step * step / 4, 0).squareRoot() / step)
 }
 
+/// The local energy of a band (`fineBand`'s result): its squares, `averaged` over a Gaussian window
+/// of `sigma` onto `grid`.
+public func localEnergy(of band: consuming Plane, over sigma: Double, onto grid: Size) -> Plane {
+    for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
+    return averaged(band, over: sigma, onto: grid)
+}
+
 /// Normalised Gaussian weights out to 3σ, centre in the middle.
 func gaussianKernel(sigma: Double) -> [Float] {
     let radius = max(1, Int((3 * sigma).rounded(.up)))

@@ -106,9 +106,7 @@ public struct ParallaxDefocusMap: BlendMap {
     static func detail(_ inputs: BlendInputs) -> Plane {
         // The tent kernel low-passes enough for a weight, at half the bicubic's taps.
         let shrunk = resample(inputs.warpedReference, from: inputs.source.size.bounds, to: inputs.mapSize, interpolation: .bilinear)
-        var band = fineBand(shrunk, sigma: 1)
-        for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
-        return gaussianBlur(band, sigma: 1)
+        return localEnergy(of: fineBand(shrunk, sigma: 1), over: 1, onto: inputs.mapSize)
     }
 
     private func visibleFlow(
