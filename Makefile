@@ -170,12 +170,14 @@ ensure-set = \
 	[ "$$(ls $(1)/*/fusion_inputs.npy 2>/dev/null | wc -l)" = $(2) ] || $(RELEASE_BIN)/hzsr fusion-inputs $(1)
 
 ## Trains the fusion network on the training set (made if missing), validating on other captures
-## of the training photos (the evaluation set stays unseen), resuming from $(TRAIN_OUT) if stopped; ships it as $(MODEL), curves in Results/training/.
+## of the training photos (the evaluation set stays unseen), resuming from $(TRAIN_OUT) if stopped; ships it as $(MODEL)
+## with the activation ranges its 8-bit runs need (measured on the training set), curves in Results/training/.
 train: train-deps release photos
 	@$(call ensure-set,$(TRAIN_SET),56,train)
 	@$(call ensure-set,$(VALIDATE_SET),12,train,--seed 2001)
 	$(PYTHON) Training/train.py --sets $(TRAIN_SET) --validate $(VALIDATE_SET) --out $(TRAIN_OUT) $(TRAIN_ARGS)
 	$(PYTHON) Training/export.py $(TRAIN_OUT)/checkpoint.pt $(MODEL)
+	$(PYTHON) Training/calibrate.py $(MODEL) $(TRAIN_SET)
 	mkdir -p Results/training && cp $(TRAIN_OUT)/log.csv $(TRAIN_OUT)/validation.csv $(TRAIN_OUT)/curves.svg Results/training/
 
 ## A minute's training on 4 small captures, into $(SMOKE_OUT): fails unless the loss went down.
@@ -185,6 +187,7 @@ train-smoke: train-deps release photos
 	rm -rf $(SMOKE_OUT)
 	$(PYTHON) Training/train.py --sets $(SMOKE_SET) --out $(SMOKE_OUT) --steps 200 --batch 8 --crop 128 --warmup 50 --log-every 25 --require-decrease
 	$(PYTHON) Training/export.py $(SMOKE_OUT)/checkpoint.pt $(SMOKE_OUT)/fusion-unet.safetensors
+	$(PYTHON) Training/calibrate.py $(SMOKE_OUT)/fusion-unet.safetensors $(SMOKE_SET)
 
 install: release
 	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd

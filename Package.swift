@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "HZFusionNetTests", dependencies: ["HZFusionNet", "HybridZoom", "HZHarness"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZTestSupport"]),
+        .testTarget(name: "HZSpoolTests", dependencies: ["HZSpool", "HybridZoom", "HZImageIO", "HZFusionNet", "HZTestSupport"]),
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(

@@ -2,7 +2,8 @@
 `FusionUNet.fuse()`, written to Tests/HZFusionNetTests/Fixtures:
 
 - fusion-fixture.safetensors: seeded random weights, scaled so that every layer's activations stay
-  of order one and the residual is about 0.1 (an untrained network's zero head would test nothing);
+  of order one and the residual is about 0.1 (an untrained network's zero head would test nothing),
+  with the activation ranges 8-bit runs need, measured on the input (`hzsr_fusion/quantization.py`);
 - fusion-input.npy: uint8 (H, W, 3), channels Y_src, Y_ref, M_occ, all synthetic (no photo);
 - fusion-expected.npy: float32 (H, W), `fuse()` of the input divided by 255.
 
@@ -13,11 +14,14 @@ Run with Debian's python3 (PyTorch 1.13): /usr/bin/python3 Training/make_fusion_
 import argparse
 from pathlib import Path
 
+import json
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hzsr_fusion.model import ARCHITECTURE, FusionUNet
+from hzsr_fusion.model import ARCHITECTURE, MULTIPLE, FusionUNet
+from hzsr_fusion.quantization import activation_ranges
 from hzsr_fusion.safetensors_io import load_file, save_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +65,10 @@ def fixture_input():
     return np.clip(np.rint(planes * 255), 0, 255).astype(np.uint8)
 
 
-def write_weights(model, path, purpose):
+def write_weights(model, path, purpose, ranges):
     tensors = model.state_dict()
-    save_file(tensors, path, {"architecture": ARCHITECTURE, "purpose": purpose})
+    metadata = {"architecture": ARCHITECTURE, "purpose": purpose, "activation_ranges": json.dumps(ranges, sort_keys=True)}
+    save_file(tensors, path, metadata)
     for name, array in load_file(path).items():
         assert np.array_equal(array, tensors[name].numpy()), name
 
@@ -77,8 +82,10 @@ def main():
     model = fixture_model(x)
     with torch.no_grad():
         expected = model.fuse(x)[0, 0].numpy()
+    padded = F.pad(x, (0, (-WIDTH) % MULTIPLE, 0, (-HEIGHT) % MULTIPLE), mode="replicate")
+    ranges = activation_ranges(model, [padded])
     FIXTURES.mkdir(parents=True, exist_ok=True)
-    write_weights(model, FIXTURES / "fusion-fixture.safetensors", "test fixture: seeded random weights")
+    write_weights(model, FIXTURES / "fusion-fixture.safetensors", "test fixture: seeded random weights", ranges)
     np.save(FIXTURES / "fusion-input.npy", pixels)
     np.save(FIXTURES / "fusion-expected.npy", expected.astype(np.float32))
     residual = expected - pixels[..., 0] / 255

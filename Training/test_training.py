@@ -13,8 +13,10 @@ from hzsr_fusion.classical import classical_fusion
 from hzsr_fusion.data import Capture, CropSampler
 from hzsr_fusion.filters import gaussian_blur, gaussian_kernel
 from hzsr_fusion.initialisation import initialise
+from calibrate import calibrate
 from hzsr_fusion.model import ARCHITECTURE, FusionUNet
-from hzsr_fusion.safetensors_io import load_file, save_file
+from hzsr_fusion.quantization import activation_ranges
+from hzsr_fusion.safetensors_io import load_file, load_metadata, save_file
 from train import learning_rate_factor
 
 
@@ -98,6 +100,44 @@ class ExportTests(unittest.TestCase):
         self.assertEqual(set(loaded), set(state))
         for name, values in loaded.items():
             np.testing.assert_array_equal(values, state[name].numpy())
+
+
+class QuantizationTests(unittest.TestCase):
+    def test_ranges_cover_every_convolution_and_the_first_pooling(self):
+        torch.manual_seed(0)
+        model = FusionUNet().eval()
+        frame = torch.rand(1, 3, 64, 128)
+        ranges = activation_ranges(model, [frame, 0.5 * frame])
+        self.assertEqual(set(ranges), set(model.convs) | {"pool1"})
+        with torch.no_grad():
+            enc0 = torch.relu(model.convs["enc0"](torch.nn.functional.pixel_unshuffle(frame, 4)))
+        # The larger frame's 99.9th percentile: above most values, at most the largest.
+        self.assertLessEqual(ranges["enc0"], enc0.max().item() + 1e-6)
+        self.assertGreater(ranges["enc0"], enc0.quantile(0.99).item())
+
+    def test_calibration_adds_ranges_and_keeps_weights_and_metadata(self):
+        state = FusionUNet().state_dict()
+        with tempfile.TemporaryDirectory() as folder:
+            weights = os.path.join(folder, "model.safetensors")
+            save_file(state, weights, {"architecture": ARCHITECTURE})
+            capture_set = os.path.join(folder, "set")
+            os.makedirs(os.path.join(capture_set, "0000"))
+            capture = fake_capture(64, 70)
+            for name, array in [("fusion_inputs", capture.inputs), ("target_y", capture.target), ("tele_coverage", capture.coverage)]:
+                np.save(os.path.join(capture_set, "0000", name + ".npy"), array)
+            for split in ("eval", "train"):
+                with open(os.path.join(capture_set, "set.json"), "w") as manifest:
+                    json.dump({"split": split, "captures": ["0000"]}, manifest)
+                if split == "eval":
+                    with self.assertRaises(SystemExit):
+                        calibrate(weights, [capture_set])
+                else:
+                    ranges = calibrate(weights, [capture_set])
+            metadata = load_metadata(weights)
+            self.assertEqual(metadata["architecture"], ARCHITECTURE)
+            self.assertEqual(json.loads(metadata["activation_ranges"]), ranges)
+            for name, values in load_file(weights).items():
+                np.testing.assert_array_equal(values, state[name].numpy())
 
 
 if __name__ == "__main__":

@@ -16,8 +16,15 @@ struct LayerWeights: Sendable {
 ///
 /// A value: loading validates every tensor, and each `fuse` call sets up its own oneDNN engine,
 /// buffers and primitives, so one network serves any number of concurrent calls.
+///
+/// A weights file with activation ranges (`Training/calibrate.py`) runs its coarse levels in 8
+/// bits on CPUs with VNNI (`FusionPrecision.int8`), the rest in floats; `precision` says which.
 public struct FusionNetwork: Sendable {
     private let weights: [String: LayerWeights]
+    /// The 8-bit tensors' scales, from the file's activation ranges; nil when it has none.
+    private let quantization: Quantization?
+    /// How `fuse` runs: `.int8` where the file allows it and the CPU has VNNI, else `.float32`.
+    public private(set) var precision: FusionPrecision
     /// The file's `__metadata__`: how the weights were trained.
     public let metadata: [String: String]
     /// Where the weights came from, for messages.
@@ -27,8 +34,12 @@ public struct FusionNetwork: Sendable {
     public let digest: String
 
     /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles, two per worker, each
-    /// worker holding about 140 MB (33 bytes per window pixel). Measured on 12 MP with two free
-    /// cores: 1024 took 0.24 s, 1536 0.20 s, 2048 0.18 s, and 3072 0.16 s for 190 MB more.
+    /// worker holding about 136 MB in floats (33 bytes per window pixel) or 100 MB with 8-bit
+    /// coarse levels (24). Measured on 12 MP with two free cores: 1024 took 0.24 s, 1536 0.20 s,
+    /// 2048 0.18 s, and 3072 0.16 s for 190 MB more. With 8-bit coarse levels 3072 was again
+    /// faster (0.21 s against 0.27 s, two runs of `make bench` on an Intel Xeon) and the daemon's
+    /// peak 200 MB higher: 2048 stays,
+    /// because the tile workspace is what a streaming pipeline would have left to bound memory.
     public static let defaultTileSize = 2048
 
     /// Loads and validates the weights in the safetensors file at `path`.
@@ -65,7 +76,37 @@ public struct FusionNetwork: Sendable {
         }
         self.weights = weights
         (metadata, name, digest) = (file.metadata, file.name, file.digest)
+        quantization = try file.metadata["activation_ranges"].map { text throws(SafeTensorsError) in
+            Quantization(ranges: try Self.activationRanges(text, file: file.name))
+        }
+        precision = quantization != nil && FusionPrecision.cpuRunsInt8Fast ? .int8 : .float32
     }
+
+    /// The file's `activation_ranges` (JSON: tensor name → largest value kept), checked to hold
+    /// a finite, non-negative range for every tensor that 8-bit runs need.
+    private static func activationRanges(_ text: String, file: String) throws(SafeTensorsError) -> [String: Float] {
+        let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double]
+        guard let decoded else {
+            throw SafeTensorsError(file: file, problem: "activation_ranges is not a JSON map of numbers")
+        }
+        for name in Quantization.requiredRanges.sorted() {
+            guard let range = decoded[name], range.isFinite, range >= 0 else {
+                throw SafeTensorsError(file: file, problem: "activation_ranges has no usable range for \(name)")
+            }
+        }
+        return decoded.mapValues(Float.init)
+    }
+
+    /// The same weights run at `precision`: `.int8` only where the file has activation ranges
+    /// (`nil` otherwise), whatever the CPU (slower than floats without VNNI, for comparisons).
+    public func running(at precision: FusionPrecision) -> FusionNetwork? {
+        guard precision == .float32 || quantization != nil else { return nil }
+        var network = self
+        network.precision = precision
+        return network
+    }
+
+    private var activeQuantization: Quantization? { precision == .int8 ? quantization : nil }
 
     /// `Y_fusion` for three planes of one size (any size): Y_src plus the network's residual.
     /// Not clamped: values may leave [0, 1] slightly, as PyTorch's do.
@@ -92,7 +133,7 @@ public struct FusionNetwork: Sendable {
         try withFrameBuffers(source, reference, occlusion, &output) { frame throws(OneDNNError) in
             _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
                 try withOneOpenMPThread { () throws(OneDNNError) in
-                    let runner = try TileRunner(largestWindow: queue.largestWindow, weights: weights)
+                    let runner = try TileRunner(largestWindow: queue.largestWindow, weights: weights, quantization: activeQuantization)
                     while let tile = queue.next() {
                         try runner.run(tile, on: frame)
                     }
@@ -108,8 +149,9 @@ public struct FusionNetwork: Sendable {
         let side = tileSize + 2 * FusionArchitecture.halo, window = Size(width: side, height: side)
         var names: [String] = []
         try withOneOpenMPThread { () throws(OneDNNError) in
-            let workspace = Workspace(largestWindow: window)
-            let plan = try TilePlan(window: window, weights: weights, workspace: workspace, context: ComputeContext())
+            let workspace = Workspace(largestWindow: window, quantization: activeQuantization)
+            let plan = try TilePlan(
+                window: window, weights: weights, quantization: activeQuantization, workspace: workspace, context: ComputeContext())
             names = plan.implementations
             withExtendedLifetime(workspace) {}
         }

@@ -3,7 +3,8 @@
 /// Each level has three buffers: `skip`, the encoder's output that the decoder reads back, and
 /// `ping` and `pong`, which the level's other operations alternate between. A level's input
 /// (pooled, or the decoder's concatenation) goes into `ping`, so one tile needs about 33 bytes per
-/// pixel instead of the 50 that a buffer per tensor would take.
+/// pixel instead of the 50 that a buffer per tensor would take (24 with 8-bit coarse levels, of
+/// which 20 are the full-detail level's floats).
 enum FusionSchedule {
     struct Slot: Hashable {
         enum Role: Hashable { case ping, pong, skip }
@@ -11,16 +12,22 @@ enum FusionSchedule {
         var level: Int
     }
 
-    /// A tensor: where it lives and how many channels it has; its height and width are the
-    /// level's (the tile's, divided by 4·2^level).
+    /// A tensor: its name, where it lives and how many channels it has; its height and width
+    /// are the level's (the tile's, divided by 4·2^level). Names: `input`, `output`, the layer
+    /// that computes it, `pool<level>` for a pooling's output, `join-<layer>` for what a decoder
+    /// layer reads.
     struct Tensor: Hashable {
+        var name: String
         var slot: Slot
         var channels: Int
 
-        init(_ role: Slot.Role, level: Int, channels: Int) {
+        init(_ name: String, _ role: Slot.Role, level: Int, channels: Int) {
+            self.name = name
             slot = Slot(role: role, level: level)
             self.channels = channels
         }
+
+        var level: Int { slot.level }
     }
 
     enum Operation {
@@ -33,47 +40,48 @@ enum FusionSchedule {
     typealias Architecture = FusionArchitecture
 
     /// The space-to-depth input: Y_src, Ỹ_ref and M_occ as 48 channels at 1/4 resolution.
-    static let input = Tensor(.ping, level: 0, channels: Architecture.encoder[0][0].inputChannels)
+    static let input = Tensor("input", .ping, level: 0, channels: Architecture.encoder[0][0].inputChannels)
     /// The head's 16 channels at 1/4 resolution, one residual per full-resolution pixel.
-    static let output = Tensor(.ping, level: 0, channels: Architecture.head.outputChannels)
+    static let output = Tensor("output", .ping, level: 0, channels: Architecture.head.outputChannels)
 
     static let operations: [Operation] = {
         var operations: [Operation] = [], skips: [Tensor] = []
         var current = input
         for (level, convolutions) in Architecture.encoder.enumerated() {
             if level > 0 {
-                let pooled = Tensor(.ping, level: level, channels: current.channels)
+                let pooled = Tensor("pool\(level)", .ping, level: level, channels: current.channels)
                 operations.append(.averagePooling(current, into: pooled))
                 current = pooled
             }
             for (index, layer) in convolutions.enumerated() {
                 let role: Slot.Role = index == convolutions.count - 1 ? .skip : current.slot.role == .ping ? .pong : .ping
-                let next = Tensor(role, level: level, channels: layer.outputChannels)
+                let next = Tensor(layer.name, role, level: level, channels: layer.outputChannels)
                 operations.append(.convolution(layer, current, into: next))
                 current = next
             }
             skips.append(current)
         }
         for (layer, level) in zip(Architecture.decoder, (0..<Architecture.encoder.count - 1).reversed()) {
-            let joined = Tensor(.ping, level: level, channels: layer.inputChannels)
+            let joined = Tensor("join-\(layer.name)", .ping, level: level, channels: layer.inputChannels)
             operations.append(.upsampleConcatenating(coarse: current, skip: skips[level], into: joined))
-            current = Tensor(.pong, level: level, channels: layer.outputChannels)
+            current = Tensor(layer.name, .pong, level: level, channels: layer.outputChannels)
             operations.append(.convolution(layer, joined, into: current))
         }
         operations.append(.convolution(Architecture.head, current, into: output))
         return operations
     }()
 
-    /// The most channels each slot ever holds.
-    static let slotChannels: [Slot: Int] = {
-        var channels: [Slot: Int] = [:]
+    /// The most bytes per cell each slot ever holds, with `quantization`'s tensors in 8 bits.
+    static func slotBytesPerCell(_ quantization: Quantization?) -> [Slot: Int] {
+        var bytes: [Slot: Int] = [:]
         for operation in operations {
             for tensor in operation.tensors {
-                channels[tensor.slot] = max(channels[tensor.slot] ?? 0, tensor.channels)
+                let size = tensor.channels * (quantization?.isQuantized(tensor) == true ? 1 : MemoryLayout<Float>.size)
+                bytes[tensor.slot] = max(bytes[tensor.slot] ?? 0, size)
             }
         }
-        return channels
-    }()
+        return bytes
+    }
 }
 
 extension FusionSchedule.Operation {

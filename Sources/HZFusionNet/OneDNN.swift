@@ -44,19 +44,21 @@ final class ComputeContext {
     }
 }
 
-/// A float32 tensor descriptor in oneDNN's NCHW dimension order with the given format tag.
-func tensorDescriptor(_ dimensions: [Int], _ format: dnnl_format_tag_t) throws(OneDNNError) -> dnnl_memory_desc_t {
+/// A tensor descriptor in oneDNN's NCHW dimension order with the given format tag.
+func tensorDescriptor(
+    _ dimensions: [Int], _ format: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32
+) throws(OneDNNError) -> dnnl_memory_desc_t {
     var descriptor = dnnl_memory_desc_t()
     try check(
-        dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), dnnl_f32, format),
+        dnnl_memory_desc_init_by_tag(&descriptor, Int32(dimensions.count), dimensions.map(Int64.init), type, format),
         "dnnl_memory_desc_init_by_tag")
     return descriptor
 }
 
-/// An activation of one image in channels-last order (NHWC), the layout oneDNN's `brgconv`
-/// convolutions choose by themselves for every layer of this network.
-func activationDescriptor(channels: Int, height: Int, width: Int) throws(OneDNNError) -> dnnl_memory_desc_t {
-    try tensorDescriptor([1, channels, height, width], dnnl_nhwc)
+/// An activation of one image in channels-last order (NHWC), in floats or unsigned bytes: the
+/// layout oneDNN's `brgconv` convolutions choose by themselves for every layer of this network.
+func activationDescriptor(channels: Int, height: Int, width: Int, bytes: Bool = false) throws(OneDNNError) -> dnnl_memory_desc_t {
+    try tensorDescriptor([1, channels, height, width], dnnl_nhwc, bytes ? dnnl_u8 : dnnl_f32)
 }
 
 /// A oneDNN memory object over a buffer that is either borrowed (a workspace slot, which outlives
@@ -89,7 +91,9 @@ final class Memory {
     }
 
     /// Its own copy of `values`, which must fill `descriptor` (a plain layout such as `oihw`).
-    convenience init(_ descriptor: dnnl_memory_desc_t, copying values: [Float], in context: ComputeContext) throws(OneDNNError) {
+    convenience init<Value: BitwiseCopyable>(
+        _ descriptor: dnnl_memory_desc_t, copying values: [Value], in context: ComputeContext
+    ) throws(OneDNNError) {
         try self.init(descriptor, in: context)
         values.withUnsafeBytes { data.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
@@ -141,30 +145,70 @@ func withPrimitiveDescriptor<T>(
     return try body(descriptor)
 }
 
-/// Primitive attributes that apply a ReLU to the result (an eltwise post-op fused into the
-/// convolution, so activations are not read twice), lent to `body`.
-func withReLUAttributes<T>(_ body: (dnnl_primitive_attr_t) throws(OneDNNError) -> T) throws(OneDNNError) -> T {
-    var postOps: dnnl_post_ops_t?
-    try check(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
-    defer { dnnl_post_ops_destroy(postOps) }
-    try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+/// Primitive attributes lent to `body`: a ReLU on the result (an eltwise post-op fused into the
+/// convolution, so activations are not read twice) and per-output-channel scales (8-bit runs).
+func withAttributes<T>(
+    relu: Bool, outputScales: [Float]?, _ body: (dnnl_primitive_attr_t) throws(OneDNNError) -> T
+) throws(OneDNNError) -> T {
     var attributes: dnnl_primitive_attr_t?
     try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
     defer { dnnl_primitive_attr_destroy(attributes) }
-    try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "dnnl_primitive_attr_set_post_ops")
     guard let attributes else { throw OneDNNError(call: "dnnl_primitive_attr_create", status: "no attributes") }
+    if relu {
+        var postOps: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(postOps) }
+        try check(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        try check(dnnl_primitive_attr_set_post_ops(attributes, postOps), "dnnl_primitive_attr_set_post_ops")
+    }
+    if let outputScales {
+        try check(
+            dnnl_primitive_attr_set_output_scales(attributes, Int64(outputScales.count), 1 << 1, outputScales),
+            "dnnl_primitive_attr_set_output_scales")
+    }
     return try body(attributes)
+}
+
+/// The steps of a convolution's 8-bit source and destination (nil: a float destination).
+struct ConvolutionScales {
+    var source: Float
+    var destination: Float?
+}
+
+/// A layer's weights in 8 bits, one scale per output channel (its largest weight is ±127), and
+/// what oneDNN needs around them: the bias in the accumulator's units (oneDNN adds it before
+/// scaling) and the scale from accumulator to destination, per output channel.
+private struct QuantizedLayer {
+    var weights: [Int8]
+    var bias: [Float]
+    var outputScales: [Float]
+
+    init(_ layer: LayerWeights, _ scales: ConvolutionScales) {
+        let perChannel = layer.weights.count / layer.layer.outputChannels
+        var weights: [Int8] = [], bias: [Float] = [], outputScales: [Float] = []
+        for channel in 0..<layer.layer.outputChannels {
+            let kernel = layer.weights[channel * perChannel..<(channel + 1) * perChannel]
+            let step = max(kernel.map(abs).max()! / 127, .leastNormalMagnitude)
+            weights += kernel.map { Int8(($0 / step).rounded()) }
+            let accumulatorStep = scales.source * step
+            bias.append(layer.bias[channel] / accumulatorStep)
+            outputScales.append(accumulatorStep / (scales.destination ?? 1))
+        }
+        (self.weights, self.bias, self.outputScales) = (weights, bias, outputScales)
+    }
 }
 
 /// A 3×3 convolution (stride 1, zero padding 1, bias, optional ReLU) from `source` to
 /// `destination`, with the weights reordered once into the layout the implementation prefers.
+/// With `scales`, the source is 8-bit and the weights are quantized (`QuantizedLayer`).
 func makeConvolution(
-    _ weights: LayerWeights, source: Memory, destination: Memory,
+    _ weights: LayerWeights, source: Memory, destination: Memory, scales: ConvolutionScales? = nil,
     in context: ComputeContext
 ) throws(OneDNNError) -> Primitive {
     let layer = weights.layer
+    let quantized = scales.map { QuantizedLayer(weights, $0) }
     var sourceDescriptor = source.descriptor, destinationDescriptor = destination.descriptor
-    var anyWeights = try tensorDescriptor(layer.weightShape, dnnl_format_tag_any)
+    var anyWeights = try tensorDescriptor(layer.weightShape, dnnl_format_tag_any, quantized == nil ? dnnl_f32 : dnnl_s8)
     var biasDescriptor = try tensorDescriptor([layer.outputChannels], dnnl_x)
     var operation = dnnl_convolution_desc_t()
     try check(
@@ -173,14 +217,19 @@ func makeConvolution(
             &sourceDescriptor, &anyWeights, &biasDescriptor, &destinationDescriptor,
             [1, 1], [1, 1], [1, 1]),
         "dnnl_convolution_forward_desc_init")
-    func make(_ attributes: dnnl_primitive_attr_t?) throws(OneDNNError) -> Primitive {
+    return try withAttributes(relu: layer.relu, outputScales: quantized?.outputScales) { attributes throws(OneDNNError) in
         try withPrimitiveDescriptor(&operation, attributes: attributes, in: context) { descriptor throws(OneDNNError) in
             guard let preferred = dnnl_primitive_desc_query_md(descriptor, dnnl_query_weights_md, 0) else {
                 throw OneDNNError(call: "dnnl_primitive_desc_query_md", status: "no weights descriptor")
             }
-            let plain = try Memory(tensorDescriptor(layer.weightShape, dnnl_oihw), copying: weights.weights, in: context)
+            let plain =
+                if let quantized {
+                    try Memory(tensorDescriptor(layer.weightShape, dnnl_oihw, dnnl_s8), copying: quantized.weights, in: context)
+                } else {
+                    try Memory(tensorDescriptor(layer.weightShape, dnnl_oihw), copying: weights.weights, in: context)
+                }
             let kernel = try reordered(plain, to: preferred.pointee, in: context)
-            let bias = try Memory(biasDescriptor, copying: weights.bias, in: context)
+            let bias = try Memory(biasDescriptor, copying: quantized?.bias ?? weights.bias, in: context)
             return try Primitive(
                 descriptor,
                 arguments: [
@@ -188,7 +237,6 @@ func makeConvolution(
                 ])
         }
     }
-    return layer.relu ? try withReLUAttributes(make) : try make(nil)
 }
 
 /// `memory` in the layout `descriptor` (itself if it already is).

@@ -1,9 +1,9 @@
 import HybridZoom
 
 /// An image's activation in channels-last order: channel `c` of cell (x, y) is
-/// `pointer[(y · width + x) · channels + c]`.
-struct Activation {
-    var pointer: UnsafeMutablePointer<Float>
+/// `pointer[(y · width + x) · channels + c]`; `Value` is `Float`, or `UInt8` in 8-bit runs.
+struct Activation<Value> {
+    var pointer: UnsafeMutablePointer<Value>
     var channels: Int
     var width: Int
     var height: Int
@@ -13,7 +13,7 @@ struct Activation {
 /// 1/4 resolution): the image padded right and bottom by edge replication, as `fuse()` pads it,
 /// and 4×4 space-to-depth, as PyTorch's `pixel_unshuffle` orders it (channel c·16 + i·4 + j of
 /// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass.
-func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: PixelRect, into input: Activation) {
+func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: PixelRect, into input: Activation<Float>) {
     precondition(FusionArchitecture.block == 4 && input.channels == planes.count * 16 && input.width * 4 == window.width)
     // Cells wholly inside the image copy 4 pixels at once; the rest repeat the last column.
     let insideCells = min(input.width, max(0, size.width - window.x) / 4)
@@ -46,7 +46,7 @@ func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: Pi
 
 /// Nearest-neighbour ×2 upsampling of `coarse` followed by channel concatenation with `skip`,
 /// written into `joined` in one pass: cell (x, y) holds coarse (x/2, y/2), then skip (x, y).
-func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Activation) {
+func upsampleConcatenating<Value>(coarse: Activation<Value>, skip: Activation<Value>, into joined: Activation<Value>) {
     precondition(
         joined.channels == coarse.channels + skip.channels && joined.width == skip.width
             && joined.height == skip.height && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
@@ -65,12 +65,34 @@ func upsampleConcatenating(coarse: Activation, skip: Activation, into joined: Ac
     }
 }
 
+/// 2×2 average pooling of a float activation into an 8-bit one of steps `scale` (rounded to the
+/// nearest step, clamped to 0…255): where the network passes from its float level to its 8-bit
+/// levels. oneDNN's pooling keeps one data type from input to output.
+func averagePoolingQuantizing(_ fine: Activation<Float>, into coarse: Activation<UInt8>, scale: Float) {
+    precondition(fine.channels == coarse.channels && fine.width == 2 * coarse.width && fine.height == 2 * coarse.height)
+    let channels = coarse.channels, factor = 0.25 / scale
+    parallelChunks(coarse.height, itemCost: fine.width * 2 * channels) { rows in
+        for y in rows {
+            let top = fine.pointer + 2 * y * fine.width * channels, bottom = top + fine.width * channels
+            var target = coarse.pointer + y * coarse.width * channels
+            for x in 0..<coarse.width {
+                let left = 2 * x * channels, right = left + channels
+                for c in 0..<channels {
+                    let sum = (top[left + c] + top[right + c]) + (bottom[left + c] + bottom[right + c])
+                    target[c] = UInt8(min(max((sum * factor).rounded(), 0), 255))
+                }
+                target += channels
+            }
+        }
+    }
+}
+
 /// Y_src + residual for the pixels of `rect` (image coordinates, inside the image), the residual
 /// being the head's 16 channels at 1/4 resolution turned back into pixels (PyTorch's
 /// `pixel_shuffle`: pixel (4x + j, 4y + i) is channel i·4 + j of cell (x, y)) for the tile whose
 /// window starts at `origin`, which like `rect` lies on the 64-pixel grid.
 func depthToSpaceAddingSource(
-    _ head: Activation, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
+    _ head: Activation<Float>, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
     width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>
 ) {
     precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)

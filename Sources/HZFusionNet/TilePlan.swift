@@ -10,12 +10,12 @@ final class Workspace {
     private let region: UnsafeMutableRawPointer
     private let offsets: [FusionSchedule.Slot: Int]
 
-    init(largestWindow window: Size) {
+    init(largestWindow window: Size, quantization: Quantization?) {
         let hugePage = 2 << 20
         var offsets: [FusionSchedule.Slot: Int] = [:], bytes = 0
-        for (slot, channels) in FusionSchedule.slotChannels {
+        for (slot, cellBytes) in FusionSchedule.slotBytesPerCell(quantization) {
             offsets[slot] = bytes
-            bytes += (levelSize(window, slot.level).pixelCount * channels * MemoryLayout<Float>.size + 4095) / 4096 * 4096
+            bytes += (levelSize(window, slot.level).pixelCount * cellBytes + 4095) / 4096 * 4096
         }
         region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
         madvise(region, bytes, MADV_HUGEPAGE)  // only advice: without huge pages, small pages serve
@@ -39,45 +39,64 @@ func levelSize(_ window: Size, _ level: Int) -> Size {
 final class TilePlan {
     private enum Step {
         case primitive(Primitive)
-        case upsampleConcatenating(coarse: Activation, skip: Activation, into: Activation)
+        /// A pass of Swift code over the workspace (upsampling, concatenation, quantization).
+        case pass(() -> Void)
     }
 
     private let steps: [Step]
     /// Where the caller writes the space-to-depth input before `run`.
-    let input: Activation
+    let input: Activation<Float>
     /// Where `run` leaves the head's output.
-    let output: Activation
+    let output: Activation<Float>
 
-    init(window: Size, weights: [String: LayerWeights], workspace: Workspace, context: ComputeContext) throws(OneDNNError) {
-        func activation(_ tensor: FusionSchedule.Tensor) -> Activation {
-            let size = levelSize(window, tensor.slot.level)
+    /// With `quantization`, its tensors are 8-bit and the convolutions that read them too.
+    init(
+        window: Size, weights: [String: LayerWeights], quantization: Quantization?, workspace: Workspace,
+        context: ComputeContext
+    ) throws(OneDNNError) {
+        func activation<Value>(_ tensor: FusionSchedule.Tensor, _: Value.Type) -> Activation<Value> {
+            let size = levelSize(window, tensor.level)
             return Activation(
-                pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Float.self),
+                pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Value.self),
                 channels: tensor.channels, width: size.width, height: size.height)
         }
+        func scale(_ tensor: FusionSchedule.Tensor) -> Float? { quantization?.scales[tensor.name] }
         func memory(_ tensor: FusionSchedule.Tensor) throws(OneDNNError) -> Memory {
-            let size = levelSize(window, tensor.slot.level)
-            let descriptor = try activationDescriptor(channels: tensor.channels, height: size.height, width: size.width)
+            let size = levelSize(window, tensor.level)
+            let descriptor = try activationDescriptor(
+                channels: tensor.channels, height: size.height, width: size.width, bytes: scale(tensor) != nil)
             return try Memory(descriptor, borrowing: workspace.buffer(tensor.slot), in: context)
         }
         var steps: [Step] = []
         for operation in FusionSchedule.operations {
             switch operation {
             case let .averagePooling(source, into: destination):
-                steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
+                if scale(source) == nil, let step = scale(destination) {
+                    let (fine, coarse) = (activation(source, Float.self), activation(destination, UInt8.self))
+                    steps.append(.pass { averagePoolingQuantizing(fine, into: coarse, scale: step) })
+                } else {
+                    steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
+                }
             case let .convolution(layer, source, into: destination):
                 steps.append(
                     .primitive(
                         try makeConvolution(
-                            weights[layer.name]!, source: memory(source),
-                            destination: memory(destination), in: context)))
+                            weights[layer.name]!, source: memory(source), destination: memory(destination),
+                            scales: scale(source).map { ConvolutionScales(source: $0, destination: scale(destination)) },
+                            in: context)))
             case let .upsampleConcatenating(coarse, skip, into: joined):
-                steps.append(.upsampleConcatenating(coarse: activation(coarse), skip: activation(skip), into: activation(joined)))
+                if scale(joined) != nil {
+                    let tensors = (activation(coarse, UInt8.self), activation(skip, UInt8.self), activation(joined, UInt8.self))
+                    steps.append(.pass { upsampleConcatenating(coarse: tensors.0, skip: tensors.1, into: tensors.2) })
+                } else {
+                    let tensors = (activation(coarse, Float.self), activation(skip, Float.self), activation(joined, Float.self))
+                    steps.append(.pass { upsampleConcatenating(coarse: tensors.0, skip: tensors.1, into: tensors.2) })
+                }
             }
         }
         self.steps = steps
-        input = activation(FusionSchedule.input)
-        output = activation(FusionSchedule.output)
+        input = activation(FusionSchedule.input, Float.self)
+        output = activation(FusionSchedule.output, Float.self)
     }
 
     /// The oneDNN implementation of each convolution and pooling, in execution order.
@@ -93,9 +112,9 @@ final class TilePlan {
             switch step {
             case let .primitive(primitive):
                 try primitive.execute(in: context)
-            case let .upsampleConcatenating(coarse, skip, joined):
+            case let .pass(body):
                 try context.wait()
-                upsampleConcatenating(coarse: coarse, skip: skip, into: joined)
+                body()
             }
         }
         try context.wait()
@@ -108,12 +127,13 @@ final class TileRunner {
     private let context: ComputeContext
     private let workspace: Workspace
     private let weights: [String: LayerWeights]
+    private let quantization: Quantization?
     private var plans: [Size: TilePlan] = [:]
 
-    init(largestWindow: Size, weights: [String: LayerWeights]) throws(OneDNNError) {
+    init(largestWindow: Size, weights: [String: LayerWeights], quantization: Quantization?) throws(OneDNNError) {
         context = try ComputeContext()
-        workspace = Workspace(largestWindow: largestWindow)
-        self.weights = weights
+        workspace = Workspace(largestWindow: largestWindow, quantization: quantization)
+        (self.weights, self.quantization) = (weights, quantization)
     }
 
     /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
@@ -133,7 +153,7 @@ final class TileRunner {
 
     private func plan(for window: Size) throws(OneDNNError) -> TilePlan {
         if let plan = plans[window] { return plan }
-        let plan = try TilePlan(window: window, weights: weights, workspace: workspace, context: context)
+        let plan = try TilePlan(window: window, weights: weights, quantization: quantization, workspace: workspace, context: context)
         plans[window] = plan
         return plan
     }

@@ -45,6 +45,11 @@ struct BenchCommand: ParsableCommand {
         /// convolution on this machine.
         var networkMs: Summary?
         var networkGFLOPS: Double?
+        /// How the network ran (`FusionPrecision`: `int8` where the CPU has VNNI and the model
+        /// carries activation ranges), and where it ran in 8 bits, the same all in floats, timed
+        /// in turn with it.
+        var networkPrecision: String?
+        var networkFloat32Ms: Summary?
         var bestConvolution: String?
         var bestConvolutionGFLOPS: Double?
         /// oneDNN's implementation of each convolution and pooling of one tile, in order.
@@ -98,14 +103,22 @@ struct BenchCommand: ParsableCommand {
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
-            let networkMs = Summary(
-                try (0..<runs).map { _ in
-                    let start = ContinuousClock.now
-                    _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
-                    return (ContinuousClock.now - start).milliseconds
-                })
+            func time(_ network: FusionNetwork) throws -> Double {
+                let start = ContinuousClock.now
+                _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
+                return (ContinuousClock.now - start).milliseconds
+            }
+            let float32 = network.precision == .float32 ? nil : network.running(at: .float32)
+            var times: [Double] = [], float32Times: [Double] = []
+            for _ in 0..<runs {  // in turn, so both see the same machine load
+                times.append(try time(network))
+                if let float32 { float32Times.append(try time(float32)) }
+            }
+            let networkMs = Summary(times)
             let best = try ConvolutionSpeed.best()
             report.networkMs = networkMs
+            report.networkPrecision = network.precision.rawValue
+            report.networkFloat32Ms = float32 == nil ? nil : Summary(float32Times)
             report.networkGFLOPS = FusionArchitecture.flops(for: frameSize) / (networkMs.median / 1000) / 1e9
             report.bestConvolution = "\(best.channels)→\(best.channels) at \(best.side)², \(best.implementation)"
             report.networkImplementations = try network.implementations()
@@ -169,7 +182,8 @@ struct BenchCommand: ParsableCommand {
         if let networkMs = report.networkMs, let network = report.networkGFLOPS, let best = report.bestConvolutionGFLOPS,
             let convolution = report.bestConvolution
         {
-            lines.append(row("network alone", networkMs))
+            lines.append(row("network alone (\(report.networkPrecision ?? "?"))", networkMs))
+            if let float32 = report.networkFloat32Ms { lines.append(row("network in float32", float32)) }
             lines.append(
                 String(
                     format: "fusion network %.0f GFLOP/s; oneDNN's best 3×3 convolution here (%@) %.0f GFLOP/s",

@@ -17,7 +17,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let base = try loadConfig(config).scoringTeleView()
-        let network = try FusionStage(FusionSettings(method: .network, model: base.fusion.model))
+        let network = try FusionStage(FusionSettings(method: .network, model: base.fusion.model, precision: base.fusion.precision))
         let classical = try FusionStage(FusionSettings(method: .classical, bandSplitSigma: base.fusion.bandSplitSigma))
         let evaluation = Evaluation(methods: [
             (Evaluation.baseline, method(base, try FusionStage(FusionSettings(method: .off)))),

@@ -10,9 +10,16 @@ enum FusionFixture {
         try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: type, subdirectory: "Fixtures")).path
     }
 
-    /// Seeded random weights whose residual is about 0.1, not the shipped (possibly zero-head) ones.
+    /// Seeded random weights whose residual is about 0.1, not the shipped (possibly zero-head)
+    /// ones, in floats as PyTorch runs them.
     static func network() throws -> FusionNetwork {
-        try FusionNetwork(contentsOf: path("fusion-fixture", "safetensors"))
+        try XCTUnwrap(FusionNetwork(contentsOf: path("fusion-fixture", "safetensors")).running(at: .float32))
+    }
+
+    /// The same with its coarse levels in 8 bits (the file carries activation ranges measured on
+    /// `inputs()`), whatever the CPU.
+    static func int8Network() throws -> FusionNetwork {
+        try XCTUnwrap(FusionNetwork(contentsOf: path("fusion-fixture", "safetensors")).running(at: .int8))
     }
 
     static func weightBytes() throws -> [UInt8] {
@@ -50,6 +57,16 @@ func syntheticInputs(_ size: Size) -> (source: Plane, reference: Plane, occlusio
     let (cx, cy) = (0.6 * Double(size.width), 0.4 * Double(size.height))
     let occlusion = plane { x, y in min(1, 1.5 * exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * 40 * 40))) }
     return (source, reference, occlusion)
+}
+
+/// `bytes` (a safetensors file) with its JSON header changed by `edit` and the data kept.
+func editingHeader(_ bytes: [UInt8], _ edit: (inout [String: [String: Any]]) -> Void) throws -> [UInt8] {
+    let length = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    var header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: [String: Any]])
+    edit(&header)
+    let text = try JSONSerialization.data(withJSONObject: header)
+    let newLength = UInt64(text.count)
+    return (0..<8).map { UInt8(truncatingIfNeeded: newLength >> (8 * $0)) } + Array(text) + Array(bytes[(8 + length)...])
 }
 
 func maxAbsDifference(_ a: Plane, _ b: Plane) -> Float {

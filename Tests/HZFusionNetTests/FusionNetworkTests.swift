@@ -38,6 +38,39 @@ final class FusionNetworkTests: XCTestCase {
         XCTAssertGreaterThan(maxAbsDifference(untiled, source), 0.1)
     }
 
+    // MARK: 8-bit coarse levels
+
+    /// Quantizing the coarse levels changes the output by a fraction of an 8-bit grey level on
+    /// average, against a residual of about 0.1 (these random weights are harsher on 8 bits than
+    /// trained ones), and tiling still changes nothing.
+    func testInt8StaysCloseToPyTorchAndTilesExactly() throws {
+        let (source, reference, occlusion) = try FusionFixture.inputs()
+        let network = try FusionFixture.int8Network()
+        XCTAssertEqual(network.precision, .int8)
+        let fused = try network.fuse(source: source, reference: reference, occlusion: occlusion)
+        let expected = try FusionFixture.expected()
+        let meanError = zip(fused.pixels, expected.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(fused.pixels.count)
+        let maxError = maxAbsDifference(fused, expected)
+        print("fixture 310×250, int8: mean |Swift − PyTorch| = \(meanError), max \(maxError)")
+        XCTAssertLessThanOrEqual(meanError, 1.0 / 255)
+        XCTAssertLessThanOrEqual(maxError, 0.05)
+        let float32 = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion)
+        XCTAssertGreaterThan(maxAbsDifference(fused, float32), 0, "the 8-bit run is not the float one")
+        let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+        XCTAssertLessThanOrEqual(maxAbsDifference(tiled, fused), 1e-4)
+    }
+
+    func testWeightsWithoutActivationRangesRunInFloats() throws {
+        let edited = try editingHeader(FusionFixture.weightBytes()) { header in header["__metadata__"]?["activation_ranges"] = nil }
+        let network = try FusionNetwork(safetensors: edited, name: "plain.safetensors")
+        XCTAssertEqual(network.precision, .float32)
+        XCTAssertNil(network.running(at: .int8))
+    }
+
+    func testShippedModelRunsInt8WhereTheCPUHasVNNI() throws {
+        XCTAssertEqual(try FusionNetwork.shipped().precision, FusionPrecision.cpuRunsInt8Fast ? .int8 : .float32)
+    }
+
     // MARK: Sizes
 
     /// Any size works, and is the image padded by edge replication to multiples of 64, run, and

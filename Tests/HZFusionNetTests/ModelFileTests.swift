@@ -86,22 +86,24 @@ final class ModelFileTests: XCTestCase {
             mentioning: "old.safetensors", "hzsr-fusion-unet-0", "expected hzsr-fusion-unet-1")
     }
 
+    func testActivationRangesThatAreNotUsable() throws {
+        for (ranges, problem) in [
+            ("[1, 2]", "activation_ranges is not a JSON map of numbers"),
+            ("{\"enc1\": 2}", "activation_ranges has no usable range for dec2"),
+        ] {
+            let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
+                header["__metadata__"]?["activation_ranges"] = ranges
+            }
+            assertRefused(try FusionNetwork(safetensors: bytes, name: "ranges.safetensors"), mentioning: "ranges.safetensors", problem)
+        }
+    }
+
     // MARK: Helpers
 
     private func write(_ bytes: [UInt8], to name: String) throws -> String {
         let url = folder.appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url.path
-    }
-
-    /// `bytes` (a safetensors file) with its JSON header changed by `edit` and the data kept.
-    private func editingHeader(_ bytes: [UInt8], _ edit: (inout [String: [String: Any]]) -> Void) throws -> [UInt8] {
-        let length = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        var header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: [String: Any]])
-        edit(&header)
-        let text = try JSONSerialization.data(withJSONObject: header)
-        let newLength = UInt64(text.count)
-        return (0..<8).map { UInt8(truncatingIfNeeded: newLength >> (8 * $0)) } + Array(text) + Array(bytes[(8 + length)...])
     }
 
     private func assertRefused<T>(

@@ -1,4 +1,5 @@
 import Foundation
+import HZFusionNet
 import HybridZoom
 import XCTest
 
@@ -47,6 +48,7 @@ final class DaemonConfigTests: XCTestCase {
         assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
         assertError("paths:\n  archive: out\n", key: "paths.archive", mentions: "own")
         assertError("fusion:\n  method: magic\n", key: "fusion.method", mentions: "classical")
+        assertError("fusion:\n  precision: int4\n", key: "fusion.precision", mentions: "float32")
         assertError("blend:\n  maps: [occlusion, fog]\n", key: "blend.maps", mentions: "fog")
         assertError("blend:\n  autofocus_region: [0.5, 0.5, 0.6, 0.1]\n", key: "blend.autofocus_region", mentions: "inside")
         assertError("gate:\n  min_ev100: dark\n", key: "gate.min_ev100", mentions: "number")
@@ -70,6 +72,15 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertNotNil(try FusionStage(FusionSettings(method: .network, model: model, bandSplitSigma: 2), reusing: loaded).network)
         XCTAssertThrowsError(try FusionStage(FusionSettings(method: .network, model: model)), "without the loaded one, it is read")
         XCTAssertNil(try FusionStage(FusionSettings(method: .classical), reusing: loaded).network)
+    }
+
+    /// `precision: float32` keeps the network in floats; `auto` lets it pick 8 bits where it can.
+    func testPrecisionFloat32KeepsTheNetworkInFloats() throws {
+        let float32 = try DaemonConfig.parse("fusion:\n  precision: float32\n", relativeTo: "/")
+        XCTAssertEqual(try FusionStage(float32.fusion).network?.network.precision, .float32)
+        let auto = try DaemonConfig.parse("fusion: {}\n", relativeTo: "/")
+        XCTAssertEqual(auto.fusion.precision, .auto)
+        XCTAssertEqual(try FusionStage(auto.fusion).network?.network.precision, try FusionNetwork.shipped().precision)
     }
 
     func testValuesAreRead() throws {

@@ -32,6 +32,17 @@ def save_file(tensors, path, metadata=None):
             file.write(blob)
 
 
+def _header(path):
+    with open(path, "rb") as file:
+        (length,) = struct.unpack("<Q", file.read(8))
+        return json.loads(file.read(length))
+
+
+def load_metadata(path):
+    """The file's `__metadata__` (str → str), empty when it has none."""
+    return _header(path).get("__metadata__", {})
+
+
 def load_file(path):
     """name → float32 numpy array: for checking what save_file wrote."""
     with open(path, "rb") as file:
