@@ -96,8 +96,8 @@ public enum CaptureFiles {
     ) throws
         -> ProcessedCapture
     {
-        let decoded = try decode(wide: wide, tele: tele, intake: intake)
-        return try pipeline.process(wide: CaptureFrame(decoded.wide), tele: CaptureFrame(decoded.tele))
+        let (wide, tele) = try decode(wide: wide, tele: tele, intake: intake)
+        return try pipeline.process(wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele))
     }
 
     /// Decodes, runs the pipeline and encodes: what the daemon publishes.
@@ -107,14 +107,18 @@ public enum CaptureFiles {
         -> EncodedCapture
     {
         var clock = StageClock()
-        let decoded = try decode(wide: wide, tele: tele, intake: config.intake)
+        let (wide, tele) = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)
-        let processed = try pipeline.process(wide: CaptureFrame(decoded.wide), tele: CaptureFrame(decoded.tele))
+        let exif = wide.exifPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
+        let warnings = [(Role.wide, wide), (Role.tele, tele)].flatMap { role, frame in
+            frame.warnings.map { InputWarning(role: role, message: $0) }
+        }
+        // The frames' planes are the pipeline's alone, so it can let them go before fusion.
+        let processed = try pipeline.process(wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele))
         var timings = clock.timings
         timings.append(contentsOf: processed.timings)
 
         clock = StageClock()
-        let exif = decoded.wide.exifPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
         let quality = config.output.jpegQuality
         // Each zoom's encode on its own core, as decoding does.
         let outputs = try processed.outputs.concurrentMap { zoomed in
@@ -131,9 +135,6 @@ public enum CaptureFiles {
             clock.lap(.maps)
         }
         timings.append(contentsOf: clock.timings)
-        let warnings = [(Role.wide, decoded.wide), (Role.tele, decoded.tele)].flatMap { role, frame in
-            frame.warnings.map { InputWarning(role: role, message: $0) }
-        }
         return EncodedCapture(
             outputs: outputs, maps: maps, decision: processed.decision, reason: processed.reason,
             gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,

@@ -16,14 +16,16 @@ public struct CapturePipeline: Sendable {
         self.fusion = fusion
     }
 
-    public func process(wide: CaptureFrame, tele: CaptureFrame) throws -> ProcessedCapture {
+    /// Takes the frames: W's planes go once its digital zooms are made and T's once it is aligned,
+    /// before fusion's buffers come.
+    public func process(wide: consuming CaptureFrame, tele: consuming CaptureFrame) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig
         let teleView = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: tele.image.size)
         let source = DigitalZoom.render(wide.image, view: teleView, to: tele.image.size)
         clock.lap(.source)
 
-        let measured = [wide, tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
+        let measured = [copy wide, copy tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
         var gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio, settings: settings.gate)
         clock.lap(.gate)
 
@@ -36,8 +38,11 @@ public struct CapturePipeline: Sendable {
                 alignment: AlignmentCheck(aligned), settings: settings.gate)
             alignment = aligned
         }
+        let teleFocus = tele.focusRegion
+        _ = consume tele
 
         var outputs = wideZooms(wide.image, source: source, teleView: teleView)
+        _ = consume wide
         clock.lap(.zoom)
 
         // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma.
@@ -46,7 +51,7 @@ public struct CapturePipeline: Sendable {
             let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
             clock.lap(.fuse)
             let (luma, weights) = self.blend(
-                fused, source: source.y, alignment: alignment, tele: tele,
+                fused, source: source.y, alignment: alignment, teleFocus: teleFocus,
                 gate: gate.measurements)
             var change: Plane?  // made by the first zoom that needs it
             for index in outputs.indices {
@@ -63,7 +68,7 @@ public struct CapturePipeline: Sendable {
         return ProcessedCapture(
             outputs: outputs, decision: decision,
             reason: fusion == nil ? decision.description : gate.reason, gate: gate,
-            tele: tele.image, source: source, alignment: alignment, composed: composed, blend: blend,
+            source: source, alignment: alignment, composed: composed, blend: blend,
             timings: timings)
     }
 
@@ -85,12 +90,12 @@ public struct CapturePipeline: Sendable {
 
     /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
     private func blend(
-        _ fused: consuming Plane, source: Plane, alignment: Alignment, tele: CaptureFrame,
+        _ fused: consuming Plane, source: Plane, alignment: Alignment, teleFocus: Rect?,
         gate: GateMeasurements
     ) -> (Plane, BlendWeights) {
         let inputs = BlendInputs(
             source: source, alignment: alignment,
-            autofocusRegion: tele.focusRegion ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
+            autofocusRegion: teleFocus ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
             wideNoise: Float(gate.noiseWide), teleNoise: Float(gate.noiseTele), zoomRatio: settings.rig.zoomRatio)
         let weights = Blend.weights(inputs, settings: settings.blend)
         var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
@@ -237,8 +242,6 @@ public struct ProcessedCapture: Sendable {
     public var reason: String
     /// The gate's decision and measurements (also when fusion is off, for the measurements).
     public var gate: GateDecision
-    /// The decoded T frame, upright.
-    public var tele: YCbCrImage
     /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
     public var source: YCbCrImage
     /// T aligned to `I_src` (steps 3–6); nil when the capture was not aligned.

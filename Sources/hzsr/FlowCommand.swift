@@ -77,13 +77,13 @@ struct AlignedCapture {
         let info = try CaptureSet.readInfo(folder)
         var config = try loadConfig(nil)
         config.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio)
+        let (wide, tele) = try CaptureFiles.decode(
+            wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"), intake: config.intake)
         // Without fusion the pipeline stops at I_src and the gate: only alignment runs here.
-        let frames = try CaptureFiles.process(
-            wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
-            pipeline: CapturePipeline(settings: config.captureSettings, fusion: nil),
-            intake: config.intake)
+        let frames = try CapturePipeline(settings: config.captureSettings, fusion: nil)
+            .process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
         source = frames.source
-        alignment = Alignment.align(source: frames.source, reference: frames.tele, settings: settings)
+        alignment = Alignment.align(source: frames.source, reference: tele.image, settings: settings)
     }
 }
 
