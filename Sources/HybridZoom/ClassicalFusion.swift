@@ -23,15 +23,25 @@ public struct ClassicalFusion: Fusion {
         return fused
     }
 
-    /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`.
+    /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`. The
+    /// difference and its band are made a block of rows at a time, never as whole planes.
     public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
-        let detail = fineBand(inputs.reference - inputs.source, sigma: bandSplitSigma)
+        let (width, height) = (plane.width, plane.height)
         plane.pixels.withUnsafeMutableBufferPointer { output in
-            detail.pixels.withUnsafeBufferPointer { detail in
-                inputs.occlusion.pixels.withUnsafeBufferPointer { occ in
-                    let output = UncheckedSendable(output)
-                    parallelChunks(output.value.count, itemCost: 1) { range in
-                        for i in range { output.value[i] += (1 - occ[i]) * detail[i] }
+            inputs.reference.pixels.withUnsafeBufferPointer { reference in
+                inputs.source.pixels.withUnsafeBufferPointer { source in
+                    inputs.occlusion.pixels.withUnsafeBufferPointer { occ in
+                        let output = UncheckedSendable(output)
+                        forEachBlurredRow(
+                            width: width, height: height, sigma: bandSplitSigma,
+                            fill: { y, row in
+                                for x in 0..<width { row[x] = reference[y * width + x] - source[y * width + x] }
+                            },
+                            use: { y, difference, blurred in
+                                for x in 0..<width {
+                                    output.value[y * width + x] += (1 - occ[y * width + x]) * (difference[x] - blurred[x])
+                                }
+                            })
                     }
                 }
             }

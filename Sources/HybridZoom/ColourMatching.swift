@@ -23,13 +23,15 @@ public struct ColourMatch: Sendable, Equatable {
             sourceMean: SIMD3(luma.sourceMean, cb.sourceMean, cr.sourceMean))
     }
 
-    public func apply(_ plane: Plane, channel: Int) -> Plane {
-        var result = plane
+    /// Takes the plane, so that a plane nothing else holds is matched where it lies, not copied.
+    public func apply(_ plane: consuming Plane, channel: Int) -> Plane {
+        var result = consume plane
         let gain = gain[channel], offset = sourceMean[channel] - referenceMean[channel] * gain
+        let (width, height) = (result.width, result.height)
         result.pixels.withUnsafeMutableBufferPointer { pixels in
             let pixels = UncheckedSendable(pixels)
-            parallelChunks(plane.height, itemCost: plane.width) { rows in
-                for i in rows.lowerBound * plane.width..<rows.upperBound * plane.width {
+            parallelChunks(height, itemCost: width) { rows in
+                for i in rows.lowerBound * width..<rows.upperBound * width {
                     pixels.value[i] = pixels.value[i] * gain + offset
                 }
             }

@@ -29,12 +29,13 @@ public struct FlowField: Sendable, Equatable {
     public func sample(_ plane: Plane, enlargedTo size: Size) -> Plane {
         let enlarged = EnlargedFlow(self, to: size)
         return reading(plane, into: size) { reader, rows, output in
-            var row = enlarged.emptyRow()
+            let row = EnlargedFlow.Row(lowWidth: self.size.width, width: size.width)
+            defer { row.deallocate() }
             for y in rows {
-                enlarged.fill(&row, y: y)
+                enlarged.fill(row, y: y)
+                let outputRow = output.baseAddress! + y * size.width
                 for x in 0..<size.width {
-                    let (dx, dy) = enlarged.displacement(x, in: row)
-                    output[y * size.width + x] = reader.bilinear(Float(x) + dx, Float(y) + dy)
+                    outputRow[x] = reader.bilinear(Float(x) + row.dx[x], Float(y) + row.dy[x])
                 }
             }
         }
@@ -81,6 +82,21 @@ private struct EnlargedFlow {
     let rows: ResamplingTaps
     let scale: (x: Float, y: Float)
 
+    /// One output row's displacements, and the low-resolution row they are made from.
+    struct Row {
+        let u: UnsafeMutableBufferPointer<Float>
+        let v: UnsafeMutableBufferPointer<Float>
+        let dx: UnsafeMutableBufferPointer<Float>
+        let dy: UnsafeMutableBufferPointer<Float>
+
+        init(lowWidth: Int, width: Int) {
+            (u, v) = (.allocate(capacity: lowWidth), .allocate(capacity: lowWidth))
+            (dx, dy) = (.allocate(capacity: width), .allocate(capacity: width))
+        }
+
+        func deallocate() { (u.deallocate(), v.deallocate(), dx.deallocate(), dy.deallocate()) }
+    }
+
     init(_ flow: FlowField, to size: Size) {
         let low = flow.size
         self.flow = flow
@@ -91,36 +107,36 @@ private struct EnlargedFlow {
         scale = (Float(size.width) / Float(low.width), Float(size.height) / Float(low.height))
     }
 
-    func emptyRow() -> (u: [Float], v: [Float]) {
-        let zeros = [Float](repeating: 0, count: flow.size.width)
-        return (zeros, zeros)
-    }
-
-    /// Output row `y` of the flow, at low resolution across.
-    func fill(_ row: inout (u: [Float], v: [Float]), y: Int) {
+    /// Output row `y` of the flow: first at low resolution across, then enlarged.
+    func fill(_ row: Row, y: Int) {
         let width = flow.size.width
-        for x in 0..<width { (row.u[x], row.v[x]) = (0, 0) }
-        for tap in 0..<rows.count {
-            let weight = rows.weights[y * rows.count + tap]
-            if weight == 0 { continue }
-            let start = Int(rows.indices[y * rows.count + tap]) * width
-            let (wu, wv) = (weight * scale.x, weight * scale.y)
-            for x in 0..<width {
-                row.u[x] += wu * flow.u.pixels[start + x]
-                row.v[x] += wv * flow.v.pixels[start + x]
+        row.u.update(repeating: 0)
+        row.v.update(repeating: 0)
+        flow.u.pixels.withUnsafeBufferPointer { u in
+            flow.v.pixels.withUnsafeBufferPointer { v in
+                for tap in (y * rows.count)..<((y + 1) * rows.count) where rows.weights[tap] != 0 {
+                    let weight = rows.weights[tap], start = Int(rows.indices[tap]) * width
+                    let (wu, wv) = (weight * scale.x, weight * scale.y)
+                    for x in 0..<width {
+                        row.u[x] += wu * u[start + x]
+                        row.v[x] += wv * v[start + x]
+                    }
+                }
             }
         }
-    }
-
-    /// The displacement of output pixel `x` of a filled row.
-    @inline(__always)
-    func displacement(_ x: Int, in row: (u: [Float], v: [Float])) -> (Float, Float) {
-        var dx: Float = 0, dy: Float = 0
-        for tap in 0..<columns.count {
-            let k = x * columns.count + tap, index = Int(columns.indices[k])
-            dx += columns.weights[k] * row.u[index]
-            dy += columns.weights[k] * row.v[index]
+        columns.indices.withUnsafeBufferPointer { indices in
+            columns.weights.withUnsafeBufferPointer { weights in
+                let taps = columns.count
+                for x in row.dx.indices {
+                    var dx: Float = 0, dy: Float = 0
+                    for k in (x * taps)..<((x + 1) * taps) {
+                        let index = Int(indices[k])
+                        dx += weights[k] * row.u[index]
+                        dy += weights[k] * row.v[index]
+                    }
+                    (row.dx[x], row.dy[x]) = (dx, dy)
+                }
+            }
         }
-        return (dx, dy)
     }
 }

@@ -4,22 +4,83 @@ import Foundation
 /// the smoothing of blend maps and the blur of T down to W's optical resolution.
 public func gaussianBlur(_ plane: Plane, sigma: Double) -> Plane {
     guard sigma > 0.01 else { return plane }
-    let kernel = gaussianKernel(sigma: sigma)
-    return blurColumns(blurRows(plane, kernel), kernel)
+    var result = Plane(width: plane.width, height: plane.height)
+    result.pixels.withUnsafeMutableBufferPointer { output in
+        let output = UncheckedSendable(output)
+        forEachBlurredRow(of: plane, sigma: sigma) { y, _, blurred in
+            (output.value.baseAddress! + y * plane.width).update(from: blurred, count: plane.width)
+        }
+    }
+    return result
 }
 
 /// What a Gaussian blur of `sigma` takes out of `plane`: its detail finer than that.
 public func fineBand(_ plane: Plane, sigma: Double) -> Plane {
-    var band = gaussianBlur(plane, sigma: sigma)
-    band.pixels.withUnsafeMutableBufferPointer { band in
-        plane.pixels.withUnsafeBufferPointer { plane in
-            let band = UncheckedSendable(band)
-            parallelChunks(band.value.count, itemCost: 1) { range in
-                for i in range { band.value[i] = plane[i] - band.value[i] }
-            }
+    var band = Plane(width: plane.width, height: plane.height)
+    band.pixels.withUnsafeMutableBufferPointer { output in
+        let output = UncheckedSendable(output)
+        forEachBlurredRow(of: plane, sigma: sigma) { y, row, blurred in
+            let bandRow = output.value.baseAddress! + y * plane.width
+            for x in 0..<plane.width { bandRow[x] = row[x] - blurred[x] }
         }
     }
     return band
+}
+
+/// `forEachBlurredRow(width:height:sigma:fill:use:)` over the rows of `plane`.
+func forEachBlurredRow(
+    of plane: Plane, sigma: Double, _ use: (_ y: Int, _ row: UnsafePointer<Float>, _ blurred: UnsafePointer<Float>) -> Void
+) {
+    plane.pixels.withUnsafeBufferPointer { pixels in
+        forEachBlurredRow(
+            width: plane.width, height: plane.height, sigma: sigma,
+            fill: { y, row in row.update(from: pixels.baseAddress! + y * plane.width, count: plane.width) }, use: use)
+    }
+}
+
+/// A separable Gaussian blur of a plane that need never exist whole: `fill(y, row)` writes its
+/// row y, and `use(y, row, blurred)` is given row y and the same row blurred, each row once, in
+/// parallel blocks of rows (each call may write only what belongs to its row y). A block's rows,
+/// with the kernel's reach above and below, are all that is held, a few megabytes per core
+/// whatever the frame, where a blur of the whole plane makes two planes. Sums as the whole-plane
+/// passes would, so results do not depend on the blocks; a `sigma` too small to blur gives the
+/// rows themselves.
+func forEachBlurredRow(
+    width: Int, height: Int, sigma: Double,
+    fill: (_ y: Int, _ row: UnsafeMutablePointer<Float>) -> Void,
+    use: (_ y: Int, _ row: UnsafePointer<Float>, _ blurred: UnsafePointer<Float>) -> Void
+) {
+    guard width > 0, height > 0 else { return }
+    let kernel = sigma > 0.01 ? gaussianKernel(sigma: sigma) : [1]
+    let radius = kernel.count / 2, blockRows = 128
+    kernel.withUnsafeBufferPointer { kernel in
+        parallelChunks(height, itemCost: width * kernel.count / 2) { rows in
+            let span = min(blockRows, rows.count) + 2 * radius
+            let source = UnsafeMutablePointer<Float>.allocate(capacity: span * width)
+            let across = UnsafeMutablePointer<Float>.allocate(capacity: span * width)
+            // Room for the last group of eight to read past the row's end.
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: width + 2 * radius + 8)
+            let blurred = UnsafeMutablePointer<Float>.allocate(capacity: width)
+            let taps = UnsafeMutableBufferPointer<UnsafePointer<Float>>.allocate(capacity: kernel.count)
+            padded.initialize(repeating: 0, count: width + 2 * radius + 8)
+            defer { (source.deallocate(), across.deallocate(), padded.deallocate(), blurred.deallocate(), taps.deallocate()) }
+            for first in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
+                let block = first..<min(first + blockRows, rows.upperBound)
+                // The block's rows and `radius` more on each side, edge rows repeated past the plane.
+                for index in 0..<(block.count + 2 * radius) {
+                    let row = source + index * width
+                    fill(min(max(first - radius + index, 0), height - 1), row)
+                    blurAlong(row, width: width, kernel: kernel, padded: padded, into: across + index * width)
+                }
+                for y in block {
+                    let index = y - first
+                    for tap in 0..<kernel.count { taps[tap] = UnsafePointer(across + (index + tap) * width) }
+                    convolveRows(UnsafeBufferPointer(taps), kernel, into: blurred, count: width)
+                    use(y, source + (index + radius) * width, blurred)
+                }
+            }
+        }
+    }
 }
 
 /// `plane` averaged over a Gaussian window of `sigma` (its pixels) and brought onto the coarser
@@ -47,87 +108,57 @@ func gaussianKernel(sigma: Double) -> [Float] {
     return weights.map { Float($0 / total) }
 }
 
-/// Horizontal pass: each row is copied once into a buffer padded with its edge values, so the
-/// taps run over contiguous memory without clamping; eight outputs at a time sum every tap in a
-/// register and are stored once.
-private func blurRows(_ plane: Plane, _ kernel: [Float]) -> Plane {
-    let radius = kernel.count / 2, width = plane.width
-    var result = Plane(width: width, height: plane.height)
-    plane.pixels.withUnsafeBufferPointer { source in
-        result.pixels.withUnsafeMutableBufferPointer { output in
-            let output = UncheckedSendable(output)
-            parallelChunks(plane.height, itemCost: width * kernel.count / 4) { rows in
-                // Room for the last group of eight to read past the row's end.
-                var padded = [Float](repeating: 0, count: width + 2 * radius + 8)
-                padded.withUnsafeMutableBufferPointer { padded in
-                    for y in rows {
-                        let row = source.baseAddress! + y * width
-                        for i in 0..<(width + 2 * radius) { padded[i] = row[min(max(i - radius, 0), width - 1)] }
-                        convolve(UnsafePointer(padded.baseAddress!), kernel, into: output.value.baseAddress! + y * width, count: width)
-                    }
-                }
-            }
-        }
-    }
-    return result
-}
-
-/// Vertical pass: whole rows at a time, the rows each output row reads found once per row.
-private func blurColumns(_ plane: Plane, _ kernel: [Float]) -> Plane {
-    let radius = kernel.count / 2, width = plane.width, height = plane.height
-    var result = Plane(width: width, height: height)
-    plane.pixels.withUnsafeBufferPointer { source in
-        result.pixels.withUnsafeMutableBufferPointer { output in
-            let output = UncheckedSendable(output)
-            parallelChunks(height, itemCost: width * kernel.count / 4) { rows in
-                var taps = [UnsafePointer<Float>](repeating: source.baseAddress!, count: kernel.count)
-                for y in rows {
-                    for tap in taps.indices { taps[tap] = source.baseAddress! + min(max(y + tap - radius, 0), height - 1) * width }
-                    convolveRows(taps, kernel, into: output.value.baseAddress! + y * width, count: width)
-                }
-            }
-        }
-    }
-    return result
+/// One row blurred along its length: copied into `padded` (room for the row, the kernel's reach
+/// on both sides and eight more) with its edge values repeated, so that the taps run over
+/// contiguous memory without clamping.
+@inline(__always)
+private func blurAlong(
+    _ row: UnsafePointer<Float>, width: Int, kernel: UnsafeBufferPointer<Float>, padded: UnsafeMutablePointer<Float>,
+    into output: UnsafeMutablePointer<Float>
+) {
+    let radius = kernel.count / 2
+    padded.update(repeating: row[0], count: radius)
+    (padded + radius).update(from: row, count: width)
+    (padded + radius + width).update(repeating: row[width - 1], count: radius)
+    convolve(UnsafePointer(padded), kernel, into: output, count: width)
 }
 
 /// `output[x] = Σ kernel[t] · input[x + t]` for `count` outputs, eight at a time; `input` must
 /// hold `count` rounded up to a multiple of eight, plus `kernel.count − 1` values.
 @inline(__always)
-private func convolve(_ input: UnsafePointer<Float>, _ kernel: [Float], into output: UnsafeMutablePointer<Float>, count: Int) {
-    kernel.withUnsafeBufferPointer { kernel in
-        var x = 0
-        while x < count {
-            var sum = SIMD8<Float>.zero
-            for tap in kernel.indices {
-                sum += kernel[tap] * UnsafeRawPointer(input + x + tap).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            store(sum, to: output + x, count: min(8, count - x))
-            x += 8
+private func convolve(
+    _ input: UnsafePointer<Float>, _ kernel: UnsafeBufferPointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int
+) {
+    var x = 0
+    while x < count {
+        var sum = SIMD8<Float>.zero
+        for tap in kernel.indices {
+            sum += kernel[tap] * UnsafeRawPointer(input + x + tap).loadUnaligned(as: SIMD8<Float>.self)
         }
+        store(sum, to: output + x, count: min(8, count - x))
+        x += 8
     }
 }
 
 /// `output[x] = Σ kernel[t] · rows[t][x]`, eight at a time.
 @inline(__always)
-private func convolveRows(_ rows: [UnsafePointer<Float>], _ kernel: [Float], into output: UnsafeMutablePointer<Float>, count: Int) {
-    kernel.withUnsafeBufferPointer { kernel in
-        rows.withUnsafeBufferPointer { rows in
-            var x = 0
-            while x + 8 <= count {
-                var sum = SIMD8<Float>.zero
-                for tap in kernel.indices {
-                    sum += kernel[tap] * UnsafeRawPointer(rows[tap] + x).loadUnaligned(as: SIMD8<Float>.self)
-                }
-                UnsafeMutableRawPointer(output + x).storeBytes(of: sum, as: SIMD8<Float>.self)
-                x += 8
-            }
-            for x in x..<count {
-                var sum: Float = 0
-                for tap in kernel.indices { sum += kernel[tap] * rows[tap][x] }
-                output[x] = sum
-            }
+private func convolveRows(
+    _ rows: UnsafeBufferPointer<UnsafePointer<Float>>, _ kernel: UnsafeBufferPointer<Float>,
+    into output: UnsafeMutablePointer<Float>, count: Int
+) {
+    var x = 0
+    while x + 8 <= count {
+        var sum = SIMD8<Float>.zero
+        for tap in kernel.indices {
+            sum += kernel[tap] * UnsafeRawPointer(rows[tap] + x).loadUnaligned(as: SIMD8<Float>.self)
         }
+        UnsafeMutableRawPointer(output + x).storeBytes(of: sum, as: SIMD8<Float>.self)
+        x += 8
+    }
+    for x in x..<count {
+        var sum: Float = 0
+        for tap in kernel.indices { sum += kernel[tap] * rows[tap][x] }
+        output[x] = sum
     }
 }
 

@@ -28,27 +28,36 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolati
 }
 
 /// Which source samples, with which weights, make each output sample along one axis.
-/// Every output sample has the same number of taps (`count`) so the inner loops have a fixed
-/// trip count; taps past the support carry weight 0.
+/// Every output sample has the same number of taps (`count`: as many as the kernel's support
+/// can hold strictly inside it) and reads consecutive source samples from `starts`; taps past
+/// the support carry weight 0. `indices` are the same samples clamped to the plane.
 struct ResamplingTaps {
     let count: Int
     var indices: [Int32]
+    var starts: [Int32]
     var weights: [Float]
     let lowestIndex: Int
     let highestIndex: Int
+    /// How far the taps reach before the first source sample and past the last.
+    let reachBefore: Int
+    let reachAfter: Int
 
     init(sourceStart: Double, sourceLength: Double, sourceCount: Int, outputCount: Int, kernel: Interpolation) {
         let scale = sourceLength / Double(outputCount)
         let stretch = max(scale, 1)
         let radius = kernel.support * stretch
-        count = Int((2 * radius).rounded(.up)) + 1
+        count = Int((2 * radius).rounded(.up))
         indices = [Int32](repeating: 0, count: count * outputCount)
+        starts = [Int32](repeating: 0, count: outputCount)
         weights = [Float](repeating: 0, count: count * outputCount)
-        var lowest = Int.max, highest = Int.min
+        var lowest = Int.max, highest = Int.min, before = 0, after = 0
         for output in 0..<outputCount {
             // Centre of the output sample in source pixel-index space.
             let centre = sourceStart + (Double(output) + 0.5) * scale - 0.5
-            let first = Int((centre - radius).rounded(.up))
+            let first = Int((centre - radius).rounded(.down)) + 1
+            starts[output] = Int32(first)
+            before = max(before, -first)
+            after = max(after, first + count - sourceCount)
             var total = 0.0
             for tap in 0..<count {
                 let source = first + tap
@@ -66,6 +75,7 @@ struct ResamplingTaps {
         }
         lowestIndex = lowest
         highestIndex = highest
+        (reachBefore, reachAfter) = (before, after)
     }
 }
 
@@ -96,26 +106,31 @@ func catmullRom(_ t: Double) -> Double {
     return 0
 }
 
-/// First pass: each source row in `rows` resampled horizontally to `columns`' output width.
+/// First pass: each source row in `rows` resampled horizontally to `columns`' output width. The
+/// row is first copied with its edge repeated as far as the taps reach, so that every output
+/// sums consecutive samples without clamping or looking up where they are.
 private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
-    let outputWidth = columns.indices.count / columns.count
+    let outputWidth = columns.starts.count, width = plane.width
     var result = Plane(width: outputWidth, height: rows.count)
-    let taps = columns.count
+    let taps = columns.count, before = columns.reachBefore
     plane.pixels.withUnsafeBufferPointer { source in
-        columns.indices.withUnsafeBufferPointer { indices in
+        columns.starts.withUnsafeBufferPointer { starts in
             columns.weights.withUnsafeBufferPointer { weights in
                 result.pixels.withUnsafeMutableBufferPointer { output in
                     let output = UncheckedSendable(output)
                     parallelChunks(rows.count, itemCost: outputWidth * taps / 4) { chunk in
+                        let padded = UnsafeMutablePointer<Float>.allocate(capacity: before + width + columns.reachAfter)
+                        defer { padded.deallocate() }
                         for row in chunk {
-                            let sourceRow = source.baseAddress! + (rows.lowerBound + row) * plane.width
+                            let sourceRow = source.baseAddress! + (rows.lowerBound + row) * width
+                            padded.initialize(repeating: sourceRow[0], count: before)
+                            (padded + before).initialize(from: sourceRow, count: width)
+                            (padded + before + width).initialize(repeating: sourceRow[width - 1], count: columns.reachAfter)
                             let outputRow = output.value.baseAddress! + row * outputWidth
                             for x in 0..<outputWidth {
+                                let samples = padded + before + Int(starts[x]), weight = weights.baseAddress! + x * taps
                                 var sum: Float = 0
-                                for tap in 0..<taps {
-                                    let k = x * taps + tap
-                                    sum += weights[k] * sourceRow[Int(indices[k])]
-                                }
+                                for tap in 0..<taps { sum += weight[tap] * samples[tap] }
                                 outputRow[x] = sum
                             }
                         }
@@ -127,24 +142,27 @@ private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingT
     return result
 }
 
-/// Second pass: vertical resampling; the inner loop runs along contiguous rows, so it vectorises.
+/// Second pass: vertical resampling, a tap at a time over whole rows: the loop runs along
+/// contiguous rows and vectorises, and reads two rows at a time however many taps there are.
 private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTaps, width: Int) -> Plane {
-    let outputHeight = rows.indices.count / rows.count
+    let outputHeight = rows.starts.count
     var result = Plane(width: width, height: outputHeight)
     let taps = rows.count
     plane.pixels.withUnsafeBufferPointer { source in
-        result.pixels.withUnsafeMutableBufferPointer { output in
-            let output = UncheckedSendable(output)
-            parallelChunks(outputHeight, itemCost: width) { chunk in
-                for y in chunk {
-                    let outputRow = output.value.baseAddress! + y * width
-                    outputRow.initialize(repeating: 0, count: width)
-                    for tap in 0..<taps {
-                        // Taps of weight 0 may lie outside the rows the first pass made.
-                        let weight = rows.weights[y * taps + tap]
-                        if weight == 0 { continue }
-                        let sourceRow = source.baseAddress! + (Int(rows.indices[y * taps + tap]) - rowOffset) * width
-                        for x in 0..<width { outputRow[x] += weight * sourceRow[x] }
+        rows.indices.withUnsafeBufferPointer { indices in
+            rows.weights.withUnsafeBufferPointer { weights in
+                result.pixels.withUnsafeMutableBufferPointer { output in
+                    let output = UncheckedSendable(output)
+                    parallelChunks(outputHeight, itemCost: width) { chunk in
+                        for y in chunk {
+                            let outputRow = output.value.baseAddress! + y * width
+                            outputRow.update(repeating: 0, count: width)
+                            // Taps of weight 0 may lie outside the rows the first pass made.
+                            for tap in (y * taps)..<((y + 1) * taps) where weights[tap] != 0 {
+                                let weight = weights[tap], sourceRow = source.baseAddress! + (Int(indices[tap]) - rowOffset) * width
+                                for x in 0..<width { outputRow[x] += weight * sourceRow[x] }
+                            }
+                        }
                     }
                 }
             }

@@ -9,6 +9,38 @@ final class ResampleTests: XCTestCase {
         for (a, b) in zip(result.pixels, plane.pixels) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
+    /// The passes read each row padded with its edge and sum four taps at a time; the result
+    /// must be the taps' own definition, samples clamped to the plane, also for rectangles that
+    /// reach past the plane's edges.
+    func testPassesMatchTheTapsWithEdgesRepeated() {
+        var random = SeededRandom(seed: 7)
+        let plane = Plane(width: 23, height: 17, pixels: (0..<(23 * 17)).map { _ in Float.random(in: 0...1, using: &random) })
+        let cases: [(Rect, Size, Interpolation)] = [
+            (Rect(x: -3.5, y: -2, width: 30, height: 22), Size(width: 61, height: 9), .bicubic),
+            (Rect(x: 4, y: 1.25, width: 23, height: 17), Size(width: 5, height: 40), .bicubic),
+            (Rect(x: 0, y: 0, width: 23, height: 17), Size(width: 50, height: 31), .bilinear),
+            (Rect(x: 2, y: -1, width: 21, height: 19), Size(width: 3, height: 4), .bilinear),
+        ]
+        for (rect, size, interpolation) in cases {
+            let result = resample(plane, from: rect, to: size, interpolation: interpolation)
+            let columns = ResamplingTaps(
+                sourceStart: rect.x, sourceLength: rect.width, sourceCount: plane.width, outputCount: size.width, kernel: interpolation)
+            let rows = ResamplingTaps(
+                sourceStart: rect.y, sourceLength: rect.height, sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
+            for y in 0..<size.height {
+                for x in 0..<size.width {
+                    var expected: Float = 0
+                    for j in (y * rows.count)..<((y + 1) * rows.count) {
+                        for i in (x * columns.count)..<((x + 1) * columns.count) {
+                            expected += rows.weights[j] * columns.weights[i] * plane[Int(columns.indices[i]), Int(rows.indices[j])]
+                        }
+                    }
+                    XCTAssertEqual(result[x, y], expected, accuracy: 1e-5, "\(rect) → \(size) at (\(x), \(y))")
+                }
+            }
+        }
+    }
+
     func testConstantStaysConstantAtAnyScale() {
         let plane = Plane(width: 40, height: 30, value: 0.25)
         for size in [Size(width: 97, height: 13), Size(width: 9, height: 71), Size(width: 3, height: 2)] {
