@@ -33,7 +33,9 @@ public struct Alignment: Sendable {
     /// The coarse similarity (`CoarseAlignment.similarity`) as a displacement at flow resolution:
     /// the forward flow less this is parallax (and a little perspective).
     public var similarityFlow: FlowField
-    /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid.
+    /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid; `Y_src` where the flow
+    /// leads outside T's frame (`outsideReference` ≥ 0.5), where the warp would only repeat T's
+    /// edge, so that no later stage sees it.
     public var warpedReference: Plane
     /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
     /// resolution, like the other maps the blending stage reads.
@@ -87,12 +89,14 @@ extension Alignment {
 
         // The flow enlarged bilinearly (smooth enough for a flow field, and it never overshoots)
         // as the warp reads it: no full-resolution flow is made.
-        let warped = colour.apply(forward.flow.sample(reference.y, enlargedTo: source.size), channel: 0)
+        let outside = invert(forward.flow.coverage())
+        let warped = showingSource(
+            source.y, where: outside, over: colour.apply(forward.flow.sample(reference.y, enlargedTo: source.size), channel: 0))
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
             flowSource: sourceSmall, flowReference: shifted, flowPrewarp: prewarp, similarityFlow: similarityFlow,
-            warpedReference: warped, outsideReference: invert(forward.flow.coverage()), timings: clock.timings)
+            warpedReference: warped, outsideReference: outside, timings: clock.timings)
     }
 
     /// The size of the flow's luma: `width` wide (never wider than the image), same aspect ratio.
@@ -121,6 +125,24 @@ extension Alignment {
 
     private static func downsample(_ plane: Plane, to size: Size) -> Plane {
         resample(plane, from: plane.size.bounds, to: size)
+    }
+
+    /// `warped` with `source`'s pixels where `outside` (at flow resolution) is at least 0.5.
+    private static func showingSource(_ source: Plane, where outside: Plane, over warped: consuming Plane) -> Plane {
+        guard outside.pixels.contains(where: { $0 > 0 }) else { return warped }
+        let mask = upsampleMask(outside, to: source.size)
+        var result = consume warped
+        result.pixels.withUnsafeMutableBufferPointer { result in
+            source.pixels.withUnsafeBufferPointer { source in
+                mask.pixels.withUnsafeBufferPointer { mask in
+                    let result = UncheckedSendable(result)
+                    parallelChunks(mask.count, itemCost: 1) { range in
+                        for i in range where mask[i] >= 0.5 { result.value[i] = source[i] }
+                    }
+                }
+            }
+        }
+        return result
     }
 
     private static func invert(_ mask: Plane) -> Plane {

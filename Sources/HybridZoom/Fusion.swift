@@ -21,29 +21,21 @@ public struct FusionInputs: Sendable {
         (self.source, self.reference, self.occlusion) = (source, reference, occlusion)
     }
 
-    /// The inputs from an alignment of T to `source`: the flow-resolution maps upsampled.
+    /// The inputs from an alignment of T to `source`: the flow-resolution maps upsampled, and
+    /// T's warped luma as alignment left it (with `Y_src` already past T's edge), shared rather
+    /// than copied.
     public init(source: Plane, alignment: Alignment) {
-        let size = source.size
-        let outside = upsampleMask(alignment.outsideReference, to: size)
-        var occlusion = upsampleMask(alignment.occlusion, to: size)
-        var reference = alignment.warpedReference
+        var occlusion = upsampleMask(alignment.occlusion, to: source.size)
+        let outside = upsampleMask(alignment.outsideReference, to: source.size)
         occlusion.pixels.withUnsafeMutableBufferPointer { occ in
-            reference.pixels.withUnsafeMutableBufferPointer { ref in
-                source.pixels.withUnsafeBufferPointer { src in
-                    outside.pixels.withUnsafeBufferPointer { out in
-                        let (occ, ref) = (UncheckedSendable(occ), UncheckedSendable(ref))
-                        parallelChunks(size.pixelCount, itemCost: 1) { range in
-                            for i in range where out[i] > 0 {
-                                occ.value[i] = max(occ.value[i], out[i])
-                                // Past T's edge the warp repeats its border: show W there instead.
-                                if out[i] >= 0.5 { ref.value[i] = src[i] }
-                            }
-                        }
-                    }
+            outside.pixels.withUnsafeBufferPointer { out in
+                let occ = UncheckedSendable(occ)
+                parallelChunks(out.count, itemCost: 1) { range in
+                    for i in range where out[i] > occ.value[i] { occ.value[i] = out[i] }
                 }
             }
         }
-        self.init(source: source, reference: reference, occlusion: occlusion)
+        self.init(source: source, reference: alignment.warpedReference, occlusion: occlusion)
     }
 }
 
