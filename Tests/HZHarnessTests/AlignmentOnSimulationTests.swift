@@ -59,6 +59,12 @@ final class AlignmentOnSimulationTests: XCTestCase {
         XCTAssertGreaterThan(flagged.hiddenCount, 50, "the simulated occluder is in view")
         XCTAssertGreaterThan(flagged.hidden / flagged.hiddenCount, 0.7)
         XCTAssertLessThan(flagged.visible / flagged.visibleCount, 0.1)
+
+        // T, moved by 14.5 px, leaves a strip of I_src it does not see: Ỹ_ref shows Y_src there.
+        let outside = upsampleMask(alignment.outsideReference, to: source.size)
+        let past = outside.pixels.indices.filter { outside.pixels[$0] >= 0.5 }
+        XCTAssertGreaterThan(past.count, 1000)
+        XCTAssertTrue(past.allSatisfy { alignment.warpedReference.pixels[$0] == source.y.pixels[$0] })
     }
 
     /// The gate on the tethered simulator at its extremes: T turned by ±1° and scaled by ±2 %
