@@ -21,21 +21,13 @@ public struct FusionInputs: Sendable {
         (self.source, self.reference, self.occlusion) = (source, reference, occlusion)
     }
 
-    /// The inputs from an alignment of T to `source`: the flow-resolution maps upsampled, and
-    /// T's warped luma as alignment left it (with `Y_src` already past T's edge), shared rather
-    /// than copied.
+    /// The inputs from an alignment of T to `source`: `M_occ` where T is occluded or out of
+    /// frame, upsampled from the flow's grid, and T's warped luma as alignment left it (with
+    /// `Y_src` already past T's edge), shared rather than copied.
     public init(source: Plane, alignment: Alignment) {
-        var occlusion = upsampleMask(alignment.occlusion, to: source.size)
-        let outside = upsampleMask(alignment.outsideReference, to: source.size)
-        occlusion.pixels.withUnsafeMutableBufferPointer { occ in
-            outside.pixels.withUnsafeBufferPointer { out in
-                let occ = UncheckedSendable(occ)
-                parallelChunks(out.count, itemCost: 1) { range in
-                    for i in range where out[i] > occ.value[i] { occ.value[i] = out[i] }
-                }
-            }
-        }
-        self.init(source: source, reference: alignment.warpedReference, occlusion: occlusion)
+        var unusable = alignment.occlusion
+        for i in unusable.pixels.indices { unusable.pixels[i] = max(unusable.pixels[i], alignment.outsideReference.pixels[i]) }
+        self.init(source: source, reference: alignment.warpedReference, occlusion: upsampleMask(unusable, to: source.size))
     }
 }
 
