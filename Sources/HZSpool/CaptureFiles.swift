@@ -48,11 +48,12 @@ public struct InputError: Error, CustomStringConvertible {
     public var description: String { "\(underlying)" }
 }
 
-/// What processing a pair takes at its peak, from its frames' sizes, fitted to two peaks of the
-/// daemon's resident memory: 0.95 GB for a pair of 12 MP frames, 5.6 GB for one of 100 MP.
+/// What processing a pair takes at its peak, from its frames' sizes, fitted a little above two
+/// peaks of the daemon's resident memory (`hzsr bench --daemon`, AMD EPYC, 2026-12-03): 608 MB
+/// for a pair of 12 MP frames (estimated 648), 3103 MB for one of 99.5 MP (3147).
 public enum MemoryEstimate {
-    public static let fixed = 310 << 20
-    public static let perPixel = 27.7
+    public static let fixed = 300 << 20
+    public static let perPixel = 15.0
 
     public static func bytes(wide: Size, tele: Size) -> Int {
         fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount))

@@ -301,7 +301,7 @@ final class SpoolIntakeTests: XCTestCase {
         }
         guard case .quarantined(_, let file, let reason, _, _) = outcomes[0] else { return XCTFail("\(outcomes[0])") }
         XCTAssertEqual(file, "W/big.jpg")
-        XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 538 MB, above intake.memory_budget_mb (400)")
+        XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 423 MB, above intake.memory_budget_mb (400)")
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
     }
 
