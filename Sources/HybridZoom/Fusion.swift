@@ -25,8 +25,8 @@ public struct FusionInputs: Sendable {
     /// frame, upsampled from the flow's grid, and T's warped luma as alignment left it (with
     /// `Y_src` already past T's edge), shared rather than copied.
     public init(source: Plane, alignment: Alignment) {
-        var unusable = alignment.occlusion
-        for i in unusable.pixels.indices { unusable.pixels[i] = max(unusable.pixels[i], alignment.outsideReference.pixels[i]) }
+        let (occluded, outside) = (alignment.occlusion, alignment.outsideReference)
+        let unusable = Plane(width: occluded.width, height: occluded.height, pixels: zip(occluded.pixels, outside.pixels).map(max))
         self.init(source: source, reference: alignment.warpedReference, occlusion: upsampleMask(unusable, to: source.size))
     }
 }

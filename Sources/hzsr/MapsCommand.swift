@@ -31,17 +31,16 @@ struct MapsCommand: ParsableCommand {
         let info = try capture.map(CaptureSet.readInfo)
         if let info { settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio) }
         let (widePath, telePath) = capture.map { ("\($0)/wide.jpg", "\($0)/tele.jpg") } ?? (frames[0], frames[1])
-        let (wide, tele) = (try readInput(widePath), try readInput(telePath))
-        let rendered = try CaptureFiles.process(
-            wide: wide, tele: tele, pipeline: settings.pipeline(try FusionStage(settings.fusion)), intake: settings.intake)
-        let teleImage = try decodeJPEG(tele, maxPixels: settings.intake.maxPixels).image
+        // Decoded once: the sheet shows the frames the pipeline took.
+        let (wide, tele) = try CaptureFiles.decode(wide: try readInput(widePath), tele: try readInput(telePath), intake: settings.intake)
+        let rendered = try settings.pipeline(try FusionStage(settings.fusion)).process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
 
         var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
-        sheet.add("W, whole frame", try decodeJPEG(wide, maxPixels: settings.intake.maxPixels).image)
-        sheet.add("T", teleImage)
+        sheet.add("W, whole frame", wide.image)
+        sheet.add("T", tele.image)
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
-        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: teleImage), to: &sheet)
+        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: tele.image), to: &sheet)
         if let blend = rendered.blend { add(blend.mapImages, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
         try sheet.render(to: output)
