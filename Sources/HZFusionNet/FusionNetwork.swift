@@ -108,7 +108,7 @@ public struct FusionNetwork: Sendable {
 
     private var activeQuantization: Quantization? { precision == .int8 ? quantization : nil }
 
-    /// `Y_fusion` for three planes of one size (any size): Y_src plus the network's residual.
+    /// `Y_fusion` for inputs of any size: Y_src plus the network's residual.
     /// Not clamped: values may leave [0, 1] slightly, as PyTorch's do.
     ///
     /// The image is run in tiles of at most `tileSize` × `tileSize` output pixels (a multiple of
@@ -118,19 +118,13 @@ public struct FusionNetwork: Sendable {
     /// tile, spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
     /// that way against 0.2–0.4 s in workers, and a 2 MP frame 0.3 s against 0.05 s on one core.
     /// So an image of one tile (both sides at most `tileSize`) runs on one core.
-    public func fuse(
-        source: Plane, reference: Plane, occlusion: Plane,
-        tileSize: Int = defaultTileSize
-    ) throws(OneDNNError) -> Plane {
-        precondition(
-            source.size == reference.size && source.size == occlusion.size,
-            "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
-        let size = source.size
-        guard size.pixelCount > 0 else { return source }
+    public func fuse(_ inputs: FusionInputs, tileSize: Int = defaultTileSize) throws(OneDNNError) -> Plane {
+        let size = inputs.source.size
+        guard size.pixelCount > 0 else { return inputs.source }
         let queue = TileQueue(HZFusionNet.tiles(for: size, tileSize: tileSize))
         let workers = min(queue.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
         var output = Plane(width: size.width, height: size.height)
-        try withFrameBuffers(source, reference, occlusion, &output) { frame throws(OneDNNError) in
+        try withFrameBuffers(inputs, &output) { frame throws(OneDNNError) in
             _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
                 try withOneOpenMPThread { () throws(OneDNNError) in
                     let runner = try TileRunner(largestWindow: queue.largestWindow, weights: weights, quantization: activeQuantization)
@@ -179,22 +173,21 @@ private final class TileQueue: Sendable {
 /// The planes of one `fuse` call as buffers its workers share: each writes only the output
 /// pixels of its own tiles.
 struct FrameBuffers: @unchecked Sendable {
-    var source, reference, occlusion: UnsafeBufferPointer<Float>
+    var source, reference: UnsafeBufferPointer<Float>
+    var occlusion: EnlargedMask
     var output: UnsafeMutableBufferPointer<Float>
     var size: Size
 }
 
 private func withFrameBuffers<E: Error>(
-    _ source: Plane, _ reference: Plane, _ occlusion: Plane, _ output: inout Plane,
-    _ body: (FrameBuffers) throws(E) -> Void
+    _ inputs: FusionInputs, _ output: inout Plane, _ body: (FrameBuffers) throws(E) -> Void
 ) throws(E) {
     let size = output.size
-    try source.pixels.withUnsafeBufferPointer { source throws(E) in
-        try reference.pixels.withUnsafeBufferPointer { reference throws(E) in
-            try occlusion.pixels.withUnsafeBufferPointer { occlusion throws(E) in
-                try output.pixels.withUnsafeMutableBufferPointer { output throws(E) in
-                    try body(FrameBuffers(source: source, reference: reference, occlusion: occlusion, output: output, size: size))
-                }
+    try inputs.source.pixels.withUnsafeBufferPointer { source throws(E) in
+        try inputs.reference.pixels.withUnsafeBufferPointer { reference throws(E) in
+            try output.pixels.withUnsafeMutableBufferPointer { output throws(E) in
+                try body(
+                    FrameBuffers(source: source, reference: reference, occlusion: inputs.occlusion, output: output, size: size))
             }
         }
     }

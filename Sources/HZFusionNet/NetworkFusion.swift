@@ -25,7 +25,7 @@ public struct NetworkFusion: Fusion {
     }
 
     public func fuse(_ inputs: FusionInputs) throws -> Plane {
-        var fused = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
+        var fused = try network.fuse(inputs)
         base?.addDetail(of: inputs, to: &fused)
         return fused
     }

@@ -12,18 +12,31 @@ struct Activation<Value> {
 /// The network's input for `window` of the padded image, written into `input` (48 channels at
 /// 1/4 resolution): the image padded right and bottom by edge replication, as `fuse()` pads it,
 /// and 4×4 space-to-depth, as PyTorch's `pixel_unshuffle` orders it (channel c·16 + i·4 + j of
-/// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass.
-func spaceToDepth(_ planes: [UnsafeBufferPointer<Float>], size: Size, window: PixelRect, into input: Activation<Float>) {
-    precondition(FusionArchitecture.block == 4 && input.channels == planes.count * 16 && input.width * 4 == window.width)
+/// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass. The planes are `planes`, then
+/// `mask`, whose rows are enlarged here, four at a time, for the window's columns alone.
+func spaceToDepth(
+    _ planes: [UnsafeBufferPointer<Float>], _ mask: EnlargedMask, size: Size, window: PixelRect,
+    into input: Activation<Float>
+) {
+    precondition(FusionArchitecture.block == 4 && input.channels == (planes.count + 1) * 16 && input.width * 4 == window.width)
     // Cells wholly inside the image copy 4 pixels at once; the rest repeat the last column.
     let insideCells = min(input.width, max(0, size.width - window.x) / 4)
+    let columns = window.x..<min(window.x + window.width, size.width), planeRows = planes.count * 4
     parallelChunks(input.height, itemCost: window.width * 4) { cellRows in
+        let maskRows = UnsafeMutablePointer<Float>.allocate(capacity: 4 * columns.count)
+        defer { maskRows.deallocate() }
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: input.channels / 4) { rows in
             for cellY in cellRows {
                 // Channels 4k ..< 4k + 4 come from row i = k % 4 of plane c = k / 4.
                 for k in rows.indices {
                     let y = min(window.y + cellY * 4 + k % 4, size.height - 1)
-                    rows[k] = planes[k / 4].baseAddress! + y * size.width + window.x
+                    if k < planeRows {
+                        rows[k] = planes[k / 4].baseAddress! + y * size.width + window.x
+                    } else {
+                        let row = maskRows + (k % 4) * columns.count
+                        mask.row(y, columns: columns, into: row)
+                        rows[k] = UnsafePointer(row)
+                    }
                 }
                 var cell = input.pointer + cellY * input.width * input.channels
                 for cellX in 0..<insideCells {

@@ -139,7 +139,7 @@ final class TileRunner {
     /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
     func run(_ tile: Tile, on frame: FrameBuffers) throws(OneDNNError) {
         let plan = try self.plan(for: tile.window.size)
-        spaceToDepth([frame.source, frame.reference, frame.occlusion], size: frame.size, window: tile.window, into: plan.input)
+        spaceToDepth([frame.source, frame.reference], frame.occlusion, size: frame.size, window: tile.window, into: plan.input)
         try plan.run(in: context)
         // The padded image's last tiles reach past the image: only the pixels inside it are kept.
         let inside = PixelRect(

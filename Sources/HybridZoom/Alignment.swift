@@ -55,14 +55,19 @@ public struct Alignment: Sendable {
 extension Alignment {
     /// Aligns T (`reference`, upright, colour as captured) to `source` (`I_src`, the same size).
     /// The coarse model is not applied by resampling `I_src`: the flow carries it, so the output
-    /// stays in W's geometry and no full-resolution image is resampled twice.
-    public static func align(source: YCbCrImage, reference: YCbCrImage, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
+    /// stays in W's geometry and no full-resolution image is resampled twice. Takes T: only its
+    /// luma is read after colour matching, so its chroma goes then, before the flows and the warp.
+    public static func align(
+        source: YCbCrImage, reference: consuming YCbCrImage, settings: AlignmentSettings = AlignmentSettings()
+    ) -> Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
         let coarse = settings.coarse.align(source: source.y, reference: reference.y)
         clock.lap(named: Step.coarse.rawValue)
 
         let colour = ColourMatch.estimate(source: source, reference: reference, mapping: coarse.transform)
+        let referenceLuma = reference.y
+        _ = consume reference
         clock.lap(named: Step.colour.rawValue)
 
         // Colour matching is affine and warping a weighted average, so T's luma is matched
@@ -76,7 +81,7 @@ extension Alignment {
             mapping: coarse.similarity.scaled(
                 x: Double(small.width) / Double(source.size.width), y: Double(small.height) / Double(source.size.height)))
         let sourceSmall = downsample(source.y, to: small)
-        let referenceSmall = colour.apply(downsample(reference.y, to: small), channel: 0)
+        let referenceSmall = colour.apply(downsample(referenceLuma, to: small), channel: 0)
         // T's low-resolution copy brought onto the source's grid by the coarse model, so the
         // flows only have the residual (parallax) left to find.
         let shifted = prewarp.sample(referenceSmall)
@@ -91,7 +96,7 @@ extension Alignment {
         // as the warp reads it: no full-resolution flow is made.
         let outside = invert(forward.flow.coverage())
         let warped = showingSource(
-            source.y, where: outside, over: colour.apply(forward.flow.sample(reference.y, enlargedTo: source.size), channel: 0))
+            source.y, where: outside, over: colour.apply(forward.flow.sample(referenceLuma, enlargedTo: source.size), channel: 0))
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
@@ -130,14 +135,17 @@ extension Alignment {
     /// `warped` with `source`'s pixels where `outside` (at flow resolution) is at least 0.5.
     private static func showingSource(_ source: Plane, where outside: Plane, over warped: consuming Plane) -> Plane {
         guard outside.pixels.contains(where: { $0 > 0 }) else { return warped }
-        let mask = upsampleMask(outside, to: source.size)
+        let mask = EnlargedMask(outside, to: source.size), (width, height) = (source.width, source.height)
         var result = consume warped
         result.pixels.withUnsafeMutableBufferPointer { result in
             source.pixels.withUnsafeBufferPointer { source in
-                mask.pixels.withUnsafeBufferPointer { mask in
-                    let result = UncheckedSendable(result)
-                    parallelChunks(mask.count, itemCost: 1) { range in
-                        for i in range where mask[i] >= 0.5 { result.value[i] = source[i] }
+                let result = UncheckedSendable(result)
+                parallelChunks(height, itemCost: width) { rows in
+                    let row = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                    defer { row.deallocate() }
+                    for y in rows {
+                        mask.row(y, columns: 0..<width, into: row)
+                        for x in 0..<width where row[x] >= 0.5 { result.value[y * width + x] = source[y * width + x] }
                     }
                 }
             }

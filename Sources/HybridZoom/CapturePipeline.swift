@@ -16,8 +16,8 @@ public struct CapturePipeline: Sendable {
         self.fusion = fusion
     }
 
-    /// Takes the frames: W's planes go once its digital zooms are made and T's once it is aligned,
-    /// before fusion's buffers come.
+    /// Takes the frames: W's planes go once its digital zooms are made, before alignment's
+    /// buffers come, and T's as alignment goes (its chroma once colour is matched).
     public func process(wide: consuming CaptureFrame, tele: consuming CaptureFrame) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig
@@ -29,21 +29,21 @@ public struct CapturePipeline: Sendable {
         var gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio, settings: settings.gate)
         clock.lap(.gate)
 
+        var outputs = wideZooms(wide.image, source: source, teleView: teleView)
+        _ = consume wide
+        clock.lap(.zoom)
+
+        let (teleImage, teleFocus) = (tele.image, tele.focusRegion)
+        _ = consume tele
         var alignment: Alignment?
         if gate.fuses, fusion != nil {
-            let aligned = Alignment.align(source: source, reference: tele.image, settings: settings.alignment)
+            let aligned = Alignment.align(source: source, reference: consume teleImage, settings: settings.alignment)
             clock.lap(.align)
             gate = Gate.decide(
                 wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
                 alignment: AlignmentCheck(aligned), settings: settings.gate)
             alignment = aligned
         }
-        let teleFocus = tele.focusRegion
-        _ = consume tele
-
-        var outputs = wideZooms(wide.image, source: source, teleView: teleView)
-        _ = consume wide
-        clock.lap(.zoom)
 
         // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma.
         var composed: Plane?, blend: BlendWeights?

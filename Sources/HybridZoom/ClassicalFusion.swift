@@ -24,25 +24,26 @@ public struct ClassicalFusion: Fusion {
     }
 
     /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`. The
-    /// difference and its band are made a block of rows at a time, never as whole planes.
+    /// difference, its band and `M_occ` are made a row at a time, never as whole planes.
     public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
         let (width, height) = (plane.width, plane.height)
         plane.pixels.withUnsafeMutableBufferPointer { output in
             inputs.reference.pixels.withUnsafeBufferPointer { reference in
                 inputs.source.pixels.withUnsafeBufferPointer { source in
-                    inputs.occlusion.pixels.withUnsafeBufferPointer { occ in
-                        let output = UncheckedSendable(output)
-                        forEachBlurredRow(
-                            width: width, height: height, sigma: bandSplitSigma,
-                            fill: { y, row in
-                                for x in 0..<width { row[x] = reference[y * width + x] - source[y * width + x] }
-                            },
-                            use: { y, difference, blurred in
+                    let output = UncheckedSendable(output)
+                    forEachBlurredRow(
+                        width: width, height: height, sigma: bandSplitSigma,
+                        fill: { y, row in
+                            for x in 0..<width { row[x] = reference[y * width + x] - source[y * width + x] }
+                        },
+                        use: { y, difference, blurred in
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { occ in
+                                inputs.occlusion.row(y, columns: 0..<width, into: occ.baseAddress!)
                                 for x in 0..<width {
-                                    output.value[y * width + x] += (1 - occ[y * width + x]) * (difference[x] - blurred[x])
+                                    output.value[y * width + x] += (1 - occ[x]) * (difference[x] - blurred[x])
                                 }
-                            })
-                    }
+                            }
+                        })
                 }
             }
         }

@@ -11,31 +11,28 @@ public struct FusionInputs: Sendable {
     /// `Ỹ_ref`: T's colour-matched luma warped onto the grid; `Y_src` where T has nothing, so
     /// no method sees T's clamped edge.
     public var reference: Plane
-    /// `M_occ`: 1 where T must not be used (occluded, or outside T's frame).
-    public var occlusion: Plane
+    /// `M_occ`: 1 where T must not be used (occluded, or outside T's frame), enlarged from the
+    /// flow's grid as each row is read.
+    public var occlusion: EnlargedMask
 
-    public init(source: Plane, reference: Plane, occlusion: Plane) {
+    public init(source: Plane, reference: Plane, occlusion: EnlargedMask) {
         precondition(
             source.size == reference.size && source.size == occlusion.size,
             "fusion inputs differ in size: \(source.size), \(reference.size), \(occlusion.size)")
         (self.source, self.reference, self.occlusion) = (source, reference, occlusion)
     }
 
+    /// The inputs with `M_occ` given at full resolution.
+    public init(source: Plane, reference: Plane, occlusion: Plane) {
+        self.init(source: source, reference: reference, occlusion: EnlargedMask(occlusion, to: occlusion.size))
+    }
+
     /// The inputs from an alignment of T to `source`: `M_occ` where T is occluded or out of
-    /// frame, upsampled from the flow's grid, and T's warped luma as alignment left it (with
-    /// `Y_src` already past T's edge), shared rather than copied.
+    /// frame on the flow's grid, and T's warped luma as alignment left it (with `Y_src` already
+    /// past T's edge), shared rather than copied.
     public init(source: Plane, alignment: Alignment) {
         let (occluded, outside) = (alignment.occlusion, alignment.outsideReference)
         let unusable = Plane(width: occluded.width, height: occluded.height, pixels: zip(occluded.pixels, outside.pixels).map(max))
-        self.init(source: source, reference: alignment.warpedReference, occlusion: upsampleMask(unusable, to: source.size))
+        self.init(source: source, reference: alignment.warpedReference, occlusion: EnlargedMask(unusable, to: source.size))
     }
-}
-
-/// A [0, 1] map on a coarser grid brought to `size`: resampled, then clamped, since the cubic
-/// kernel overshoots at a mask's edges.
-public func upsampleMask(_ mask: Plane, to size: Size) -> Plane {
-    guard mask.size != size else { return mask }
-    var result = resample(mask, from: mask.size.bounds, to: size)
-    result.clampToUnitRange()
-    return result
 }

@@ -147,26 +147,97 @@ private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingT
 private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTaps, width: Int) -> Plane {
     let outputHeight = rows.starts.count
     var result = Plane(width: width, height: outputHeight)
-    let taps = rows.count
     plane.pixels.withUnsafeBufferPointer { source in
-        rows.indices.withUnsafeBufferPointer { indices in
-            rows.weights.withUnsafeBufferPointer { weights in
-                result.pixels.withUnsafeMutableBufferPointer { output in
-                    let output = UncheckedSendable(output)
-                    parallelChunks(outputHeight, itemCost: width) { chunk in
-                        for y in chunk {
-                            let outputRow = output.value.baseAddress! + y * width
-                            outputRow.update(repeating: 0, count: width)
-                            // Taps of weight 0 may lie outside the rows the first pass made.
-                            for tap in (y * taps)..<((y + 1) * taps) where weights[tap] != 0 {
-                                let weight = weights[tap], sourceRow = source.baseAddress! + (Int(indices[tap]) - rowOffset) * width
-                                for x in 0..<width { outputRow[x] += weight * sourceRow[x] }
-                            }
-                        }
-                    }
+        result.pixels.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            parallelChunks(outputHeight, itemCost: width) { chunk in
+                for y in chunk {
+                    rows.sum(
+                        output: y, of: source.baseAddress!, width: width, firstRow: rowOffset, columns: 0..<width,
+                        into: output.value.baseAddress! + y * width)
                 }
             }
         }
     }
     return result
+}
+
+extension ResamplingTaps {
+    /// Output sample `output` of a vertical pass over the rows of `plane` (`width` wide, its
+    /// first row being source row `firstRow`), for `columns` alone, into `row`.
+    func sum(
+        output: Int, of plane: UnsafePointer<Float>, width: Int, firstRow: Int, columns: Range<Int>,
+        into row: UnsafeMutablePointer<Float>
+    ) {
+        row.update(repeating: 0, count: columns.count)
+        // Taps of weight 0 may lie outside the rows the first pass made.
+        for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
+            let weight = weights[tap]
+            let sourceRow = plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound
+            for x in 0..<columns.count { row[x] += weight * sourceRow[x] }
+        }
+    }
+}
+
+/// A [0, 1] map on a coarser grid brought to `size`: resampled, then clamped, since the cubic
+/// kernel overshoots at a mask's edges.
+public func upsampleMask(_ mask: Plane, to size: Size) -> Plane {
+    EnlargedMask(mask, to: size).plane
+}
+
+/// A [0, 1] mask on a coarser grid enlarged to `size` one row at a time, as it is read: the
+/// values `upsampleMask` gives, without the enlarged mask ever being held whole (48 MB at
+/// 12 MP). The horizontal pass is made once, on the coarse rows; each row read is the vertical
+/// pass and the clamp for that row alone. A mask already of `size` is read as it is.
+public struct EnlargedMask: Sendable {
+    public let size: Size
+    /// The mask's rows, each resampled to `size.width`.
+    private let widened: Plane
+    /// The vertical pass; nil when the mask is already of `size`.
+    private let rows: ResamplingTaps?
+
+    public init(_ mask: Plane, to size: Size) {
+        precondition(
+            mask.width <= size.width && mask.height <= size.height,
+            "a mask of \(mask.size) cannot be enlarged to \(size)")
+        self.size = size
+        guard mask.size != size else {
+            (widened, rows) = (mask, nil)
+            return
+        }
+        let columns = ResamplingTaps(
+            sourceStart: 0, sourceLength: Double(mask.width), sourceCount: mask.width, outputCount: size.width,
+            kernel: .bicubic)
+        let rows = ResamplingTaps(
+            sourceStart: 0, sourceLength: Double(mask.height), sourceCount: mask.height, outputCount: size.height,
+            kernel: .bicubic)
+        widened = resampleRows(mask, rows: rows.lowestIndex..<(rows.highestIndex + 1), columns: columns)
+        self.rows = rows
+    }
+
+    /// Row `y`'s samples in `columns` into `row`.
+    public func row(_ y: Int, columns: Range<Int>, into row: UnsafeMutablePointer<Float>) {
+        widened.pixels.withUnsafeBufferPointer { widened in
+            guard let rows else {
+                return row.update(from: widened.baseAddress! + y * size.width + columns.lowerBound, count: columns.count)
+            }
+            rows.sum(
+                output: y, of: widened.baseAddress!, width: size.width, firstRow: rows.lowestIndex, columns: columns,
+                into: row)
+            for x in 0..<columns.count { row[x] = row[x].clamped(to: 0...1) }
+        }
+    }
+
+    /// The whole enlarged mask, for what needs it as a plane.
+    public var plane: Plane {
+        guard rows != nil else { return widened }
+        var result = Plane(width: size.width, height: size.height)
+        result.pixels.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            parallelChunks(size.height, itemCost: size.width) { chunk in
+                for y in chunk { row(y, columns: 0..<size.width, into: output.value.baseAddress! + y * size.width) }
+            }
+        }
+        return result
+    }
 }

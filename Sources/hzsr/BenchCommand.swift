@@ -105,7 +105,7 @@ struct BenchCommand: ParsableCommand {
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
             func time(_ network: FusionNetwork) throws -> Double {
                 let start = ContinuousClock.now
-                _ = try network.fuse(source: inputs.source, reference: inputs.reference, occlusion: inputs.occlusion)
+                _ = try network.fuse(inputs)
                 return (ContinuousClock.now - start).milliseconds
             }
             let float32 = network.precision == .float32 ? nil : network.running(at: .float32)

@@ -27,9 +27,9 @@ enum FusionFixture {
     }
 
     /// Y_src, Ỹ_ref and M_occ, 310 × 250.
-    static func inputs() throws -> (source: Plane, reference: Plane, occlusion: Plane) {
+    static func inputs() throws -> FusionInputs {
         let planes = try NumpyFile.readChannels(at: path("fusion-input", "npy"))
-        return (planes[0], planes[1], planes[2])
+        return FusionInputs(source: planes[0], reference: planes[1], occlusion: planes[2])
     }
 
     /// PyTorch's `model.fuse()` of `inputs()`.
@@ -40,7 +40,7 @@ enum FusionFixture {
 
 /// Three planes of `size` with smooth shading, fine texture and a soft blob, like the fixture's,
 /// without a file: `x` and `y` stir a cheap hash so the texture never repeats.
-func syntheticInputs(_ size: Size) -> (source: Plane, reference: Plane, occlusion: Plane) {
+func syntheticInputs(_ size: Size) -> FusionInputs {
     func plane(_ value: (Double, Double) -> Double) -> Plane {
         Plane(
             width: size.width, height: size.height,
@@ -56,7 +56,7 @@ func syntheticInputs(_ size: Size) -> (source: Plane, reference: Plane, occlusio
     let reference = plane { x, y in 0.5 + 0.25 * sin((x - 3) / 23) * cos((y - 2) / 17) + 0.1 * texture(x - 3, y - 2) }
     let (cx, cy) = (0.6 * Double(size.width), 0.4 * Double(size.height))
     let occlusion = plane { x, y in min(1, 1.5 * exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / (2 * 40 * 40))) }
-    return (source, reference, occlusion)
+    return FusionInputs(source: source, reference: reference, occlusion: occlusion)
 }
 
 /// `bytes` (a safetensors file) with its JSON header changed by `edit` and the data kept.

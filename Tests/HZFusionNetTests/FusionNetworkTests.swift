@@ -6,18 +6,18 @@ final class FusionNetworkTests: XCTestCase {
     // MARK: Agreement with PyTorch
 
     func testUntiledMatchesPyTorch() throws {
-        let (source, reference, occlusion) = try FusionFixture.inputs()
-        let fused = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion)
+        let inputs = try FusionFixture.inputs()
+        let fused = try FusionFixture.network().fuse(inputs)
         let difference = maxAbsDifference(fused, try FusionFixture.expected())
         print("fixture 310×250, untiled: max |Swift − PyTorch| = \(difference)")
         XCTAssertLessThanOrEqual(difference, 1e-3)
         // The fixture's residual is about 0.1: the comparison is not of Y_src with itself.
-        XCTAssertGreaterThan(maxAbsDifference(fused, source), 0.1)
+        XCTAssertGreaterThan(maxAbsDifference(fused, inputs.source), 0.1)
     }
 
     func testSmallTilesMatchPyTorch() throws {
-        let (source, reference, occlusion) = try FusionFixture.inputs()
-        let fused = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+        let inputs = try FusionFixture.inputs()
+        let fused = try FusionFixture.network().fuse(inputs, tileSize: 64)
         let difference = maxAbsDifference(fused, try FusionFixture.expected())
         print("fixture 310×250, 64-pixel tiles: max |Swift − PyTorch| = \(difference)")
         XCTAssertLessThanOrEqual(difference, 1e-3)
@@ -28,14 +28,14 @@ final class FusionNetworkTests: XCTestCase {
     /// 256-pixel tiles on 1024 × 768: windows of at most 896 pixels, so most tiles have a cut edge
     /// inside the image, where only the halo keeps zero padding away from their output.
     func testTilingChangesNothing() throws {
-        let (source, reference, occlusion) = syntheticInputs(Size(width: 1024, height: 768))
+        let inputs = syntheticInputs(Size(width: 1024, height: 768))
         let network = try FusionFixture.network()
-        let untiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 1024)
-        let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 256)
+        let untiled = try network.fuse(inputs, tileSize: 1024)
+        let tiled = try network.fuse(inputs, tileSize: 256)
         let difference = maxAbsDifference(tiled, untiled)
         print("1024×768, 256-pixel tiles vs untiled: max difference \(difference)")
         XCTAssertLessThanOrEqual(difference, 1e-5)
-        XCTAssertGreaterThan(maxAbsDifference(untiled, source), 0.1)
+        XCTAssertGreaterThan(maxAbsDifference(untiled, inputs.source), 0.1)
     }
 
     // MARK: 8-bit coarse levels
@@ -44,19 +44,19 @@ final class FusionNetworkTests: XCTestCase {
     /// average, against a residual of about 0.1 (these random weights are harsher on 8 bits than
     /// trained ones), and tiling still changes nothing.
     func testInt8StaysCloseToPyTorchAndTilesExactly() throws {
-        let (source, reference, occlusion) = try FusionFixture.inputs()
+        let inputs = try FusionFixture.inputs()
         let network = try FusionFixture.int8Network()
         XCTAssertEqual(network.precision, .int8)
-        let fused = try network.fuse(source: source, reference: reference, occlusion: occlusion)
+        let fused = try network.fuse(inputs)
         let expected = try FusionFixture.expected()
         let meanError = zip(fused.pixels, expected.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(fused.pixels.count)
         let maxError = maxAbsDifference(fused, expected)
         print("fixture 310×250, int8: mean |Swift − PyTorch| = \(meanError), max \(maxError)")
         XCTAssertLessThanOrEqual(meanError, 1.0 / 255)
         XCTAssertLessThanOrEqual(maxError, 0.05)
-        let float32 = try FusionFixture.network().fuse(source: source, reference: reference, occlusion: occlusion)
+        let float32 = try FusionFixture.network().fuse(inputs)
         XCTAssertGreaterThan(maxAbsDifference(fused, float32), 0, "the 8-bit run is not the float one")
-        let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+        let tiled = try network.fuse(inputs, tileSize: 64)
         XCTAssertLessThanOrEqual(maxAbsDifference(tiled, fused), 1e-4)
     }
 
@@ -78,28 +78,28 @@ final class FusionNetworkTests: XCTestCase {
     func testOddSizesArePaddedByEdgeReplication() throws {
         let network = try FusionFixture.network()
         for size in [Size(width: 1, height: 1), Size(width: 97, height: 61), Size(width: 130, height: 200)] {
-            let (source, reference, occlusion) = syntheticInputs(size)
-            let fused = try network.fuse(source: source, reference: reference, occlusion: occlusion)
+            let inputs = syntheticInputs(size)
+            let fused = try network.fuse(inputs)
             XCTAssertEqual(fused.size, size)
-            let padded = [source, reference, occlusion].map(replicatingEdges)
-            let fusedPadded = try network.fuse(source: padded[0], reference: padded[1], occlusion: padded[2])
+            let padded = [inputs.source, inputs.reference, inputs.occlusion.plane].map(replicatingEdges)
+            let fusedPadded = try network.fuse(FusionInputs(source: padded[0], reference: padded[1], occlusion: padded[2]))
             XCTAssertLessThanOrEqual(maxAbsDifference(fused, cropped(fusedPadded, to: size)), 1e-6, "\(size)")
-            let tiled = try network.fuse(source: source, reference: reference, occlusion: occlusion, tileSize: 64)
+            let tiled = try network.fuse(inputs, tileSize: 64)
             XCTAssertLessThanOrEqual(maxAbsDifference(tiled, fused), 1e-5, "\(size)")
         }
     }
 
     func testEmptyImageGivesEmptyImage() throws {
         let empty = Plane(width: 0, height: 0)
-        XCTAssertEqual(try FusionFixture.network().fuse(source: empty, reference: empty, occlusion: empty), empty)
+        XCTAssertEqual(try FusionFixture.network().fuse(FusionInputs(source: empty, reference: empty, occlusion: empty)), empty)
     }
 
     // MARK: Shipped model
 
     func testShippedModelLoadsAndRuns() throws {
-        let (source, reference, occlusion) = syntheticInputs(Size(width: 200, height: 100))
-        let fused = try FusionNetwork.shipped().fuse(source: source, reference: reference, occlusion: occlusion)
-        XCTAssertEqual(fused.size, source.size)
+        let inputs = syntheticInputs(Size(width: 200, height: 100))
+        let fused = try FusionNetwork.shipped().fuse(inputs)
+        XCTAssertEqual(fused.size, inputs.source.size)
         XCTAssertTrue(fused.pixels.allSatisfy(\.isFinite))
     }
 

@@ -72,4 +72,24 @@ final class ResampleTests: XCTestCase {
             to: Size(width: 16, height: 16))
         for y in 2..<14 { for x in 2..<14 { XCTAssertEqual(result[x, y], 0.5, accuracy: 0.02) } }
     }
+
+    /// A mask enlarged row by row, over any columns, is the whole-plane resample clamped to
+    /// [0, 1], to the bit; one of the output's size is read as it is, unclamped.
+    func testEnlargedMaskRowsAreTheResampledMask() {
+        var random = SeededRandom(seed: 11)
+        let mask = Plane(width: 13, height: 9, pixels: (0..<(13 * 9)).map { _ in Float.random(in: 0...1, using: &random).rounded() })
+        let size = Size(width: 50, height: 37)
+        var expected = resample(mask, from: mask.size.bounds, to: size)
+        XCTAssertTrue(expected.pixels.contains { $0 < 0 || $0 > 1 }, "the cubic overshoots, so the clamp is tested")
+        expected.clampToUnitRange()
+        let enlarged = EnlargedMask(mask, to: size)
+        XCTAssertEqual(enlarged.plane, expected)
+        var row = [Float](repeating: -1, count: 23)
+        for y in [0, 18, 36] {
+            row.withUnsafeMutableBufferPointer { enlarged.row(y, columns: 7..<30, into: $0.baseAddress!) }
+            XCTAssertEqual(row, Array(expected.pixels[(y * 50 + 7)..<(y * 50 + 30)]), "row \(y)")
+        }
+        let outOfRange = Plane(width: 3, height: 2, pixels: [-0.5, 0, 0.5, 1, 1.5, 2])
+        XCTAssertEqual(EnlargedMask(outOfRange, to: outOfRange.size).plane, outOfRange)
+    }
 }
