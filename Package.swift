@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "hzsrd",
             dependencies: [
-                "HybridZoom", "HZSpool", "HZSystemd", "CFrameMemory",
+                "HybridZoom", "HZFusionNet", "HZSpool", "HZSystemd", "CFrameMemory",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),

@@ -4,27 +4,24 @@ import HybridZoom
 
 /// The buffers of `FusionSchedule`'s slots, each sized for the largest window of one worker and
 /// shared by the plans of all its window shapes: memory is bounded by the tile size, not by the
-/// image. One allocation backed by huge pages where the kernel allows: touching a fresh 4 KB page
-/// at a time cost a fifth of a 12 MP run in page faults.
+/// image. One region from `WorkspaceMemory`, given back when the worker is done.
 final class Workspace {
-    private let region: UnsafeMutableRawPointer
+    private let region: (address: UnsafeMutableRawPointer, bytes: Int)
     private let offsets: [FusionSchedule.Slot: Int]
 
     init(largestWindow window: Size, quantization: Quantization?) {
-        let hugePage = 2 << 20
         var offsets: [FusionSchedule.Slot: Int] = [:], bytes = 0
         for (slot, cellBytes) in FusionSchedule.slotBytesPerCell(quantization) {
             offsets[slot] = bytes
             bytes += (levelSize(window, slot.level).pixelCount * cellBytes + 4095) / 4096 * 4096
         }
-        region = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
-        madvise(region, bytes, MADV_HUGEPAGE)  // only advice: without huge pages, small pages serve
+        region = WorkspaceMemory.shared.take(bytes: bytes)
         self.offsets = offsets
     }
 
-    deinit { region.deallocate() }
+    deinit { WorkspaceMemory.shared.give(region.address, bytes: region.bytes) }
 
-    func buffer(_ slot: FusionSchedule.Slot) -> UnsafeMutableRawPointer { region + offsets[slot]! }
+    func buffer(_ slot: FusionSchedule.Slot) -> UnsafeMutableRawPointer { region.address + offsets[slot]! }
 }
 
 /// A level's height and width for a full-resolution window: 1/4 at level 0, halved per level.

@@ -1,5 +1,6 @@
 import CFrameMemory
 import Foundation
+import HZFusionNet
 import HZSpool
 import HybridZoom
 import Logging
@@ -11,8 +12,8 @@ import ServiceLifecycle
 /// each failure, from 1 s to 64 s: it is published once the fault clears, without a restart,
 /// and stays in `work/` for the next start meanwhile. The count of failures is in its manifest,
 /// so after a restart the pair waits the delay its count calls for before its next try.
-/// Freed frames stay in the process for the next pair; once the queue has been empty for
-/// `idleBeforeRelease`, the worker gives them back to the system.
+/// Freed frames and the network's tile workspaces stay in the process for the next pair; once
+/// the queue has been empty for `idleBeforeRelease`, the worker gives them back to the system.
 struct WorkerService: Service {
     let state: DaemonState
     let queue: AsyncStream<WorkItem>
@@ -57,6 +58,7 @@ struct WorkerService: Service {
         Task {
             guard (try? await Task.sleep(for: delay)) != nil else { return }
             hz_release_freed_frames()
+            WorkspaceMemory.shared.release()
         }
     }
 
