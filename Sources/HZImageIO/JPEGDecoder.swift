@@ -23,10 +23,11 @@ public struct DecodedJPEG: Sendable {
 /// `JPEGError` for a file that is not a complete JPEG, that has more than `maxPixels` pixels
 /// (checked before any pixel memory is allocated) or that the decoder rejects, and, unless
 /// `usingCorruptData`, for one whose scan data was corrupt or cut short (the decoder would fill
-/// the gaps with a guess).
+/// the gaps with a guess). Without `chroma`, the chroma planes are left empty (0 × 0): for a
+/// frame whose luma is all that is read, a third of the memory and of the conversion spared.
 public func decodeJPEG(
     _ bytes: [UInt8], maxPixels: Int, applyOrientation: Bool = true,
-    usingCorruptData: Bool = false
+    usingCorruptData: Bool = false, chroma: Bool = true
 ) throws -> DecodedJPEG {
     let headers = try CompleteJPEGHeaders(bytes)
     // Checked against the frame header before libjpeg sees the file: it refuses sides over
@@ -37,7 +38,7 @@ public func decodeJPEG(
     var warnings: [String] = []
     let exif = readEXIFTolerantly(headers.exifPayload, warnings: &warnings)
     let stored = try decodeYCbCr(
-        bytes, frameSize: headers.frameSize, usingCorruptData: usingCorruptData,
+        bytes, frameSize: headers.frameSize, usingCorruptData: usingCorruptData, chroma: chroma,
         warnings: &warnings)
     return DecodedJPEG(
         image: applyOrientation ? stored.oriented(exifOrientation: exif.orientation) : stored,
@@ -77,14 +78,14 @@ private func readEXIFTolerantly(_ payload: [UInt8]?, warnings: inout [String]) -
 }
 
 private func decodeYCbCr(
-    _ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, warnings: inout [String]
+    _ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, chroma: Bool, warnings: inout [String]
 )
     throws -> YCbCrImage
 {
     try bytes.withUnsafeBufferPointer { jpeg in
         let decoder = try PlaneDecoder(jpeg)
         defer { warnings += decoder.warnings }
-        let image = try decoder.decode(frameSize: frameSize)
+        let image = try decoder.decode(frameSize: frameSize, chroma: chroma)
         guard usingCorruptData || !decoder.pixelsDamaged else { throw JPEGError.corruptData(decoder.warnings) }
         return image
     }
@@ -103,7 +104,7 @@ private struct PlaneDecoder: ~Copyable {
     deinit { hzjpeg_destroy(handle) }
 
     /// `frameSize` is the size the caller checked against its pixel limit; libjpeg must agree.
-    func decode(frameSize: Size) throws -> YCbCrImage {
+    func decode(frameSize: Size, chroma: Bool) throws -> YCbCrImage {
         var frame = hzjpeg_frame()
         guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
         let layout = try PlaneBufferLayout(
@@ -118,10 +119,14 @@ private struct PlaneDecoder: ~Copyable {
                 count: layout.sampleCount))
         let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
         guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else { throw JPEGError.undecodable(error) }
-        let planes = buffers.indices.map { index in
+        let planes = buffers.indices.prefix(chroma ? 3 : 1).map { index in
             Plane(
                 size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
                 stride: layout.bufferSizes[index].width)
+        }
+        guard chroma else {
+            let empty = Plane(width: 0, height: 0)
+            return YCbCrImage(y: planes[0], cb: empty, cr: empty)
         }
         guard planes.count == 3 else {
             let chromaSize = YCbCrImage.chroma420Size(for: planes[0].size)

@@ -74,16 +74,18 @@ public struct OverMemoryBudget: Error, CustomStringConvertible {
 /// `process`; the harness's commands decode with `decode` and run the pipeline themselves.
 public enum CaptureFiles {
     /// W and T decoded on a core each (decoding is most of a small capture's work), upright.
+    /// T's chroma only when `teleChroma` (to show T): the pipeline reads its luma alone.
     /// A problem is an `InputError` naming its input.
     public static func decode(
-        wide: [UInt8], tele: [UInt8], intake: DaemonConfig.Intake
+        wide: [UInt8], tele: [UInt8], intake: DaemonConfig.Intake, teleChroma: Bool = false
     ) throws
         -> (wide: DecodedJPEG, tele: DecodedJPEG)
     {
         let (limit, usingCorruptData) = (intake.maxPixels, intake.corruptFrames == .use)
         let decoded = try [(Role.wide, wide), (Role.tele, tele)].concurrentMap { role, bytes in
             do {
-                return try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: usingCorruptData)
+                return try decodeJPEG(
+                    bytes, maxPixels: limit, usingCorruptData: usingCorruptData, chroma: role == .wide || teleChroma)
             } catch {
                 throw InputError(role: role, underlying: error)
             }
@@ -169,7 +171,6 @@ public struct AlignmentSummary: Codable, Sendable, Equatable {
         (model, translation, scale, rotation) = (coarse.model, [coarse.translation.x, coarse.translation.y], coarse.scale, coarse.rotation)
         (matches, inliers, spread, reliable) = (coarse.matches, coarse.inliers, coarse.spread.isFinite ? coarse.spread : -1, coarse.isReliable)
         problem = coarse.problem
-        lumaGain = Double(colour.gain[0])
-        lumaOffset = Double(colour.sourceMean[0] - colour.referenceMean[0] * colour.gain[0])
+        (lumaGain, lumaOffset) = (Double(colour.gain), Double(colour.offset))
     }
 }

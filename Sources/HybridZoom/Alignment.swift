@@ -53,21 +53,16 @@ public struct Alignment: Sendable {
 }
 
 extension Alignment {
-    /// Aligns T (`reference`, upright, colour as captured) to `source` (`I_src`, the same size).
+    /// Aligns T's luma (`reference`, upright, as captured) to `Y_src` (`source`, the same size).
     /// The coarse model is not applied by resampling `I_src`: the flow carries it, so the output
-    /// stays in W's geometry and no full-resolution image is resampled twice. Takes T: only its
-    /// luma is read after colour matching, so its chroma goes then, before the flows and the warp.
-    public static func align(
-        source: YCbCrImage, reference: consuming YCbCrImage, settings: AlignmentSettings = AlignmentSettings()
-    ) -> Alignment {
+    /// stays in W's geometry and no full-resolution image is resampled twice.
+    public static func align(source: Plane, reference: Plane, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
-        let coarse = settings.coarse.align(source: source.y, reference: reference.y)
+        let coarse = settings.coarse.align(source: source, reference: reference)
         clock.lap(named: Step.coarse.rawValue)
 
         let colour = ColourMatch.estimate(source: source, reference: reference, mapping: coarse.transform)
-        let referenceLuma = reference.y
-        _ = consume reference
         clock.lap(named: Step.colour.rawValue)
 
         // Colour matching is affine and warping a weighted average, so T's luma is matched
@@ -80,8 +75,8 @@ extension Alignment {
             size: small,
             mapping: coarse.similarity.scaled(
                 x: Double(small.width) / Double(source.size.width), y: Double(small.height) / Double(source.size.height)))
-        let sourceSmall = downsample(source.y, to: small)
-        let referenceSmall = colour.apply(downsample(referenceLuma, to: small), channel: 0)
+        let sourceSmall = downsample(source, to: small)
+        let referenceSmall = colour.apply(downsample(reference, to: small))
         // T's low-resolution copy brought onto the source's grid by the coarse model, so the
         // flows only have the residual (parallax) left to find.
         let shifted = prewarp.sample(referenceSmall)
@@ -96,7 +91,7 @@ extension Alignment {
         // as the warp reads it: no full-resolution flow is made.
         let outside = invert(forward.flow.coverage())
         let warped = showingSource(
-            source.y, where: outside, over: colour.apply(forward.flow.sample(referenceLuma, enlargedTo: source.size), channel: 0))
+            source, where: outside, over: colour.apply(forward.flow.sample(reference, enlargedTo: source.size)))
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,

@@ -17,7 +17,7 @@ public struct CapturePipeline: Sendable {
     }
 
     /// Takes the frames: W's planes go once its digital zooms are made, before alignment's
-    /// buffers come, and T's as alignment goes (its chroma once colour is matched).
+    /// buffers come, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
     public func process(wide: consuming CaptureFrame, tele: consuming CaptureFrame) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig
@@ -33,11 +33,11 @@ public struct CapturePipeline: Sendable {
         _ = consume wide
         clock.lap(.zoom)
 
-        let (teleImage, teleFocus) = (tele.image, tele.focusRegion)
+        let (teleLuma, teleFocus) = (tele.image.y, tele.focusRegion)
         _ = consume tele
         var alignment: Alignment?
         if gate.fuses, fusion != nil {
-            let aligned = Alignment.align(source: source, reference: consume teleImage, settings: settings.alignment)
+            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: settings.alignment)
             clock.lap(.align)
             gate = Gate.decide(
                 wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,

@@ -1,32 +1,30 @@
-/// Step 4: T's per-channel mean and variance made W's, measured where both see the same scene,
-/// so that flow and fusion compare like with like.
+/// Step 4: T's luma mean and variance made W's, measured where both see the same scene, so that
+/// flow and fusion compare like with like. Luma alone: it is all that fusion takes from T.
 public struct ColourMatch: Sendable, Equatable {
-    /// Per channel (Y, Cb, Cr): matched = (value − referenceMean) · gain + sourceMean.
-    public var gain: SIMD3<Float>
-    public var referenceMean: SIMD3<Float>
-    public var sourceMean: SIMD3<Float>
+    /// matched = (value − referenceMean) · gain + sourceMean.
+    public var gain: Float
+    public var referenceMean: Float
+    public var sourceMean: Float
 
-    public static let identity = ColourMatch(gain: .one, referenceMean: .zero, sourceMean: .zero)
+    public static let identity = ColourMatch(gain: 1, referenceMean: 0, sourceMean: 0)
 
-    /// Statistics of `source` (on the `I_src` grid) and of `reference` (T) over their overlap, a
-    /// point x of the source lying at `mapping(x)` in T (in luma pixels). About 65 000 samples per
-    /// channel are plenty for a mean and a variance, so large planes are read on a sparse lattice.
-    public static func estimate(source: YCbCrImage, reference: YCbCrImage, mapping: Homography) -> ColourMatch {
-        let luma = moments(source.y, reference.y, mapping)
-        let scale = source.chromaScale
-        let chromaMapping = mapping.scaled(x: scale.x, y: scale.y)
-        let cb = moments(source.cb, reference.cb, chromaMapping), cr = moments(source.cr, reference.cr, chromaMapping)
-        func gain(_ m: PairedMoments) -> Float { m.referenceDeviation > 1e-4 ? m.sourceDeviation / m.referenceDeviation : 1 }
+    /// What `apply` adds after the gain: matched = value · gain + offset.
+    public var offset: Float { sourceMean - referenceMean * gain }
+
+    /// Statistics of `source` (`Y_src`) and of `reference` (T's luma) over their overlap, a
+    /// point x of the source lying at `mapping(x)` in T. About 65 000 samples are plenty for a
+    /// mean and a variance, so large planes are read on a sparse lattice.
+    public static func estimate(source: Plane, reference: Plane, mapping: Homography) -> ColourMatch {
+        let moments = moments(source, reference, mapping)
         return ColourMatch(
-            gain: SIMD3(gain(luma), gain(cb), gain(cr)),
-            referenceMean: SIMD3(luma.referenceMean, cb.referenceMean, cr.referenceMean),
-            sourceMean: SIMD3(luma.sourceMean, cb.sourceMean, cr.sourceMean))
+            gain: moments.referenceDeviation > 1e-4 ? moments.sourceDeviation / moments.referenceDeviation : 1,
+            referenceMean: moments.referenceMean, sourceMean: moments.sourceMean)
     }
 
     /// Takes the plane, so that a plane nothing else holds is matched where it lies, not copied.
-    public func apply(_ plane: consuming Plane, channel: Int) -> Plane {
+    public func apply(_ plane: consuming Plane) -> Plane {
         var result = consume plane
-        let gain = gain[channel], offset = sourceMean[channel] - referenceMean[channel] * gain
+        let (gain, offset) = (gain, offset)
         let (width, height) = (result.width, result.height)
         result.pixels.withUnsafeMutableBufferPointer { pixels in
             let pixels = UncheckedSendable(pixels)

@@ -83,7 +83,7 @@ struct AlignedCapture {
         let frames = try CapturePipeline(settings: config.captureSettings, fusion: nil)
             .process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
         source = frames.source
-        alignment = Alignment.align(source: frames.source, reference: tele.image, settings: settings)
+        alignment = Alignment.align(source: frames.source.y, reference: tele.image.y, settings: settings)
     }
 }
 

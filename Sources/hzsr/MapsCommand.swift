@@ -32,7 +32,8 @@ struct MapsCommand: ParsableCommand {
         if let info { settings.rig = RigCalibration(zoomRatio: info.parameters.zoomRatio) }
         let (widePath, telePath) = capture.map { ("\($0)/wide.jpg", "\($0)/tele.jpg") } ?? (frames[0], frames[1])
         // Decoded once: the sheet shows the frames the pipeline took.
-        let (wide, tele) = try CaptureFiles.decode(wide: try readInput(widePath), tele: try readInput(telePath), intake: settings.intake)
+        let (wide, tele) = try CaptureFiles.decode(
+            wide: try readInput(widePath), tele: try readInput(telePath), intake: settings.intake, teleChroma: true)
         let rendered = try settings.pipeline(try FusionStage(settings.fusion)).process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
 
         var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
@@ -40,7 +41,7 @@ struct MapsCommand: ParsableCommand {
         sheet.add("T", tele.image)
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
-        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source, reference: tele.image), to: &sheet)
+        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source.y, reference: tele.image.y), to: &sheet)
         if let blend = rendered.blend { add(blend.mapImages, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
         try sheet.render(to: output)

@@ -23,7 +23,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
                 wide: capture.wide.size,
                 calibration: RigCalibration(zoomRatio: 2), zoom: 2, outputSize: capture.tele.size),
             to: capture.tele.size)
-        let alignment = Alignment.align(source: source, reference: capture.tele)
+        let alignment = Alignment.align(source: source.y, reference: capture.tele.y)
 
         XCTAssertTrue(alignment.coarse.isReliable)
         XCTAssertEqual(alignment.coarse.translation.x, -14.5, accuracy: 1, "parallax moves the median a little")

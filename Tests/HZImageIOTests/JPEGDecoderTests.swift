@@ -34,6 +34,18 @@ final class JPEGDecoderTests: XCTestCase {
         XCTAssertNotEqual(upright.image.y, stored.image.y)
     }
 
+    /// Luma alone, turned upright as the whole frame is, for colour and grayscale files.
+    func testWithoutChromaTheLumaIsTheSame() throws {
+        for fixture in [Fixture.xiaomiRotate180, Fixture.canon, Fixture.gray] {
+            let bytes = try fixture.bytes()
+            let whole = try decodeJPEG(bytes, maxPixels: limit), luma = try decodeJPEG(bytes, maxPixels: limit, chroma: false)
+            XCTAssertEqual(luma.image.y, whole.image.y)
+            XCTAssertEqual(luma.image.cb.size, Size(width: 0, height: 0))
+            XCTAssertEqual(luma.image.cr.size, Size(width: 0, height: 0))
+            XCTAssertEqual(luma.exif.orientation, whole.exif.orientation)
+        }
+    }
+
     func testLumaAgreesWithCjpegsGrayscaleOfTheSamePicture() throws {
         // cjpeg made gray.jpg from the same RGB picture as the Canon fixture, computing luma
         // itself, so this checks that the Y plane really is luma.

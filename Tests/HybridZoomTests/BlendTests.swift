@@ -66,9 +66,8 @@ final class BlendTests: XCTestCase {
         for y in 0..<size.height {
             for x in 0..<size.width where (x - 100) * (x - 100) + (y - 50) * (y - 50) < 18 * 18 { tele[x, y] = elsewhere[x, y] }
         }
-        let chroma = Plane(width: size.width / 2, height: size.height / 2, value: 0.5)
         let wide = SyntheticPlanes.wideView(scene)
-        let alignment = Alignment.align(source: YCbCrImage(y: wide, cb: chroma, cr: chroma), reference: YCbCrImage(y: tele, cb: chroma, cr: chroma))
+        let alignment = Alignment.align(source: wide, reference: tele)
         let weight = Blend.weights(BlendInputs(source: wide, alignment: alignment, wideNoise: 0.002, zoomRatio: 1)).weight
         // W's pixels around (100, 50) − shift are hidden; the far corner is clean.
         let hidden = SyntheticPlanes.values(weight, columns: 87..<107, rows: 44..<60)
