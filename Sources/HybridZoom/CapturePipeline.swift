@@ -3,8 +3,9 @@
 /// and the tests run captures through this one type.
 ///
 /// Steps, as the paper numbers them: 2 `I_src` (W cropped to T's view at T's resolution), the
-/// gate, 3–6 alignment, the gate again (alignment failed), 7 fusion, 8 the blend maps and weight,
-/// 9 the paste into W's digital zoom at each output zoom. A capture the gate skips, or any capture
+/// gate, 3–6 alignment, the gate again (alignment failed), 8 the blend maps and weight (before
+/// fusion: they read only alignment's planes), 7 fusion, 9 the blend and the paste into W's
+/// digital zoom at each output zoom. A capture the gate skips, or any capture
 /// when fusion is off, publishes W's digital zoom: the baseline every stage is measured against.
 public struct CapturePipeline: Sendable {
     public var settings: CaptureSettings
@@ -45,14 +46,17 @@ public struct CapturePipeline: Sendable {
             alignment = aligned
         }
 
-        // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma.
+        // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma. The blend
+        // maps read only what alignment made, so they come first: their full-resolution buffers
+        // are gone before fusion's output comes.
         var composed: Plane?, blend: BlendWeights?
         if gate.fuses, let fusion, let alignment {
+            let weights = blendWeights(source: source.y, alignment: alignment, teleFocus: teleFocus, gate: gate.measurements)
+            clock.lap(.blend)
             let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
             clock.lap(.fuse)
-            let (luma, weights) = self.blend(
-                fused, source: source.y, alignment: alignment, teleFocus: teleFocus,
-                gate: gate.measurements)
+            var luma = Blend.compose(fusion: fused, source: source.y, weight: weights.weight)
+            luma.clampToUnitRange()
             var change: Plane?  // made by the first zoom that needs it
             for index in outputs.indices {
                 paste(luma, source: source.y, change: &change, teleView: teleView, into: &outputs[index])
@@ -88,19 +92,14 @@ public struct CapturePipeline: Sendable {
         crop == teleView.crop && teleView.rotation == 0 && size == sourceSize
     }
 
-    /// Steps 8–9 on `I_src`'s grid: where T can be trusted, and `Y_fusion` there, `Y_src` elsewhere.
-    private func blend(
-        _ fused: consuming Plane, source: Plane, alignment: Alignment, teleFocus: Rect?,
-        gate: GateMeasurements
-    ) -> (Plane, BlendWeights) {
+    /// Step 8 on `I_src`'s grid: where T can be trusted (step 9 then takes `Y_fusion` there and
+    /// `Y_src` elsewhere).
+    private func blendWeights(source: Plane, alignment: Alignment, teleFocus: Rect?, gate: GateMeasurements) -> BlendWeights {
         let inputs = BlendInputs(
             source: source, alignment: alignment,
             autofocusRegion: teleFocus ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
             wideNoise: Float(gate.noiseWide), teleNoise: Float(gate.noiseTele), zoomRatio: settings.rig.zoomRatio)
-        let weights = Blend.weights(inputs, settings: settings.blend)
-        var composed = Blend.compose(fusion: fused, source: source, weight: weights.weight)
-        composed.clampToUnitRange()
-        return (composed, weights)
+        return Blend.weights(inputs, settings: settings.blend)
     }
 
     /// The fused luma onto an output: as it is when the output is `I_src`'s grid, else pasted

@@ -32,6 +32,12 @@ public struct StageTimings: Sendable, Equatable, Codable {
     /// Every lap's name in order, stages and parts.
     public var names: [String] { laps.map(\.stage) }
 
+    /// The stages (not their parts) in the order each first ran, each once.
+    public var stages: [String] {
+        var seen: Set<String> = []
+        return laps.map(\.stage).filter { !$0.contains(".") && seen.insert($0).inserted }
+    }
+
     public func ran(_ stage: Stage) -> Bool { laps.contains { $0.stage == stage.rawValue } }
 
     public mutating func record(_ stage: Stage, _ milliseconds: Double) { record(named: stage.rawValue, milliseconds) }

@@ -89,7 +89,7 @@ struct BenchCommand: ParsableCommand {
             floors.append(try floor(frames))
         }
         // Each stage followed by its parts (`stage.part`), then the total.
-        let names = timings[0].names, topLevel = names.filter { !$0.contains(".") }
+        let names = timings[0].names, topLevel = timings[0].stages
         let order = topLevel.flatMap { stage in [stage] + names.filter { $0.hasPrefix(stage + ".") } } + ["total"]
         let stages = order.map { name in Summary(timings.map { name == "total" ? $0.total : $0[named: name] }) }
         let total = Summary(timings.map(\.total)), floorSummary = Summary(floors)

@@ -29,7 +29,7 @@ struct FuseCommand: ParsableCommand {
         } catch let error as InputError {
             throw FileError(path: error.role == .wide ? wide : tele, problem: "\(error)")
         }
-        let stages = processed.timings.laps.filter { !$0.stage.contains(".") }.map { "\($0.stage) \(ms($0.ms))" }
+        let stages = processed.timings.stages.map { "\($0) \(ms(processed.timings[named: $0]))" }
         let paths = Publisher.imageNames(primary: output, zooms: processed.outputs.map(\.zoom))
         for (path, image) in zip(paths, processed.outputs) {
             guard FileManager.default.createFile(atPath: path, contents: Data(image.jpeg)) else {
