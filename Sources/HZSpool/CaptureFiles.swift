@@ -49,11 +49,11 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
-/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-04): 520–555
-/// MB for a pair of 12 MP frames (estimated 549), 2480 MB for one of 99.5 MP (2548).
+/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-04): 478–520
+/// MB for a pair of 12 MP frames (estimated 532), 2134 MB for one of 99.5 MP (2198).
 public enum MemoryEstimate {
-    public static let fixed = 270 << 20
-    public static let perPixel = 12.0
+    public static let fixed = 300 << 20
+    public static let perPixel = 10.0
 
     public static func bytes(wide: Size, tele: Size) -> Int {
         fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount))
