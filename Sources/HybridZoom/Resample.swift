@@ -179,16 +179,11 @@ extension ResamplingTaps {
     }
 }
 
-/// A [0, 1] map on a coarser grid brought to `size`: resampled, then clamped, since the cubic
-/// kernel overshoots at a mask's edges.
-public func upsampleMask(_ mask: Plane, to size: Size) -> Plane {
-    EnlargedMask(mask, to: size).plane
-}
-
-/// A [0, 1] mask on a coarser grid enlarged to `size` one row at a time, as it is read: the
-/// values `upsampleMask` gives, without the enlarged mask ever being held whole (48 MB at
-/// 12 MP). The horizontal pass is made once, on the coarse rows; each row read is the vertical
-/// pass and the clamp for that row alone. A mask already of `size` is read as it is.
+/// A [0, 1] mask on a coarser grid enlarged to `size` one row at a time, as it is read, so the
+/// enlarged mask is never held whole (48 MB at 12 MP): resampled as `resample` does (bicubic),
+/// then clamped, since the cubic kernel overshoots at a mask's edges. The horizontal pass is
+/// made once, on the coarse rows; each row read is the vertical pass and the clamp for that row
+/// alone. A mask already of `size` is read as it is.
 public struct EnlargedMask: Sendable {
     public let size: Size
     /// The mask's rows, each resampled to `size.width`.

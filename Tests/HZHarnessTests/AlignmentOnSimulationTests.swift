@@ -61,7 +61,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
         XCTAssertLessThan(flagged.visible / flagged.visibleCount, 0.1)
 
         // T, moved by 14.5 px, leaves a strip of I_src it does not see: Ỹ_ref shows Y_src there.
-        let outside = upsampleMask(alignment.outsideReference, to: source.size)
+        let outside = EnlargedMask(alignment.outsideReference, to: source.size).plane
         let past = outside.pixels.indices.filter { outside.pixels[$0] >= 0.5 }
         XCTAssertGreaterThan(past.count, 1000)
         XCTAssertTrue(past.allSatisfy { alignment.warpedReference.pixels[$0] == source.y.pixels[$0] })

@@ -26,7 +26,7 @@ final class ClassicalFusionTests: XCTestCase {
     func testMasksAreUpsampledWithinTheUnitRange() {
         var mask = Plane(width: 8, height: 6)
         for y in 0..<6 { for x in 4..<8 { mask[x, y] = 1 } }
-        let large = upsampleMask(mask, to: Size(width: 32, height: 24))
+        let large = EnlargedMask(mask, to: Size(width: 32, height: 24)).plane
         XCTAssertEqual(large.pixels.min(), 0)
         XCTAssertEqual(large.pixels.max(), 1)
         XCTAssertEqual(large[2, 12], 0)
