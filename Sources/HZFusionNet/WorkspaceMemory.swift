@@ -23,8 +23,7 @@ public final class WorkspaceMemory: Sendable {
         let kept = free.withLock { free -> (address: Int, bytes: Int)? in
             let fitting = free.indices.filter { free[$0].bytes >= bytes }
             if let best = fitting.min(by: { free[$0].bytes < free[$1].bytes }) { return free.remove(at: best) }
-            for region in free { munmap(UnsafeMutableRawPointer(bitPattern: region.address), region.bytes) }
-            free.removeAll()
+            Self.unmapAll(&free)
             return nil
         }
         if let kept { return (UnsafeMutableRawPointer(bitPattern: kept.address)!, kept.bytes) }
@@ -38,10 +37,12 @@ public final class WorkspaceMemory: Sendable {
 
     /// Unmaps the regions no `fuse` is using: for a daemon gone idle.
     public func release() {
-        free.withLock { free in
-            for region in free { munmap(UnsafeMutableRawPointer(bitPattern: region.address), region.bytes) }
-            free.removeAll()
-        }
+        free.withLock { Self.unmapAll(&$0) }
+    }
+
+    private static func unmapAll(_ regions: inout [(address: Int, bytes: Int)]) {
+        for region in regions { munmap(UnsafeMutableRawPointer(bitPattern: region.address), region.bytes) }
+        regions.removeAll()
     }
 
     /// `bytes` of fresh anonymous memory starting on a huge-page boundary, advised to use huge

@@ -36,12 +36,10 @@ public struct ClassicalFusion: Fusion {
                         fill: { y, row in
                             for x in 0..<width { row[x] = reference[y * width + x] - source[y * width + x] }
                         },
-                        use: { y, difference, blurred in
-                            withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { occ in
-                                inputs.occlusion.row(y, columns: 0..<width, into: occ.baseAddress!)
-                                for x in 0..<width {
-                                    output.value[y * width + x] += (1 - occ[x]) * (difference[x] - blurred[x])
-                                }
+                        use: { y, difference, blurred, occ in
+                            inputs.occlusion.row(y, columns: 0..<width, into: occ)
+                            for x in 0..<width {
+                                output.value[y * width + x] += (1 - occ[x]) * (difference[x] - blurred[x])
                             }
                         })
                 }

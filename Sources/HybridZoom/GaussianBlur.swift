@@ -34,13 +34,15 @@ func forEachBlurredRow(
     plane.pixels.withUnsafeBufferPointer { pixels in
         forEachBlurredRow(
             width: plane.width, height: plane.height, sigma: sigma,
-            fill: { y, row in row.update(from: pixels.baseAddress! + y * plane.width, count: plane.width) }, use: use)
+            fill: { y, row in row.update(from: pixels.baseAddress! + y * plane.width, count: plane.width) },
+            use: { y, row, blurred, _ in use(y, row, blurred) })
     }
 }
 
 /// A separable Gaussian blur of a plane that need never exist whole: `fill(y, row)` writes its
-/// row y, and `use(y, row, blurred)` is given row y and the same row blurred, each row once, in
-/// parallel blocks of rows (each call may write only what belongs to its row y). A block's rows,
+/// row y, and `use(y, row, blurred, spare)` is given row y and the same row blurred, each row
+/// once, in parallel blocks of rows (each call may write only what belongs to its row y), with a
+/// spare row of `width` floats for its own use (one per core, not one per row). A block's rows,
 /// with the kernel's reach above and below, are all that is held, a few megabytes per core
 /// whatever the frame, where a blur of the whole plane makes two planes. Sums as the whole-plane
 /// passes would, so results do not depend on the blocks; a `sigma` too small to blur gives the
@@ -48,7 +50,7 @@ func forEachBlurredRow(
 func forEachBlurredRow(
     width: Int, height: Int, sigma: Double,
     fill: (_ y: Int, _ row: UnsafeMutablePointer<Float>) -> Void,
-    use: (_ y: Int, _ row: UnsafePointer<Float>, _ blurred: UnsafePointer<Float>) -> Void
+    use: (_ y: Int, _ row: UnsafePointer<Float>, _ blurred: UnsafePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
 ) {
     guard width > 0, height > 0 else { return }
     let kernel = sigma > 0.01 ? gaussianKernel(sigma: sigma) : [1]
@@ -61,9 +63,13 @@ func forEachBlurredRow(
             // Room for the last group of eight to read past the row's end.
             let padded = UnsafeMutablePointer<Float>.allocate(capacity: width + 2 * radius + 8)
             let blurred = UnsafeMutablePointer<Float>.allocate(capacity: width)
+            let spare = UnsafeMutablePointer<Float>.allocate(capacity: width)
             let taps = UnsafeMutableBufferPointer<UnsafePointer<Float>>.allocate(capacity: kernel.count)
             padded.initialize(repeating: 0, count: width + 2 * radius + 8)
-            defer { (source.deallocate(), across.deallocate(), padded.deallocate(), blurred.deallocate(), taps.deallocate()) }
+            defer {
+                (source.deallocate(), across.deallocate(), padded.deallocate(), blurred.deallocate(), spare.deallocate())
+                taps.deallocate()
+            }
             for first in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
                 let block = first..<min(first + blockRows, rows.upperBound)
                 // The block's rows and `radius` more on each side, edge rows repeated past the plane.
@@ -76,7 +82,7 @@ func forEachBlurredRow(
                     let index = y - first
                     for tap in 0..<kernel.count { taps[tap] = UnsafePointer(across + (index + tap) * width) }
                     convolveRows(UnsafeBufferPointer(taps), kernel, into: blurred, count: width)
-                    use(y, source + (index + radius) * width, blurred)
+                    use(y, source + (index + radius) * width, blurred, spare)
                 }
             }
         }
