@@ -102,6 +102,13 @@ final class Memory {
         dnnl_memory_destroy(handle)
         if ownsData { data.deallocate() }
     }
+
+    /// Points a borrowing memory at other data of its size: the primitives that use it read or
+    /// write there from their next run.
+    func point(at other: UnsafeMutableRawPointer) throws(OneDNNError) {
+        precondition(!ownsData, "only a borrowing memory can be pointed elsewhere")
+        try check(dnnl_memory_set_data_handle(handle, other), "dnnl_memory_set_data_handle")
+    }
 }
 
 /// A primitive together with the memories it runs on, which it keeps alive.
@@ -200,10 +207,11 @@ private struct QuantizedLayer {
 
 /// A 3×3 convolution (stride 1, zero padding 1, bias, optional ReLU) from `source` to
 /// `destination`, with the weights reordered once into the layout the implementation prefers.
-/// With `scales`, the source is 8-bit and the weights are quantized (`QuantizedLayer`).
+/// With `scales`, the source is 8-bit and the weights are quantized (`QuantizedLayer`). Rows of
+/// zero padding above and below are `padding` (a band of rows inside a level has none).
 func makeConvolution(
     _ weights: LayerWeights, source: Memory, destination: Memory, scales: ConvolutionScales? = nil,
-    in context: ComputeContext
+    padding: (top: Int, bottom: Int) = (1, 1), in context: ComputeContext
 ) throws(OneDNNError) -> Primitive {
     let layer = weights.layer
     let quantized = scales.map { QuantizedLayer(weights, $0) }
@@ -215,7 +223,7 @@ func makeConvolution(
         dnnl_convolution_forward_desc_init(
             &operation, dnnl_forward_inference, dnnl_convolution_direct,
             &sourceDescriptor, &anyWeights, &biasDescriptor, &destinationDescriptor,
-            [1, 1], [1, 1], [1, 1]),
+            [1, 1], [Int64(padding.top), 1], [Int64(padding.bottom), 1]),
         "dnnl_convolution_forward_desc_init")
     return try withAttributes(relu: layer.relu, outputScales: quantized?.outputScales) { attributes throws(OneDNNError) in
         try withPrimitiveDescriptor(&operation, attributes: attributes, in: context) { descriptor throws(OneDNNError) in

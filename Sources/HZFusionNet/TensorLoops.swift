@@ -59,15 +59,21 @@ func spaceToDepth(
 
 /// Nearest-neighbour ×2 upsampling of `coarse` followed by channel concatenation with `skip`,
 /// written into `joined` in one pass: cell (x, y) holds coarse (x/2, y/2), then skip (x, y).
-func upsampleConcatenating<Value>(coarse: Activation<Value>, skip: Activation<Value>, into joined: Activation<Value>) {
+/// With `rows`, only those rows, into a `joined` that holds them alone.
+func upsampleConcatenating<Value>(
+    coarse: Activation<Value>, skip: Activation<Value>, rows: Range<Int>? = nil, into joined: Activation<Value>
+) {
+    let rows = rows ?? 0..<skip.height
     precondition(
         joined.channels == coarse.channels + skip.channels && joined.width == skip.width
-            && joined.height == skip.height && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
-    parallelChunks(joined.height, itemCost: joined.width * joined.channels / 16) { rows in
-        for y in rows {
+            && joined.height == rows.count && rows.upperBound <= skip.height
+            && skip.width == 2 * coarse.width && skip.height == 2 * coarse.height)
+    parallelChunks(joined.height, itemCost: joined.width * joined.channels / 16) { chunk in
+        for row in chunk {
+            let y = rows.lowerBound + row
             let coarseRow = coarse.pointer + (y / 2) * coarse.width * coarse.channels
             var source = skip.pointer + y * skip.width * skip.channels
-            var target = joined.pointer + y * joined.width * joined.channels
+            var target = joined.pointer + row * joined.width * joined.channels
             for x in 0..<joined.width {
                 target.update(from: coarseRow + (x / 2) * coarse.channels, count: coarse.channels)
                 (target + coarse.channels).update(from: source, count: skip.channels)
