@@ -123,13 +123,6 @@ public enum CaptureFiles {
 
         clock = StageClock()
         let quality = config.output.jpegQuality
-        // Each zoom's encode on its own core, as decoding does.
-        let outputs = try processed.outputs.concurrentMap { zoomed in
-            EncodedOutput(
-                jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
-                size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
-        }
-        clock.lap(.encode)
         var maps: [EncodedMap] = []
         if config.output.maps {
             maps = try processed.mapImages.map { map in
@@ -137,11 +130,23 @@ public enum CaptureFiles {
             }
             clock.lap(.maps)
         }
-        timings.append(contentsOf: clock.timings)
-        return EncodedCapture(
-            outputs: outputs, maps: maps, decision: processed.decision, reason: processed.reason,
+        var encoded = EncodedCapture(
+            outputs: [], maps: maps, decision: processed.decision, reason: processed.reason,
             gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,
-            alignment: processed.alignment.map(AlignmentSummary.init), timings: timings, warnings: warnings)
+            alignment: processed.alignment.map(AlignmentSummary.init), timings: StageTimings(), warnings: warnings)
+        // The outputs alone are encoded: `Y_src` and `Ỹ_ref` (96 MB at 12 MP) go first.
+        let zoomed = processed.outputs
+        _ = consume processed
+        // Each zoom's encode on its own core, as decoding does.
+        encoded.outputs = try zoomed.concurrentMap { zoomed in
+            EncodedOutput(
+                jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
+                size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
+        }
+        clock.lap(.encode)
+        timings.append(contentsOf: clock.timings)
+        encoded.timings = timings
+        return encoded
     }
 }
 
