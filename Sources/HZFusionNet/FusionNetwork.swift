@@ -34,12 +34,13 @@ public struct FusionNetwork: Sendable {
     public let digest: String
 
     /// Output tiles of 2048 × 2048 pixels: a 12 MP frame in four tiles, two per worker, each
-    /// worker holding about 90 MB in floats (21 bytes per window pixel, `FusionSchedule`) or 53
-    /// MB with 8-bit coarse levels (12). Measured on 12 MP with two free cores, when the
-    /// full-detail level was held whole: 1024 took 0.24 s, 1536 0.20 s, 2048 0.18 s, and 3072
-    /// 0.16 s for 190 MB more. With 8-bit coarse levels 3072 was again faster (0.21 s against
-    /// 0.27 s, two runs of `make bench` on an Intel Xeon) and the daemon's peak 200 MB higher:
-    /// 2048 stays, because the tile workspace is what a streaming pipeline has left to bound memory.
+    /// worker holding about 76 MB in floats (17 bytes per window pixel and the bands,
+    /// `FusionSchedule`) or 38 MB with 8-bit coarse levels (8). Measured on 12 MP with two free
+    /// cores, when the full-detail level was held whole: 1024 took 0.24 s, 1536 0.20 s, 2048
+    /// 0.18 s, and 3072 0.16 s for 190 MB more. With 8-bit coarse levels 3072 was again faster
+    /// (0.21 s against 0.27 s, two runs of `make bench` on an Intel Xeon) and the daemon's peak
+    /// 200 MB higher: 2048 stays, because the tile workspace is what a streaming pipeline has
+    /// left to bound memory.
     public static let defaultTileSize = 2048
 
     /// Loads and validates the weights in the safetensors file at `path`.

@@ -1,19 +1,21 @@
 /// The network as a list of operations on named buffers, derived from `FusionArchitecture`.
 ///
-/// Each coarse level has three buffers: `skip`, the encoder's output that the decoder reads
-/// back, and `ping` and `pong`, which the level's other operations alternate between; a level's
-/// input (pooled, or the decoder's concatenation) goes into `ping`. The full-detail level, the
-/// largest by far, has `skip` and `pong` for its 16-channel tensors, and `band` for its two wide
-/// ones (the 48-channel input and the decoder's 40-channel concatenation), which exist only a
-/// band of rows at a time: the convolution that reads each runs band by band (`bandRows`). The
-/// head's output goes into `skip` once the decoder's last concatenation has read it. So a tile
-/// needs about 21 bytes per pixel in floats, 12 with 8-bit coarse levels (8 of them the
-/// full-detail level's), against 33 and 24 with the full-detail level's inputs whole.
+/// Each level has three buffers: `skip`, the encoder's output that the decoder reads back, and
+/// `ping` and `pong`, which the level's other operations alternate between. A level's input
+/// (pooled, or the decoder's concatenation) goes into `ping`. At the full-detail level, the
+/// largest by far, only `skip` is whole: `ping` and `pong` hold a band of rows (`bandRows`), and
+/// the convolutions between them run band by band, from the input to the encoder's skip and
+/// from the decoder's last concatenation to the head's output. So one tile needs about 17 bytes
+/// per pixel in floats, 8 with 8-bit coarse levels (4 of them the full-detail skip), where whole
+/// buffers took 33 and 24, and a buffer per tensor 50.
 enum FusionSchedule {
     struct Slot: Hashable {
-        enum Role: Hashable { case ping, pong, skip, band }
+        enum Role: Hashable { case ping, pong, skip }
         var role: Role
         var level: Int
+
+        /// Whether it holds a band of rows rather than the level's whole height.
+        var isBanded: Bool { level == 0 && role != .skip }
     }
 
     /// A tensor: its name, where it lives and how many channels it has; its height and width
@@ -43,15 +45,16 @@ enum FusionSchedule {
 
     typealias Architecture = FusionArchitecture
 
-    /// Rows of the full-detail level (cells of 4×4 pixels) that a banded convolution computes at
-    /// once: the band slot holds them and the row above and below that its 3×3 kernel reads.
+    /// Rows of the full-detail level (cells of 4×4 pixels) that a band of its convolutions ends
+    /// in, and how many a banded slot holds: the decoder's concatenation, two 3×3 convolutions
+    /// before the head's band, reaches two rows further on each side.
     static let bandRows = 32
+    static let bandSlotRows = bandRows + 4
 
     /// The space-to-depth input: Y_src, Ỹ_ref and M_occ as 48 channels at 1/4 resolution.
-    static let input = Tensor("input", .band, level: 0, channels: Architecture.encoder[0][0].inputChannels)
-    /// The head's 16 channels at 1/4 resolution, one residual per full-resolution pixel, over the
-    /// encoder's full-detail output, which the decoder has read by then.
-    static let output = Tensor("output", .skip, level: 0, channels: Architecture.head.outputChannels)
+    static let input = Tensor("input", .ping, level: 0, channels: Architecture.encoder[0][0].inputChannels)
+    /// The head's 16 channels at 1/4 resolution, one residual per full-resolution pixel.
+    static let output = Tensor("output", .ping, level: 0, channels: Architecture.head.outputChannels)
 
     static let operations: [Operation] = {
         var operations: [Operation] = [], skips: [Tensor] = []
@@ -71,7 +74,7 @@ enum FusionSchedule {
             skips.append(current)
         }
         for (layer, level) in zip(Architecture.decoder, (0..<Architecture.encoder.count - 1).reversed()) {
-            let joined = Tensor("join-\(layer.name)", level == 0 ? .band : .ping, level: level, channels: layer.inputChannels)
+            let joined = Tensor("join-\(layer.name)", .ping, level: level, channels: layer.inputChannels)
             operations.append(.upsampleConcatenating(coarse: current, skip: skips[level], into: joined))
             current = Tensor(layer.name, .pong, level: level, channels: layer.outputChannels)
             operations.append(.convolution(layer, joined, into: current))

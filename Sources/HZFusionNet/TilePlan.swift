@@ -13,7 +13,7 @@ final class Workspace {
         var offsets: [FusionSchedule.Slot: Int] = [:], bytes = 0
         for (slot, cellBytes) in FusionSchedule.slotBytesPerCell(quantization) {
             var cells = levelSize(window, slot.level)
-            if slot.role == .band { cells.height = min(cells.height, FusionSchedule.bandRows + 2) }
+            if slot.isBanded { cells.height = min(cells.height, FusionSchedule.bandSlotRows) }
             offsets[slot] = bytes
             bytes += (cells.pixelCount * cellBytes + 4095) / 4096 * 4096
         }
@@ -40,14 +40,15 @@ final class TilePlan {
         case primitive(Primitive)
         /// A pass of Swift code over the workspace (upsampling, concatenation, quantization).
         case pass(() -> Void)
-        /// A full-detail convolution run band by band; `fill` writes each band's source rows
-        /// (nil: the network's input, which the caller writes).
-        case banded(BandedConvolution, fill: ((_ rows: Range<Int>, _ band: Activation<Float>) -> Void)?)
+        /// Full-detail convolutions run band by band; `fill` writes each band's first source
+        /// (nil: the network's input, which the caller writes). The head's bands go to the caller.
+        case banded(BandedConvolutions, fill: BandFill?)
     }
 
+    /// Writes rows `rows` of the full-detail level into `band`, which is that many rows high.
+    typealias BandFill = (_ rows: Range<Int>, _ band: Activation<Float>) -> Void
+
     private let steps: [Step]
-    /// Where `run` leaves the head's output.
-    let output: Activation<Float>
 
     /// With `quantization`, its tensors are 8-bit and the convolutions that read them too.
     init(
@@ -68,7 +69,13 @@ final class TilePlan {
             return try Memory(descriptor, borrowing: workspace.buffer(tensor.slot), in: context)
         }
         var steps: [Step] = []
-        var bandFill: ((Range<Int>, Activation<Float>) -> Void)?  // for the banded convolution that follows
+        // Full-detail convolutions collected until one leaves the bands, and what fills their first source.
+        var chain: [BandedConvolutions.Layer] = [], chainFill: BandFill?
+        func endChain() throws(OneDNNError) {
+            guard !chain.isEmpty else { return }
+            steps.append(.banded(try BandedConvolutions(chain, in: context), fill: chainFill))
+            (chain, chainFill) = ([], nil)
+        }
         for operation in FusionSchedule.operations {
             switch operation {
             case let .averagePooling(source, into: destination):
@@ -78,13 +85,13 @@ final class TilePlan {
                 } else {
                     steps.append(.primitive(try makeAveragePooling(source: memory(source), destination: memory(destination), in: context)))
                 }
-            case let .convolution(layer, source, into: destination) where source.slot.role == .band:
+            case let .convolution(layer, source, into: destination) where source.slot.isBanded:
                 precondition(scale(source) == nil && scale(destination) == nil, "the full-detail level is in floats")
-                let banded = try BandedConvolution(
-                    weights[layer.name]!, source: activation(source, Float.self), destination: activation(destination, Float.self),
-                    in: context)
-                steps.append(.banded(banded, fill: bandFill))
-                bandFill = nil
+                chain.append(
+                    BandedConvolutions.Layer(
+                        weights: weights[layer.name]!, source: activation(source, Float.self),
+                        destination: activation(destination, Float.self), destinationIsBanded: destination.slot.isBanded))
+                if !destination.slot.isBanded { try endChain() }
             case let .convolution(layer, source, into: destination):
                 steps.append(
                     .primitive(
@@ -92,9 +99,9 @@ final class TilePlan {
                             weights[layer.name]!, source: memory(source), destination: memory(destination),
                             scales: scale(source).map { ConvolutionScales(source: $0, destination: scale(destination)) },
                             in: context)))
-            case let .upsampleConcatenating(coarse, skip, into: joined) where joined.slot.role == .band:
+            case let .upsampleConcatenating(coarse, skip, into: joined) where joined.slot.isBanded:
                 let tensors = (activation(coarse, Float.self), activation(skip, Float.self))
-                bandFill = { rows, band in upsampleConcatenating(coarse: tensors.0, skip: tensors.1, rows: rows, into: band) }
+                chainFill = { rows, band in upsampleConcatenating(coarse: tensors.0, skip: tensors.1, rows: rows, into: band) }
             case let .upsampleConcatenating(coarse, skip, into: joined):
                 if scale(joined) != nil {
                     let tensors = (activation(coarse, UInt8.self), activation(skip, UInt8.self), activation(joined, UInt8.self))
@@ -105,24 +112,25 @@ final class TilePlan {
                 }
             }
         }
+        try endChain()  // the head's
         self.steps = steps
-        output = activation(FusionSchedule.output, Float.self)
     }
 
     /// The oneDNN implementation of each convolution and pooling, in execution order.
     var implementations: [String] {
-        steps.compactMap { step in
+        steps.flatMap { step -> [String] in
             switch step {
-            case let .primitive(primitive): primitive.implementation
-            case let .banded(convolution, _): convolution.implementation
-            case .pass: nil
+            case let .primitive(primitive): [primitive.implementation]
+            case let .banded(convolutions, _): convolutions.implementations
+            case .pass: []
             }
         }
     }
 
-    /// Runs the network to `output`; `writeInput(rows, band)` writes the input's rows `rows` (of
-    /// the full-detail level) into `band`, which is that many rows high.
-    func run(in context: ComputeContext, writeInput: (_ rows: Range<Int>, _ band: Activation<Float>) -> Void) throws(OneDNNError) {
+    /// Runs the network: `writeInput(rows, band)` writes the input's rows `rows` (of the
+    /// full-detail level) into `band`; `readOutput(rows, band)` is given the head's output for
+    /// those rows, in a band that is overwritten after it returns.
+    func run(in context: ComputeContext, writeInput: BandFill, readOutput: BandFill) throws(OneDNNError) {
         for step in steps {
             switch step {
             case let .primitive(primitive):
@@ -130,80 +138,128 @@ final class TilePlan {
             case let .pass(body):
                 try context.wait()
                 body()
-            case let .banded(convolution, fill?):
-                try convolution.run(in: context, fill: fill)
-            case let .banded(convolution, nil):
-                try convolution.run(in: context, fill: writeInput)
+            case let .banded(convolutions, fill?):
+                try convolutions.run(in: context, fill: fill, read: readOutput)
+            case let .banded(convolutions, nil):
+                try convolutions.run(in: context, fill: writeInput, read: readOutput)
             }
         }
         try context.wait()
     }
 }
 
-/// A 3×3 convolution of the full-detail level whose source never exists whole: for each band of
-/// `FusionSchedule.bandRows` destination rows, its source rows and the row above and below
-/// (where the level has them; zero padding at its edges) are written into the band slot, and
-/// the convolution computes the band's rows from them. Bands differ only in where their rows
-/// start, the first and last in their padding, so a few primitives serve them all, pointed at
-/// each band's destination rows in turn. Computes what the whole convolution would.
-final class BandedConvolution {
+/// 3×3 convolutions of the full-detail level, each reading the one before, run a band of rows at
+/// a time so that only the last one's destination may be whole: for each band of `bandRows`
+/// rows of the last destination, the first source's rows that the chain reads (one more on each
+/// side per convolution, where the level has them; zero padding at its edges) are written into
+/// its band slot, and each convolution computes its rows from the band before. Bands differ only
+/// in where their rows start, the first and last in their padding, so a few primitives serve them
+/// all, a whole destination pointed at each band's rows in turn. Computes what whole
+/// convolutions would, for a few rows more at each band's edges.
+final class BandedConvolutions {
+    struct Layer {
+        var weights: LayerWeights
+        /// Band slots, except a last destination that is not banded, which is the level's whole height.
+        var source: Activation<Float>
+        var destination: Activation<Float>
+        var destinationIsBanded: Bool
+    }
+
     private struct Variant {
         var primitive: Primitive
         var destination: Memory
     }
 
     private struct Band {
+        /// The last destination's rows, and the first source's.
         var rows: Range<Int>
         var sourceRows: Range<Int>
-        var variant: Int
+        /// Per convolution, its variant and, for a whole destination, where its rows begin.
+        var passes: [(variant: Int, destination: UnsafeMutableRawPointer?)]
     }
 
+    private let layers: [Layer]
     private let variants: [Variant]
     private let bands: [Band]
-    private let source: Activation<Float>
-    private let destination: Activation<Float>
+    /// The variant of each convolution that most bands run.
+    private let typical: [Int]
 
-    init(
-        _ weights: LayerWeights, source: Activation<Float>, destination: Activation<Float>, in context: ComputeContext
-    ) throws(OneDNNError) {
-        let height = destination.height
-        var variants: [Variant] = [], shapes: [[Int]: Int] = [:], bands: [Band] = []
+    init(_ layers: [Layer], in context: ComputeContext) throws(OneDNNError) {
+        let height = layers[0].source.height
+        precondition(layers.allSatisfy { $0.source.height == height } && layers.dropLast().allSatisfy(\.destinationIsBanded))
+        func grown(_ rows: Range<Int>) -> Range<Int> { max(rows.lowerBound - 1, 0)..<min(rows.upperBound + 1, height) }
+        var variants: [Variant] = [], known: [[Int]: Int] = [:], bands: [Band] = []
         for start in stride(from: 0, to: height, by: FusionSchedule.bandRows) {
             let rows = start..<min(start + FusionSchedule.bandRows, height)
-            let sourceRows = max(rows.lowerBound - 1, 0)..<min(rows.upperBound + 1, height)
-            let padding = (top: rows.lowerBound == 0 ? 1 : 0, bottom: rows.upperBound == height ? 1 : 0)
-            let shape = [sourceRows.count, padding.top, padding.bottom]
-            if shapes[shape] == nil {
-                shapes[shape] = variants.count
-                let input = try Memory(
-                    activationDescriptor(channels: source.channels, height: sourceRows.count, width: source.width),
-                    borrowing: source.pointer, in: context)
-                let output = try Memory(
-                    activationDescriptor(channels: destination.channels, height: rows.count, width: destination.width),
-                    borrowing: destination.pointer, in: context)
-                let primitive = try makeConvolution(weights, source: input, destination: output, padding: padding, in: context)
-                variants.append(Variant(primitive: primitive, destination: output))
+            // Each convolution's rows, from the last back: one more on each side per convolution after it.
+            var computed = [rows]
+            for _ in layers.dropLast() { computed.insert(grown(computed[0]), at: 0) }
+            precondition(grown(computed[0]).count <= FusionSchedule.bandSlotRows, "a band outgrows its slot")
+            var passes: [(variant: Int, destination: UnsafeMutableRawPointer?)] = []
+            for (index, (layer, output)) in zip(layers, computed).enumerated() {
+                let padding = (top: output.lowerBound == 0 ? 1 : 0, bottom: output.upperBound == height ? 1 : 0)
+                let shape = [index, output.count, padding.top, padding.bottom]
+                if known[shape] == nil {
+                    known[shape] = variants.count
+                    variants.append(try Self.variant(layer, rows: output.count, padding: padding, in: context))
+                }
+                let whole = layer.destinationIsBanded ? nil : UnsafeMutableRawPointer(layer.destination.rows(from: output.lowerBound))
+                passes.append((known[shape]!, whole))
             }
-            bands.append(Band(rows: rows, sourceRows: sourceRows, variant: shapes[shape]!))
+            bands.append(Band(rows: rows, sourceRows: grown(computed[0]), passes: passes))
         }
-        (self.variants, self.bands, self.source, self.destination) = (variants, bands, source, destination)
+        let middle = bands[bands.count / 2]
+        (self.layers, self.variants, self.bands, typical) = (layers, variants, bands, middle.passes.map(\.variant))
     }
 
-    /// The implementation oneDNN chose for the bands inside the level.
-    var implementation: String { variants[bands[bands.count / 2].variant].primitive.implementation }
+    /// A convolution computing `rows` rows from the rows its band slot holds for them.
+    private static func variant(
+        _ layer: Layer, rows: Int, padding: (top: Int, bottom: Int), in context: ComputeContext
+    ) throws(OneDNNError) -> Variant {
+        let (source, destination) = (layer.source, layer.destination)
+        let input = try Memory(
+            activationDescriptor(channels: source.channels, height: rows + 2 - padding.top - padding.bottom, width: source.width),
+            borrowing: source.pointer, in: context)
+        let output = try Memory(
+            activationDescriptor(channels: destination.channels, height: rows, width: destination.width),
+            borrowing: destination.pointer, in: context)
+        let primitive = try makeConvolution(layer.weights, source: input, destination: output, padding: padding, in: context)
+        return Variant(primitive: primitive, destination: output)
+    }
 
-    func run(in context: ComputeContext, fill: (_ rows: Range<Int>, _ band: Activation<Float>) -> Void) throws(OneDNNError) {
-        let rowValues = destination.width * destination.channels
+    /// The implementation oneDNN chose for each convolution, inside the level.
+    var implementations: [String] { typical.map { variants[$0].primitive.implementation } }
+
+    /// Runs every band: `fill` writes its first source rows, and `read` is given the last
+    /// destination's rows when that is a band slot.
+    func run(
+        in context: ComputeContext, fill: TilePlan.BandFill, read: TilePlan.BandFill
+    ) throws(OneDNNError) {
+        let (first, last) = (layers[0].source, layers[layers.count - 1])
         for band in bands {
-            try context.wait()  // the band slot is free again
-            var slot = source
-            slot.height = band.sourceRows.count
-            fill(band.sourceRows, slot)
-            let variant = variants[band.variant]
-            try variant.destination.point(at: destination.pointer + band.rows.lowerBound * rowValues)
-            try variant.primitive.execute(in: context)
+            try context.wait()  // the slots are free again
+            fill(band.sourceRows, first.with(height: band.sourceRows.count))
+            for pass in band.passes {
+                let variant = variants[pass.variant]
+                if let whole = pass.destination { try variant.destination.point(at: whole) }
+                try variant.primitive.execute(in: context)
+            }
+            if last.destinationIsBanded {
+                try context.wait()
+                read(band.rows, last.destination.with(height: band.rows.count))
+            }
         }
     }
+}
+
+extension Activation {
+    /// The same memory, read as `height` rows.
+    func with(height: Int) -> Activation {
+        Activation(pointer: pointer, channels: channels, width: width, height: height)
+    }
+
+    /// Where row `y` begins.
+    func rows(from y: Int) -> UnsafeMutablePointer<Value> { pointer + y * width * channels }
 }
 
 /// One worker of a `fuse` call: its oneDNN engine and stream, its workspace, and a plan for each
@@ -224,20 +280,28 @@ final class TileRunner {
     /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
     func run(_ tile: Tile, on frame: FrameBuffers) throws(OneDNNError) {
         let plan = try self.plan(for: tile.window.size)
-        try plan.run(in: context) { rows, band in
-            let block = FusionArchitecture.block
-            var window = tile.window
-            (window.y, window.height) = (window.y + rows.lowerBound * block, rows.count * block)
-            spaceToDepth([frame.source, frame.reference], frame.occlusion, size: frame.size, window: window, into: band)
-        }
+        let block = FusionArchitecture.block
         // The padded image's last tiles reach past the image: only the pixels inside it are kept.
-        let inside = PixelRect(
-            x: tile.output.x, y: tile.output.y,
-            width: min(tile.output.width, frame.size.width - tile.output.x),
-            height: min(tile.output.height, frame.size.height - tile.output.y))
-        depthToSpaceAddingSource(
-            plan.output, origin: (tile.window.x, tile.window.y), source: frame.source,
-            width: frame.size.width, rect: inside, into: frame.output)
+        let inside = (
+            columns: tile.output.x..<min(tile.output.x + tile.output.width, frame.size.width),
+            rows: tile.output.y..<min(tile.output.y + tile.output.height, frame.size.height)
+        )
+        try plan.run(
+            in: context,
+            writeInput: { rows, band in
+                var window = tile.window
+                (window.y, window.height) = (window.y + rows.lowerBound * block, rows.count * block)
+                spaceToDepth([frame.source, frame.reference], frame.occlusion, size: frame.size, window: window, into: band)
+            },
+            readOutput: { rows, band in
+                let top = tile.window.y + rows.lowerBound * block
+                let pixelRows = inside.rows.clamped(to: top..<top + rows.count * block)
+                guard !pixelRows.isEmpty else { return }
+                depthToSpaceAddingSource(
+                    band, origin: (tile.window.x, top), source: frame.source, width: frame.size.width,
+                    rect: PixelRect(x: inside.columns.lowerBound, y: pixelRows.lowerBound, width: inside.columns.count, height: pixelRows.count),
+                    into: frame.output)
+            })
     }
 
     private func plan(for window: Size) throws(OneDNNError) -> TilePlan {
