@@ -49,10 +49,10 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
-/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-04): 478–520
-/// MB for a pair of 12 MP frames (estimated 532), 2134 MB for one of 99.5 MP (2198).
+/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-04): 360–371
+/// MB for a pair of 12 MP frames (estimated 433), 1985 MB for one of 99.5 MP (2098).
 public enum MemoryEstimate {
-    public static let fixed = 300 << 20
+    public static let fixed = 200 << 20
     public static let perPixel = 10.0
 
     public static func bytes(wide: Size, tele: Size) -> Int {

@@ -289,7 +289,7 @@ final class SpoolIntakeTests: XCTestCase {
     /// A pair whose estimated peak is above `intake.memory_budget_mb` is quarantined before it
     /// is decoded, the estimate in the reason; a pair within it is published.
     func testAPairOverTheMemoryBudgetIsQuarantinedBeforeDecoding() throws {
-        config = try DaemonConfig.parse("intake: {settle_time: 0.2, memory_budget_mb: 350}\n", relativeTo: scratch.path)
+        config = try DaemonConfig.parse("intake: {settle_time: 0.2, memory_budget_mb: 250}\n", relativeTo: scratch.path)
         var intake = SpoolIntake(config: config)
         let worker = try worker(config)
         var outcomes: [PairOutcome] = []
@@ -301,7 +301,7 @@ final class SpoolIntakeTests: XCTestCase {
         }
         guard case .quarantined(_, let file, let reason, _, _) = outcomes[0] else { return XCTFail("\(outcomes[0])") }
         XCTAssertEqual(file, "W/big.jpg")
-        XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 382 MB, above intake.memory_budget_mb (350)")
+        XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 282 MB, above intake.memory_budget_mb (250)")
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
     }
 
