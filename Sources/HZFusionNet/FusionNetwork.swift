@@ -116,7 +116,7 @@ public struct FusionNetwork: Sendable {
     /// 64), each with `FusionArchitecture.halo` (256) pixels of context, which changes no output
     /// beyond float rounding. Tiles are shared out to one worker per core, each running oneDNN on
     /// a single thread. oneDNN's own OpenMP threads, two per primitive and 17 short primitives per
-    /// tile, spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
+    /// tile (before the full-detail level ran in bands), spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
     /// that way against 0.2–0.4 s in workers, and a 2 MP frame 0.3 s against 0.05 s on one core.
     /// So an image of one tile (both sides at most `tileSize`) runs on one core.
     public func fuse(_ inputs: FusionInputs, tileSize: Int = defaultTileSize) throws(OneDNNError) -> Plane {

@@ -3,9 +3,9 @@
 /// Each level has three buffers: `skip`, the encoder's output that the decoder reads back, and
 /// `ping` and `pong`, which the level's other operations alternate between. A level's input
 /// (pooled, or the decoder's concatenation) goes into `ping`. At the full-detail level, the
-/// largest by far, only `skip` is whole: `ping` and `pong` hold a band of rows (`bandRows`), and
-/// the convolutions between them run band by band, from the input to the encoder's skip and
-/// from the decoder's last concatenation to the head's output. So one tile needs about 17 bytes
+/// largest by far, only `skip` is whole: `ping` and `pong` hold a band of rows
+/// (`bandSlotRows`), and the convolutions between them run band by band, from the input to the
+/// encoder's skip and from the decoder's last concatenation to the head's output. So one tile needs about 17 bytes
 /// per pixel in floats, 8 with 8-bit coarse levels (4 of them the full-detail skip), where whole
 /// buffers took 33 and 24, and a buffer per tensor 50.
 enum FusionSchedule {
@@ -46,10 +46,22 @@ enum FusionSchedule {
     typealias Architecture = FusionArchitecture
 
     /// Rows of the full-detail level (cells of 4×4 pixels) that a band of its convolutions ends
-    /// in, and how many a banded slot holds: the decoder's concatenation, two 3×3 convolutions
-    /// before the head's band, reaches two rows further on each side.
+    /// in, and how many a banded slot holds: each 3×3 convolution of a chain reads a row more on
+    /// each side than it writes (the decoder's concatenation, two convolutions before the head's
+    /// band, two rows).
     static let bandRows = 32
-    static let bandSlotRows = bandRows + 4
+    static let bandSlotRows: Int = {
+        var longest = 0, chain = 0
+        for operation in operations {
+            if case let .convolution(_, source, _) = operation, source.slot.isBanded {
+                chain += 1
+                longest = max(longest, chain)
+            } else {
+                chain = 0
+            }
+        }
+        return bandRows + 2 * longest
+    }()
 
     /// The space-to-depth input: Y_src, Ỹ_ref and M_occ as 48 channels at 1/4 resolution.
     static let input = Tensor("input", .ping, level: 0, channels: Architecture.encoder[0][0].inputChannels)

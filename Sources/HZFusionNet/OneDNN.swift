@@ -66,7 +66,7 @@ func activationDescriptor(channels: Int, height: Int, width: Int, bytes: Bool = 
 final class Memory {
     let handle: dnnl_memory_t
     let descriptor: dnnl_memory_desc_t
-    let data: UnsafeMutableRawPointer
+    private(set) var data: UnsafeMutableRawPointer
     private let ownsData: Bool
 
     init(_ descriptor: dnnl_memory_desc_t, borrowing data: UnsafeMutableRawPointer, in context: ComputeContext) throws(OneDNNError) {
@@ -108,6 +108,7 @@ final class Memory {
     func point(at other: UnsafeMutableRawPointer) throws(OneDNNError) {
         precondition(!ownsData, "only a borrowing memory can be pointed elsewhere")
         try check(dnnl_memory_set_data_handle(handle, other), "dnnl_memory_set_data_handle")
+        data = other
     }
 }
 

@@ -7,6 +7,14 @@ struct Activation<Value> {
     var channels: Int
     var width: Int
     var height: Int
+
+    /// Where row `y` begins.
+    func row(_ y: Int) -> UnsafeMutablePointer<Value> { pointer + y * width * channels }
+
+    /// Its first `count` rows alone.
+    func firstRows(_ count: Int) -> Activation {
+        Activation(pointer: pointer, channels: channels, width: width, height: count)
+    }
 }
 
 /// The network's input for `window` of the padded image, written into `input` (48 channels at

@@ -42,11 +42,12 @@ final class TilePlan {
         case pass(() -> Void)
         /// Full-detail convolutions run band by band; `fill` writes each band's first source
         /// (nil: the network's input, which the caller writes). The head's bands go to the caller.
-        case banded(BandedConvolutions, fill: BandFill?)
+        case banded(BandedConvolutions, fill: BandAccess?)
     }
 
-    /// Writes rows `rows` of the full-detail level into `band`, which is that many rows high.
-    typealias BandFill = (_ rows: Range<Int>, _ band: Activation<Float>) -> Void
+    /// Rows `rows` of the full-detail level, in `band` (that many rows high): written by a
+    /// band's fill, read by the head's reader.
+    typealias BandAccess = (_ rows: Range<Int>, _ band: Activation<Float>) -> Void
 
     private let steps: [Step]
 
@@ -55,11 +56,13 @@ final class TilePlan {
         window: Size, weights: [String: LayerWeights], quantization: Quantization?, workspace: Workspace,
         context: ComputeContext
     ) throws(OneDNNError) {
+        // A banded slot's activation is as high as the slot, not the level.
         func activation<Value>(_ tensor: FusionSchedule.Tensor, _: Value.Type) -> Activation<Value> {
             let size = levelSize(window, tensor.level)
             return Activation(
                 pointer: workspace.buffer(tensor.slot).assumingMemoryBound(to: Value.self),
-                channels: tensor.channels, width: size.width, height: size.height)
+                channels: tensor.channels, width: size.width,
+                height: tensor.slot.isBanded ? min(size.height, FusionSchedule.bandSlotRows) : size.height)
         }
         func scale(_ tensor: FusionSchedule.Tensor) -> Float? { quantization?.scales[tensor.name] }
         func memory(_ tensor: FusionSchedule.Tensor) throws(OneDNNError) -> Memory {
@@ -70,10 +73,11 @@ final class TilePlan {
         }
         var steps: [Step] = []
         // Full-detail convolutions collected until one leaves the bands, and what fills their first source.
-        var chain: [BandedConvolutions.Layer] = [], chainFill: BandFill?
+        var chain: [BandedConvolutions.Layer] = [], chainFill: BandAccess?
         func endChain() throws(OneDNNError) {
             guard !chain.isEmpty else { return }
-            steps.append(.banded(try BandedConvolutions(chain, in: context), fill: chainFill))
+            let height = levelSize(window, 0).height
+            steps.append(.banded(try BandedConvolutions(chain, levelHeight: height, in: context), fill: chainFill))
             (chain, chainFill) = ([], nil)
         }
         for operation in FusionSchedule.operations {
@@ -130,7 +134,7 @@ final class TilePlan {
     /// Runs the network: `writeInput(rows, band)` writes the input's rows `rows` (of the
     /// full-detail level) into `band`; `readOutput(rows, band)` is given the head's output for
     /// those rows, in a band that is overwritten after it returns.
-    func run(in context: ComputeContext, writeInput: BandFill, readOutput: BandFill) throws(OneDNNError) {
+    func run(in context: ComputeContext, writeInput: BandAccess, readOutput: BandAccess) throws(OneDNNError) {
         for step in steps {
             switch step {
             case let .primitive(primitive):
@@ -159,7 +163,8 @@ final class TilePlan {
 final class BandedConvolutions {
     struct Layer {
         var weights: LayerWeights
-        /// Band slots, except a last destination that is not banded, which is the level's whole height.
+        /// Band slots (as high as the slot), except a last destination that is not banded, which
+        /// is the level's whole height.
         var source: Activation<Float>
         var destination: Activation<Float>
         var destinationIsBanded: Bool
@@ -181,12 +186,13 @@ final class BandedConvolutions {
     private let layers: [Layer]
     private let variants: [Variant]
     private let bands: [Band]
-    /// The variant of each convolution that most bands run.
+    /// The variant of each convolution in the middle band: one inside the level where it has
+    /// three bands or more.
     private let typical: [Int]
 
-    init(_ layers: [Layer], in context: ComputeContext) throws(OneDNNError) {
-        let height = layers[0].source.height
-        precondition(layers.allSatisfy { $0.source.height == height } && layers.dropLast().allSatisfy(\.destinationIsBanded))
+    /// `levelHeight`: the rows of the level, which the last destination holds when it is whole.
+    init(_ layers: [Layer], levelHeight height: Int, in context: ComputeContext) throws(OneDNNError) {
+        precondition(height > 0 && layers.dropLast().allSatisfy(\.destinationIsBanded))
         func grown(_ rows: Range<Int>) -> Range<Int> { max(rows.lowerBound - 1, 0)..<min(rows.upperBound + 1, height) }
         var variants: [Variant] = [], known: [[Int]: Int] = [:], bands: [Band] = []
         for start in stride(from: 0, to: height, by: FusionSchedule.bandRows) {
@@ -194,7 +200,7 @@ final class BandedConvolutions {
             // Each convolution's rows, from the last back: one more on each side per convolution after it.
             var computed = [rows]
             for _ in layers.dropLast() { computed.insert(grown(computed[0]), at: 0) }
-            precondition(grown(computed[0]).count <= FusionSchedule.bandSlotRows, "a band outgrows its slot")
+            precondition(grown(computed[0]).count <= layers[0].source.height, "a band outgrows its slot")
             var passes: [(variant: Int, destination: UnsafeMutableRawPointer?)] = []
             for (index, (layer, output)) in zip(layers, computed).enumerated() {
                 let padding = (top: output.lowerBound == 0 ? 1 : 0, bottom: output.upperBound == height ? 1 : 0)
@@ -203,7 +209,7 @@ final class BandedConvolutions {
                     known[shape] = variants.count
                     variants.append(try Self.variant(layer, rows: output.count, padding: padding, in: context))
                 }
-                let whole = layer.destinationIsBanded ? nil : UnsafeMutableRawPointer(layer.destination.rows(from: output.lowerBound))
+                let whole = layer.destinationIsBanded ? nil : UnsafeMutableRawPointer(layer.destination.row(output.lowerBound))
                 passes.append((known[shape]!, whole))
             }
             bands.append(Band(rows: rows, sourceRows: grown(computed[0]), passes: passes))
@@ -233,12 +239,12 @@ final class BandedConvolutions {
     /// Runs every band: `fill` writes its first source rows, and `read` is given the last
     /// destination's rows when that is a band slot.
     func run(
-        in context: ComputeContext, fill: TilePlan.BandFill, read: TilePlan.BandFill
+        in context: ComputeContext, fill: TilePlan.BandAccess, read: TilePlan.BandAccess
     ) throws(OneDNNError) {
         let (first, last) = (layers[0].source, layers[layers.count - 1])
         for band in bands {
             try context.wait()  // the slots are free again
-            fill(band.sourceRows, first.with(height: band.sourceRows.count))
+            fill(band.sourceRows, first.firstRows(band.sourceRows.count))
             for pass in band.passes {
                 let variant = variants[pass.variant]
                 if let whole = pass.destination { try variant.destination.point(at: whole) }
@@ -246,20 +252,10 @@ final class BandedConvolutions {
             }
             if last.destinationIsBanded {
                 try context.wait()
-                read(band.rows, last.destination.with(height: band.rows.count))
+                read(band.rows, last.destination.firstRows(band.rows.count))
             }
         }
     }
-}
-
-extension Activation {
-    /// The same memory, read as `height` rows.
-    func with(height: Int) -> Activation {
-        Activation(pointer: pointer, channels: channels, width: width, height: height)
-    }
-
-    /// Where row `y` begins.
-    func rows(from y: Int) -> UnsafeMutablePointer<Value> { pointer + y * width * channels }
 }
 
 /// One worker of a `fuse` call: its oneDNN engine and stream, its workspace, and a plan for each

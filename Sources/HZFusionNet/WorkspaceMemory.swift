@@ -6,9 +6,10 @@ import Synchronization
 ///
 /// In the heap, a worker's workspace (95 MB with 2048-pixel tiles before the full-detail level
 /// ran in bands, 38 MB now) found no hole among the freed 48 MB planes, so each capture put both
-/// workers' on top of the heap: the daemon held 145 MB more than it ever used at once. Kept here, a workspace is faulted in once, by the
-/// first capture, and there are never more than the workers that ran at once: `fuse` maps a
-/// region only when every kept one is in use or too small.
+/// workers' on top of the heap: the daemon held 145 MB more than it ever used at once. Kept
+/// here, a workspace is faulted in once, by the first capture, and there are never more than
+/// the workers that ran at once: `fuse` maps a region only when every kept one is in use or too
+/// small.
 public final class WorkspaceMemory: Sendable {
     public static let shared = WorkspaceMemory()
 

@@ -130,23 +130,23 @@ public enum CaptureFiles {
             }
             clock.lap(.maps)
         }
-        var encoded = EncodedCapture(
-            outputs: [], maps: maps, decision: processed.decision, reason: processed.reason,
-            gate: processed.gate.measurements, coverage: processed.blend?.coverage ?? 0,
-            alignment: processed.alignment.map(AlignmentSummary.init), timings: StageTimings(), warnings: warnings)
-        // The outputs alone are encoded: `Y_src` and `Ỹ_ref` (96 MB at 12 MP) go first.
-        let zoomed = processed.outputs
+        let (decision, reason, gate) = (processed.decision, processed.reason, processed.gate.measurements)
+        let coverage = processed.blend?.coverage ?? 0, alignment = processed.alignment.map(AlignmentSummary.init)
+        // Only the outputs are encoded: what else the pipeline made (`Ỹ_ref`, and `Y_src` when no
+        // output shows it: 96 MB at 12 MP when fused) goes first.
+        let images = processed.outputs
         _ = consume processed
         // Each zoom's encode on its own core, as decoding does.
-        encoded.outputs = try zoomed.concurrentMap { zoomed in
+        let outputs = try images.concurrentMap { zoomed in
             EncodedOutput(
                 jpeg: try encodeJPEG(zoomed.image, quality: quality, exifPayload: exif),
                 size: zoomed.image.size, zoom: zoomed.zoom, crop: zoomed.crop)
         }
         clock.lap(.encode)
         timings.append(contentsOf: clock.timings)
-        encoded.timings = timings
-        return encoded
+        return EncodedCapture(
+            outputs: outputs, maps: maps, decision: decision, reason: reason, gate: gate, coverage: coverage,
+            alignment: alignment, timings: timings, warnings: warnings)
     }
 }
 

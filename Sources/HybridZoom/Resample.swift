@@ -20,7 +20,7 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolati
         sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
     let rowCount = rows.highestIndex - rows.lowestIndex + 1
     if size.height < rowCount {
-        let vertical = resampleColumns(plane, rowOffset: 0, rows: rows, width: plane.width)
+        let vertical = resampleColumns(plane, rows: rows, width: plane.width)
         return resampleRows(vertical, rows: 0..<size.height, columns: columns)
     }
     return resampleInBlocks(plane, rows: rows, columns: columns)
@@ -105,21 +105,18 @@ func catmullRom(_ t: Double) -> Double {
     return 0
 }
 
-/// First pass: each source row in `rows` resampled horizontally to `columns`' output width.
+/// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking, and the
+/// coarse rows of `EnlargedMask`.
 private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
-    let outputWidth = columns.starts.count, width = plane.width
+    let outputWidth = columns.starts.count
     var result = Plane(width: outputWidth, height: rows.count)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
             parallelChunks(rows.count, itemCost: outputWidth * columns.count / 4) { chunk in
-                columns.withRowBuffer(width: width) { padded in
-                    for row in chunk {
-                        columns.resample(
-                            row: source.baseAddress! + (rows.lowerBound + row) * width, width: width, padded: padded,
-                            into: output.value.baseAddress! + row * outputWidth)
-                    }
-                }
+                columns.resampleRows(
+                    (rows.lowerBound + chunk.lowerBound)..<(rows.lowerBound + chunk.upperBound), of: source.baseAddress!,
+                    width: plane.width, into: output.value.baseAddress! + chunk.lowerBound * outputWidth)
             }
         }
     }
@@ -131,26 +128,20 @@ private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingT
 /// never held whole (half the output at 2×: 24 MB for `I_src` at 12 MP), for the few rows that
 /// neighbouring blocks both read, made twice. The same sums, so the same values.
 private func resampleInBlocks(_ plane: Plane, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
-    let width = plane.width, outputWidth = columns.starts.count, outputHeight = rows.starts.count
+    let outputWidth = columns.starts.count, outputHeight = rows.starts.count
     var result = Plane(width: outputWidth, height: outputHeight)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
             parallelChunks(outputHeight, itemCost: outputWidth * (columns.count + rows.count) / 4) { chunk in
                 let sourceRows = rows.sourceRange(of: chunk)
-                let horizontal = UnsafeMutablePointer<Float>.allocate(capacity: sourceRows.count * outputWidth)
-                defer { horizontal.deallocate() }
-                columns.withRowBuffer(width: width) { padded in
-                    for (index, y) in sourceRows.enumerated() {
-                        columns.resample(
-                            row: source.baseAddress! + y * width, width: width, padded: padded,
-                            into: horizontal + index * outputWidth)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * outputWidth) { horizontal in
+                    columns.resampleRows(sourceRows, of: source.baseAddress!, width: plane.width, into: horizontal.baseAddress!)
+                    for y in chunk {
+                        rows.sum(
+                            output: y, of: horizontal.baseAddress!, width: outputWidth, firstRow: sourceRows.lowerBound,
+                            columns: 0..<outputWidth, into: output.value.baseAddress! + y * outputWidth)
                     }
-                }
-                for y in chunk {
-                    rows.sum(
-                        output: y, of: horizontal, width: outputWidth, firstRow: sourceRows.lowerBound,
-                        columns: 0..<outputWidth, into: output.value.baseAddress! + y * outputWidth)
                 }
             }
         }
@@ -169,37 +160,37 @@ extension ResamplingTaps {
         return lowest..<(highest + 1)
     }
 
-    /// `body` with a buffer for `resample(row:…)` on rows of `width`.
-    func withRowBuffer(width: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: reachBefore + width + reachAfter)
-        defer { padded.deallocate() }
-        body(padded)
-    }
-
-    /// One source row resampled along its length into `output`. The row is first copied into
-    /// `padded` with its edge repeated as far as the taps reach, so that every output sums
-    /// consecutive samples without clamping or looking up where they are.
-    @inline(__always)
-    func resample(row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>) {
-        padded.update(repeating: row[0], count: reachBefore)
-        (padded + reachBefore).update(from: row, count: width)
-        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
-        starts.withUnsafeBufferPointer { starts in
-            weights.withUnsafeBufferPointer { weights in
-                for x in 0..<starts.count {
-                    let samples = padded + reachBefore + Int(starts[x]), weight = weights.baseAddress! + x * count
-                    var sum: Float = 0
-                    for tap in 0..<count { sum += weight[tap] * samples[tap] }
-                    output[x] = sum
+    /// Rows `rows` of a plane `width` wide resampled along their length, into consecutive rows
+    /// of `output`, on this thread. Each row is first copied with its edge repeated as far as the
+    /// taps reach, so that every output sums consecutive samples without clamping or looking up
+    /// where they are.
+    func resampleRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
+            let padded = padded.baseAddress!
+            starts.withUnsafeBufferPointer { starts in
+                weights.withUnsafeBufferPointer { weights in
+                    for (index, y) in rows.enumerated() {
+                        let row = plane + y * width, outputRow = output + index * starts.count
+                        padded.update(repeating: row[0], count: reachBefore)
+                        (padded + reachBefore).update(from: row, count: width)
+                        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
+                        for x in 0..<starts.count {
+                            let samples = padded + reachBefore + Int(starts[x]), weight = weights.baseAddress! + x * count
+                            var sum: Float = 0
+                            for tap in 0..<count { sum += weight[tap] * samples[tap] }
+                            outputRow[x] = sum
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// Second pass: vertical resampling, a tap at a time over whole rows: the loop runs along
-/// contiguous rows and vectorises, and reads two rows at a time however many taps there are.
-private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTaps, width: Int) -> Plane {
+/// The vertical pass over the whole of `plane`, the first when shrinking: a tap at a time over
+/// whole rows, so the loop runs along contiguous rows and vectorises, and reads two rows at a
+/// time however many taps there are.
+private func resampleColumns(_ plane: Plane, rows: ResamplingTaps, width: Int) -> Plane {
     let outputHeight = rows.starts.count
     var result = Plane(width: width, height: outputHeight)
     plane.pixels.withUnsafeBufferPointer { source in
@@ -208,7 +199,7 @@ private func resampleColumns(_ plane: Plane, rowOffset: Int, rows: ResamplingTap
             parallelChunks(outputHeight, itemCost: width) { chunk in
                 for y in chunk {
                     rows.sum(
-                        output: y, of: source.baseAddress!, width: width, firstRow: rowOffset, columns: 0..<width,
+                        output: y, of: source.baseAddress!, width: width, firstRow: 0, columns: 0..<width,
                         into: output.value.baseAddress! + y * width)
                 }
             }

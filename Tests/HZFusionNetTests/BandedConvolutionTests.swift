@@ -3,86 +3,96 @@ import XCTest
 
 @testable import HZFusionNet
 
-/// Convolutions run band by band from band slots give what whole convolutions give, on a level
-/// of three and a half bands (first, middle and a shorter last band, each with its own padding).
+/// Convolutions run band by band from band slots give what whole convolutions give: on levels
+/// shorter than a band, of one band and a row, and of three and a half bands (first, middle and
+/// a shorter last band, each with its own padding).
 final class BandedConvolutionTests: XCTestCase {
-    let (width, height) = (21, FusionSchedule.bandRows * 3 + FusionSchedule.bandRows / 2)
-    let first = FusionArchitecture.decoder[3], second = FusionArchitecture.head  // 40 → 16 → 16
+    let width = 21
+    let heights = [2, 16, FusionSchedule.bandRows + 1, FusionSchedule.bandRows + 3, FusionSchedule.bandRows * 7 / 2]
+    let (first, second) = (FusionArchitecture.decoder[3], FusionArchitecture.head)  // 40 → 16 → 16
     let context = try! ComputeContext()
 
-    /// Two convolutions, the second into a whole destination, as from the input to the skip.
-    func testBandsIntoAWholeDestination() throws {
-        try check(lastIsBanded: false)
+    /// One convolution into a whole destination, as from the input to the encoder's skip.
+    func testOneConvolutionIntoAWholeDestination() throws {
+        for height in heights { try check([first], height: height, lastIsBanded: false) }
     }
 
-    /// Two convolutions, the second into a band slot whose rows are read out, as to the head.
-    func testBandsReadOutBandByBand() throws {
-        try check(lastIsBanded: true)
+    /// Two convolutions, the second into a whole destination.
+    func testTwoConvolutionsIntoAWholeDestination() throws {
+        for height in heights { try check([first, second], height: height, lastIsBanded: false) }
     }
 
-    private func check(lastIsBanded: Bool) throws {
-        var random = SeededRandom(seed: 7)
-        let weights = [first, second].map { layer in
+    /// Two convolutions, the second into a band slot read out band by band, as to the head.
+    func testTwoConvolutionsReadOutBandByBand() throws {
+        for height in heights { try check([first, second], height: height, lastIsBanded: true) }
+    }
+
+    /// The first band's source rows reach one row further per convolution; the others, one row
+    /// further on each side.
+    func testBandsReadTheRowsTheirConvolutionsNeed() throws {
+        let height = FusionSchedule.bandRows * 7 / 2, bandRows = FusionSchedule.bandRows
+        let filled = try check([first, second], height: height, lastIsBanded: true)
+        XCTAssertEqual(filled, [0..<bandRows + 2, bandRows - 2..<2 * bandRows + 2, 2 * bandRows - 2..<3 * bandRows + 2, 3 * bandRows - 2..<height])
+    }
+
+    /// Runs `layers` (random weights) banded and whole on random input, `height` rows of the
+    /// level; returns the source rows each band was filled with.
+    @discardableResult
+    private func check(_ layers: [FusionArchitecture.Layer], height: Int, lastIsBanded: Bool) throws -> [Range<Int>] {
+        var random = SeededRandom(seed: UInt64(height))
+        let weights = layers.map { layer in
             LayerWeights(
                 layer: layer, weights: (0..<layer.weightShape.reduce(1, *)).map { _ in random.unit() - 0.5 },
                 bias: (0..<layer.outputChannels).map { _ in random.unit() - 0.5 })
         }
         let source = (0..<width * height * first.inputChannels).map { _ in random.unit() }
-        let expected = try whole(weights[1], on: whole(weights[0], on: source))
+        let expected = try weights.reduce(source) { values, weights in try whole(weights, on: values, height: height) }
 
-        let slotRows = FusionSchedule.bandSlotRows
-        let slot = [Float](repeating: .nan, count: slotRows * width * first.inputChannels)
-        var (inputSlot, middleSlot, lastSlot) = (slot, slot, slot)
+        let slotRows = min(height, FusionSchedule.bandSlotRows), rowValues = width * first.inputChannels
+        let outputChannels = layers.last!.outputChannels, outputRowValues = width * outputChannels
+        var slots = [Float](repeating: .nan, count: (layers.count + 1) * slotRows * rowValues)
         var output = [Float](repeating: .nan, count: expected.count)
         var filled: [Range<Int>] = []
-        let rowValues = width * first.inputChannels, outputRowValues = width * second.outputChannels
-        try inputSlot.withUnsafeMutableBufferPointer { inputSlot in
-            try middleSlot.withUnsafeMutableBufferPointer { middleSlot in
-                try lastSlot.withUnsafeMutableBufferPointer { lastSlot in
-                    try output.withUnsafeMutableBufferPointer { output in
-                        func activation(_ pointer: UnsafeMutableBufferPointer<Float>, _ channels: Int) -> Activation<Float> {
-                            Activation(pointer: pointer.baseAddress!, channels: channels, width: width, height: height)
-                        }
-                        let last = lastIsBanded ? lastSlot : output
-                        let convolutions = try BandedConvolutions(
-                            [
-                                .init(
-                                    weights: weights[0], source: activation(inputSlot, first.inputChannels),
-                                    destination: activation(middleSlot, first.outputChannels), destinationIsBanded: true),
-                                .init(
-                                    weights: weights[1], source: activation(middleSlot, second.inputChannels),
-                                    destination: activation(last, second.outputChannels), destinationIsBanded: lastIsBanded),
-                            ], in: context)
-                        try convolutions.run(
-                            in: context,
-                            fill: { rows, band in
-                                XCTAssertEqual(band.height, rows.count)
-                                filled.append(rows)
-                                for (row, y) in rows.enumerated() {
-                                    for i in 0..<rowValues { band.pointer[row * rowValues + i] = source[y * rowValues + i] }
-                                }
-                            },
-                            read: { rows, band in
-                                XCTAssertTrue(lastIsBanded)
-                                XCTAssertEqual(band.height, rows.count)
-                                for (row, y) in rows.enumerated() {
-                                    for i in 0..<outputRowValues { output[y * outputRowValues + i] = band.pointer[row * outputRowValues + i] }
-                                }
-                            })
-                        try context.wait()
-                    }
+        try slots.withUnsafeMutableBufferPointer { slots in
+            try output.withUnsafeMutableBufferPointer { output in
+                func slot(_ index: Int, _ channels: Int) -> Activation<Float> {
+                    Activation(pointer: slots.baseAddress! + index * slotRows * rowValues, channels: channels, width: width, height: slotRows)
                 }
+                let whole = Activation(pointer: output.baseAddress!, channels: outputChannels, width: width, height: height)
+                let chain = layers.indices.map { index in
+                    let isLast = index == layers.count - 1
+                    return BandedConvolutions.Layer(
+                        weights: weights[index], source: slot(index, layers[index].inputChannels),
+                        destination: isLast && !lastIsBanded ? whole : slot(index + 1, layers[index].outputChannels),
+                        destinationIsBanded: !isLast || lastIsBanded)
+                }
+                try BandedConvolutions(chain, levelHeight: height, in: context).run(
+                    in: context,
+                    fill: { rows, band in
+                        XCTAssertEqual(band.height, rows.count)
+                        filled.append(rows)
+                        for (row, y) in rows.enumerated() {
+                            for i in 0..<rowValues { band.pointer[row * rowValues + i] = source[y * rowValues + i] }
+                        }
+                    },
+                    read: { rows, band in
+                        XCTAssertTrue(lastIsBanded)
+                        XCTAssertEqual(band.height, rows.count)
+                        for (row, y) in rows.enumerated() {
+                            for i in 0..<outputRowValues { output[y * outputRowValues + i] = band.pointer[row * outputRowValues + i] }
+                        }
+                    })
+                try context.wait()
             }
         }
-        let bandRows = FusionSchedule.bandRows
-        XCTAssertEqual(filled, [0..<bandRows + 2, bandRows - 2..<2 * bandRows + 2, 2 * bandRows - 2..<3 * bandRows + 2, 3 * bandRows - 2..<height])
         let difference = zip(output, expected).map { abs($0 - $1) }.max()!
-        XCTAssertLessThanOrEqual(difference, 1e-5, "bands differ from whole convolutions by \(difference)")
+        XCTAssertLessThanOrEqual(difference, 1e-5, "\(layers.count) convolutions, \(height) rows: bands differ by \(difference)")
         XCTAssertGreaterThan(expected.map(abs).max()!, 0.1)
+        return filled
     }
 
     /// `weights`' convolution of a whole level.
-    private func whole(_ weights: LayerWeights, on source: [Float]) throws -> [Float] {
+    private func whole(_ weights: LayerWeights, on source: [Float], height: Int) throws -> [Float] {
         var source = source
         var output = [Float](repeating: 0, count: width * height * weights.layer.outputChannels)
         try source.withUnsafeMutableBytes { source in
