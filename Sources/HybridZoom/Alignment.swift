@@ -88,10 +88,20 @@ extension Alignment {
         clock.lap(named: Step.occlusion.rawValue)
 
         // The flow enlarged bilinearly (smooth enough for a flow field, and it never overshoots)
-        // as the warp reads it: no full-resolution flow is made.
+        // as the warp reads it: no full-resolution flow is made. Each warped row is matched in
+        // colour and given I_src's pixels where T does not reach while it is in cache.
         let outside = invert(forward.flow.coverage())
-        let warped = showingSource(
-            source, where: outside, over: colour.apply(forward.flow.sample(reference, enlargedTo: source.size)))
+        let sourceSize = source.size
+        let sourceWhere = outside.pixels.contains(where: { $0 > 0 }) ? EnlargedMask(outside, to: sourceSize) : nil
+        let warped = source.pixels.withUnsafeBufferPointer { source in
+            forward.flow.sample(reference, enlargedTo: sourceSize) { y, row, mask in
+                colour.apply(to: row, count: sourceSize.width)
+                guard let sourceWhere else { return }
+                sourceWhere.row(y, columns: 0..<sourceSize.width, into: mask)
+                let sourceRow = source.baseAddress! + y * sourceSize.width
+                for x in 0..<sourceSize.width where mask[x] >= 0.5 { row[x] = sourceRow[x] }
+            }
+        }
         clock.lap(named: Step.warp.rawValue)
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
@@ -125,27 +135,6 @@ extension Alignment {
 
     private static func downsample(_ plane: Plane, to size: Size) -> Plane {
         resample(plane, from: plane.size.bounds, to: size)
-    }
-
-    /// `warped` with `source`'s pixels where `outside` (at flow resolution) is at least 0.5.
-    private static func showingSource(_ source: Plane, where outside: Plane, over warped: consuming Plane) -> Plane {
-        guard outside.pixels.contains(where: { $0 > 0 }) else { return warped }
-        let mask = EnlargedMask(outside, to: source.size), (width, height) = (source.width, source.height)
-        var result = consume warped
-        result.pixels.withUnsafeMutableBufferPointer { result in
-            source.pixels.withUnsafeBufferPointer { source in
-                let result = UncheckedSendable(result)
-                parallelChunks(height, itemCost: width) { rows in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                    defer { row.deallocate() }
-                    for y in rows {
-                        mask.row(y, columns: 0..<width, into: row)
-                        for x in 0..<width where row[x] >= 0.5 { result.value[y * width + x] = source[y * width + x] }
-                    }
-                }
-            }
-        }
-        return result
     }
 
     private static func invert(_ mask: Plane) -> Plane {

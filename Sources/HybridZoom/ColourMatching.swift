@@ -24,17 +24,20 @@ public struct ColourMatch: Sendable, Equatable {
     /// Takes the plane, so that a plane nothing else holds is matched where it lies, not copied.
     public func apply(_ plane: consuming Plane) -> Plane {
         var result = consume plane
-        let (gain, offset) = (gain, offset)
         let (width, height) = (result.width, result.height)
         result.pixels.withUnsafeMutableBufferPointer { pixels in
             let pixels = UncheckedSendable(pixels)
             parallelChunks(height, itemCost: width) { rows in
-                for i in rows.lowerBound * width..<rows.upperBound * width {
-                    pixels.value[i] = pixels.value[i] * gain + offset
-                }
+                apply(to: pixels.value.baseAddress! + rows.lowerBound * width, count: rows.count * width)
             }
         }
         return result
+    }
+
+    /// `count` values matched where they lie.
+    public func apply(to values: UnsafeMutablePointer<Float>, count: Int) {
+        let (gain, offset) = (gain, offset)
+        for i in 0..<count { values[i] = values[i] * gain + offset }
     }
 }
 

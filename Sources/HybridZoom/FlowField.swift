@@ -25,18 +25,31 @@ public struct FlowField: Sendable, Equatable {
     /// `plane` (a grid of `size`, this flow's grid enlarged) read at x + flow(x), bilinear, with
     /// the flow itself enlarged bilinearly a row at a time as the warp reads it: what
     /// `resized(to: size, interpolation: .bilinear).sample(plane)` gives (up to float rounding)
-    /// without making two full-resolution flow planes.
-    public func sample(_ plane: Plane, enlargedTo size: Size) -> Plane {
+    /// without making two full-resolution flow planes. `finish(y, row, spare)` may change each
+    /// row while it is in cache, with a spare row of its own.
+    public func sample(
+        _ plane: Plane, enlargedTo size: Size,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
+    ) -> Plane {
         let enlarged = EnlargedFlow(self, to: size)
         return reading(plane, into: size) { reader, rows, output in
-            let row = EnlargedFlow.Row(lowWidth: self.size.width, width: size.width)
+            let row = enlarged.makeRow(width: size.width)
             defer { row.deallocate() }
             for y in rows {
                 enlarged.fill(row, y: y)
                 let outputRow = output.baseAddress! + y * size.width
-                for x in 0..<size.width {
+                var x = 0
+                while x + 8 <= size.width {
+                    let dx = UnsafeRawPointer(row.dx.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
+                    let dy = UnsafeRawPointer(row.dy.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
+                    let sampled = reader.bilinear(Float(x) + EnlargedFlow.lanes + dx, Float(y) + dy)
+                    UnsafeMutableRawPointer(outputRow + x).storeBytes(of: sampled, as: SIMD8<Float>.self)
+                    x += 8
+                }
+                for x in x..<size.width {
                     outputRow[x] = reader.bilinear(Float(x) + row.dx[x], Float(y) + row.dy[x])
                 }
+                finish(y, outputRow, row.dx.baseAddress!)
             }
         }
     }
@@ -81,20 +94,28 @@ private struct EnlargedFlow {
     let columns: ResamplingTaps
     let rows: ResamplingTaps
     let scale: (x: Float, y: Float)
+    static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
 
-    /// One output row's displacements, and the low-resolution row they are made from.
+    /// One output row's displacements, the low-resolution row they are made from, and room for
+    /// that row with its edges repeated.
     struct Row {
         let u: UnsafeMutableBufferPointer<Float>
         let v: UnsafeMutableBufferPointer<Float>
+        let padded: UnsafeMutablePointer<Float>
         let dx: UnsafeMutableBufferPointer<Float>
         let dy: UnsafeMutableBufferPointer<Float>
 
-        init(lowWidth: Int, width: Int) {
+        init(lowWidth: Int, width: Int, reach: Int) {
             (u, v) = (.allocate(capacity: lowWidth), .allocate(capacity: lowWidth))
+            padded = .allocate(capacity: lowWidth + reach)
             (dx, dy) = (.allocate(capacity: width), .allocate(capacity: width))
         }
 
-        func deallocate() { (u.deallocate(), v.deallocate(), dx.deallocate(), dy.deallocate()) }
+        func deallocate() { (u.deallocate(), v.deallocate(), padded.deallocate(), dx.deallocate(), dy.deallocate()) }
+    }
+
+    func makeRow(width: Int) -> Row {
+        Row(lowWidth: flow.size.width, width: width, reach: columns.reachBefore + columns.reachAfter)
     }
 
     init(_ flow: FlowField, to size: Size) {
@@ -124,19 +145,7 @@ private struct EnlargedFlow {
                 }
             }
         }
-        columns.indices.withUnsafeBufferPointer { indices in
-            columns.weights.withUnsafeBufferPointer { weights in
-                let taps = columns.count
-                for x in row.dx.indices {
-                    var dx: Float = 0, dy: Float = 0
-                    for k in (x * taps)..<((x + 1) * taps) {
-                        let index = Int(indices[k])
-                        dx += weights[k] * row.u[index]
-                        dy += weights[k] * row.v[index]
-                    }
-                    (row.dx[x], row.dy[x]) = (dx, dy)
-                }
-            }
-        }
+        columns.resampleRow(UnsafePointer(row.u.baseAddress!), width: width, padded: row.padded, into: row.dx.baseAddress!)
+        columns.resampleRow(UnsafePointer(row.v.baseAddress!), width: width, padded: row.padded, into: row.dy.baseAddress!)
     }
 }

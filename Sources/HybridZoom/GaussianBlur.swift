@@ -170,7 +170,7 @@ private func convolveRows(
 
 /// The first `count` (1…8) lanes of `value` to `pointer`.
 @inline(__always)
-private func store(_ value: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>, count: Int) {
+func store(_ value: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>, count: Int) {
     if count == 8 { return UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
     for lane in 0..<count { pointer[lane] = value[lane] }
 }

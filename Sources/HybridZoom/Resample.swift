@@ -30,11 +30,14 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolati
 /// Every output sample has the same number of taps (`count`: as many as the kernel's support
 /// can hold strictly inside it) and reads consecutive source samples from `starts`; taps past
 /// the support carry weight 0. `indices` are the same samples clamped to the plane.
+///
+/// Along a row the outputs go in groups of eight (`groups`), summed as one vector.
 struct ResamplingTaps {
     let count: Int
     var indices: [Int32]
     var starts: [Int32]
     var weights: [Float]
+    let groups: OutputGroups
     let lowestIndex: Int
     let highestIndex: Int
     /// How far the taps reach before the first source sample and past the last.
@@ -75,6 +78,55 @@ struct ResamplingTaps {
         lowestIndex = lowest
         highestIndex = highest
         (reachBefore, reachAfter) = (before, after)
+        groups = OutputGroups(starts: starts, weights: weights, count: count)
+    }
+}
+
+/// Eight neighbouring outputs of a pass along a row, summed together: their taps span the
+/// `steps` consecutive source samples from `start` on (the first output's first tap to the last
+/// one's last), and step k adds sample k, broadcast, times eight weights, each the weight that
+/// output gives that sample (0 if it is not one of its taps). Each output thus adds its own taps
+/// in the same order as one at a time would, with zeros between, so the sums are the same; but
+/// eight at once, with neither gathers nor a serial chain of additions per output.
+struct OutputGroups {
+    var start: [Int32] = []
+    var steps: [Int32] = []
+    /// Where each group's weights begin in `weights`, eight per step.
+    var offset: [Int] = []
+    var weights: [Float] = []
+    let outputCount: Int
+
+    init(starts: [Int32], weights tapWeights: [Float], count: Int) {
+        outputCount = starts.count
+        for first in stride(from: 0, to: outputCount, by: 8) {
+            let last = min(first + 8, outputCount) - 1
+            let steps = Int(starts[last] - starts[first]) + count
+            start.append(starts[first])
+            self.steps.append(Int32(steps))
+            offset.append(weights.count)
+            var group = [Float](repeating: 0, count: steps * 8)
+            for lane in 0...(last - first) {
+                let shift = Int(starts[first + lane] - starts[first])
+                for tap in 0..<count { group[(shift + tap) * 8 + lane] = tapWeights[(first + lane) * count + tap] }
+            }
+            weights += group
+        }
+    }
+
+    /// The outputs of one row, from `samples` (source sample 0; the taps' reach before and after
+    /// it readable).
+    func sum(_ samples: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        weights.withUnsafeBufferPointer { weights in
+            for group in start.indices {
+                let source = samples + Int(start[group])
+                var weight = weights.baseAddress! + offset[group], sum = SIMD8<Float>.zero
+                for step in 0..<Int(steps[group]) {
+                    sum += UnsafeRawPointer(weight).loadUnaligned(as: SIMD8<Float>.self) * SIMD8(repeating: source[step])
+                    weight += 8
+                }
+                store(sum, to: output + group * 8, count: min(8, outputCount - group * 8))
+            }
+        }
     }
 }
 
@@ -166,24 +218,21 @@ extension ResamplingTaps {
     /// where they are.
     func resampleRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
-            let padded = padded.baseAddress!
-            starts.withUnsafeBufferPointer { starts in
-                weights.withUnsafeBufferPointer { weights in
-                    for (index, y) in rows.enumerated() {
-                        let row = plane + y * width, outputRow = output + index * starts.count
-                        padded.update(repeating: row[0], count: reachBefore)
-                        (padded + reachBefore).update(from: row, count: width)
-                        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
-                        for x in 0..<starts.count {
-                            let samples = padded + reachBefore + Int(starts[x]), weight = weights.baseAddress! + x * count
-                            var sum: Float = 0
-                            for tap in 0..<count { sum += weight[tap] * samples[tap] }
-                            outputRow[x] = sum
-                        }
-                    }
-                }
+            for (index, y) in rows.enumerated() {
+                resampleRow(plane + y * width, width: width, padded: padded.baseAddress!, into: output + index * starts.count)
             }
         }
+    }
+
+    /// One row, `width` long, resampled along its length through `padded` (room for
+    /// `reachBefore + width + reachAfter` values).
+    func resampleRow(
+        _ row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        padded.update(repeating: row[0], count: reachBefore)
+        (padded + reachBefore).update(from: row, count: width)
+        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
+        groups.sum(padded + reachBefore, into: output)
     }
 }
 
@@ -215,12 +264,26 @@ extension ResamplingTaps {
         output: Int, of plane: UnsafePointer<Float>, width: Int, firstRow: Int, columns: Range<Int>,
         into row: UnsafeMutablePointer<Float>
     ) {
-        row.update(repeating: 0, count: columns.count)
         // Taps of weight 0 may lie outside the rows the first pass made.
-        for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
-            let weight = weights[tap]
-            let sourceRow = plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound
-            for x in 0..<columns.count { row[x] += weight * sourceRow[x] }
+        withUnsafeTemporaryAllocation(of: (weight: Float, row: UnsafePointer<Float>).self, capacity: count) { taps in
+            var used = 0
+            for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
+                taps[used] = (weights[tap], plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound)
+                used += 1
+            }
+            let rows = UnsafeBufferPointer(rebasing: taps[..<used])
+            // Eight columns at a time, summed over the taps in a register, in the taps' order.
+            var x = 0
+            while x < columns.count {
+                var sum = SIMD8<Float>.zero
+                if x + 8 <= columns.count {
+                    for (weight, source) in rows { sum += weight * UnsafeRawPointer(source + x).loadUnaligned(as: SIMD8<Float>.self) }
+                } else {
+                    for (weight, source) in rows { for lane in 0..<(columns.count - x) { sum[lane] += weight * source[x + lane] } }
+                }
+                store(sum, to: row + x, count: min(8, columns.count - x))
+                x += 8
+            }
         }
     }
 }

@@ -90,6 +90,30 @@ struct PlaneReader {
         return top + fy * (bottom - top)
     }
 
+    /// Eight samples at (x, y), bilinear, each as `bilinear` reads it: the same arithmetic lane
+    /// by lane, with the four neighbours gathered, when all eight lie inside the plane.
+    @inline(__always)
+    func bilinear(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+        let x0 = x.rounded(.down), y0 = y.rounded(.down)
+        let fx = x - x0, fy = y - y0
+        guard all((x0 .>= 0) .& (y0 .>= 0) .& (x0 .< Float(width - 1)) .& (y0 .< Float(height - 1))) else {
+            var result = SIMD8<Float>()
+            for lane in 0..<8 { result[lane] = bilinear(x[lane], y[lane]) }
+            return result
+        }
+        let index = wholeNumbers(y0) &* Int32(width) &+ wholeNumbers(x0)
+        let base = pixels.baseAddress!
+        func gather(_ offset: Int) -> SIMD8<Float> {
+            let p = base + offset
+            return SIMD8(
+                p[Int(index[0])], p[Int(index[1])], p[Int(index[2])], p[Int(index[3])],
+                p[Int(index[4])], p[Int(index[5])], p[Int(index[6])], p[Int(index[7])])
+        }
+        let (a, b, c, d) = (gather(0), gather(1), gather(width), gather(width + 1))
+        let top = a + fx * (b - a), bottom = c + fx * (d - c)
+        return top + fy * (bottom - top)
+    }
+
     /// Eight consecutive pixels of row y, from x on, each read at its position + `displacement`
     /// (bilinear): the fractional weights are the same for all eight.
     @inline(__always)
@@ -122,6 +146,15 @@ struct PlaneReader {
         }
         return sum
     }
+}
+
+/// Whole numbers in [0, 2²²) as integers, with no conversion instruction: added to 1.5 · 2²³ a
+/// float's low mantissa bits are the number itself. (The standard library's conversion of a
+/// vector goes lane by lane through a generic range check.)
+@inline(__always)
+private func wholeNumbers(_ values: SIMD8<Float>) -> SIMD8<Int32> {
+    let magic: Float = 12_582_912
+    return unsafeBitCast(values + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: Int32.self)
 }
 
 /// Catmull-Rom weights of the four taps around a sample at fraction `t` past the second tap.

@@ -16,6 +16,24 @@ final class FlowFieldTests: XCTestCase {
         let largest = zip(sampled.pixels, expected.pixels).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(largest, 1e-4)
     }
+
+    /// Eight samples read at once are the eight read one at a time, to the bit, inside the plane
+    /// and where some lanes fall past its edges.
+    func testEightWideBilinearIsTheScalarOne() {
+        let image = DenseFlowTests.texture(Size(width: 40, height: 30), seed: 6)
+        image.pixels.withUnsafeBufferPointer { pixels in
+            let reader = PlaneReader(pixels: pixels, width: image.width, height: image.height)
+            var random = SeededRandom(seed: 9)
+            for range: ClosedRange<Float> in [2...36, -3...41] {
+                for _ in 0..<200 {
+                    let x = SIMD8<Float>((0..<8).map { _ in Float.random(in: range, using: &random) })
+                    let y = SIMD8<Float>((0..<8).map { _ in Float.random(in: range.clamped(to: -3...31), using: &random) })
+                    let eight = reader.bilinear(x, y)
+                    for lane in 0..<8 { XCTAssertEqual(eight[lane], reader.bilinear(x[lane], y[lane])) }
+                }
+            }
+        }
+    }
 }
 
 extension Plane {

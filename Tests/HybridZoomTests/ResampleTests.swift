@@ -41,6 +41,25 @@ final class ResampleTests: XCTestCase {
         }
     }
 
+    /// A row summed eight outputs at a time is each output's taps summed in turn, to the bit.
+    func testGroupedRowSumsAreTheTapSums() {
+        var random = SeededRandom(seed: 5)
+        let row = (0..<53).map { _ in Float.random(in: -1...1, using: &random) }
+        for (length, outputs, kernel) in [(53.0, 21, Interpolation.bicubic), (40.5, 117, .bicubic), (53, 7, .bilinear), (20, 131, .bilinear)] {
+            let taps = ResamplingTaps(sourceStart: 1.5, sourceLength: length, sourceCount: row.count, outputCount: outputs, kernel: kernel)
+            var output = [Float](repeating: .nan, count: outputs)
+            var padded = [Float](repeating: 0, count: taps.reachBefore + row.count + taps.reachAfter)
+            padded.withUnsafeMutableBufferPointer { padded in
+                taps.resampleRow(row, width: row.count, padded: padded.baseAddress!, into: &output)
+            }
+            for x in 0..<outputs {
+                var expected: Float = 0
+                for tap in (x * taps.count)..<((x + 1) * taps.count) { expected += taps.weights[tap] * row[Int(taps.indices[tap])] }
+                XCTAssertEqual(output[x], expected, "\(length) → \(outputs), output \(x)")
+            }
+        }
+    }
+
     func testConstantStaysConstantAtAnyScale() {
         let plane = Plane(width: 40, height: 30, value: 0.25)
         for size in [Size(width: 97, height: 13), Size(width: 9, height: 71), Size(width: 3, height: 2)] {
