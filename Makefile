@@ -127,7 +127,7 @@ REAL_SET := .cache/sets/real
 real: deps release
 	@$(call install-missing,$(REAL_DEPS))
 	rm -rf $(REAL_SET) && $(PYTHON) Scripts/make-real-set $(REAL_SET)
-	$(RELEASE_BIN)/hzsr eval-real $(REAL_SET)
+	$(RELEASE_BIN)/hzsr eval-real $(REAL_SET) --config Data/real-pairs.yaml
 	mkdir -p Results/real && cp $(REAL_SET)/eval-real/report.json $(REAL_SET)/eval-real/report.md Results/real/
 
 NIGHT_PHOTOS := eval-night-bridge.jpg,eval-night-indoor-dog.jpg

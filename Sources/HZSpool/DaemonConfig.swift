@@ -323,14 +323,15 @@ public struct DaemonConfig: Sendable {
     }
 
     private static func readGate(_ section: ConfigSection) throws -> GateSettings {
-        section.rejectUnknownKeys(["min_ev100", "min_mean_luma", "max_tele_noise_ratio", "noise_floor", "min_overlap"])
+        section.rejectUnknownKeys(["min_ev100", "min_mean_luma", "max_tele_noise_ratio", "noise_floor", "min_overlap", "max_rotation"])
         let defaults = GateSettings()
         return GateSettings(
             minimumEV100: try section.double("min_ev100", default: defaults.minimumEV100, in: -10...25),
             minimumMeanLuma: try section.double("min_mean_luma", default: defaults.minimumMeanLuma, in: 0...1),
             maximumTeleNoiseRatio: try section.double("max_tele_noise_ratio", default: defaults.maximumTeleNoiseRatio, in: 0...1000),
             noiseFloor: try section.double("noise_floor", default: defaults.noiseFloor, in: 0...1),
-            minimumOverlap: try section.double("min_overlap", default: defaults.minimumOverlap, in: 0...1))
+            minimumOverlap: try section.double("min_overlap", default: defaults.minimumOverlap, in: 0...1),
+            maximumRotation: try section.double("max_rotation", default: defaults.maximumRotation, in: 0...90))
     }
 
     private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {

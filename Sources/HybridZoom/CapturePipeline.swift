@@ -38,7 +38,9 @@ public struct CapturePipeline: Sendable {
         _ = consume tele
         var alignment: Alignment?
         if gate.fuses, fusion != nil {
-            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: settings.alignment)
+            var alignmentSettings = settings.alignment
+            alignmentSettings.coarse.maximumRotation = settings.gate.maximumRotation
+            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: alignmentSettings)
             clock.lap(.align)
             gate = Gate.decide(
                 wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,

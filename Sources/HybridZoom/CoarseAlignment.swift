@@ -89,12 +89,26 @@ public struct CoarseAligner: Sendable {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
         let sourceLevel = workingLevel(source, size: working), referenceLevel = workingLevel(reference, size: working)
-        let matches = mutualMatches(
-            describedCorners(sourceLevel), describedCorners(referenceLevel),
-            reach: searchReach(workingWidth: working.width))
-        let fit = RobustFit(matches: matches, frame: working, maximumScale: maximumScale, maximumRotation: maximumRotation).run()
-        let refined = refinedMatches(fit.inliers, source: sourceLevel, reference: referenceLevel)
-        return summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size)
+        let sourceCorners = describedCorners(sourceLevel)
+        func attempt(turnedBy degrees: Double) -> CoarseAlignment {
+            // The reference level turned back by `degrees` about its centre: point z of the
+            // turned level is point turn(z) of the reference level.
+            let centre = SIMD2(Double(working.width), Double(working.height)) / 2
+            let turn = Homography.similarity(scale: 1, rotation: degrees * .pi / 180, translation: .zero, about: centre)
+            let turned = degrees == 0 ? referenceLevel : warp(referenceLevel, by: turn, to: working, interpolation: .bilinear)
+            let matches = mutualMatches(sourceCorners, describedCorners(turned), reach: searchReach(workingWidth: working.width))
+            let fit = RobustFit(matches: matches, frame: working, maximumScale: maximumScale, maximumRotation: maximumRotation).run()
+            let refined = refinedMatches(fit.inliers, source: sourceLevel, reference: turned).map {
+                PointMatch(source: $0.source, target: turn.apply($0.target))
+            }
+            return summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size)
+        }
+        // Upright patches correlate up to some 15° of turn. A wider allowance is searched in
+        // steps from there, the most inliers winning, only when upright matching fails.
+        let upright = attempt(turnedBy: 0)
+        let turns = stride(from: CoarseTuning.turnStep, through: maximumRotation, by: CoarseTuning.turnStep).flatMap { [$0, -$0] }
+        guard !upright.isReliable, !turns.isEmpty else { return upright }
+        return turns.map(attempt(turnedBy:)).filter(\.isReliable).max { $0.inliers < $1.inliers } ?? upright
     }
 
     private func workingSize(for size: Size) -> Size {
@@ -198,6 +212,9 @@ enum CoarseTuning {
     /// (and at least `homographyMargin` more).
     static let homographyGain = 1.1
     static let homographyMargin = 6
+    /// Turns of T beyond what upright patches match (a rig allowed more than 15°, or two views
+    /// of a scene taken by hand) are searched in steps of this many degrees.
+    static let turnStep = 20.0
     /// Lucas–Kanade stops after this many steps, or once a step is shorter than `convergedStep`.
     static let maximumIterations = 10
     static let convergedStep: Float = 0.005

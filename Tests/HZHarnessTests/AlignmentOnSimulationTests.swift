@@ -107,4 +107,34 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let processed = try process(captures[0].wide, covered)
         XCTAssertEqual(processed.decision, .skipped(.alignmentFailed), processed.reason)
     }
+
+    /// T turned by 25°, as two views taken by hand are and no rig's T is: `gate.max_rotation`
+    /// decides. A rig's 15° fails it; 45° searches turned matches and fuses it, yet still finds
+    /// no agreement between W and another photo's T.
+    func testATurnBeyondARigsIsFusedOnlyWhereTheGateAllowsIt() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("HZImageIOTests/Fixtures")
+        let photos = try ["xiaomi-mi-a3.jpg", "canon-sx530hs.jpg"].map {
+            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image
+        }
+        let captures = photos.enumerated().map { side, photo in
+            var parameters = RigParameters.draw(
+                seed: UInt64(80 + side), frameSize: Size(width: 320, height: 240), zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
+            parameters.teleRotation = 25
+            return RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
+        }
+        func decision(_ wide: YCbCrImage, _ tele: YCbCrImage, maximumRotation: Double) throws -> ProcessedCapture {
+            let settings = CaptureSettings(rig: RigCalibration(zoomRatio: 2), gate: GateSettings(maximumRotation: maximumRotation))
+            return try CapturePipeline(settings: settings, fusion: ClassicalFusion(bandSplitSigma: 1.5))
+                .process(wide: CaptureFrame(image: wide), tele: CaptureFrame(image: tele))
+        }
+        for capture in captures {
+            let rig = try decision(capture.wide, capture.tele, maximumRotation: 15)
+            XCTAssertEqual(rig.decision, .skipped(.alignmentFailed), rig.reason)
+            let byHand = try decision(capture.wide, capture.tele, maximumRotation: 45)
+            XCTAssertEqual(byHand.decision, .fused, byHand.reason)
+        }
+        let unrelated = try decision(captures[0].wide, captures[1].tele, maximumRotation: 45)
+        XCTAssertEqual(unrelated.decision, .skipped(.alignmentFailed), unrelated.reason)
+    }
 }

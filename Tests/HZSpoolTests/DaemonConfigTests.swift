@@ -92,12 +92,13 @@ final class DaemonConfigTests: XCTestCase {
             output: {zoom: 2.5, size: [1920, 1080], jpeg_quality: 80, maps: true}
             timestamps: {time_zone: Europe/Berlin, clock_offset: {tele: -0.25}}
             fusion: {method: 'off'}
-            gate: {min_ev100: 5.5, max_tele_noise_ratio: 2}
+            gate: {min_ev100: 5.5, max_tele_noise_ratio: 2, max_rotation: 45}
             blend: {maps: [occlusion, rejection], autofocus_region: [0.2, 0.3, 0.1, 0.1]}
             """, relativeTo: "/srv/rig")
         XCTAssertEqual(config.fusion.method, .off)
         XCTAssertEqual(config.gate.minimumEV100, 5.5)
         XCTAssertEqual(config.gate.maximumTeleNoiseRatio, 2)
+        XCTAssertEqual(config.gate.maximumRotation, 45)
         XCTAssertEqual(config.blend.settings.maps.map(\.name), ["occlusion", "rejection"])
         XCTAssertEqual(config.blend.autofocusRegion, Rect(x: 0.2, y: 0.3, width: 0.1, height: 0.1))
         XCTAssertEqual(config.paths.spool, "/data/in")

@@ -129,6 +129,27 @@ final class CoarseAlignmentTests: XCTestCase {
         XCTAssertTrue(result.problem?.contains("corner matches fit") ?? false, "\(String(describing: result.problem))")
     }
 
+    /// Two views taken by hand, T turned by 28°: beyond what upright patches match, so a rig's
+    /// aligner (15°) fails; allowed 45°, it searches turned patches and recovers the turn.
+    func testATurnBeyondARigsIsFoundOnlyWhereAllowed() {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        let truth = Homography.similarity(scale: 1, rotation: 28 * .pi / 180, translation: SIMD2(12, -7), about: centre)
+        let pair = CameraPair(frame: frame, mapping: truth)
+        XCTAssertFalse(CoarseAligner().align(source: pair.source, reference: pair.reference).isReliable)
+        let result = CoarseAligner(maximumRotation: 45).align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(result.isReliable, "\(result)")
+        XCTAssertEqual(result.rotation, 28, accuracy: 0.1, "\(result)")
+        assertMapsLike(truth, result.transform, within: 1)
+    }
+
+    /// Searching turns gives a mispaired capture more chances to agree by chance: it still does not.
+    func testUnrelatedScenesAreUnreliableWithTurnsSearched() {
+        let scene = CameraPair(frame: frame, translation: .zero, seed: 1)
+        let other = CameraPair(frame: frame, translation: .zero, seed: 2)
+        let result = CoarseAligner(maximumRotation: 90).align(source: scene.source, reference: other.reference)
+        XCTAssertFalse(result.isReliable, "\(result)")
+    }
+
     func testTheSameInputsGiveTheSameResult() {
         let pair = CameraPair(frame: frame, translation: SIMD2(5.5, -3.25))
         let aligner = CoarseAligner()
