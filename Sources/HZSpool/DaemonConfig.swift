@@ -92,6 +92,8 @@ public struct DaemonConfig: Sendable {
     public var output: Output
     public var fusion: FusionSettings
     public var gate: GateSettings
+    /// Steps 3–6: `gate.max_rotation` sets how far T may be turned before alignment fails.
+    public var alignment: AlignmentSettings
     public var blend: BlendConfig
     public var keepInputs: Bool
     /// Where the Prometheus text file goes (`DaemonMetrics`); nil: no metrics.
@@ -155,15 +157,16 @@ public struct DaemonConfig: Sendable {
             let output = section("output") { try readOutput($0, rig: rig ?? RigCalibration(zoomRatio: 2)) }
             fusion = section("fusion") { try readFusion($0, relativeTo: directory) }
             let gate = section("gate", readGate)
+            let alignment = section("gate", readAlignment)
             let blend = section("blend", readBlend)
             let keepInputs = section("archive", readArchive)
             let metricsTextfile = section("metrics") { try readMetrics($0, relativeTo: directory) }
             guard problems.errors.isEmpty, let paths, let roles, let timestamps, let pairing, let intake, let rig,
-                let output, let fusion, let gate, let blend, let keepInputs, let metricsTextfile
+                let output, let fusion, let gate, let alignment, let blend, let keepInputs, let metricsTextfile
             else { return }
             config = DaemonConfig(
                 paths: paths, roles: roles, timestamps: timestamps, pairing: pairing, intake: intake, rig: rig,
-                output: output, fusion: fusion, gate: gate, blend: blend, keepInputs: keepInputs,
+                output: output, fusion: fusion, gate: gate, alignment: alignment, blend: blend, keepInputs: keepInputs,
                 metricsTextfile: metricsTextfile)
         }
     }
@@ -330,8 +333,14 @@ public struct DaemonConfig: Sendable {
             minimumMeanLuma: try section.double("min_mean_luma", default: defaults.minimumMeanLuma, in: 0...1),
             maximumTeleNoiseRatio: try section.double("max_tele_noise_ratio", default: defaults.maximumTeleNoiseRatio, in: 0...1000),
             noiseFloor: try section.double("noise_floor", default: defaults.noiseFloor, in: 0...1),
-            minimumOverlap: try section.double("min_overlap", default: defaults.minimumOverlap, in: 0...1),
-            maximumRotation: try section.double("max_rotation", default: defaults.maximumRotation, in: 0...90))
+            minimumOverlap: try section.double("min_overlap", default: defaults.minimumOverlap, in: 0...1))
+    }
+
+    /// The gate's `max_rotation`, which alignment applies: beyond it T's turn is no rig's.
+    private static func readAlignment(_ section: ConfigSection) throws -> AlignmentSettings {
+        var settings = AlignmentSettings()
+        settings.coarse.maximumRotation = try section.double("max_rotation", default: settings.coarse.maximumRotation, in: 1...90)
+        return settings
     }
 
     private static func readBlend(_ section: ConfigSection) throws -> BlendConfig {
@@ -463,7 +472,7 @@ extension DaemonConfig {
             case .fixed(let size): size
             }
         return CaptureSettings(
-            rig: rig, zooms: output.zooms.map { $0.value(for: rig) }, outputSize: size, gate: gate,
+            rig: rig, zooms: output.zooms.map { $0.value(for: rig) }, outputSize: size, gate: gate, alignment: alignment,
             blend: blend.settings, autofocusRegion: blend.autofocusRegion)
     }
 

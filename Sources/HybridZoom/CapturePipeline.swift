@@ -38,9 +38,7 @@ public struct CapturePipeline: Sendable {
         _ = consume tele
         var alignment: Alignment?
         if gate.fuses, fusion != nil {
-            var alignmentSettings = settings.alignment
-            alignmentSettings.coarse.maximumRotation = settings.gate.maximumRotation
-            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: alignmentSettings)
+            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: settings.alignment)
             clock.lap(.align)
             gate = Gate.decide(
                 wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,

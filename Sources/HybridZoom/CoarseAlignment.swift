@@ -103,10 +103,12 @@ public struct CoarseAligner: Sendable {
             }
             return summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size)
         }
-        // Upright patches correlate up to some 15° of turn. A wider allowance is searched in
-        // steps from there, the most inliers winning, only when upright matching fails.
+        // A wider allowance than upright patches match is searched in steps, each covering the
+        // turns upright matching would around it, the most inliers winning; only when upright
+        // matching fails.
         let upright = attempt(turnedBy: 0)
-        let turns = stride(from: CoarseTuning.turnStep, through: maximumRotation, by: CoarseTuning.turnStep).flatMap { [$0, -$0] }
+        let reach = CoarseTuning.uprightTurn, step = CoarseTuning.turnStep
+        let turns = maximumRotation <= reach ? [] : stride(from: step, to: maximumRotation + reach, by: step).flatMap { [$0, -$0] }
         guard !upright.isReliable, !turns.isEmpty else { return upright }
         return turns.map(attempt(turnedBy:)).filter(\.isReliable).max { $0.inliers < $1.inliers } ?? upright
     }
@@ -212,8 +214,10 @@ enum CoarseTuning {
     /// (and at least `homographyMargin` more).
     static let homographyGain = 1.1
     static let homographyMargin = 6
-    /// Turns of T beyond what upright patches match (a rig allowed more than 15°, or two views
-    /// of a scene taken by hand) are searched in steps of this many degrees.
+    /// Upright patches match T turned by up to this many degrees (a rig's allowance)…
+    static let uprightTurn = 15.0
+    /// …so a wider one (two views of a scene taken by hand) is searched with the reference turned
+    /// back in steps of this many.
     static let turnStep = 20.0
     /// Lucas–Kanade stops after this many steps, or once a step is shorter than `convergedStep`.
     static let maximumIterations = 10

@@ -35,7 +35,7 @@ public struct ColourMatch: Sendable, Equatable {
     }
 
     /// `count` values matched where they lie.
-    public func apply(to values: UnsafeMutablePointer<Float>, count: Int) {
+    func apply(to values: UnsafeMutablePointer<Float>, count: Int) {
         let (gain, offset) = (gain, offset)
         for i in 0..<count { values[i] = values[i] * gain + offset }
     }

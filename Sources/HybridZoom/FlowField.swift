@@ -26,8 +26,9 @@ public struct FlowField: Sendable, Equatable {
     /// the flow itself enlarged bilinearly a row at a time as the warp reads it: what
     /// `resized(to: size, interpolation: .bilinear).sample(plane)` gives (up to float rounding)
     /// without making two full-resolution flow planes. `finish(y, row, spare)` may change each
-    /// row while it is in cache, with a spare row of its own.
-    public func sample(
+    /// row while it is in cache, with a spare row of `size.width` floats (whose contents are
+    /// whatever it last held) for its own use.
+    func sample(
         _ plane: Plane, enlargedTo size: Size,
         finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
     ) -> Plane {
@@ -91,7 +92,7 @@ func scale(_ values: inout [Float], by factor: Float) {
 /// columns, with the vectors scaled to output pixels.
 private struct EnlargedFlow {
     let flow: FlowField
-    let columns: ResamplingTaps
+    let across: RowResampler
     let rows: ResamplingTaps
     let scale: (x: Float, y: Float)
     static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
@@ -115,14 +116,15 @@ private struct EnlargedFlow {
     }
 
     func makeRow(width: Int) -> Row {
-        Row(lowWidth: flow.size.width, width: width, reach: columns.reachBefore + columns.reachAfter)
+        Row(lowWidth: flow.size.width, width: width, reach: across.reachBefore + across.reachAfter)
     }
 
     init(_ flow: FlowField, to size: Size) {
         let low = flow.size
         self.flow = flow
-        columns = ResamplingTaps(
-            sourceStart: 0, sourceLength: Double(low.width), sourceCount: low.width, outputCount: size.width, kernel: .bilinear)
+        across = RowResampler(
+            ResamplingTaps(
+                sourceStart: 0, sourceLength: Double(low.width), sourceCount: low.width, outputCount: size.width, kernel: .bilinear))
         rows = ResamplingTaps(
             sourceStart: 0, sourceLength: Double(low.height), sourceCount: low.height, outputCount: size.height, kernel: .bilinear)
         scale = (Float(size.width) / Float(low.width), Float(size.height) / Float(low.height))
@@ -145,7 +147,7 @@ private struct EnlargedFlow {
                 }
             }
         }
-        columns.resampleRow(UnsafePointer(row.u.baseAddress!), width: width, padded: row.padded, into: row.dx.baseAddress!)
-        columns.resampleRow(UnsafePointer(row.v.baseAddress!), width: width, padded: row.padded, into: row.dy.baseAddress!)
+        across.resampleRow(UnsafePointer(row.u.baseAddress!), width: width, padded: row.padded, into: row.dx.baseAddress!)
+        across.resampleRow(UnsafePointer(row.v.baseAddress!), width: width, padded: row.padded, into: row.dy.baseAddress!)
     }
 }

@@ -68,21 +68,16 @@ public struct GateSettings: Codable, Sendable, Equatable {
     /// The share of I_src that T must cover. The coarse search reaches ±6 % of the width, so a
     /// sound alignment overlaps by 88 % or more; under half, the flow has gone astray.
     public var minimumOverlap: Double
-    /// Degrees T may be turned against its calibration: a rig's T is mounted square to within a
-    /// few, so a fit turned further is a chance agreement. Alignment searches turns beyond 15°
-    /// only when this allows them (two views taken by hand, not a rig).
-    public var maximumRotation: Double
 
     public init(
         minimumEV100: Double = 3, minimumMeanLuma: Double = 0.08, maximumTeleNoiseRatio: Double = 1.5,
-        noiseFloor: Double = 0.004, minimumOverlap: Double = 0.5, maximumRotation: Double = 15
+        noiseFloor: Double = 0.004, minimumOverlap: Double = 0.5
     ) {
         self.minimumEV100 = minimumEV100
         self.minimumMeanLuma = minimumMeanLuma
         self.maximumTeleNoiseRatio = maximumTeleNoiseRatio
         self.noiseFloor = noiseFloor
         self.minimumOverlap = minimumOverlap
-        self.maximumRotation = maximumRotation
     }
 }
 

@@ -148,7 +148,7 @@ private func convolve(
 
 /// `output[x] = Σ kernel[t] · rows[t][x]`, eight at a time.
 @inline(__always)
-private func convolveRows(
+func convolveRows(
     _ rows: UnsafeBufferPointer<UnsafePointer<Float>>, _ kernel: UnsafeBufferPointer<Float>,
     into output: UnsafeMutablePointer<Float>, count: Int
 ) {

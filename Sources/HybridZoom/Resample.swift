@@ -30,14 +30,11 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolati
 /// Every output sample has the same number of taps (`count`: as many as the kernel's support
 /// can hold strictly inside it) and reads consecutive source samples from `starts`; taps past
 /// the support carry weight 0. `indices` are the same samples clamped to the plane.
-///
-/// Along a row the outputs go in groups of eight (`groups`), summed as one vector.
 struct ResamplingTaps {
     let count: Int
-    var indices: [Int32]
-    var starts: [Int32]
-    var weights: [Float]
-    let groups: OutputGroups
+    let indices: [Int32]
+    let starts: [Int32]
+    let weights: [Float]
     let lowestIndex: Int
     let highestIndex: Int
     /// How far the taps reach before the first source sample and past the last.
@@ -49,9 +46,9 @@ struct ResamplingTaps {
         let stretch = max(scale, 1)
         let radius = kernel.support * stretch
         count = Int((2 * radius).rounded(.up))
-        indices = [Int32](repeating: 0, count: count * outputCount)
-        starts = [Int32](repeating: 0, count: outputCount)
-        weights = [Float](repeating: 0, count: count * outputCount)
+        var indices = [Int32](repeating: 0, count: count * outputCount)
+        var starts = [Int32](repeating: 0, count: outputCount)
+        var weights = [Float](repeating: 0, count: count * outputCount)
         var lowest = Int.max, highest = Int.min, before = 0, after = 0
         for output in 0..<outputCount {
             // Centre of the output sample in source pixel-index space.
@@ -75,47 +72,67 @@ struct ResamplingTaps {
             }
             for tap in 0..<count { weights[output * count + tap] /= Float(total) }
         }
+        (self.indices, self.starts, self.weights) = (indices, starts, weights)
         lowestIndex = lowest
         highestIndex = highest
         (reachBefore, reachAfter) = (before, after)
-        groups = OutputGroups(starts: starts, weights: weights, count: count)
     }
 }
 
-/// Eight neighbouring outputs of a pass along a row, summed together: their taps span the
-/// `steps` consecutive source samples from `start` on (the first output's first tap to the last
-/// one's last), and step k adds sample k, broadcast, times eight weights, each the weight that
-/// output gives that sample (0 if it is not one of its taps). Each output thus adds its own taps
-/// in the same order as one at a time would, with zeros between, so the sums are the same; but
-/// eight at once, with neither gathers nor a serial chain of additions per output.
-struct OutputGroups {
-    var start: [Int32] = []
-    var steps: [Int32] = []
-    /// Where each group's weights begin in `weights`, eight per step.
-    var offset: [Int] = []
-    var weights: [Float] = []
+/// The pass along rows: each row is first copied with its edge repeated as far as the taps
+/// reach, so that every output sums consecutive samples without clamping or looking up where
+/// they are; then eight neighbouring outputs are summed together. Their taps span the `steps`
+/// consecutive samples from `start` on (the first output's first tap to the last one's last), and
+/// step k adds sample k, broadcast, times eight weights, each the weight that output gives that
+/// sample (0 if it is not one of its taps). Each output thus adds its own taps in the order one at
+/// a time would, with zeros between, so for finite samples the sums are the same; but eight at
+/// once, with neither gathers nor a serial chain of additions per output.
+struct RowResampler {
     let outputCount: Int
+    /// How far the taps reach before a row's first sample and past its last.
+    let reachBefore: Int
+    let reachAfter: Int
+    private var start: [Int32] = []
+    private var steps: [Int32] = []
+    /// Where each group's weights begin in `weights`, eight per step.
+    private var offset: [Int] = []
+    private var weights: [Float] = []
 
-    init(starts: [Int32], weights tapWeights: [Float], count: Int) {
-        outputCount = starts.count
+    init(_ taps: ResamplingTaps) {
+        (outputCount, reachBefore, reachAfter) = (taps.starts.count, taps.reachBefore, taps.reachAfter)
         for first in stride(from: 0, to: outputCount, by: 8) {
             let last = min(first + 8, outputCount) - 1
-            let steps = Int(starts[last] - starts[first]) + count
-            start.append(starts[first])
+            let steps = Int(taps.starts[last] - taps.starts[first]) + taps.count
+            start.append(taps.starts[first])
             self.steps.append(Int32(steps))
             offset.append(weights.count)
             var group = [Float](repeating: 0, count: steps * 8)
             for lane in 0...(last - first) {
-                let shift = Int(starts[first + lane] - starts[first])
-                for tap in 0..<count { group[(shift + tap) * 8 + lane] = tapWeights[(first + lane) * count + tap] }
+                let shift = Int(taps.starts[first + lane] - taps.starts[first])
+                for tap in 0..<taps.count { group[(shift + tap) * 8 + lane] = taps.weights[(first + lane) * taps.count + tap] }
             }
             weights += group
         }
     }
 
-    /// The outputs of one row, from `samples` (source sample 0; the taps' reach before and after
-    /// it readable).
-    func sum(_ samples: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+    /// Rows `rows` of a plane `width` wide resampled along their length, into consecutive rows
+    /// of `output`, on this thread.
+    func resampleRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
+            for (index, y) in rows.enumerated() {
+                resampleRow(plane + y * width, width: width, padded: padded.baseAddress!, into: output + index * outputCount)
+            }
+        }
+    }
+
+    /// One row, `width` long, through `padded` (room for `reachBefore + width + reachAfter` values).
+    func resampleRow(
+        _ row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    ) {
+        padded.update(repeating: row[0], count: reachBefore)
+        (padded + reachBefore).update(from: row, count: width)
+        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
+        let samples = padded + reachBefore
         weights.withUnsafeBufferPointer { weights in
             for group in start.indices {
                 let source = samples + Int(start[group])
@@ -160,13 +177,13 @@ func catmullRom(_ t: Double) -> Double {
 /// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking, and the
 /// coarse rows of `EnlargedMask`.
 private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
-    let outputWidth = columns.starts.count
+    let outputWidth = columns.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: rows.count)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
             let output = UncheckedSendable(output)
             parallelChunks(rows.count, itemCost: outputWidth * columns.count / 4) { chunk in
-                columns.resampleRows(
+                across.resampleRows(
                     (rows.lowerBound + chunk.lowerBound)..<(rows.lowerBound + chunk.upperBound), of: source.baseAddress!,
                     width: plane.width, into: output.value.baseAddress! + chunk.lowerBound * outputWidth)
             }
@@ -180,7 +197,7 @@ private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingT
 /// never held whole (half the output at 2×: 24 MB for `I_src` at 12 MP), for the few rows that
 /// neighbouring blocks both read, made twice. The same sums, so the same values.
 private func resampleInBlocks(_ plane: Plane, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
-    let outputWidth = columns.starts.count, outputHeight = rows.starts.count
+    let outputWidth = columns.starts.count, outputHeight = rows.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: outputHeight)
     plane.pixels.withUnsafeBufferPointer { source in
         result.pixels.withUnsafeMutableBufferPointer { output in
@@ -188,7 +205,7 @@ private func resampleInBlocks(_ plane: Plane, rows: ResamplingTaps, columns: Res
             parallelChunks(outputHeight, itemCost: outputWidth * (columns.count + rows.count) / 4) { chunk in
                 let sourceRows = rows.sourceRange(of: chunk)
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * outputWidth) { horizontal in
-                    columns.resampleRows(sourceRows, of: source.baseAddress!, width: plane.width, into: horizontal.baseAddress!)
+                    across.resampleRows(sourceRows, of: source.baseAddress!, width: plane.width, into: horizontal.baseAddress!)
                     for y in chunk {
                         rows.sum(
                             output: y, of: horizontal.baseAddress!, width: outputWidth, firstRow: sourceRows.lowerBound,
@@ -210,29 +227,6 @@ extension ResamplingTaps {
             highest = max(highest, Int(indices[tap]))
         }
         return lowest..<(highest + 1)
-    }
-
-    /// Rows `rows` of a plane `width` wide resampled along their length, into consecutive rows
-    /// of `output`, on this thread. Each row is first copied with its edge repeated as far as the
-    /// taps reach, so that every output sums consecutive samples without clamping or looking up
-    /// where they are.
-    func resampleRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
-            for (index, y) in rows.enumerated() {
-                resampleRow(plane + y * width, width: width, padded: padded.baseAddress!, into: output + index * starts.count)
-            }
-        }
-    }
-
-    /// One row, `width` long, resampled along its length through `padded` (room for
-    /// `reachBefore + width + reachAfter` values).
-    func resampleRow(
-        _ row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
-    ) {
-        padded.update(repeating: row[0], count: reachBefore)
-        (padded + reachBefore).update(from: row, count: width)
-        (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
-        groups.sum(padded + reachBefore, into: output)
     }
 }
 
@@ -264,25 +258,19 @@ extension ResamplingTaps {
         output: Int, of plane: UnsafePointer<Float>, width: Int, firstRow: Int, columns: Range<Int>,
         into row: UnsafeMutablePointer<Float>
     ) {
-        // Taps of weight 0 may lie outside the rows the first pass made.
-        withUnsafeTemporaryAllocation(of: (weight: Float, row: UnsafePointer<Float>).self, capacity: count) { taps in
-            var used = 0
-            for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
-                taps[used] = (weights[tap], plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound)
-                used += 1
-            }
-            let rows = UnsafeBufferPointer(rebasing: taps[..<used])
-            // Eight columns at a time, summed over the taps in a register, in the taps' order.
-            var x = 0
-            while x < columns.count {
-                var sum = SIMD8<Float>.zero
-                if x + 8 <= columns.count {
-                    for (weight, source) in rows { sum += weight * UnsafeRawPointer(source + x).loadUnaligned(as: SIMD8<Float>.self) }
-                } else {
-                    for (weight, source) in rows { for lane in 0..<(columns.count - x) { sum[lane] += weight * source[x + lane] } }
+        // Taps of weight 0 may lie outside the rows the first pass made; the others are summed
+        // eight columns at a time in a register, in the taps' order.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { kernel in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: count) { rows in
+                var used = 0
+                for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
+                    kernel[used] = weights[tap]
+                    rows[used] = plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound
+                    used += 1
                 }
-                store(sum, to: row + x, count: min(8, columns.count - x))
-                x += 8
+                convolveRows(
+                    UnsafeBufferPointer(rebasing: rows[..<used]), UnsafeBufferPointer(rebasing: kernel[..<used]), into: row,
+                    count: columns.count)
             }
         }
     }

@@ -41,7 +41,10 @@ struct MapsCommand: ParsableCommand {
         sheet.add("T", tele.image)
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
-        addAlignment(rendered, rendered.alignment ?? Alignment.align(source: rendered.source.y, reference: tele.image.y), to: &sheet)
+        let alignment =
+            rendered.alignment
+            ?? Alignment.align(source: rendered.source.y, reference: tele.image.y, settings: settings.captureSettings.alignment)
+        addAlignment(rendered, alignment, to: &sheet)
         if let blend = rendered.blend { add(blend.mapImages, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
         try sheet.render(to: output)

@@ -124,7 +124,9 @@ final class AlignmentOnSimulationTests: XCTestCase {
             return RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
         }
         func decision(_ wide: YCbCrImage, _ tele: YCbCrImage, maximumRotation: Double) throws -> ProcessedCapture {
-            let settings = CaptureSettings(rig: RigCalibration(zoomRatio: 2), gate: GateSettings(maximumRotation: maximumRotation))
+            var alignment = AlignmentSettings()
+            alignment.coarse.maximumRotation = maximumRotation
+            let settings = CaptureSettings(rig: RigCalibration(zoomRatio: 2), alignment: alignment)
             return try CapturePipeline(settings: settings, fusion: ClassicalFusion(bandSplitSigma: 1.5))
                 .process(wide: CaptureFrame(image: wide), tele: CaptureFrame(image: tele))
         }

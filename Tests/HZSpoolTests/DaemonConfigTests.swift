@@ -98,7 +98,7 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(config.fusion.method, .off)
         XCTAssertEqual(config.gate.minimumEV100, 5.5)
         XCTAssertEqual(config.gate.maximumTeleNoiseRatio, 2)
-        XCTAssertEqual(config.gate.maximumRotation, 45)
+        XCTAssertEqual(config.captureSettings.alignment.coarse.maximumRotation, 45)
         XCTAssertEqual(config.blend.settings.maps.map(\.name), ["occlusion", "rejection"])
         XCTAssertEqual(config.blend.autofocusRegion, Rect(x: 0.2, y: 0.3, width: 0.1, height: 0.1))
         XCTAssertEqual(config.paths.spool, "/data/in")

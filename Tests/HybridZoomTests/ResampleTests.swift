@@ -50,7 +50,7 @@ final class ResampleTests: XCTestCase {
             var output = [Float](repeating: .nan, count: outputs)
             var padded = [Float](repeating: 0, count: taps.reachBefore + row.count + taps.reachAfter)
             padded.withUnsafeMutableBufferPointer { padded in
-                taps.resampleRow(row, width: row.count, padded: padded.baseAddress!, into: &output)
+                RowResampler(taps).resampleRow(row, width: row.count, padded: padded.baseAddress!, into: &output)
             }
             for x in 0..<outputs {
                 var expected: Float = 0
