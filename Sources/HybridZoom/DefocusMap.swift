@@ -82,8 +82,8 @@ public struct DefocusMap: BlendMap {
     private func processingGain(_ rho: [Float]) -> Float {
         guard !rho.isEmpty else { return 1 }
         // A quantile needs no more than some 50 000 of them (a 12 MP frame's grid has 200 000).
-        var sample = stride(from: 0, to: rho.count, by: max(1, rho.count / 50_000)).map { Double(rho[$0]) }
-        let sharp = Float(select(min(sample.count - 1, Int(sharpQuantile * Double(sample.count))), in: &sample))
+        let sample = stride(from: 0, to: rho.count, by: max(1, rho.count / 50_000)).map { Double(rho[$0]) }
+        let sharp = Float(quantile(sample, sharpQuantile))
         return (sharpAbove / max(sharp, .leastNormalMagnitude)).clamped(to: 1...maximumProcessingGain)
     }
 }

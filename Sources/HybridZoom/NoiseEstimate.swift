@@ -148,9 +148,7 @@ private struct BlockStatistics {
         let candidates = sums.indices.filter { sums[$0] / area > clipMargin && sums[$0] / area < 1 - clipMargin }
         guard !candidates.isEmpty else { return [] }
         // The energy below which `fraction` of the candidates lie.
-        var candidateEnergies = candidates.map { Double(energies[$0]) }
-        let threshold = Float(
-            select(min(Int(fraction * Double(candidates.count)), candidates.count - 1), in: &candidateEnergies))
+        let threshold = Float(quantile(candidates.map { Double(energies[$0]) }, fraction))
         let flat = candidates.filter { energies[$0] <= threshold }
         guard flat.count > limit else { return flat }
         return (0..<limit).map { flat[$0 * flat.count / limit] }

@@ -8,6 +8,13 @@ public func median(_ values: [Double]) -> Double {
     return values.count % 2 == 1 ? upper : (values[..<middle].max()! + upper) / 2
 }
 
+/// The value a `fraction` (0…1) of `values` lies below: the ⌊fraction · count⌋-th smallest (the
+/// largest for 1), by selection. `values` must not be empty.
+func quantile(_ values: [Double], _ fraction: Double) -> Double {
+    var values = values
+    return select(min(Int(fraction * Double(values.count)), values.count - 1), in: &values)
+}
+
 /// The `k`-th smallest of `values` (from 0), which are reordered so that none before index `k`
 /// is larger and none after it smaller (Hoare's selection: partition around a median of three,
 /// keep the side that holds `k`). The standard library sorts but does not select.
