@@ -14,6 +14,7 @@ from hzsr_fusion.data import Capture, CropSampler
 from hzsr_fusion.filters import gaussian_blur, gaussian_kernel
 from hzsr_fusion.initialisation import initialise
 from calibrate import calibrate
+from pack import pack, unpack, window_of
 from hzsr_fusion.model import ARCHITECTURE, FusionUNet
 from hzsr_fusion.quantization import activation_ranges
 from hzsr_fusion.safetensors_io import load_file, load_metadata, save_file
@@ -66,9 +67,41 @@ class DataTests(unittest.TestCase):
         torch.testing.assert_close(base, inputs[:, 1:2])
         torch.testing.assert_close(inputs, again[0])
 
+    def test_crops_cut_from_resident_planes_are_the_same(self):
+        captures = [fake_capture(), fake_capture(height=72, seed=1)]
+        host = CropSampler(captures, crop=64, batch=16, seed=5, resident=False).next_batch()
+        resident = CropSampler(captures, crop=64, batch=16, seed=5, resident=True).next_batch()
+        for a, b in zip(host, resident):
+            torch.testing.assert_close(a, b)
+
     def test_captures_smaller_than_the_crop_are_skipped(self):
         captures = [fake_capture(), fake_capture(height=40)]
         self.assertEqual(CropSampler(captures, crop=64, batch=1, seed=0).skipped(captures), 1)
+
+
+class PackTests(unittest.TestCase):
+    def test_unpacked_set_holds_the_planes_to_ten_bits(self):
+        rng = np.random.default_rng(7)
+        inputs = rng.random((40, 56, 3), dtype=np.float32)
+        target = rng.random((40, 56), dtype=np.float32)
+        coverage = (rng.random((40, 56)) > 0.3).astype(np.uint8)
+        with tempfile.TemporaryDirectory() as folder:
+            original, copy = os.path.join(folder, "set"), os.path.join(folder, "copy")
+            os.makedirs(os.path.join(original, "0000"))
+            with open(os.path.join(original, "set.json"), "w") as manifest:
+                json.dump({"captures": ["0000"], "split": "train"}, manifest)
+            for name, array in (("fusion_inputs", inputs), ("target_y", target), ("tele_coverage", coverage)):
+                np.save(os.path.join(original, "0000", f"{name}.npy"), array)
+            pack(original, os.path.join(folder, "set.pack"), side=32)
+            unpack(os.path.join(folder, "set.pack"), copy)
+            window = window_of(target.shape, 32, 0)
+            unpacked = {name: np.load(os.path.join(copy, "0000", f"{name}.npy"))
+                        for name in ("fusion_inputs", "target_y", "tele_coverage")}
+        self.assertEqual(unpacked["target_y"].shape, (32, 32))
+        np.testing.assert_allclose(unpacked["target_y"], target[window], atol=0.5 / 1023 + 1e-6)
+        np.testing.assert_allclose(unpacked["fusion_inputs"][..., :2], inputs[window][..., :2], atol=0.5 / 1023 + 1e-6)
+        np.testing.assert_allclose(unpacked["fusion_inputs"][..., 2], inputs[window][..., 2], atol=0.5 / 255 + 1e-6)
+        np.testing.assert_array_equal(unpacked["tele_coverage"], coverage[window])
 
 
 class ModelTests(unittest.TestCase):
@@ -79,10 +112,16 @@ class ModelTests(unittest.TestCase):
         torch.testing.assert_close(model(inputs), inputs[:, :1])
 
     def test_learning_rate_warms_up_then_decays_to_a_hundredth(self):
-        args = Namespace(warmup=10, steps=110)
+        args = Namespace(warmup=10, steps=110, minutes=None)
         self.assertAlmostEqual(learning_rate_factor(args, 0), 0.1)
         self.assertAlmostEqual(learning_rate_factor(args, 10), 1.0)
         self.assertAlmostEqual(learning_rate_factor(args, 110), 0.01)
+
+    def test_learning_rate_decays_over_the_minutes_when_they_end_first(self):
+        args = Namespace(warmup=10, steps=1_000_000, minutes=2)
+        self.assertAlmostEqual(learning_rate_factor(args, 10, seconds=0), 1.0)
+        self.assertAlmostEqual(learning_rate_factor(args, 500, seconds=60), 0.01 + 0.99 * 0.5, places=4)
+        self.assertAlmostEqual(learning_rate_factor(args, 900, seconds=120), 0.01)
 
 
 class ExportTests(unittest.TestCase):

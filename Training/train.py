@@ -16,7 +16,6 @@ import os
 import random
 import sys
 import time
-from functools import partial
 
 # OpenMP threads that spin while they wait turn a core taken by another process into 20× slower
 # steps (measured on the shared 2-core machine); passive waiting costs little when it is idle.
@@ -36,7 +35,7 @@ from hzsr_fusion.validation import Validator, format_scores
 
 LOSS_FIELDS = ["step", "lr", "loss", "charbonnier", "laplacian", "brightness", "seconds"]
 # What a checkpoint must agree on with the command line to be resumed.
-SETTINGS = ("sets", "steps", "batch", "crop", "lr", "warmup", "seed", "init")
+SETTINGS = ("sets", "steps", "batch", "crop", "lr", "warmup", "seed", "init", "minutes")
 VALIDATION_FIELDS = ["step"] + [f"{m}_{k}" for m in ("source", "classical", "network") for k in ("psnr", "ssim")]
 
 
@@ -44,6 +43,8 @@ def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", nargs="+", required=True, help="training capture sets (split 'train')")
     parser.add_argument("--steps", type=int, default=36000)
+    parser.add_argument("--minutes", type=float, help="also stop after this much training time, the learning "
+                        "rate's decay spread over it (for a machine lent for a fixed time)")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--crop", type=int, default=256, help=f"crop side, a multiple of {MULTIPLE}")
     parser.add_argument("--lr", type=float, default=5e-4, help="peak Adam learning rate")
@@ -54,6 +55,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--out", required=True, help="folder for the checkpoint and logs")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads; 1 is fastest while other jobs share the 2 cores")
+    parser.add_argument("--device", default="cpu", help="where to train: cpu, or cuda on a GPU machine")
     parser.add_argument("--validate", metavar="SET", help="score the network on this set's whole frames")
     parser.add_argument("--validate-every", type=int, default=4000)
     parser.add_argument("--log-every", type=int, default=50)
@@ -68,13 +70,20 @@ def parse_arguments(argv=None):
     return args
 
 
-def learning_rate_factor(args, step):
+def progress(args, step, seconds):
+    """How much of the run is done, 0 to 1: of its steps, or of its minutes if that is more."""
+    done = step / args.steps
+    return max(done, seconds / (60 * args.minutes)) if args.minutes else done
+
+
+def learning_rate_factor(args, step, seconds=0.0):
     """Linear warm-up (a zero-initialised head under Adam needs it, see initialisation.py),
-    then a cosine from 1 to 1/100."""
+    then a cosine from 1 to 1/100 over the rest of the run (steps, or minutes if they end first)."""
     if step < args.warmup:
         return (step + 1) / args.warmup
-    progress = (step - args.warmup) / max(args.steps - args.warmup, 1)
-    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    start = progress(args, args.warmup, 0.0)
+    decayed = (progress(args, step, seconds) - start) / max(1.0 - start, 1e-9)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(decayed, 1.0)))
 
 
 def seed_everything(seed):
@@ -88,11 +97,12 @@ class Run:
 
     def __init__(self, args, sampler):
         self.args, self.sampler = args, sampler
-        self.model = FusionUNet()
+        self.model = FusionUNet().to(args.device)
         initialise(self.model, sampler.next_batch()[0])
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=args.lr)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, partial(learning_rate_factor, args))
         self.step, self.seconds, self.validation = 0, 0.0, []
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: learning_rate_factor(args, step, self.seconds))
         self.path = os.path.join(args.out, "checkpoint.pt")
 
     def save(self):
@@ -134,7 +144,10 @@ class Run:
         self.optimizer.step()
         self.schedule.step()
         self.step += 1
-        return {"loss": loss.item(), **terms}
+        return {"loss": loss.detach(), **terms}
+
+    def finished(self):
+        return progress(self.args, self.step, self.seconds) >= 1
 
 
 def validate(run, validator, log):
@@ -147,10 +160,11 @@ def validate(run, validator, log):
 
 def train(args):
     torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = True  # every batch has the same shape
     seed_everything(args.seed)
     os.makedirs(args.out, exist_ok=True)
     captures = load_sets(args.sets)
-    sampler = CropSampler(captures, args.crop, args.batch, args.seed)
+    sampler = CropSampler(captures, args.crop, args.batch, args.seed, device=args.device)
     print(f"{len(sampler.captures)} captures ({sampler.skipped(captures)} smaller than the crop skipped), "
           f"{args.batch}×{args.crop}² crops, {args.steps} steps", flush=True)
     run = Run(args, sampler)
@@ -161,22 +175,24 @@ def train(args):
         print(f"started from {args.init}", flush=True)
     losses = CsvLog(os.path.join(args.out, "log.csv"), LOSS_FIELDS)
     validations = CsvLog(os.path.join(args.out, "validation.csv"), VALIDATION_FIELDS)
-    validator = Validator(args.validate) if args.validate else None
+    validator = Validator(args.validate, args.device) if args.validate else None
     if validator and run.step == 0:
         validate(run, validator, validations)
 
     window, started = [], time.time() - run.seconds
-    while run.step < args.steps:
+    while not run.finished():
         window.append(run.train_step())
         run.seconds = time.time() - started
-        if run.step % args.log_every == 0 or run.step == args.steps:
-            row = {name: float(np.mean([w[name] for w in window])) for name in window[0]}
+        last = run.finished()
+        if run.step % args.log_every == 0 or last:
+            # The terms stay on the device until here: reading each step's would wait for it.
+            row = {name: torch.stack([w[name] for w in window]).mean().item() for name in window[0]}
             losses.append({"step": run.step, "lr": run.schedule.get_last_lr()[0], "seconds": run.seconds, **row})
             print(f"step {run.step}  loss {row['loss']:.5f}  ({run.seconds / run.step:.3f} s/step)", flush=True)
             window = []
-        if validator and (run.step % args.validate_every == 0 or run.step == args.steps):
+        if validator and (run.step % args.validate_every == 0 or last):
             validate(run, validator, validations)
-        if run.step % args.validate_every == 0 or run.step == args.steps:
+        if run.step % args.validate_every == 0 or last:
             run.save()
             write_svg(os.path.join(args.out, "curves.svg"), losses.rows(), validations.rows())
     return losses.rows()

@@ -87,9 +87,13 @@ class CropSampler:
     inside T's frame (up to `tries` draws, then the last is kept): T's detail is what the network
     learns to transfer, and most of a frame is covered anyway, so this mostly drops the few crops
     that would teach nothing but W's fallback. Deterministic for a given seed and set.
+
+    On an accelerator (`device`), every capture's planes are held there (`resident`) and crops
+    are cut there: copying each batch's crops through the host would starve it. The draws and
+    the crops are the same either way.
     """
 
-    def __init__(self, captures, crop, batch, seed, min_coverage=0.5, tries=8):
+    def __init__(self, captures, crop, batch, seed, min_coverage=0.5, tries=8, device="cpu", resident=None):
         self.captures = [c for c in captures if min(c.size) >= crop]
         if not self.captures:
             raise ValueError(f"no capture is at least {crop}×{crop}")
@@ -98,6 +102,9 @@ class CropSampler:
         self.crop, self.batch = crop, batch
         self.min_coverage, self.tries = min_coverage, tries
         self.rng = np.random.default_rng(seed)
+        device = torch.device(device)
+        self.resident = [torch.from_numpy(_planes(capture, (slice(None), slice(None)))).to(device)
+                         for capture in self.captures] if (device.type != "cpu" if resident is None else resident) else None
 
     def skipped(self, captures):
         """How many of `captures` are too small for a crop (for the log)."""
@@ -114,17 +121,24 @@ class CropSampler:
         return window
 
     def _crop(self):
-        capture = self.captures[self.rng.choice(len(self.captures), p=self.weights)]
-        window = self._window(capture)
-        # (5, c, c): three inputs, the base and the target, transformed together.
-        planes = np.concatenate([capture.inputs[window].transpose(2, 0, 1), capture.base[window][None],
-                                 capture.target[window][None]])
-        planes = np.rot90(planes, k=int(self.rng.integers(4)), axes=(1, 2))
-        if self.rng.integers(2):
-            planes = planes[:, :, ::-1]
-        return np.ascontiguousarray(planes)
+        index = self.rng.choice(len(self.captures), p=self.weights)
+        window = self._window(self.captures[index])
+        turns, flip = int(self.rng.integers(4)), bool(self.rng.integers(2))
+        if self.resident:
+            planes = torch.rot90(self.resident[index][(slice(None), *window)], k=turns, dims=(1, 2))
+            return planes.flip(2) if flip else planes
+        planes = np.rot90(_planes(self.captures[index], window), k=turns, axes=(1, 2))
+        return torch.from_numpy(np.ascontiguousarray(planes[:, :, ::-1] if flip else planes))
 
     def next_batch(self):
-        """(inputs (B, 3, c, c), base (B, 1, c, c), target (B, 1, c, c)) float32 tensors."""
-        batch = torch.from_numpy(np.stack([self._crop() for _ in range(self.batch)]))
+        """(inputs (B, 3, c, c), base (B, 1, c, c), target (B, 1, c, c)) float32 tensors on the
+        sampler's device."""
+        batch = torch.stack([self._crop() for _ in range(self.batch)])
         return batch[:, :3], batch[:, 3:4], batch[:, 4:]
+
+
+def _planes(capture, window):
+    """(5, h, w) float32: the three inputs, the base and the target inside window, the planes
+    a crop transforms together."""
+    return np.concatenate([capture.inputs[window].transpose(2, 0, 1), capture.base[window][None],
+                           capture.target[window][None]])

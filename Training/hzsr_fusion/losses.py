@@ -63,11 +63,11 @@ def brightness(output, source):
 
 def fusion_loss(output, target, inputs, weights=WEIGHTS):
     """output, target: (B, 1, H, W); inputs: (B, 3, H, W). Returns (total, {term: value})
-    with the unweighted terms detached, for the log."""
+    with the unweighted terms detached, for the log (tensors, so that a GPU is not waited for)."""
     terms = {
         "charbonnier": charbonnier(output, target),
         "laplacian": laplacian_l1(output, target),
         "brightness": brightness(output, inputs[:, :1]),
     }
     total = sum(weights[name] * value for name, value in terms.items())
-    return total, {name: value.item() for name, value in terms.items()}
+    return total, {name: value.detach() for name, value in terms.items()}

@@ -50,9 +50,9 @@ class Validator:
     """Holds a set's frames and the fixed methods' scores, so each validation only runs the
     network."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, device="cpu"):
         self.folder = folder
-        self.frames = [full_frame(capture) for capture in load_set(folder)]
+        self.frames = [tuple(plane.to(device) for plane in full_frame(capture)) for capture in load_set(folder)]
         self.bases = [classical_fusion(inputs) for inputs, _, _ in self.frames]
         self.baselines = {"source": [], "classical": []}
         for (inputs, target, coverage), base in zip(self.frames, self.bases):
