@@ -248,7 +248,8 @@ public struct DaemonConfig: Sendable {
         let extensions = try section.string("extensions", default: "jpg jpeg")
             .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
-        let megapixels = try section.double("max_megapixels", default: 100, in: 0.01...1000)
+        // Medium-format "100 MP" sensors make 11648×8736 frames, 101.8 MP: the default takes them in.
+        let megapixels = try section.double("max_megapixels", default: 110, in: 0.01...1000)
         return Intake(
             settleTime: try section.double("settle_time", default: 2, in: 0...3600),
             maxPixels: Int(megapixels * 1_000_000), extensions: Set(extensions),

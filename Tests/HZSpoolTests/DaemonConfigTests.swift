@@ -34,6 +34,12 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(shipped.paths.spool, "/srv/rig/spool")
     }
 
+    /// A medium-format camera's "100 MP" frame is 101.8 MP: the defaults must take it in.
+    func testDefaultsTakeInMediumFormatFrames() throws {
+        let defaults = try DaemonConfig.parse("", relativeTo: "/srv/rig")
+        XCTAssertGreaterThanOrEqual(defaults.intake.maxPixels, 11648 * 8736)
+    }
+
     func testErrorsNameTheKeyAndLine() {
         assertError("pairing:\n  tolerance: soon\n", key: "pairing.tolerance", line: 2, mentions: "number")
         assertError("pairing:\n  tolerance: -1\n", key: "pairing.tolerance", mentions: "between")
