@@ -103,8 +103,10 @@ class CropSampler:
         self.min_coverage, self.tries = min_coverage, tries
         self.rng = np.random.default_rng(seed)
         device = torch.device(device)
-        self.resident = [torch.from_numpy(_planes(capture, (slice(None), slice(None)))).to(device)
-                         for capture in self.captures] if (device.type != "cpu" if resident is None else resident) else None
+        if resident is None:
+            resident = device.type != "cpu"
+        whole = (slice(None), slice(None))
+        self.resident = [torch.from_numpy(_planes(c, whole)).to(device) for c in self.captures] if resident else None
 
     def skipped(self, captures):
         """How many of `captures` are too small for a crop (for the log)."""
