@@ -22,9 +22,9 @@ import os
 
 import numpy as np
 
-# (file, plane of the array or None, bits)
+# (file, plane of the array or None, bits; None: integers, kept as they are)
 PLANES = [("fusion_inputs.npy", 0, 10), ("fusion_inputs.npy", 1, 10), ("fusion_inputs.npy", 2, 8),
-          ("target_y.npy", None, 10), ("tele_coverage.npy", None, 1)]
+          ("target_y.npy", None, 10), ("tele_coverage.npy", None, None)]
 
 
 def gradient_residual(samples):
@@ -62,7 +62,7 @@ def pack(folder, output, side):
         window = window_of(loaded["target_y.npy"].shape, side, index)
         for number, (file, channel, bits) in enumerate(PLANES):
             values = loaded[file][window] if channel is None else loaded[file][window + (channel,)]
-            samples = quantised(values, bits) if values.dtype != np.uint8 else values.astype(np.int32)
+            samples = values.astype(np.int32) if bits is None else quantised(values, bits)
             residual = gradient_residual(samples).astype(np.int16)
             arrays[f"{name}/{number}"] = np.frombuffer(lzma.compress(residual.tobytes()), np.uint8)
         arrays[f"{name}/shape"] = np.array(samples.shape)
@@ -80,7 +80,7 @@ def unpack(archive, folder):
         for number, (_, _, bits) in enumerate(PLANES):
             residual = np.frombuffer(lzma.decompress(packed[f"{name}/{number}"].tobytes()), np.int16)
             samples = from_gradient_residual(residual.reshape(shape).astype(np.int32))
-            planes.append(samples.astype(np.uint8) if bits == 1 else (samples / ((1 << bits) - 1)).astype(np.float32))
+            planes.append(samples.astype(np.uint8) if bits is None else (samples / ((1 << bits) - 1)).astype(np.float32))
         path = os.path.join(folder, name)
         os.makedirs(path, exist_ok=True)
         np.save(os.path.join(path, "fusion_inputs.npy"), np.stack(planes[:3], axis=-1))
