@@ -3,14 +3,19 @@ import HybridZoom
 
 /// Conversion between planes and the 8-bit samples TurboJPEG reads and writes.
 extension Plane {
-    /// Maps the top-left `size` part of 8-bit samples, `stride` per row, to [0, 1].
+    /// Maps the top-left `size` part of 8-bit samples, `stride` per row, to [0, 1], eight at a time.
     init(size: Size, samples: UnsafeBufferPointer<UInt8>, stride: Int) {
         let pixels = [Float](unsafeUninitializedCapacity: size.pixelCount) { pixels, count in
             for y in 0..<size.height {
-                let sourceRow = y * stride, row = y * size.width
-                for x in 0..<size.width {
-                    pixels[row + x] = Float(samples[sourceRow + x]) * (1 / 255)
+                let source = samples.baseAddress! + y * stride, row = pixels.baseAddress! + y * size.width
+                var x = 0
+                while x + 8 <= size.width {
+                    let bytes = UnsafeRawPointer(source + x).loadUnaligned(as: SIMD8<UInt8>.self)
+                    let values = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes)) * (1 / 255)
+                    UnsafeMutableRawPointer(row + x).storeBytes(of: values, as: SIMD8<Float>.self)
+                    x += 8
                 }
+                for x in x..<size.width { row[x] = Float(source[x]) * (1 / 255) }
             }
             count = size.pixelCount
         }
@@ -19,7 +24,7 @@ extension Plane {
 
     /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a
     /// buffer of `bufferSize`, repeating the last column and row into any padding beyond the
-    /// plane, as JPEG encoders extend edge blocks.
+    /// plane, as JPEG encoders extend edge blocks. Eight samples at a time.
     func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size) {
         precondition(
             bufferSize.width >= width && bufferSize.height >= height
@@ -27,18 +32,28 @@ extension Plane {
             "a \(size) plane does not fit a buffer of \(bufferSize)")
         pixels.withUnsafeBufferPointer { pixels in
             for y in 0..<bufferSize.height {
-                let sourceRow = min(y, height - 1) * width, row = y * bufferSize.width
-                for x in 0..<width {
-                    let scaled = pixels[sourceRow + x] * 255 + 0.5
-                    // Written so that NaN fails both comparisons and lands on 0.
-                    samples[row + x] = scaled >= 255 ? 255 : scaled > 0 ? UInt8(scaled) : 0
+                let source = pixels.baseAddress! + min(y, height - 1) * width, row = samples.baseAddress! + y * bufferSize.width
+                var x = 0
+                while x + 8 <= width {
+                    let values = UnsafeRawPointer(source + x).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(row + x).storeBytes(of: eightBitSamples(values), as: SIMD8<UInt8>.self)
+                    x += 8
                 }
-                for x in width..<bufferSize.width {
-                    samples[row + x] = samples[row + width - 1]
-                }
+                for x in x..<width { row[x] = eightBitSamples(SIMD8(repeating: source[x]))[0] }
+                for x in width..<bufferSize.width { row[x] = row[width - 1] }
             }
         }
     }
+}
+
+/// Samples in [0, 1] as bytes: × 255, + ½ and truncated, clamped to 0…255, with NaN, which
+/// fails both comparisons, landing on 0.
+@inline(__always)
+private func eightBitSamples(_ values: SIMD8<Float>) -> SIMD8<UInt8> {
+    var scaled = values * 255 + 0.5
+    scaled.replace(with: 0, where: .!(scaled .> 0))
+    scaled.replace(with: 255, where: scaled .>= 255)
+    return SIMD8(truncatingIfNeeded: wholeNumbers(scaled.rounded(.down)))
 }
 
 /// The planes of an image as a codec reads or writes them, laid end to end in one buffer: each

@@ -152,9 +152,9 @@ struct PlaneReader {
 /// float's low mantissa bits are the number itself. (The standard library's conversion of a
 /// vector goes lane by lane through a generic range check.)
 @inline(__always)
-private func wholeNumbers(_ values: SIMD8<Float>) -> SIMD8<Int32> {
+public func wholeNumbers(_ values: SIMD8<Float>) -> SIMD8<Int32> {
     let magic: Float = 12_582_912
-    return unsafeBitCast(values + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: Int32.self)
+    return unsafeBitCast(values + magic, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
 }
 
 /// Catmull-Rom weights of the four taps around a sample at fraction `t` past the second tap.
