@@ -3,7 +3,7 @@
 # `make train` trains the fusion network (Training/, PyTorch), with packages of its own.
 
 SWIFT        ?= swift
-DEBIAN_DEPS  := libturbojpeg0-dev libjpeg62-turbo-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy prometheus prometheus-node-exporter slurm-wlm munge
+DEBIAN_DEPS  := libjpeg62-turbo-dev libinotifytools0-dev libsystemd-dev libdnnl-dev pkg-config systemd libjpeg-turbo-progs librsvg2-bin fonts-dejavu-core python3-numpy prometheus prometheus-node-exporter slurm-wlm munge
 TRAIN_DEPS   := python3-torch python3-numpy
 REAL_DEPS    := python3-pil python3-numpy
 PYTHON       := /usr/bin/python3

@@ -28,9 +28,6 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian, through pkg-config where the package ships a .pc file.
-        .systemLibrary(
-            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
-            providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
         .systemLibrary(
             name: "CSystemd", pkgConfig: "libsystemd",
@@ -47,13 +44,15 @@ let package = Package(
             exclude: ["Resources"], swiftSettings: vectorSettings),
         // Decoding to planes with libjpeg(-turbo), whose errors TurboJPEG 2.1 reports inexactly.
         .target(name: "CJPEGDecoder", linkerSettings: [.linkedLibrary("jpeg")]),
+        // Encoding in strips, one per core, with libjpeg(-turbo): TurboJPEG 2.1 encodes on one.
+        .target(name: "CJPEGEncoder", linkerSettings: [.linkedLibrary("jpeg")]),
         // What the CPU supports, from CPUID, before any vector instruction runs.
         .target(name: "CCPUFeatures"),
         // The executables' allocator: freed frames stay in the heap for the next capture.
         .target(name: "CFrameMemory"),
-        // JPEG and EXIF: decoding through CJPEGDecoder, encoding with TurboJPEG.
+        // JPEG and EXIF: decoding through CJPEGDecoder, encoding through CJPEGEncoder.
         .target(
-            name: "HZImageIO", dependencies: ["HybridZoom", "CTurboJPEG", "CJPEGDecoder"],
+            name: "HZImageIO", dependencies: ["HybridZoom", "CJPEGDecoder", "CJPEGEncoder"],
             swiftSettings: vectorSettings),
         // Spool watching, pairing, the on-disk state machine, publishing.
         .target(

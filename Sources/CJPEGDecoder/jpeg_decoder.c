@@ -27,6 +27,7 @@ struct hzjpeg_decoder {
     char warnings[HZJPEG_KEPT_WARNINGS][JMSG_LENGTH_MAX];
     int warning_count;
     int pixels_damaged;
+    int data_ended;
 };
 
 static hzjpeg_decoder *decoder_of(j_common_ptr info) { return (hzjpeg_decoder *)info->client_data; }
@@ -51,10 +52,18 @@ static int damages_pixels(int code) {
     }
 }
 
+// Once the data have ended early, libjpeg finds the end (EOI, 0xd9) at every restart marker it
+// still expects and says so each time: the same loss again, so neither kept nor counted.
+static int repeats_the_end(hzjpeg_decoder *decoder, const struct jpeg_error_mgr *errors) {
+    if (errors->msg_code == JWRN_HIT_MARKER) decoder->data_ended = 1;
+    return decoder->data_ended && errors->msg_code == JWRN_MUST_RESYNC && errors->msg_parm.i[0] == JPEG_EOI;
+}
+
 // Level -1 is a warning; levels 0 and up are trace messages, which nobody reads.
 static void note(j_common_ptr info, int level) {
     if (level >= 0) return;
     hzjpeg_decoder *decoder = decoder_of(info);
+    if (repeats_the_end(decoder, info->err)) return;
     if (decoder->warning_count < HZJPEG_KEPT_WARNINGS)
         info->err->format_message(info, decoder->warnings[decoder->warning_count]);
     decoder->pixels_damaged |= damages_pixels(info->err->msg_code);

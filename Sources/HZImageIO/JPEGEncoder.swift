@@ -1,19 +1,29 @@
-import CTurboJPEG
+import CJPEGEncoder
+import Foundation
 import HybridZoom
 
 /// Encodes planes straight from Y, Cb and Cr (no RGB round trip) at `quality` 1…100. The chroma
 /// plane size chooses the subsampling: 4:4:4, 4:2:2, 4:2:0, or 4:4:0 (what a 4:2:2 image becomes
 /// when turned a quarter); any other size throws `JPEGError.unsupportedChromaSize`.
 ///
+/// The frame is encoded in horizontal strips, one per core (`jpeg_encoder.h`), joined into the
+/// file one encode would write: baseline, standard Huffman tables, a restart marker after every
+/// row of MCUs (2 bytes each, a few hundred bytes in a 12 MP file).
+///
 /// With `exifPayload` (starting "Exif\0\0", at most 65533 bytes), the file gets it as an APP1
-/// segment right after SOI, where the Exif standard puts it, in place of TurboJPEG's JFIF APP0:
+/// segment right after SOI, where the Exif standard puts it, in place of libjpeg's JFIF APP0:
 /// both standards want their segment first, and camera files follow Exif.
 public func encodeJPEG(_ image: YCbCrImage, quality: Int, exifPayload: [UInt8]?) throws -> [UInt8] {
+    try encodeJPEG(image, quality: quality, exifPayload: exifPayload, strips: ProcessInfo.processInfo.activeProcessorCount)
+}
+
+/// `strips`: how many parts are encoded at once. The file is the same for any number.
+func encodeJPEG(_ image: YCbCrImage, quality: Int, exifPayload: [UInt8]?, strips: Int) throws -> [UInt8] {
     precondition((1...100).contains(quality), "JPEG quality \(quality) is outside 1...100")
     if let exifPayload {
         try checkEXIFPayload(exifPayload)
     }
-    let jpeg = try compress(image, subsampling: try subsampling(of: image), quality: quality)
+    let jpeg = try RawFrame(image, quality: quality).encoded(strips: strips)
     return exifPayload.map { replacingJFIF(in: jpeg, withEXIFPayload: $0) } ?? jpeg
 }
 
@@ -30,45 +40,120 @@ private func checkEXIFPayload(_ payload: [UInt8]) throws {
     }
 }
 
-private func subsampling(of image: YCbCrImage) throws -> Int32 {
-    let candidates = [TJSAMP_444, TJSAMP_422, TJSAMP_420, TJSAMP_440].map { Int32($0.rawValue) }
-    let width = Int32(image.size.width), height = Int32(image.size.height)
-    guard
-        let match = candidates.first(where: { subsampling in
-            Int(tjPlaneWidth(1, width, subsampling)) == image.cb.width
-                && Int(tjPlaneHeight(1, height, subsampling)) == image.cb.height
-        })
-    else {
-        throw JPEGError.unsupportedChromaSize(luma: image.size, chroma: image.cb.size)
-    }
-    return match
-}
+/// An image as libjpeg's raw-data input takes it: 8-bit planes padded to whole blocks across and
+/// whole MCU rows down, the padding repeating the last column and row.
+private struct RawFrame {
+    let image: YCbCrImage
+    var frame = hzjpeg_raw_frame()
+    let layout: PlaneBufferLayout
 
-private func compress(_ image: YCbCrImage, subsampling: Int32, quality: Int) throws -> [UInt8] {
-    let planes = [image.y, image.cb, image.cr]
-    let layout = PlaneBufferLayout(imageSize: image.size, subsampling: subsampling, componentCount: 3)
-    return try withTurboJPEGHandle(tjInitCompress) { handle in
+    init(_ image: YCbCrImage, quality: Int) throws {
+        let luma = image.size
+        // Luma's sampling factors against chroma's, as the chroma planes' size implies.
+        guard
+            let (h, v) = [(1, 1), (2, 1), (2, 2), (1, 2)].first(where: { h, v in
+                image.cb.size == Size(width: (luma.width + h - 1) / h, height: (luma.height + v - 1) / v)
+            })
+        else {
+            throw JPEGError.unsupportedChromaSize(luma: luma, chroma: image.cb.size)
+        }
+        self.image = image
+        (frame.width, frame.height) = (Int32(luma.width), Int32(luma.height))
+        (frame.h_sampling, frame.v_sampling, frame.quality) = (Int32(h), Int32(v), Int32(quality))
+        let frame = frame
+        let bufferSizes = (0..<3).map { index in
+            var (width, height): (Int32, Int32) = (0, 0)
+            withUnsafePointer(to: frame) { hzjpeg_padded_plane($0, Int32(index), &width, &height) }
+            return Size(width: Int(width), height: Int(height))
+        }
+        layout = PlaneBufferLayout(bufferSizes: bufferSizes, imageSizes: [image.y.size, image.cb.size, image.cr.size])
+    }
+
+    /// The JPEG, its MCU rows split over `strips` encodes at once and joined.
+    func encoded(strips: Int) throws -> [UInt8] {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: layout.sampleCount) { buffer in
-            let planeBuffers = layout.planeBuffers(in: buffer)
-            for (index, plane) in planes.enumerated() {
-                plane.write8BitSamples(to: planeBuffers[index], bufferSize: layout.bufferSizes[index])
+            let planes = layout.planeBuffers(in: buffer)
+            var frame = frame
+            frame.planes = (UnsafePointer(planes[0].baseAddress), UnsafePointer(planes[1].baseAddress), UnsafePointer(planes[2].baseAddress))
+            frame.strides = (
+                Int32(layout.bufferSizes[0].width), Int32(layout.bufferSizes[1].width), Int32(layout.bufferSizes[2].width)
+            )
+            let rows = Int(withUnsafePointer(to: frame) { hzjpeg_mcu_rows($0) }), count = min(max(strips, 1), rows)
+            let firstRows = (0..<count).map { rows * $0 / count }, shared = UncheckedSendable((frame, planes))
+            let (sources, bufferSizes) = ([image.y, image.cb, image.cr], layout.bufferSizes)
+            let parts = try Array(0..<count).concurrentMap { strip throws(JPEGError) in
+                let (frame, planes) = shared.value
+                let mcuRows = firstRows[strip]..<(strip + 1 < count ? firstRows[strip + 1] : rows)
+                // Each strip writes its own rows' samples, so that this too runs on every core.
+                for (index, source) in sources.enumerated() {
+                    let rowsPerMCU = 8 * Int(index == 0 ? frame.v_sampling : 1)
+                    source.write8BitSamples(
+                        to: planes[index], bufferSize: bufferSizes[index],
+                        rows: (mcuRows.lowerBound * rowsPerMCU)..<(mcuRows.upperBound * rowsPerMCU))
+                }
+                return try encodeStrip(frame, rows: mcuRows)
             }
-            var pointers = planeBuffers.map { UnsafePointer($0.baseAddress) }
-            var jpeg: UnsafeMutablePointer<UInt8>?
-            var jpegSize: UInt = 0
-            defer { tjFree(jpeg) }
-            // Compression has no warnings worth keeping, so any failure is an error.
-            guard
-                tjCompressFromYUVPlanes(
-                    handle, &pointers, Int32(image.size.width), nil,
-                    Int32(image.size.height), subsampling, &jpeg, &jpegSize,
-                    Int32(quality), 0) == 0
-            else {
-                throw JPEGError.turboJPEG(turboJPEGMessage(handle))
-            }
-            return Array(UnsafeBufferPointer(start: jpeg, count: Int(jpegSize)))
+            return joinStrips(parts, firstRows: firstRows, height: image.size.height)
         }
     }
+}
+
+/// MCU rows `rows` of `frame` as a JPEG of their own.
+private func encodeStrip(_ frame: hzjpeg_raw_frame, rows: Range<Int>) throws(JPEGError) -> [UInt8] {
+    var jpeg: UnsafeMutablePointer<UInt8>?, size: UInt = 0
+    var error = [CChar](repeating: 0, count: 200)
+    defer { free(jpeg) }
+    let status = withUnsafePointer(to: frame) { hzjpeg_encode_strip($0, Int32(rows.lowerBound), Int32(rows.count), &jpeg, &size, &error) }
+    guard status == 0, let jpeg else {
+        throw .unencodable(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+    return Array(UnsafeBufferPointer(start: jpeg, count: Int(size)))
+}
+
+/// Strips of one frame (`firstRows`: each one's first MCU row) joined into the file that one
+/// encode with a restart interval per MCU row writes: the first strip's headers with the frame's
+/// height, then each strip's entropy-coded data, with the restart marker that ends the row before
+/// it and its own markers numbered on from there (they count 0…7 from the frame's first row).
+private func joinStrips(_ strips: [[UInt8]], firstRows: [Int], height: Int) -> [UInt8] {
+    var joined: [UInt8] = []
+    joined.reserveCapacity(strips.reduce(0) { $0 + $1.count })
+    for (index, strip) in strips.enumerated() {
+        let (dataStart, heightOffset) = scanData(of: strip), dataEnd = strip.count - 2
+        precondition(strip[dataEnd...].elementsEqual([0xFF, 0xD9]), "libjpeg's strip does not end in EOI")
+        if index == 0 {
+            joined += strip[..<dataStart]
+            joined[heightOffset] = UInt8(height >> 8)
+            joined[heightOffset + 1] = UInt8(height & 0xFF)
+        } else {
+            joined += [0xFF, restartMarker(firstRows[index] - 1)]
+        }
+        // A 0xFF in entropy-coded data is always followed by 0x00 (a stuffed byte) or a marker.
+        var from = dataStart
+        while firstRows[index] % 8 != 0, let marker = strip[from..<dataEnd].firstIndex(of: 0xFF) {
+            joined += strip[from...marker]
+            let code = strip[marker + 1]
+            joined.append((0xD0...0xD7).contains(code) ? restartMarker(Int(code - 0xD0) + firstRows[index]) : code)
+            from = marker + 2
+        }
+        joined += strip[from..<dataEnd]
+    }
+    return joined + [0xFF, 0xD9]
+}
+
+/// RSTn after restart interval `interval` of a scan (counted from 0): n = interval mod 8.
+private func restartMarker(_ interval: Int) -> UInt8 { 0xD0 + UInt8(interval % 8) }
+
+/// Where a JPEG libjpeg wrote has its entropy-coded data (just past its SOS segment), and where
+/// in its SOF0 segment the frame's height is.
+private func scanData(of jpeg: [UInt8]) -> (start: Int, heightOffset: Int) {
+    var offset = 2, heightOffset = 0
+    while offset + 4 <= jpeg.count, jpeg[offset] == 0xFF {
+        let marker = jpeg[offset + 1], length = Int(jpeg[offset + 2]) << 8 | Int(jpeg[offset + 3])
+        if marker == 0xC0 { heightOffset = offset + 5 }
+        offset += 2 + length
+        if marker == 0xDA { return (offset, heightOffset) }
+    }
+    preconditionFailure("libjpeg wrote a JPEG without a baseline frame and a scan")
 }
 
 private func replacingJFIF(in jpeg: [UInt8], withEXIFPayload payload: [UInt8]) -> [UInt8] {

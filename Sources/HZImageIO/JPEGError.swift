@@ -10,8 +10,8 @@ public enum JPEGError: Error, Equatable, CustomStringConvertible {
     case truncated(String)
     case malformed(String)
     case tooManyPixels(Size, limit: Int)
-    /// TurboJPEG's own message, from the encoder.
-    case turboJPEG(String)
+    /// libjpeg's message for why it could not encode the image.
+    case unencodable(String)
     /// libjpeg's message for why it could not decode the file.
     case undecodable(String)
     /// The scan data was corrupt or cut short; the decoder's warnings say how.
@@ -32,8 +32,8 @@ public enum JPEGError: Error, Equatable, CustomStringConvertible {
             "malformed JPEG: \(reason)"
         case .tooManyPixels(let size, let limit):
             "image is \(size) (\(megapixels(size.pixelCount)) MP), above the limit of \(megapixels(limit)) MP"
-        case .turboJPEG(let message):
-            "TurboJPEG: \(message)"
+        case .unencodable(let message):
+            "cannot encode: \(message)"
         case .undecodable(let message):
             "cannot decode: \(message)"
         case .corruptData(let warnings):

@@ -1,7 +1,6 @@
-import CTurboJPEG
 import HybridZoom
 
-/// Conversion between planes and the 8-bit samples TurboJPEG reads and writes.
+/// Conversion between planes and the 8-bit samples libjpeg reads and writes.
 extension Plane {
     /// Maps the top-left `size` part of 8-bit samples, `stride` per row, to [0, 1], eight at a time.
     init(size: Size, samples: UnsafeBufferPointer<UInt8>, stride: Int) {
@@ -23,15 +22,15 @@ extension Plane {
     }
 
     /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a
-    /// buffer of `bufferSize`, repeating the last column and row into any padding beyond the
-    /// plane, as JPEG encoders extend edge blocks. Eight samples at a time.
-    func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size) {
+    /// buffer of `bufferSize` (its rows `rows`, all by default), repeating the last column and row
+    /// into any padding beyond the plane, as JPEG encoders extend edge blocks. Eight samples at a time.
+    func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size, rows: Range<Int>? = nil) {
         precondition(
             bufferSize.width >= width && bufferSize.height >= height
                 && samples.count == bufferSize.pixelCount,
             "a \(size) plane does not fit a buffer of \(bufferSize)")
         pixels.withUnsafeBufferPointer { pixels in
-            for y in 0..<bufferSize.height {
+            for y in rows ?? 0..<bufferSize.height {
                 let source = pixels.baseAddress! + min(y, height - 1) * width, row = samples.baseAddress! + y * bufferSize.width
                 var x = 0
                 while x + 8 <= width {
@@ -57,23 +56,11 @@ private func eightBitSamples(_ values: SIMD8<Float>) -> SIMD8<UInt8> {
 }
 
 /// The planes of an image as a codec reads or writes them, laid end to end in one buffer: each
-/// plane has a buffer size (codecs work in whole blocks, or pad luma to the chroma subsampling)
-/// and, at its top left, the part that belongs to the image.
+/// plane has a buffer size (codecs work in whole blocks) and, at its top left, the part that
+/// belongs to the image.
 struct PlaneBufferLayout {
     let bufferSizes: [Size]
     let imageSizes: [Size]
-
-    /// The planes TurboJPEG's planar functions take. It pads the luma plane to a multiple of the
-    /// chroma subsampling factors (a 97×61 4:2:0 image has a 98×62 luma plane); chroma planes are
-    /// exactly as large as it makes them. `componentCount` is 1 for grayscale, else 3.
-    init(imageSize: Size, subsampling: Int32, componentCount: Int) {
-        bufferSizes = (0..<Int32(componentCount)).map { component in
-            Size(
-                width: Int(tjPlaneWidth(component, Int32(imageSize.width), subsampling)),
-                height: Int(tjPlaneHeight(component, Int32(imageSize.height), subsampling)))
-        }
-        imageSizes = [imageSize] + bufferSizes.dropFirst()
-    }
 
     init(bufferSizes: [Size], imageSizes: [Size]) {
         (self.bufferSizes, self.imageSizes) = (bufferSizes, imageSizes)

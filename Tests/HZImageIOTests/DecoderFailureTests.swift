@@ -41,6 +41,16 @@ final class DecoderFailureTests: XCTestCase {
         XCTAssertEqual(used.image.size, Size(width: 500, height: 375))
     }
 
+    /// In a file with restart markers (as this project's encoder writes, and many cameras), the
+    /// end that came early is said once, not again at each restart marker that is then missing.
+    func testCutShortScanWithRestartMarkersIsOneWarning() throws {
+        let size = Size(width: 320, height: 240)
+        let image = smoothImage(size: size, chromaSize: YCbCrImage.chroma420Size(for: size))
+        let bytes = try JPEGDamage.cutShortScan(encodeJPEG(image, quality: 90, exifPayload: nil))
+        let used = try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: true)
+        XCTAssertEqual(used.warnings, ["Corrupt JPEG data: premature end of data segment"])
+    }
+
     func testStrayBytesBetweenSegmentsLeaveThePicture() throws {
         // More than the entropy decoder reads ahead, so that libjpeg sees them.
         var bytes = try Fixture.gray.bytes()
