@@ -57,43 +57,43 @@ private struct RawFrame {
         else {
             throw JPEGError.unsupportedChromaSize(luma: luma, chroma: image.cb.size)
         }
-        self.image = image
-        (frame.width, frame.height) = (Int32(luma.width), Int32(luma.height))
-        (frame.h_sampling, frame.v_sampling, frame.quality) = (Int32(h), Int32(v), Int32(quality))
-        let frame = frame
+        var raw = hzjpeg_raw_frame()
+        (raw.width, raw.height, raw.h_sampling, raw.v_sampling) = (Int32(luma.width), Int32(luma.height), Int32(h), Int32(v))
+        raw.quality = Int32(quality)
         let bufferSizes = (0..<3).map { index in
             var (width, height): (Int32, Int32) = (0, 0)
-            withUnsafePointer(to: frame) { hzjpeg_padded_plane($0, Int32(index), &width, &height) }
+            hzjpeg_padded_plane(&raw, Int32(index), &width, &height)
             return Size(width: Int(width), height: Int(height))
         }
+        (self.image, frame) = (image, raw)
         layout = PlaneBufferLayout(bufferSizes: bufferSizes, imageSizes: [image.y.size, image.cb.size, image.cr.size])
     }
 
     /// The JPEG, its MCU rows split over `strips` encodes at once and joined.
     func encoded(strips: Int) throws -> [UInt8] {
-        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: layout.sampleCount) { buffer in
+        var frame = frame
+        let rows = Int(hzjpeg_mcu_rows(&frame)), count = max(1, min(strips, rows))
+        let stripRows = (0..<count).map { (rows * $0 / count)..<(rows * ($0 + 1) / count) }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: layout.sampleCount) { buffer in
             let planes = layout.planeBuffers(in: buffer)
-            var frame = frame
             frame.planes = (UnsafePointer(planes[0].baseAddress), UnsafePointer(planes[1].baseAddress), UnsafePointer(planes[2].baseAddress))
             frame.strides = (
                 Int32(layout.bufferSizes[0].width), Int32(layout.bufferSizes[1].width), Int32(layout.bufferSizes[2].width)
             )
-            let rows = Int(withUnsafePointer(to: frame) { hzjpeg_mcu_rows($0) }), count = min(max(strips, 1), rows)
-            let firstRows = (0..<count).map { rows * $0 / count }, shared = UncheckedSendable((frame, planes))
+            let shared = UncheckedSendable((frame, planes))
             let (sources, bufferSizes) = ([image.y, image.cb, image.cr], layout.bufferSizes)
-            let parts = try Array(0..<count).concurrentMap { strip throws(JPEGError) in
+            let parts = try stripRows.concurrentMap { mcuRows throws(JPEGError) in
                 let (frame, planes) = shared.value
-                let mcuRows = firstRows[strip]..<(strip + 1 < count ? firstRows[strip + 1] : rows)
                 // Each strip writes its own rows' samples, so that this too runs on every core.
                 for (index, source) in sources.enumerated() {
-                    let rowsPerMCU = 8 * Int(index == 0 ? frame.v_sampling : 1)
+                    let rowsPerMCU = bufferSizes[index].height / max(rows, 1)
                     source.write8BitSamples(
                         to: planes[index], bufferSize: bufferSizes[index],
                         rows: (mcuRows.lowerBound * rowsPerMCU)..<(mcuRows.upperBound * rowsPerMCU))
                 }
                 return try encodeStrip(frame, rows: mcuRows)
             }
-            return joinStrips(parts, firstRows: firstRows, height: image.size.height)
+            return joinStrips(parts, firstRows: stripRows.map(\.lowerBound), height: image.size.height)
         }
     }
 }

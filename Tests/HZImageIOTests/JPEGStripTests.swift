@@ -33,6 +33,13 @@ final class JPEGStripTests: XCTestCase {
         XCTAssertEqual(markers, (0..<20).map { $0 % 8 })
     }
 
+    func testAnEmptyImageIsAnErrorNotAFile() {
+        let empty = Plane(width: 0, height: 0)
+        XCTAssertThrowsError(try encodeJPEG(YCbCrImage(y: empty, cb: empty, cr: empty), quality: 90, exifPayload: nil)) { error in
+            XCTAssertEqual(error as? JPEGError, .unencodable("Empty JPEG image (DNL not supported)"))
+        }
+    }
+
     /// Noise, so that the entropy-coded data hold many 0xFF bytes and every sample value.
     private func noisyImage(_ size: Size, chroma: Size) -> YCbCrImage {
         var random = SeededRandom(seed: UInt64(size.pixelCount))
