@@ -127,12 +127,14 @@ private func joinStrips(_ strips: [[UInt8]], firstRows: [Int], height: Int) -> [
         } else {
             joined += [0xFF, restartMarker(firstRows[index] - 1)]
         }
-        // A 0xFF in entropy-coded data is always followed by 0x00 (a stuffed byte) or a marker.
+        // A 0xFF in entropy-coded data is always followed by 0x00 (a stuffed byte) or a marker;
+        // a strip starting at a multiple of eight rows keeps its markers' numbers.
         var from = dataStart
-        while firstRows[index] % 8 != 0, let marker = strip[from..<dataEnd].firstIndex(of: 0xFF) {
+        let shift = firstRows[index] % 8
+        while shift != 0, let marker = strip[from..<dataEnd].firstIndex(of: 0xFF) {
             joined += strip[from...marker]
             let code = strip[marker + 1]
-            joined.append((0xD0...0xD7).contains(code) ? restartMarker(Int(code - 0xD0) + firstRows[index]) : code)
+            joined.append((0xD0...0xD7).contains(code) ? restartMarker(Int(code - 0xD0) + shift) : code)
             from = marker + 2
         }
         joined += strip[from..<dataEnd]

@@ -22,15 +22,15 @@ extension Plane {
     }
 
     /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a
-    /// buffer of `bufferSize` (its rows `rows`, all by default), repeating the last column and row
-    /// into any padding beyond the plane, as JPEG encoders extend edge blocks. Eight samples at a time.
-    func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size, rows: Range<Int>? = nil) {
+    /// buffer of `bufferSize` (its rows `rows`), repeating the last column and row into any
+    /// padding beyond the plane, as JPEG encoders extend edge blocks. Eight samples at a time.
+    func write8BitSamples(to samples: UnsafeMutableBufferPointer<UInt8>, bufferSize: Size, rows: Range<Int>) {
         precondition(
             bufferSize.width >= width && bufferSize.height >= height
                 && samples.count == bufferSize.pixelCount,
             "a \(size) plane does not fit a buffer of \(bufferSize)")
         pixels.withUnsafeBufferPointer { pixels in
-            for y in rows ?? 0..<bufferSize.height {
+            for y in rows {
                 let source = pixels.baseAddress! + min(y, height - 1) * width, row = samples.baseAddress! + y * bufferSize.width
                 var x = 0
                 while x + 8 <= width {

@@ -19,7 +19,7 @@ final class PlaneSamplesTests: XCTestCase {
         let plane = Plane(width: width, height: height, pixels: values)
         let bufferSize = Size(width: width + 3, height: height + 2)
         var samples = [UInt8](repeating: 0, count: bufferSize.pixelCount)
-        samples.withUnsafeMutableBufferPointer { plane.write8BitSamples(to: $0, bufferSize: bufferSize) }
+        samples.withUnsafeMutableBufferPointer { plane.write8BitSamples(to: $0, bufferSize: bufferSize, rows: 0..<bufferSize.height) }
 
         func expected(_ value: Float) -> UInt8 {
             let scaled = value * 255 + 0.5
