@@ -65,6 +65,19 @@ final class CoarseAlignmentTests: XCTestCase {
         }
     }
 
+    /// A dusk scene: the same pair with its contrast (and noise) cut to an eighth, so that too
+    /// few corners pass the brightness step to match (3 matches, none fitting); the lowered step
+    /// finds enough of them.
+    func testALowContrastSceneIsAlignedWithFainterCorners() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(-17.3, 11.6))
+        func dimmed(_ plane: Plane) -> Plane {
+            Plane(width: plane.width, height: plane.height, pixels: plane.pixels.map { 0.3 + 0.12 * ($0 - 0.5) })
+        }
+        let result = CoarseAligner().align(source: dimmed(pair.source), reference: dimmed(pair.reference))
+        XCTAssertTrue(result.isReliable, "\(result)")
+        assertRecovers(pair.translation, result, within: 0.3)
+    }
+
     /// W and T of different scenes (a mispaired capture): matches happen, but they agree on nothing.
     func testUnrelatedScenesAreUnreliable() {
         let scene = CameraPair(frame: frame, translation: .zero, seed: 1)
