@@ -69,8 +69,10 @@ private struct CompleteJPEGHeaders {
 
 private func readEXIFTolerantly(_ payload: [UInt8]?, warnings: inout [String]) -> EXIF {
     guard let payload else { return EXIF() }
+    var problems: [EXIFError] = []
+    defer { warnings += problems.map { "ignored part of the EXIF block: \($0)" } }
     do {
-        return try EXIF(app1Payload: payload)
+        return try EXIF(app1Payload: payload, problems: &problems)
     } catch {
         warnings.append("ignored the EXIF block: \(error)")
         return EXIF()

@@ -112,7 +112,7 @@ public enum CaptureFiles {
         var clock = StageClock()
         let (wide, tele) = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)
-        let exif = wide.exifPayload.flatMap { try? resettingOrientation(inEXIFPayload: $0) }
+        let exif = wide.exifPayload.flatMap { try? derivedEXIFPayload(from: $0) }
         let warnings = [(Role.wide, wide), (Role.tele, tele)].flatMap { role, frame in
             frame.warnings.map { InputWarning(role: role, message: $0) }
         }

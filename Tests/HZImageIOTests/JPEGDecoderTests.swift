@@ -128,6 +128,17 @@ final class JPEGDecoderTests: XCTestCase {
         XCTAssertTrue(decoded.warnings[0].contains("byte order"), decoded.warnings[0])
     }
 
+    /// A frame turned a quarter (orientation 6) whose Make does not fit its tag: the frame is
+    /// still turned upright, and the one warning names the tag.
+    func testATagThatDoesNotFitCostsOnlyItself() throws {
+        let stored = try decodeJPEG(Fixture.canon.bytes(), maxPixels: limit).image
+        let exif = tiff(ifd0: ifd([entry(0x010F, type: 7, count: 4, value: 0x4E_4F_4B_49), entry(0x0112, type: 3, count: 1, value: 6)]))
+        let decoded = try decodeJPEG(encodeJPEG(stored, quality: 92, exifPayload: exif), maxPixels: limit)
+        XCTAssertEqual(decoded.exif.orientation, 6)
+        XCTAssertEqual(decoded.image.size, Size(width: stored.size.height, height: stored.size.width))
+        XCTAssertEqual(decoded.warnings, ["ignored part of the EXIF block: EXIF: tag 0x010F (make) has field type 7, which does not fit it"])
+    }
+
     func testTheEXIFBlockIsReadWithTheFrame() throws {
         let decoded = try decodeJPEG(Fixture.xiaomiRotate180.bytes(), maxPixels: limit)
         XCTAssertEqual(decoded.storedSize, Size(width: 500, height: 375))
