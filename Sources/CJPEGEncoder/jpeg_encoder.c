@@ -6,6 +6,7 @@
 #include <string.h>
 // jpeglib.h needs size_t and FILE declared before it.
 #include <jpeglib.h>
+#include <jerror.h>
 
 struct failure {
     struct jpeg_error_mgr manager;
@@ -26,6 +27,37 @@ static void stay_silent(j_common_ptr info, int level) {
     (void)info;
     (void)level;
 }
+
+// A destination that grows its buffer by realloc and keeps the caller's pointer current at each
+// step, so that after an error the caller frees exactly the live buffer. (libjpeg's
+// jpeg_mem_dest updates it only when compression ends: after an error it may still name the
+// first buffer, which growing had already freed.)
+struct growing_destination {
+    struct jpeg_destination_mgr manager;
+    unsigned char **buffer;
+    size_t capacity;
+};
+
+static void start_growing(j_compress_ptr info) {
+    struct growing_destination *destination = (struct growing_destination *)info->dest;
+    destination->manager.next_output_byte = *destination->buffer;
+    destination->manager.free_in_buffer = destination->capacity;
+}
+
+// Called when the buffer is full: doubles it.
+static boolean grow(j_compress_ptr info) {
+    struct growing_destination *destination = (struct growing_destination *)info->dest;
+    size_t capacity = 2 * destination->capacity;
+    unsigned char *larger = realloc(*destination->buffer, capacity);
+    if (larger == NULL) ERREXIT1(info, JERR_OUT_OF_MEMORY, 10);
+    *destination->buffer = larger;
+    destination->manager.next_output_byte = larger + destination->capacity;
+    destination->manager.free_in_buffer = capacity - destination->capacity;
+    destination->capacity = capacity;
+    return TRUE;
+}
+
+static void finish_growing(j_compress_ptr info) { (void)info; }
 
 static int rounded_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
 
@@ -66,6 +98,17 @@ int hzjpeg_encode_strip(
     info.err = jpeg_std_error(&failure.manager);
     failure.manager.error_exit = fail;
     failure.manager.emit_message = stay_silent;
+    int top = first_row * mcu_height(frame), bottom = (first_row + row_count) * mcu_height(frame);
+    // A quarter of a byte per pixel: a photograph at quality 90 needs about twice that.
+    struct growing_destination destination = {
+        .manager = {.init_destination = start_growing, .empty_output_buffer = grow, .term_destination = finish_growing},
+        .buffer = jpeg,
+        .capacity = 65536 + (size_t)frame->width * (size_t)(bottom - top) / 4,
+    };
+    if ((*jpeg = malloc(destination.capacity)) == NULL) {
+        snprintf(error, 200, "out of memory for the encoded strip");
+        return -1;
+    }
     if (setjmp(failure.jump)) {
         jpeg_destroy_compress(&info);
         free(*jpeg);
@@ -73,8 +116,7 @@ int hzjpeg_encode_strip(
         return -1;
     }
     jpeg_create_compress(&info);
-    jpeg_mem_dest(&info, jpeg, size);
-    int top = first_row * mcu_height(frame), bottom = (first_row + row_count) * mcu_height(frame);
+    info.dest = &destination.manager;
     info.image_width = (JDIMENSION)frame->width;
     info.image_height = (JDIMENSION)((bottom < frame->height ? bottom : frame->height) - top);
     info.input_components = 3;
@@ -93,6 +135,7 @@ int hzjpeg_encode_strip(
     jpeg_start_compress(&info, TRUE);
     write_rows(&info, frame, first_row, row_count);
     jpeg_finish_compress(&info);
+    *size = (unsigned long)(destination.capacity - destination.manager.free_in_buffer);
     jpeg_destroy_compress(&info);
     return 0;
 }

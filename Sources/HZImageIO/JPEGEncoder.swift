@@ -46,9 +46,15 @@ private struct RawFrame {
     let image: YCbCrImage
     var frame = hzjpeg_raw_frame()
     let layout: PlaneBufferLayout
+    /// libjpeg's JPEG_MAX_DIMENSION.
+    static let largestSide = 65500
 
     init(_ image: YCbCrImage, quality: Int) throws {
         let luma = image.size
+        // Each strip alone may be within JPEG's limit when the frame is not.
+        guard (1...RawFrame.largestSide).contains(luma.width), (1...RawFrame.largestSide).contains(luma.height) else {
+            throw JPEGError.unencodable("\(luma.width)×\(luma.height): a JPEG's sides are 1 to \(RawFrame.largestSide) pixels")
+        }
         // Luma's sampling factors against chroma's, as the chroma planes' size implies.
         guard
             let (h, v) = [(1, 1), (2, 1), (2, 2), (1, 2)].first(where: { h, v in

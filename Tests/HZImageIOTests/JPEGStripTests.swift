@@ -36,7 +36,18 @@ final class JPEGStripTests: XCTestCase {
     func testAnEmptyImageIsAnErrorNotAFile() {
         let empty = Plane(width: 0, height: 0)
         XCTAssertThrowsError(try encodeJPEG(YCbCrImage(y: empty, cb: empty, cr: empty), quality: 90, exifPayload: nil)) { error in
-            XCTAssertEqual(error as? JPEGError, .unencodable("Empty JPEG image (DNL not supported)"))
+            XCTAssertEqual(error as? JPEGError, .unencodable("0×0: a JPEG's sides are 1 to 65500 pixels"))
+        }
+    }
+
+    /// Taller than a JPEG may be, though each strip alone is not: an error, for any number of strips.
+    func testAnImageTallerThanAJPEGIsAnError() {
+        let tall = Plane(width: 8, height: 65536, value: 0.5)
+        let image = YCbCrImage(y: tall, cb: tall, cr: tall)
+        for strips in [1, 2] {
+            XCTAssertThrowsError(try encodeJPEG(image, quality: 90, exifPayload: nil, strips: strips)) { error in
+                XCTAssertEqual(error as? JPEGError, .unencodable("8×65536: a JPEG's sides are 1 to 65500 pixels"))
+            }
         }
     }
 
