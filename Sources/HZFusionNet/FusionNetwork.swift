@@ -84,14 +84,15 @@ public struct FusionNetwork: Sendable {
     }
 
     /// The file's `activation_ranges` (JSON: tensor name → largest value kept), checked to hold
-    /// a finite, non-negative range for every tensor that 8-bit runs need.
+    /// a finite, positive range for every tensor that 8-bit runs need (a range of 0 would make
+    /// the tensor's step 0, and every value an infinity of steps).
     private static func activationRanges(_ text: String, file: String) throws(SafeTensorsError) -> [String: Float] {
         let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double]
         guard let decoded else {
             throw SafeTensorsError(file: file, problem: "activation_ranges is not a JSON map of numbers")
         }
         for name in Quantization.requiredRanges.sorted() {
-            guard let range = decoded[name], range.isFinite, range >= 0 else {
+            guard let range = decoded[name], range.isFinite, range > 0 else {
                 throw SafeTensorsError(file: file, problem: "activation_ranges has no usable range for \(name)")
             }
         }

@@ -87,9 +87,13 @@ final class ModelFileTests: XCTestCase {
     }
 
     func testActivationRangesThatAreNotUsable() throws {
+        let text = try XCTUnwrap(FusionFixture.network().metadata["activation_ranges"])
+        let fixture = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double])
+        let zeroPool = String(decoding: try JSONSerialization.data(withJSONObject: fixture.merging(["pool1": 0]) { $1 }), as: UTF8.self)
         for (ranges, problem) in [
             ("[1, 2]", "activation_ranges is not a JSON map of numbers"),
             ("{\"enc1\": 2}", "activation_ranges has no usable range for dec2"),
+            (zeroPool, "activation_ranges has no usable range for pool1"),
         ] {
             let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
                 header["__metadata__"]?["activation_ranges"] = ranges
