@@ -41,6 +41,9 @@ public struct FlatnessMap: BlendMap {
         // In a frame textured all over, the flattest blocks hold some texture too, and the
         // least textured parts then count as flat: T adds least there anyway.
         let noise = NoiseEstimate.deviation(of: band, onFlattestBlocksOf: reference)
+        // Nor where the band shows none (a frame too small, or too dark or bright, to measure):
+        // there is no ratio to take.
+        guard noise > 0 else { return Plane(width: inputs.mapSize.width, height: inputs.mapSize.height) }
         let noiseEnergy = noise * noise
         // Averaged over a window wide enough that noise alone gives ρ close to 1 (a few hundred
         // pixels), on the maps' grid: shrinking onto it averages as much of the window as the

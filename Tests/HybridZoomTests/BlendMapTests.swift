@@ -174,6 +174,15 @@ final class BlendMapTests: XCTestCase {
 
     // MARK: Flow uncertainty
 
+    /// T all black: the gate measured noise, but T's fine band holds none to compare with, so
+    /// there is no ratio to take (it was 0/0, and the NaN spread through the blend weight).
+    func testAFlatnessMapWithoutNoiseInTheBandFlagsNothing() {
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48))
+        inputs.warpedReference = Plane(width: 64, height: 48)
+        inputs.teleNoise = 0.003
+        XCTAssertEqual(FlatnessMap().map(inputs).pixels, [Float](repeating: 0, count: 64 * 48))
+    }
+
     func testUncertaintyRisesLinearlyToTheLimitInFullResolutionPixels() {
         var inputs = SyntheticPlanes.cleanInputs(Size(width: 64, height: 48), mapSize: Size(width: 32, height: 24))
         inputs.flowUncertainty[1, 1] = 1  // 2 px at full resolution
