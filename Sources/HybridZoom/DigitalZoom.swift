@@ -11,10 +11,10 @@ public enum DigitalZoom {
         zoom: Double, outputSize: Size
     ) -> Rect {
         precondition(zoom >= 1, "zoom \(zoom) shows more than the wide camera sees")
-        let width = Double(wide.width) / zoom
-        let height = min(
-            width * Double(outputSize.height) / Double(outputSize.width),
-            Double(wide.height))
+        let aspect = Double(outputSize.height) / Double(outputSize.width)
+        var width = Double(wide.width) / zoom, height = width * aspect
+        // An output taller than W at this zoom shows W's whole height, and less of its width.
+        if height > Double(wide.height) { (width, height) = (Double(wide.height) / aspect, Double(wide.height)) }
         let centreX = Double(wide.width) * (0.5 + calibration.centerOffset.x)
         let centreY = Double(wide.height) * (0.5 + calibration.centerOffset.y)
         let x = (centreX - width / 2).clamped(to: 0...(Double(wide.width) - width))

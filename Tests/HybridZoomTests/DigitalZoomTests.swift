@@ -28,6 +28,16 @@ final class DigitalZoomTests: XCTestCase {
         XCTAssertEqual(crop, Rect(x: 0, y: 0, width: 400, height: 300))
     }
 
+    /// A portrait output from a landscape W: W's whole height, as much width as the output's
+    /// shape allows, centred on T's view; never stretched.
+    func testAnOutputTallerThanWKeepsItsShape() {
+        let wide = Size(width: 4032, height: 3024), rig = RigCalibration(zoomRatio: 2)
+        for zoom in [1.0, 2] {
+            let crop = DigitalZoom.cropRect(wide: wide, calibration: rig, zoom: zoom, outputSize: Size(width: 1000, height: 2000))
+            XCTAssertEqual(crop, Rect(x: 1260, y: 0, width: 1512, height: 3024), "zoom \(zoom)")
+        }
+    }
+
     func testRenderGives420ChromaAndKeepsColour() {
         let wide = YCbCrImage(
             y: Plane(width: 41, height: 31, value: 0.6),
