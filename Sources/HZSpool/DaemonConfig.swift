@@ -48,6 +48,12 @@ public struct DaemonConfig: Sendable {
         public var memoryBudget: Int
         /// Bytes that must stay free on the state and output disks before a pair is claimed.
         public var minFreeSpace: Int
+
+        /// The largest file a frame of `maxPixels` can be: 8 bytes a pixel (a JPEG of noise at
+        /// quality 100 without subsampling takes 4) and 64 MiB of metadata (previews, maker
+        /// notes). Larger files are refused before they are read: a sparse file of gigabytes
+        /// would otherwise take more memory than the daemon may have, at every start.
+        public var maxFileBytes: Int { 8 * maxPixels + (64 << 20) }
     }
 
     /// What becomes of a frame whose scan data is corrupt or cut short, which the decoder fills in

@@ -109,10 +109,27 @@ func bounded(_ name: String, bytes limit: Int) -> String {
     return head + tail
 }
 
-/// A whole file's bytes; the error names the file.
+/// A whole file's bytes, read straight into the array (a frame of 100 MP is tens of megabytes:
+/// no second copy); the error names the file.
 func readBytes(_ path: String) throws -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw SpoolError("cannot read \(path)") }
-    return [UInt8](data)
+    func failure() -> SpoolError { SpoolError("cannot read \(path): \(String(cString: strerror(errno)))") }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw failure() }
+    defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { throw failure() }
+    let size = Int(info.st_size)
+    guard size > 0 else { return [] }
+    return try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = 0
+        while count < size {
+            let done = read(descriptor, buffer.baseAddress! + count, size - count)
+            if done < 0, errno == EINTR { continue }
+            if done < 0 { throw failure() }
+            if done == 0 { break }  // it shrank since fstat: what is there
+            count += done
+        }
+    }
 }
 
 /// Every file below `folder` (anything but a folder), as sorted paths relative to it.

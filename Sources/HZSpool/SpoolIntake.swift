@@ -207,9 +207,14 @@ public struct SpoolIntake: Sendable {
         _ path: String, _ relative: String, _ fingerprint: FileFingerprint,
         _ recognizer: FrameRecognizer, _ now: ContinuousClock.Instant
     ) -> Result<Frame, FrameProblem> {
-        guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init) else {
-            return .failure(.unfinished("cannot be read"))
+        let limit = config.intake.maxFileBytes
+        guard fingerprint.state.bytes <= limit else {
+            return .failure(
+                .rejected(
+                    "\(fingerprint.state.bytes) bytes, more than a frame of intake.max_megapixels can be"
+                        + " (\(limit) bytes): not read"))
         }
+        guard let bytes = try? readBytes(path) else { return .failure(.unfinished("cannot be read")) }
         // What the walk below judges must be the file that is claimed: the state it was read in
         // goes into the manifest, and the worker checks it again (`FileState`).
         guard fingerprint.state.bytes == bytes.count, FileFingerprint(path: path) == fingerprint else {

@@ -49,6 +49,20 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "quarantine"), ["W/half.jpg", "W/half.jpg.reason"])
     }
 
+    /// A sparse file of 4 GB (no disk space, but reading it would take the memory): set aside
+    /// at once, unread.
+    func testAFileLargerThanAnyFrameIsQuarantinedUnread() throws {
+        var intake = SpoolIntake(config: config)
+        let path = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/huge.jpg")
+        XCTAssertEqual(truncate(path, 4 << 30), 0)
+        let outcomes = intake.inspect(path, now: clock.now)
+        guard case .quarantined(let file, let reason, _, _)? = outcomes.first else { return XCTFail("\(outcomes)") }
+        XCTAssertEqual(file, "W/huge.jpg")
+        XCTAssertEqual(
+            reason, "4294967296 bytes, more than a frame of intake.max_megapixels can be (\(config.intake.maxFileBytes) bytes): not read")
+        XCTAssertEqual(scratch.files(in: "quarantine"), ["W/huge.jpg", "W/huge.jpg.reason"])
+    }
+
     func testAFileCompletedWhileSettlingIsTakenIn() throws {
         var intake = SpoolIntake(config: config)
         let whole = try TestFrames.jpeg(time: moment)
