@@ -35,6 +35,28 @@ final class PairerTests: XCTestCase {
         }
     }
 
+    /// A reload that widens the tolerance: frames that waited too far apart pair with the next
+    /// frame that arrives, each with its nearest.
+    func testAWiderToleranceLooksAtEveryWaitingFrameAgain() {
+        var pairer = Pairer()
+        for (name, role, time) in [("w1", Role.wide, 0.0), ("t1", .tele, 0.2), ("w2", .wide, 1.0), ("t2", .tele, 1.25)] {
+            XCTAssertEqual(pairer.add(frame(name, role, at: time), tolerance: 0.1), [])
+        }
+        let pairs = pairer.add(frame("w3", .wide, at: 9), tolerance: 0.5)
+        XCTAssertEqual(Set(pairs.map { "\($0.wide.name)+\($0.tele.name)" }), ["w1+t1", "w2+t2"])
+        XCTAssertEqual(pairer.waiting.map(\.name), ["w3"])
+    }
+
+    /// Thousands of frames of one camera waiting (the other stopped), then the other's: every
+    /// frame pairs with its own, wherever it arrives among them.
+    func testManyWaitingFramesPairWithTheirOwn() {
+        var pairer = Pairer()
+        for i in 0..<3000 { XCTAssertEqual(pairer.add(frame("w\(i)", .wide, at: Double(i)), tolerance: 0.05), []) }
+        let pairs = (0..<3000).reversed().flatMap { pairer.add(frame("t\($0)", .tele, at: Double($0) + 0.01), tolerance: 0.05) }
+        XCTAssertEqual(pairs.map { [$0.wide.name, $0.tele.name] }, (0..<3000).reversed().map { ["w\($0)", "t\($0)"] })
+        XCTAssertTrue(pairer.waiting.isEmpty)
+    }
+
     func testTwoWideFramesNeverPair() {
         var pairer = Pairer()
         _ = pairer.add(frame("w1", .wide, at: 0), tolerance: 1)
