@@ -38,6 +38,10 @@ public struct SpoolIntake: Sendable {
     private var linkedFiles: [FileFingerprint: String] = [:]
     /// Frames whose pair could not be claimed (a full or failing disk), with when to look again.
     private var claimRetries: [String: ContinuousClock.Instant] = [:]
+    /// How long the frames of a pair whose claim failed waited last: doubled at each failure,
+    /// so that one that keeps failing (an input the daemon may not move) is not tried, and
+    /// journaled, every 2 s for ever.
+    private var claimWaits: [String: Duration] = [:]
     private let store: SpoolStore
 
     private struct Unsettled: Sendable {
@@ -99,11 +103,14 @@ public struct SpoolIntake: Sendable {
     public mutating func forget(_ path: String) {
         unsettled[path] = nil
         claimRetries[path] = nil
+        claimWaits[path] = nil
         pairer.remove(path: path)
     }
 
-    /// How long a pair that could not be claimed waits before it is tried again.
+    /// How long a pair that could not be claimed waits before it is tried again; after a failed
+    /// claim, twice as long as the last time, up to `claimRetryLimit`.
     static let claimRetryDelay = Duration.seconds(2)
+    static let claimRetryLimit = Duration.seconds(600)
 
     /// Runs the timers: quarantines files that stayed incomplete past the settle time, sets
     /// aside frames that waited past the orphan timeout, and tries again to claim pairs a full
@@ -258,14 +265,17 @@ public struct SpoolIntake: Sendable {
                 for frame in [pair.wide, pair.tele] { claimRetries[frame.path] = now + Self.claimRetryDelay }
                 return .claimWaits(reason: shortage)
             }
+            let paths = [pair.wide.path, pair.tele.path]
             do {
                 let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
+                for path in paths { claimWaits[path] = nil }
                 return .claimed(claimed, completedAt: now)
             } catch {
-                for frame in [pair.wide, pair.tele] { claimRetries[frame.path] = now + Self.claimRetryDelay }
+                let wait = min(paths.compactMap { claimWaits[$0] }.max().map { $0 * 2 } ?? Self.claimRetryDelay, Self.claimRetryLimit)
+                for path in paths { (claimRetries[path], claimWaits[path]) = (now + wait, wait) }
                 return .failed(
                     file: pair.wide.path,
-                    reason: "cannot claim the pair with \(pair.tele.path): \(error); trying again in \(Self.claimRetryDelay)")
+                    reason: "cannot claim the pair with \(pair.tele.path): \(error); trying again in \(wait)")
             }
         }
     }

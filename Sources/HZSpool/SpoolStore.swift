@@ -152,7 +152,9 @@ public struct SpoolStore: Sendable {
     public init(paths: DaemonConfig.Paths) { self.paths = paths }
 
     /// Moves a pair's inputs into `work/<id>/`: the folder and its manifest appear in one rename,
-    /// then each input moves in. `resumeClaims` completes whatever a crash interrupted.
+    /// then each input moves in. `resumeClaims` completes whatever a crash interrupted; an input
+    /// that cannot move (a folder of the spool on another file system, or one the daemon may not
+    /// write) has the claim undone, so that trying again leaves nothing behind.
     public func claim(_ pair: FramePair, id: String, day: String) throws -> ClaimedPair {
         let manifest = ClaimManifest(
             id: uniqueID(id, day: day), day: day,
@@ -172,8 +174,22 @@ public struct SpoolStore: Sendable {
         }
         let claimed = ClaimedPair(manifest: manifest, folder: "\(paths.work)/\(manifest.id)")
         try rename(staging, to: claimed.folder)
-        try moveInputsIn(claimed)
+        do {
+            try moveInputsIn(claimed)
+        } catch {
+            try? withdraw(claimed)  // else `resumeClaims` finishes the claim at the next start
+            throw error
+        }
         return claimed
+    }
+
+    /// Moves a claim's inputs back to the spool and removes its folder.
+    private func withdraw(_ claimed: ClaimedPair) throws {
+        for input in claimed.manifest.inputs where lstatExists(claimed.path(of: input)) {
+            try rename(claimed.path(of: input), to: "\(paths.spool)/\(input.name)")
+        }
+        try FileManager.default.removeItem(atPath: claimed.folder)
+        try syncFolder(paths.work)
     }
 
     /// The pairs found in `work/` after a restart, with any input still in the spool moved in.

@@ -63,6 +63,44 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "quarantine"), ["W/huge.jpg", "W/huge.jpg.reason"])
     }
 
+    /// An input that cannot move in (here T, gone since it was paired): W goes back to the
+    /// spool and no claim is left in work/, so that each try adds nothing there.
+    func testAClaimThatCannotMoveAnInputIsUndone() throws {
+        let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
+        func frame(_ path: String, _ role: Role) -> Frame {
+            Frame(
+                path: path, relativePath: String(path.dropFirst(config.paths.spool.count + 1)), role: role, timestamp: moment,
+                timestampSource: .exif, arrival: clock.now)
+        }
+        let pair = FramePair(wide: frame(wide, .wide), tele: frame("\(config.paths.spool)/T/a.jpg", .tele))
+        for _ in 0..<2 {
+            XCTAssertThrowsError(try SpoolStore(paths: config.paths).claim(pair, id: "a", day: "2026-09-21")) { error in
+                XCTAssertTrue("\(error)".contains("input T/a.jpg is neither in the spool nor in"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: config.paths.work).filter { $0 != SpoolLock.fileName }, [])
+        XCTAssertEqual(scratch.files(in: "spool"), ["W/a.jpg"])
+    }
+
+    /// A claim that keeps failing (here work/ has become a file) is tried again after 2 s, then
+    /// 4, then 8: not every 2 s for ever, each try a journal entry.
+    func testAClaimThatKeepsFailingIsTriedLessAndLessOften() throws {
+        var intake = SpoolIntake(config: config)
+        try FileManager.default.removeItem(atPath: config.paths.work)
+        XCTAssertTrue(FileManager.default.createFile(atPath: config.paths.work, contents: Data()))
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        var now = clock.now
+        var outcomes = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment + 0.004), to: "spool/T/a.jpg"), now: now)
+        var waits: [Substring] = []
+        for _ in 0..<3 {
+            for case .failed(_, let reason) in outcomes { waits += reason.split(separator: "; ").suffix(1) }
+            now += .seconds(700)
+            outcomes = intake.tick(now: now)
+        }
+        XCTAssertEqual(waits, ["trying again in 2.0 seconds", "trying again in 4.0 seconds", "trying again in 8.0 seconds"])
+        XCTAssertEqual(scratch.files(in: "spool"), ["T/a.jpg", "W/a.jpg"])
+    }
+
     func testAFileCompletedWhileSettlingIsTakenIn() throws {
         var intake = SpoolIntake(config: config)
         let whole = try TestFrames.jpeg(time: moment)
