@@ -3,8 +3,10 @@ import HybridZoom
 
 /// What became of one claimed pair.
 public enum PairOutcome: Sendable {
-    /// Published now; the record is what the sidecar says.
-    case published(PairRecord)
+    /// Published now; the record is what the sidecar says. `afterwards`: what failed once the
+    /// sidecar was in place (the latest link, archiving), which takes nothing back; a pair whose
+    /// folder could not be archived is still in `work/`, and its next try archives it.
+    case published(PairRecord, afterwards: [String], archived: Bool)
     /// Published by an earlier run that stopped before archiving; archived now.
     case alreadyPublished(id: String)
     /// An input could not be used; the pair's folder went to quarantine.
@@ -24,7 +26,9 @@ public struct PairWorker: Sendable {
         (self.config, self.pipeline, self.madeWith) = (config, pipeline, madeWith)
     }
 
-    public func run(_ claimed: ClaimedPair, completedAt: ContinuousClock.Instant) throws -> PairOutcome {
+    public func run(_ queued: ClaimedPair, completedAt: ContinuousClock.Instant) throws -> PairOutcome {
+        // The manifest as it is on disk: a pair tried again counted its failures there since.
+        let claimed = (try? ClaimManifest.read(inPairFolder: queued.folder)).map { ClaimedPair(manifest: $0, folder: queued.folder) } ?? queued
         let store = SpoolStore(paths: config.paths)
         let publisher = Publisher(root: config.paths.output, latestLink: config.output.latestLink)
         let manifest = claimed.manifest
@@ -79,9 +83,13 @@ public struct PairWorker: Sendable {
             return try quarantine(claimed, file: input.name, reason: reason, .changedAfterIntake, store)
         }
         let (record, files) = publication(claimed, processed, completedAt: completedAt, store)
-        try publisher.publish(files, record: record, day: claimed.manifest.day)
-        try store.archive(claimed, keepInputs: config.keepInputs)
-        return .published(record)
+        let afterwards = try publisher.publish(files, record: record, day: claimed.manifest.day)
+        do {
+            try store.archive(claimed, keepInputs: config.keepInputs)
+        } catch {
+            return .published(record, afterwards: afterwards + ["cannot archive its inputs: \(error)"], archived: false)
+        }
+        return .published(record, afterwards: afterwards, archived: true)
     }
 
     /// The first input whose file is not as intake read it, and how it differs.

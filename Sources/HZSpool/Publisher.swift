@@ -94,11 +94,15 @@ public struct Publisher: Sendable {
         public var bytes: [UInt8]
     }
 
-    /// Writes `files` (the images and maps `record` names), then the sidecar. If any write fails,
-    /// the files written so far are removed (they are not published without their sidecar, and
-    /// a full disk needs the space back), and the error is thrown for a later retry.
-    public func publish(_ files: [File], record: PairRecord, day: String) throws {
+    /// Writes `files` (the images and maps `record` names), then the sidecar. If any write fails
+    /// before the sidecar is in place, the files written so far are removed (they are not
+    /// published without their sidecar, and a full disk needs the space back), and the error is
+    /// thrown for a later retry. Once the sidecar is in place the pair is published: what fails
+    /// after that (flushing its folder, `latest.jpg` on a file system without links) is returned,
+    /// not thrown, and takes nothing back.
+    public func publish(_ files: [File], record: PairRecord, day: String) throws -> [String] {
         var written: [String] = []
+        let sidecar = recordPath(id: record.pair, day: day)
         do {
             for file in files {
                 let path = "\(root)/\(day)/\(file.path)"
@@ -106,12 +110,20 @@ public struct Publisher: Sendable {
                 try writeAtomically(Data(file.bytes), to: path)
                 written.append(path)
             }
-            try writeAtomically(try JSONCoding.encoder.encode(record), to: recordPath(id: record.pair, day: day))
+            try writeAtomically(try JSONCoding.encoder.encode(record), to: sidecar)
         } catch {
-            for path in written { unlink(path) }
-            throw error
+            guard lstatExists(sidecar) else {
+                for path in written { unlink(path) }
+                throw error
+            }
+            return ["\(error)"]
         }
-        if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
+        do {
+            if latestLink { try pointLatest(at: "\(day)/\(record.image)") }
+        } catch {
+            return ["\(error)"]
+        }
+        return []
     }
 
     /// The sidecar of a processed capture, and each file it names with its bytes: images and

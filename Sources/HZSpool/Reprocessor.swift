@@ -16,7 +16,8 @@ public struct Reprocessor: Sendable {
     }
 
     public enum Outcome: Sendable {
-        case made(PairRecord)
+        /// Made now; `afterwards`: what failed once its sidecar was in place (see `Publisher`).
+        case made(PairRecord, afterwards: [String])
         case done
     }
 
@@ -77,7 +78,6 @@ public struct Reprocessor: Sendable {
         let (record, files) = Publisher.publication(
             manifest, inputs: manifest.inputs(archivedIn: pair.folder), processed, latencyMs: (ContinuousClock.now - start).milliseconds,
             madeWith: madeWith)
-        try publisher.publish(files, record: record, day: manifest.day)
-        return .made(record)
+        return .made(record, afterwards: try publisher.publish(files, record: record, day: manifest.day))
     }
 }

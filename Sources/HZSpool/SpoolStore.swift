@@ -247,7 +247,9 @@ public struct SpoolStore: Sendable {
         let destination = uniquePath(below.isEmpty ? "\(folder)/\(name)" : "\(folder)/\(below)/\(name)")
         try createFolderDurably((destination as NSString).deletingLastPathComponent)
         try rename(path, to: destination)
-        try writeAtomically(Data((reason + "\n").utf8), to: destination + ".reason")
+        // Set aside now whatever follows: a `.reason` the disk has no room for is only missing
+        // beside it (the journal has the reason), where a throw would have it moved again.
+        try? writeAtomically(Data((reason + "\n").utf8), to: destination + ".reason")
         return destination
     }
 
@@ -263,11 +265,15 @@ public struct SpoolStore: Sendable {
         }
     }
 
-    /// `id`, or `id-2`, `id-3`, … when a pair of that id is in work or in the day's archive
-    /// (the same frame names captured again), so that each pair's archive folder is its own.
+    /// `id`, or `id-2`, `id-3`, … when a pair of that id is in work, in the day's archive or
+    /// published that day (the same frame names captured again), so that each pair's archive
+    /// folder and output are its own (without archived inputs, the output alone says so).
     private func uniqueID(_ id: String, day: String) -> String {
+        let published = Publisher(root: paths.output, latestLink: false)
         var candidate = id, counter = 2
-        while lstatExists("\(paths.work)/\(candidate)") || lstatExists(archiveFolder(id: candidate, day: day)) {
+        while lstatExists("\(paths.work)/\(candidate)") || lstatExists(archiveFolder(id: candidate, day: day))
+            || published.isPublished(id: candidate, day: day)
+        {
             candidate = "\(id)-\(counter)"
             counter += 1
         }

@@ -5,11 +5,16 @@ import Foundation
 public enum TimeFormat {
     private static let iso = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
-    /// Rounded to the millisecond first: the formatter truncates, and EXIF's "073" must not
-    /// come out as .072 through floating-point error.
+    /// `2026-09-21T14:13:20.260Z`, to the nearest millisecond. Not the formatter's: it
+    /// truncates, and a time rounded to .260 is a double a little below it, so it wrote .259.
     public static func iso8601(_ date: Date) -> String {
-        iso.format(Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000))
+        let c = components(date, utc)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year!, c.month!, c.day!,
+            c.hour!, c.minute!, c.second!, (c.nanosecond! + 500_000) / 1_000_000)
     }
+
+    private static let utc = TimeZone(identifier: "UTC")!
 
     public static func parseISO8601(_ text: String) -> Date? { try? iso.parse(text) }
 

@@ -43,7 +43,10 @@ struct ReprocessCommand: ParsableCommand {
         for pair in pairs {
             do {
                 switch try reprocessor.run(pair) {
-                case .made(let record): progress.made[record.decision.description, default: 0] += 1
+                case .made(let record, let afterwards):
+                    progress.made[record.decision.description, default: 0] += 1
+                    if !afterwards.isEmpty { progress.clear() }
+                    for problem in afterwards { report("made \(pair.folder), then: \(problem)") }
                 case .done: progress.done += 1
                 }
             } catch {

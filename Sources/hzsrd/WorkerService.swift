@@ -43,10 +43,11 @@ struct WorkerService: Service {
                 $0.queued -= 1
                 $0.workerBusySince = nil
             }
-            if case .failure = outcome {
+            switch outcome {
+            case .failure, .success(.published(_, _, archived: false)):  // the next try archives it
                 failures[id, default: 0] += 1
                 retry(item, after: .seconds(Self.secondsToWait(afterFailures: failures[id]!)))
-            } else {
+            default:
                 failures[id] = nil
             }
             report(outcome, id: id, retry: failures[id].map { "\(Self.secondsToWait(afterFailures: $0)) s" })
@@ -82,10 +83,16 @@ struct WorkerService: Service {
 
     private func report(_ outcome: Result<PairOutcome, any Error>, id: String, retry: String?) {
         switch outcome {
-        case .success(.published(let record)):
+        case .success(.published(let record, let afterwards, let archived)):
             state.published(record)
             let event: JournalEvent = record.decision == .fused ? .pairFused : .fusionSkipped
             logger.record(event, "\(record.pair): \(record.reason), \(Int(record.timingsMs.total)) ms", fields(record))
+            for problem in afterwards {
+                let next = archived ? "" : "; it stays in work/ and is archived in \(retry ?? "a moment")"
+                logger.record(
+                    .error, "\(record.pair) published, then: \(problem)\(next)", level: .warning,
+                    [.pair: .string(record.pair), .reason: .string(problem)])
+            }
         case .success(.alreadyPublished(let id)):
             logger.record(.rescan, "\(id) was published before a restart; archived now", [.pair: .string(id)])
         case .success(.quarantined(let id, let file, let reason, let kind, let movedTo)):

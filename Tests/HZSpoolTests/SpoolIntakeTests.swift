@@ -163,7 +163,7 @@ final class SpoolIntakeTests: XCTestCase {
             ).first
         else { return XCTFail("not claimed") }
         let worker = try worker(config)
-        guard case .published(let record) = try worker.run(claimed, completedAt: completedAt) else {
+        guard case .published(let record, _, _) = try worker.run(claimed, completedAt: completedAt) else {
             return XCTFail("not published")
         }
         let id = claimed.manifest.id
@@ -184,6 +184,73 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(sidecar.inputs.map(\.name), ["W/a.jpg", "T/a.jpg"])
         XCTAssertEqual(sidecar.inputs[0].timestamp.timeIntervalSince1970, moment.timeIntervalSince1970, accuracy: 0.001)
         XCTAssertEqual(sidecar.inputs.first { $0.role == .wide }?.archivedAt, "\(scratch.path)/archive/2026-09-21/\(id)/W/a.jpg")
+    }
+
+    /// What fails once the sidecar is in place takes nothing back: `latest.jpg` that cannot be
+    /// replaced (here a folder) and an archive that cannot be made (here a file where the day's
+    /// folder goes) are reported, the images and sidecar stay, and the next try archives the pair.
+    func testFailuresAfterTheSidecarLeaveThePairPublished() throws {
+        var intake = SpoolIntake(config: config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        guard
+            case .claimed(let claimed, let completedAt)? = intake.inspect(
+                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
+            ).first
+        else { return XCTFail("not claimed") }
+        try scratch.write([0], to: "out/latest.jpg/in the way")
+        try scratch.write([0], to: "archive/2026-09-21")
+        let worker = try worker(config)
+        guard case .published(_, let afterwards, let archived) = try worker.run(claimed, completedAt: completedAt) else {
+            return XCTFail("not published")
+        }
+        XCTAssertEqual(afterwards.count, 2, "\(afterwards)")
+        XCTAssertTrue(afterwards[0].hasPrefix("cannot move \(scratch.path)/out/.latest.jpg.tmp to \(scratch.path)/out/latest.jpg"), afterwards[0])
+        XCTAssertTrue(afterwards[1].hasPrefix("cannot archive its inputs: "), afterwards[1])
+        XCTAssertFalse(archived)
+        let id = claimed.manifest.id
+        XCTAssertEqual(scratch.files(in: "out/2026-09-21"), ["\(id).jpg", "\(id).json"])
+        try FileManager.default.removeItem(atPath: "\(scratch.path)/archive/2026-09-21")
+        guard case .alreadyPublished = try worker.run(claimed, completedAt: completedAt) else { return XCTFail("published again") }
+        XCTAssertEqual(scratch.files(in: "archive/2026-09-21"), ["\(id)/T/a.jpg", "\(id)/W/a.jpg", "\(id)/manifest.json"])
+    }
+
+    /// A pair that fails (here its day's output folder is a file) counts each failure in its
+    /// manifest, though the queue holds the manifest of its first try.
+    func testEachFailedTryIsCountedInTheManifest() throws {
+        var intake = SpoolIntake(config: config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        guard
+            case .claimed(let claimed, let completedAt)? = intake.inspect(
+                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
+            ).first
+        else { return XCTFail("not claimed") }
+        try scratch.write([0], to: "out/2026-09-21")
+        let worker = try worker(config)
+        for _ in 0..<3 { XCTAssertThrowsError(try worker.run(claimed, completedAt: completedAt)) }
+        let manifest = try ClaimManifest.read(inPairFolder: claimed.folder)
+        XCTAssertEqual([manifest.failures, manifest.attempts], [3, 0])
+    }
+
+    /// Without archived inputs, a second pair of the same name and time (a camera that
+    /// names every frame alike, its clock in whole seconds) gets its own id, where it was taken
+    /// for the first one, already published, and its inputs deleted.
+    func testARepeatedIDIsNotTakenForAPublishedPair() throws {
+        let config = try DaemonConfig.parse("archive: {keep_inputs: false}", relativeTo: scratch.path)
+        let worker = try worker(config)
+        var ids: [String] = []
+        for seed in [1, 2] {
+            var intake = SpoolIntake(config: config)
+            _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment, seed: seed), to: "spool/W/a.jpg"), now: clock.now)
+            guard
+                case .claimed(let claimed, let completedAt)? = intake.inspect(
+                    try scratch.write(try TestFrames.jpeg(time: moment, seed: seed + 2), to: "spool/T/a.jpg"), now: clock.now
+                ).first
+            else { return XCTFail("not claimed") }
+            guard case .published = try worker.run(claimed, completedAt: completedAt) else { return XCTFail("not published") }
+            ids.append(claimed.manifest.id)
+        }
+        XCTAssertEqual(ids, ["20260921-141320.250_a", "20260921-141320.250_a-2"])
+        XCTAssertEqual(scratch.files(in: "out/2026-09-21"), ids.flatMap { ["\($0).jpg", "\($0).json"] }.sorted())
     }
 
     /// A try that the daemon dies in leaves its count in the manifest, which restarts read: at
@@ -236,7 +303,7 @@ final class SpoolIntakeTests: XCTestCase {
             }
             XCTAssertLessThanOrEqual(claimed.manifest.id.utf8.count, 200)
             ids.insert(claimed.manifest.id)
-            guard case .published(let record) = try worker.run(claimed, completedAt: clock.now) else {
+            guard case .published(let record, _, _) = try worker.run(claimed, completedAt: clock.now) else {
                 return XCTFail("\(name.utf8.count) bytes: not published")
             }
             XCTAssertEqual(record.inputs.map(\.name), ["W/\(name).jpg", "T/\(name).jpg"])
