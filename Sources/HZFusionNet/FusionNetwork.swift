@@ -92,8 +92,12 @@ public struct FusionNetwork: Sendable {
             throw SafeTensorsError(file: file, problem: "activation_ranges is not a JSON map of numbers")
         }
         for name in Quantization.requiredRanges.sorted() {
-            guard let range = decoded[name], range.isFinite, range > 0 else {
+            guard let range = decoded[name] else {
                 throw SafeTensorsError(file: file, problem: "activation_ranges has no usable range for \(name)")
+            }
+            guard range.isFinite, range > 0 else {
+                throw SafeTensorsError(
+                    file: file, problem: "activation_ranges has no usable range for \(name): \(range), where it must be finite and above 0")
             }
         }
         return decoded.mapValues(Float.init)

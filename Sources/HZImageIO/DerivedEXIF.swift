@@ -9,6 +9,6 @@ public func derivedEXIFPayload(from payload: [UInt8]) throws(EXIFError) -> [UInt
     if let orientation = ifd0[.orientation] {
         try tiff.setFirstShort(of: orientation, to: 1, in: &derived)
     }
-    try tiff.setLong(at: ifd0.nextIFDLinkOffset, to: 0, in: &derived)
+    try? tiff.setLong(at: ifd0.nextIFDLinkOffset, to: 0, in: &derived)  // a block cut short after IFD0 links nothing
     return derived
 }

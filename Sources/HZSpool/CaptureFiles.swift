@@ -112,9 +112,16 @@ public enum CaptureFiles {
         var clock = StageClock()
         let (wide, tele) = try decode(wide: wide, tele: tele, intake: config.intake)
         clock.lap(.decode)
-        let exif = wide.exifPayload.flatMap { try? derivedEXIFPayload(from: $0) }
-        let warnings = [(Role.wide, wide), (Role.tele, tele)].flatMap { role, frame in
+        var warnings = [(Role.wide, wide), (Role.tele, tele)].flatMap { role, frame in
             frame.warnings.map { InputWarning(role: role, message: $0) }
+        }
+        let exif: [UInt8]? = wide.exifPayload.flatMap { payload in
+            do {
+                return try derivedEXIFPayload(from: payload)
+            } catch {
+                warnings.append(InputWarning(role: .wide, message: "its EXIF is not carried over to the outputs: \(error)"))
+                return nil
+            }
         }
         // The frames' planes are the pipeline's alone, so it can let them go before fusion.
         let processed = try pipeline.process(wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele))

@@ -110,8 +110,8 @@ func bounded(_ name: String, bytes limit: Int) -> String {
 }
 
 /// A whole file's bytes, read straight into the array (a frame of 100 MP is tens of megabytes:
-/// no second copy); the error names the file.
-func readBytes(_ path: String) throws -> [UInt8] {
+/// no second copy), refused above `limit` bytes as the open file says; the error names the file.
+func readBytes(_ path: String, atMost limit: Int = .max) throws -> [UInt8] {
     func failure() -> SpoolError { SpoolError("cannot read \(path): \(String(cString: strerror(errno)))") }
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { throw failure() }
@@ -119,6 +119,7 @@ func readBytes(_ path: String) throws -> [UInt8] {
     var info = stat()
     guard fstat(descriptor, &info) == 0 else { throw failure() }
     let size = Int(info.st_size)
+    guard size <= limit else { throw SpoolError("cannot read \(path): \(size) bytes, more than \(limit)") }
     guard size > 0 else { return [] }
     return try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
         count = 0

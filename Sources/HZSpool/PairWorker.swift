@@ -7,7 +7,7 @@ public enum PairOutcome: Sendable {
     /// sidecar was in place (the latest link, archiving), which takes nothing back; a pair whose
     /// folder could not be archived is still in `work/`, and its next try archives it.
     case published(PairRecord, afterwards: [String], archived: Bool)
-    /// Published by an earlier run that stopped before archiving; archived now.
+    /// Published by an earlier try (before a restart, or one whose archiving failed); archived now.
     case alreadyPublished(id: String)
     /// An input could not be used; the pair's folder went to quarantine.
     case quarantined(id: String, file: String, reason: String, kind: SetAsideKind, movedTo: String)

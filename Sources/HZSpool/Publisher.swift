@@ -102,7 +102,7 @@ public struct Publisher: Sendable {
     /// not thrown, and takes nothing back.
     public func publish(_ files: [File], record: PairRecord, day: String) throws -> [String] {
         var written: [String] = []
-        let sidecar = recordPath(id: record.pair, day: day)
+        let sidecar = recordPath(id: record.pair, day: day), recordBytes = try JSONCoding.encoder.encode(record)
         do {
             for file in files {
                 let path = "\(root)/\(day)/\(file.path)"
@@ -110,9 +110,11 @@ public struct Publisher: Sendable {
                 try writeAtomically(Data(file.bytes), to: path)
                 written.append(path)
             }
-            try writeAtomically(try JSONCoding.encoder.encode(record), to: sidecar)
+            try writeAtomically(recordBytes, to: sidecar)
         } catch {
-            guard lstatExists(sidecar) else {
+            // Published once this record is in place (a flush after its rename failed); the
+            // sidecar of an earlier run (`hzsr reprocess` writes over one) is not this one.
+            guard FileManager.default.contents(atPath: sidecar) == recordBytes else {
                 for path in written { unlink(path) }
                 throw error
             }

@@ -58,6 +58,8 @@ public struct SpoolIntake: Sendable {
 
     /// Looks at one path after an event or during a scan.
     public mutating func inspect(_ path: String, now: ContinuousClock.Instant) -> [IntakeOutcome] {
+        // A frame whose claim failed waits for its retry, whatever events its move back raised.
+        guard claimRetries[path] == nil else { return [] }
         guard let relative = relativePath(of: path) else { return [] }
         let name = (path as NSString).lastPathComponent
         let recognizer = FrameRecognizer(config: config)
@@ -99,12 +101,14 @@ public struct SpoolIntake: Sendable {
         linkedFiles[fingerprint] = relative
     }
 
-    /// A file has left the spool (by our own move, or someone else's).
+    /// A file has left the spool (by our own move, or someone else's). One that is back (its
+    /// claim undone) keeps its retry.
     public mutating func forget(_ path: String) {
         unsettled[path] = nil
+        pairer.remove(path: path)
+        guard !lstatExists(path) else { return }
         claimRetries[path] = nil
         claimWaits[path] = nil
-        pairer.remove(path: path)
     }
 
     /// How long a pair that could not be claimed waits before it is tried again; after a failed
@@ -221,7 +225,12 @@ public struct SpoolIntake: Sendable {
                     "\(fingerprint.state.bytes) bytes, more than a frame of intake.max_megapixels can be"
                         + " (\(limit) bytes): not read"))
         }
-        guard let bytes = try? readBytes(path) else { return .failure(.unfinished("cannot be read")) }
+        let bytes: [UInt8]
+        do {
+            bytes = try readBytes(path, atMost: limit)
+        } catch {
+            return .failure(.unfinished("\(error)"))
+        }
         // What the walk below judges must be the file that is claimed: the state it was read in
         // goes into the manifest, and the worker checks it again (`FileState`).
         guard fingerprint.state.bytes == bytes.count, FileFingerprint(path: path) == fingerprint else {

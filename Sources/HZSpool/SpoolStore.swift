@@ -177,7 +177,11 @@ public struct SpoolStore: Sendable {
         do {
             try moveInputsIn(claimed)
         } catch {
-            try? withdraw(claimed)  // else `resumeClaims` finishes the claim at the next start
+            do {
+                try withdraw(claimed)
+            } catch let undoing {  // `resumeClaims` finishes the claim at the next start
+                throw SpoolError("\(error); undoing the claim: \(undoing)")
+            }
             throw error
         }
         return claimed

@@ -94,7 +94,7 @@ struct WorkerService: Service {
                     [.pair: .string(record.pair), .reason: .string(problem)])
             }
         case .success(.alreadyPublished(let id)):
-            logger.record(.rescan, "\(id) was published before a restart; archived now", [.pair: .string(id)])
+            logger.record(.rescan, "\(id) was published earlier; archived now", [.pair: .string(id)])
         case .success(.quarantined(let id, let file, let reason, let kind, let movedTo)):
             state.setAside(kind)
             logger.record(

@@ -37,6 +37,15 @@ final class DerivedEXIFTests: XCTestCase {
         XCTAssertEqual(try derivedEXIFPayload(from: payload), payload)
     }
 
+    /// A block that ends right after IFD0's entries, without the link to a next IFD: there is
+    /// no thumbnail to unlink, and the orientation still says 1.
+    func testABlockWithoutTheLinkAfterIFD0KeepsItsEXIF() throws {
+        let payload = tiff(ifd0: le16(1) + entry(0x0112, type: 3, count: 1, value: 6))
+        let derived = try derivedEXIFPayload(from: payload)
+        XCTAssertEqual(derived.count, payload.count)
+        XCTAssertEqual(try EXIF(app1Payload: derived).orientation, 1)
+    }
+
     func testAMalformedPayloadThrows() {
         XCTAssertThrowsError(try derivedEXIFPayload(from: tiff(ifd0: le16(5))))
     }

@@ -83,17 +83,23 @@ final class SpoolIntakeTests: XCTestCase {
     }
 
     /// A claim that keeps failing (here work/ has become a file) is tried again after 2 s, then
-    /// 4, then 8: not every 2 s for ever, each try a journal entry.
+    /// 4, then 8: not every 2 s for ever, each try a journal entry. The events of a frame moved
+    /// back by an undone claim (gone, then there again) leave it waiting for that retry, not
+    /// alone in the pairer, where it would become an orphan.
     func testAClaimThatKeepsFailingIsTriedLessAndLessOften() throws {
         var intake = SpoolIntake(config: config)
         try FileManager.default.removeItem(atPath: config.paths.work)
         XCTAssertTrue(FileManager.default.createFile(atPath: config.paths.work, contents: Data()))
-        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
+        _ = intake.inspect(wide, now: clock.now)
         var now = clock.now
         var outcomes = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment + 0.004), to: "spool/T/a.jpg"), now: now)
         var waits: [Substring] = []
         for _ in 0..<3 {
             for case .failed(_, let reason) in outcomes { waits += reason.split(separator: "; ").suffix(1) }
+            intake.forget(wide)
+            XCTAssertTrue(intake.inspect(wide, now: now).isEmpty)
+            XCTAssertEqual(intake.waitingCount, 0)
             now += .seconds(700)
             outcomes = intake.tick(now: now)
         }
