@@ -61,9 +61,12 @@ public struct Pairer: Sendable {
 
     /// Forgets a frame whose file has gone.
     public mutating func remove(path: String) {
-        for role in Role.allCases {
-            if let frame = frames[role]!.first(where: { $0.path == path }) { _ = take(frame) }
-        }
+        remove { $0.path == path }
+    }
+
+    /// Forgets the frames `isGone` names (those below a folder that has gone).
+    public mutating func remove(where isGone: (Frame) -> Bool) {
+        for role in Role.allCases { frames[role]!.removeAll(where: isGone) }
     }
 
     /// Removes a waiting frame; returns its neighbours in its role's time order.

@@ -101,14 +101,17 @@ public struct SpoolIntake: Sendable {
         linkedFiles[fingerprint] = relative
     }
 
-    /// A file has left the spool (by our own move, or someone else's). One that is back (its
-    /// claim undone) keeps its retry.
+    /// A file or folder has left the spool (by our own move, or someone else's): a folder's
+    /// frames go with it (moved within the spool, they are taken in again under their new
+    /// paths). A file that is back (its claim undone) keeps its retry.
     public mutating func forget(_ path: String) {
-        unsettled[path] = nil
-        pairer.remove(path: path)
+        let folder = path + "/"
+        func isGone(_ other: String) -> Bool { other == path || other.hasPrefix(folder) }
+        for key in unsettled.keys where isGone(key) { unsettled[key] = nil }
+        pairer.remove { isGone($0.path) }
         guard !lstatExists(path) else { return }
-        claimRetries[path] = nil
-        claimWaits[path] = nil
+        for key in claimRetries.keys where isGone(key) { claimRetries[key] = nil }
+        for key in claimWaits.keys where isGone(key) { claimWaits[key] = nil }
     }
 
     /// How long a pair that could not be claimed waits before it is tried again; after a failed

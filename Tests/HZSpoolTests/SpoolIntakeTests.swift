@@ -107,6 +107,21 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "spool"), ["T/a.jpg", "W/a.jpg"])
     }
 
+    /// A sub-folder renamed while its frame waits for a partner: the frame is forgotten under
+    /// its old path and taken in under its new one, so it pairs from there.
+    func testARenamedFolderTakesItsWaitingFramesAlong() throws {
+        var intake = SpoolIntake(config: config)
+        let old = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/day1/a.jpg")
+        guard case .waiting? = intake.inspect(old, now: clock.now).first else { return XCTFail("W should wait") }
+        try FileManager.default.moveItem(atPath: "\(scratch.path)/spool/W/day1", toPath: "\(scratch.path)/spool/W/day2")
+        intake.forget("\(scratch.path)/spool/W/day1")
+        XCTAssertEqual(intake.waitingCount, 0)
+        _ = intake.inspect("\(scratch.path)/spool/W/day2/a.jpg", now: clock.now)
+        let tele = try scratch.write(try TestFrames.jpeg(time: moment + 0.004), to: "spool/T/a.jpg")
+        guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("not claimed") }
+        XCTAssertEqual(claimed.manifest.inputs.map(\.name), ["W/day2/a.jpg", "T/a.jpg"])
+    }
+
     func testAFileCompletedWhileSettlingIsTakenIn() throws {
         var intake = SpoolIntake(config: config)
         let whole = try TestFrames.jpeg(time: moment)
