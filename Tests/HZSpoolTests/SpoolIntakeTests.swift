@@ -176,13 +176,7 @@ final class SpoolIntakeTests: XCTestCase {
     }
 
     func testWorkerPublishesOnceAndArchives() throws {
-        var intake = SpoolIntake(config: config)
-        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
-        guard
-            case .claimed(let claimed, let completedAt)? = intake.inspect(
-                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
-            ).first
-        else { return XCTFail("not claimed") }
+        let (claimed, completedAt) = try claimedPair()
         let worker = try worker(config)
         guard case .published(let record, _, _) = try worker.run(claimed, completedAt: completedAt) else {
             return XCTFail("not published")
@@ -211,13 +205,7 @@ final class SpoolIntakeTests: XCTestCase {
     /// replaced (here a folder) and an archive that cannot be made (here a file where the day's
     /// folder goes) are reported, the images and sidecar stay, and the next try archives the pair.
     func testFailuresAfterTheSidecarLeaveThePairPublished() throws {
-        var intake = SpoolIntake(config: config)
-        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
-        guard
-            case .claimed(let claimed, let completedAt)? = intake.inspect(
-                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
-            ).first
-        else { return XCTFail("not claimed") }
+        let (claimed, completedAt) = try claimedPair()
         try scratch.write([0], to: "out/latest.jpg/in the way")
         try scratch.write([0], to: "archive/2026-09-21")
         let worker = try worker(config)
@@ -238,13 +226,7 @@ final class SpoolIntakeTests: XCTestCase {
     /// A pair that fails (here its day's output folder is a file) counts each failure in its
     /// manifest, though the queue holds the manifest of its first try.
     func testEachFailedTryIsCountedInTheManifest() throws {
-        var intake = SpoolIntake(config: config)
-        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg"), now: clock.now)
-        guard
-            case .claimed(let claimed, let completedAt)? = intake.inspect(
-                try scratch.write(try TestFrames.jpeg(time: moment + 0.01, seed: 2), to: "spool/T/a.jpg"), now: clock.now
-            ).first
-        else { return XCTFail("not claimed") }
+        let (claimed, completedAt) = try claimedPair()
         try scratch.write([0], to: "out/2026-09-21")
         let worker = try worker(config)
         for _ in 0..<3 { XCTAssertThrowsError(try worker.run(claimed, completedAt: completedAt)) }
@@ -260,13 +242,7 @@ final class SpoolIntakeTests: XCTestCase {
         let worker = try worker(config)
         var ids: [String] = []
         for seed in [1, 2] {
-            var intake = SpoolIntake(config: config)
-            _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment, seed: seed), to: "spool/W/a.jpg"), now: clock.now)
-            guard
-                case .claimed(let claimed, let completedAt)? = intake.inspect(
-                    try scratch.write(try TestFrames.jpeg(time: moment, seed: seed + 2), to: "spool/T/a.jpg"), now: clock.now
-                ).first
-            else { return XCTFail("not claimed") }
+            let (claimed, completedAt) = try claimedPair(config, seeds: (seed, seed + 2), teleAfter: 0)
             guard case .published = try worker.run(claimed, completedAt: completedAt) else { return XCTFail("not published") }
             ids.append(claimed.manifest.id)
         }
@@ -443,6 +419,18 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(file, "W/big.jpg")
         XCTAssertEqual(reason, "W 2400×1800 and T 2400×1800 would take about 282 MB, above intake.memory_budget_mb (250)")
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
+    }
+
+    /// `spool/W/a.jpg` and `spool/T/a.jpg`, `teleAfter` seconds apart, taken in and claimed.
+    private func claimedPair(
+        _ config: DaemonConfig? = nil, seeds: (Int, Int) = (1, 2), teleAfter: Double = 0.01
+    ) throws -> (ClaimedPair, ContinuousClock.Instant) {
+        var intake = SpoolIntake(config: config ?? self.config)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(time: moment, seed: seeds.0), to: "spool/W/a.jpg"), now: clock.now)
+        let tele = try scratch.write(try TestFrames.jpeg(time: moment + teleAfter, seed: seeds.1), to: "spool/T/a.jpg")
+        let outcomes = intake.inspect(tele, now: clock.now)
+        guard case .claimed(let claimed, let completedAt)? = outcomes.first else { throw SpoolError("not claimed: \(outcomes)") }
+        return (claimed, completedAt)
     }
 
     private func worker(_ config: DaemonConfig) throws -> PairWorker {
