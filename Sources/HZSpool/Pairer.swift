@@ -40,7 +40,7 @@ public struct Pairer: Sendable {
         self.tolerance = tolerance
         var pairs: [FramePair] = []
         while let candidate = candidates.popLast() {
-            guard contains(candidate), let partner = nearest(to: candidate, tolerance: tolerance),
+            guard index(of: candidate) != nil, let partner = nearest(to: candidate, tolerance: tolerance),
                 nearest(to: partner, tolerance: tolerance)?.path == candidate.path
             else { continue }
             // Their neighbours may have had them as nearest: with all frames looked at again,
@@ -71,16 +71,16 @@ public struct Pairer: Sendable {
 
     /// Removes a waiting frame; returns its neighbours in its role's time order.
     private mutating func take(_ frame: Frame) -> [Frame] {
-        guard contains(frame) else { return [] }
-        let index = insertionIndex(of: frame, in: frames[frame.role]!)
+        guard let index = index(of: frame) else { return [] }
         frames[frame.role]!.remove(at: index)
         let rest = frames[frame.role]!
         return [index - 1, index].filter(rest.indices.contains).map { rest[$0] }
     }
 
-    private func contains(_ frame: Frame) -> Bool {
+    /// Where `frame` waits in its role's list; nil when it does not.
+    private func index(of frame: Frame) -> Int? {
         let list = frames[frame.role]!, index = insertionIndex(of: frame, in: list)
-        return index < list.count && list[index].path == frame.path
+        return index < list.count && list[index].path == frame.path ? index : nil
     }
 
     /// The closest frame of the other role within `tolerance`: the one just before or just
