@@ -22,6 +22,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --daemon: pairs dropped at once after the timed ones, to measure the daemon's rate.") var burst = 20
     @Option(help: "Also write the results as JSON to this file.") var json: String?
 
+    func validate() throws {
+        guard runs >= 1, burst >= 0 else { throw ValidationError("--runs must be at least 1 and --burst at least 0") }
+        guard ratio > 1 else { throw ValidationError("--ratio must be above 1") }
+        _ = try Size(simulatedFrame: size)
+    }
+
     struct Report: Codable {
         var frameSize: String
         var runs: Int
@@ -99,7 +105,8 @@ struct BenchCommand: ParsableCommand {
             stagesMs: Dictionary(uniqueKeysWithValues: zip(order, stages)),
             floorMs: floorSummary, totalOverFloor: total.median / floorSummary.median,
             benchPeakResidentMB: peakResidentMegabytes(), minorFaultsPerCapture: HybridZoom.median(faults))
-        if let network = fusion.network?.network, let frameSize = Size(parsing: size) {
+        if let network = fusion.network?.network {
+            let frameSize = try Size(simulatedFrame: size)
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
@@ -129,9 +136,13 @@ struct BenchCommand: ParsableCommand {
             let single = Summary(measured.latenciesMs)
             report.spoolToPublishedMs = single
             report.daemonPeakResidentMB = measured.peakResidentMB
-            report.daemonMinorFaultsPerPair = HybridZoom.median(measured.minorFaultsPerPair)
-            (report.burstPairs, report.burstSeconds) = (burst, measured.burstSeconds)
-            report.burstOverSingle = Double(burst) / measured.burstSeconds / (1000 / single.median)
+            // Only pairs after the first count (the first faults its memory in), and a burst of
+            // none has no rate: either way there is nothing to report, rather than NaN.
+            if !measured.minorFaultsPerPair.isEmpty { report.daemonMinorFaultsPerPair = HybridZoom.median(measured.minorFaultsPerPair) }
+            if burst > 0 {
+                (report.burstPairs, report.burstSeconds) = (burst, measured.burstSeconds)
+                report.burstOverSingle = Double(burst) / measured.burstSeconds / (1000 / single.median)
+            }
         }
         print(table(report))
         if let json {
@@ -151,7 +162,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {
-        guard let frameSize = Size(parsing: size) else { throw ValidationError("--size must be WIDTHxHEIGHT") }
+        let frameSize = try Size(simulatedFrame: size)
         let source = try decodeJPEG(try readInput(photo), maxPixels: 200_000_000).image
         // The classic simulator's capture: the same frames as every earlier benchmark, so times compare.
         let parameters = RigParameters.draw(

@@ -131,9 +131,16 @@ struct SimulateCommand: ParsableCommand {
 
     private func frameSize() throws -> Size? {
         guard let size else { return nil }
-        guard let frame = Size(parsing: size), [frame.width, frame.height].allSatisfy({ $0 >= 16 && $0 % 2 == 0 }) else {
+        return try Size(simulatedFrame: size)
+    }
+}
+
+extension Size {
+    /// A frame size the simulator makes, from `--size WIDTHxHEIGHT`: both even and at least 16.
+    init(simulatedFrame text: String) throws {
+        guard let frame = Size(parsing: text), [frame.width, frame.height].allSatisfy({ $0 >= 16 && $0 % 2 == 0 }) else {
             throw ValidationError("--size must be WIDTHxHEIGHT, both even and at least 16")
         }
-        return frame
+        self = frame
     }
 }

@@ -106,6 +106,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(try XCTUnwrap(report["cpu_model"] as? String).isEmpty)
     }
 
+    /// One timed pair through the real daemon and no burst: after the first pair there is no
+    /// second to count page faults on, and no burst to take a rate of, so those are left out
+    /// rather than written as NaN, which JSON cannot hold.
+    func testBenchOfOneDaemonPairWritesItsReport() throws {
+        try hzsr([
+            "bench", "--photo", "\(scratch.path)/photos/day.jpg", "--size", "320x240", "--runs", "1",
+            "--daemon", DaemonHarness.binary, "--burst", "0", "--json", "\(scratch.path)/bench.json",
+        ])
+        let report = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/bench.json"))) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap((report["spool_to_published_ms"] as? [String: Double])?["median"]), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(report["daemon_peak_resident_mb"] as? Double), 0)
+        XCTAssertNil(report["daemon_minor_faults_per_pair"])
+        XCTAssertNil(report["burst_over_single"])
+    }
+
+    func testBenchRefusesOptionsItCannotRun() throws {
+        for (options, problem) in [
+            (["--runs", "0"], "--runs must be at least 1"), (["--ratio", "0"], "--ratio must be above 1"),
+            (["--size", "15x15"], "--size must be WIDTHxHEIGHT, both even and at least 16"),
+        ] {
+            let run = try runHzsr(["bench"] + options)
+            XCTAssertEqual(run.status, 64, "\(options): \(run.errors)")
+            XCTAssertTrue(run.errors.contains(problem), "\(options): \(run.errors)")
+        }
+    }
+
     /// An exposure ladder from bright day (EV100 14) to night (−1): the gate skips exactly the
     /// captures below the configured EV100, on both sides of two thresholds, and every skipped
     /// capture publishes W's digital zoom, every fused one something else.
