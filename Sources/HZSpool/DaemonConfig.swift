@@ -166,7 +166,7 @@ public struct DaemonConfig: Sendable {
             let alignment = section("gate", readAlignment)
             let blend = section("blend", readBlend)
             let keepInputs = section("archive", readArchive)
-            let metricsTextfile = section("metrics") { try readMetrics($0, relativeTo: directory) }
+            let metricsTextfile = section("metrics") { try readMetrics($0, relativeTo: directory, paths: paths) }
             guard problems.errors.isEmpty, let paths, let roles, let timestamps, let pairing, let intake, let rig,
                 let output, let fusion, let gate, let alignment, let blend, let keepInputs, let metricsTextfile
             else { return }
@@ -194,10 +194,19 @@ public struct DaemonConfig: Sendable {
         for (index, name) in names.enumerated() where all.filter({ $0 == all[index] }).count > 1 {
             throw section.error(name, nil, "must be a folder of its own, not shared with another paths key")
         }
-        for (index, name) in names.enumerated().dropFirst() where all[index].hasPrefix(paths.spool + "/") {
-            throw section.error(name, nil, "must not lie inside the spool, which the rig writes to")
+        // The daemon takes in whatever lands in the spool and resumes whatever is in work/ as a
+        // claimed pair, so another folder inside either would be taken for frames or claims.
+        for (index, name) in names.enumerated() {
+            if let (_, outer) = zip(all, names).first(where: { isInside(all[index], $0.0) }) {
+                throw section.error(name, nil, "must not lie inside paths.\(outer), or the daemon would take what it holds for its own")
+            }
         }
         return paths
+    }
+
+    /// Whether `path` lies inside the folder `folder` (both absolute and standardized).
+    static func isInside(_ path: String, _ folder: String) -> Bool {
+        path != folder && path.hasPrefix(folder == "/" ? "/" : folder + "/")
     }
 
     private static func readRoles(_ section: ConfigSection) throws -> Roles {
@@ -214,6 +223,9 @@ public struct DaemonConfig: Sendable {
             }
             let pattern = try rule.string("pattern", default: role == .wide ? "(?i)_W\\.jpe?g$" : "(?i)_T\\.jpe?g$")
             if !pattern.isEmpty { roles.patterns[role] = try regex(pattern, rule, "pattern") }
+            guard roles.folders[role] != nil || roles.patterns[role] != nil else {
+                throw section.error(key, nil, "needs a folder or a pattern, or no frame is ever recognised as \(role.rawValue)")
+            }
         }
         guard roles.folders[.wide] != roles.folders[.tele] || roles.folders[.wide] == nil else {
             throw section.error("tele.folder", nil, "must differ from wide.folder")
@@ -251,9 +263,14 @@ public struct DaemonConfig: Sendable {
             "settle_time", "max_megapixels", "extensions", "corrupt_frames", "max_crashes_per_pair", "memory_budget_mb",
             "min_free_space_mb",
         ])
+        // A leading dot (".jpg", as file dialogs write them) is the user's way of saying the same.
         let extensions = try section.string("extensions", default: "jpg jpeg")
-            .lowercased().split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+            .lowercased().split(whereSeparator: { $0 == " " || $0 == "," })
+            .map { $0.hasPrefix(".") ? String($0.dropFirst()) : String($0) }
         guard !extensions.isEmpty else { throw section.error("extensions", nil, "must name at least one extension") }
+        if let odd = extensions.first(where: { $0.isEmpty || $0.contains(".") || $0.contains("/") }) {
+            throw section.error("extensions", nil, "'\(odd)' is not a file extension (write them as jpg jpeg)")
+        }
         // Medium-format "100 MP" sensors make 11648×8736 frames, 101.8 MP: the default takes them in.
         let megapixels = try section.double("max_megapixels", default: 110, in: 0.01...1000)
         return Intake(
@@ -281,10 +298,10 @@ public struct DaemonConfig: Sendable {
         section.rejectUnknownKeys(["zoom", "size", "jpeg_quality", "latest_link", "maps"])
         var size = OutputSize.tele
         if section.has("size"), (try? section.string("size", default: "tele")) != "tele" {
+            let rule = "must be 'tele' or [width, height] in whole pixels from 16 to 32768"
+            if let word = try? section.string("size", default: "tele") { throw section.error("size", nil, "'\(word)' \(rule)") }
             let dimensions = try section.doubles("size", count: 2, default: [])
-            guard dimensions.allSatisfy({ $0 >= 16 && $0 <= 32768 && $0 == $0.rounded() }) else {
-                throw section.error("size", nil, "must be 'tele' or [width, height] in whole pixels from 16 to 32768")
-            }
+            guard dimensions.allSatisfy({ $0 >= 16 && $0 <= 32768 && $0 == $0.rounded() }) else { throw section.error("size", nil, rule) }
             size = .fixed(Size(width: Int(dimensions[0]), height: Int(dimensions[1])))
         }
         return Output(
@@ -380,14 +397,18 @@ public struct DaemonConfig: Sendable {
         return try section.bool("keep_inputs", default: true)
     }
 
-    private static func readMetrics(_ section: ConfigSection, relativeTo directory: String) throws -> String? {
+    private static func readMetrics(_ section: ConfigSection, relativeTo directory: String, paths: Paths?) throws -> String? {
         section.rejectUnknownKeys(["textfile"])
         let file = try section.string("textfile", default: "")
         guard !file.isEmpty else { return nil }
         guard file.hasSuffix(".prom") else {
             throw section.error("textfile", nil, "must end in .prom, the only files node-exporter's textfile collector reads")
         }
-        return URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        let path = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: directory, isDirectory: true)).standardizedFileURL.path
+        for (key, folder) in [("spool", paths?.spool), ("work", paths?.work)] where folder.map({ isInside(path, $0) }) == true {
+            throw section.error("textfile", nil, "must not lie inside paths.\(key), or the daemon would take it for an input")
+        }
+        return path
     }
 
     private static func regex(_ pattern: String, _ section: ConfigSection, _ key: String) throws -> NamePattern {

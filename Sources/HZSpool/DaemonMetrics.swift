@@ -29,21 +29,21 @@ public final class DaemonMetrics: Sendable {
     /// The worker writes after each pair and a timer every 15 s: one at a time, as both use one
     /// temporary name.
     private let writing = Mutex(())
+    private let version: String
+    /// `hzsr_build_info`'s one series: the model it names changes with a reload.
+    private let buildInfo: Mutex<Gauge?> = Mutex(nil)
 
     /// Metrics written to `file`, continuing the counters found there.
     public init(file: String, version: String, model: String) {
         self.file = file
+        self.version = version
         latency = registry.makeValueHistogram(
             descriptor: Self.named("hzsr_pair_latency_seconds", "From a pair's second frame arriving to its image published."),
             buckets: [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128])
         let registry = registry
         live = Dictionary(
             uniqueKeysWithValues: Self.liveGauges.map { ($0.name, registry.makeGauge(descriptor: Self.named($0.name, $0.help))) })
-        registry.makeGauge(
-            descriptor: Self.named("hzsr_build_info", "Always 1: the daemon's version and fusion model."),
-            labels: [("version", version), ("model", model)]
-        )
-        .set(to: 1)
+        useModel(model)
         for series in (try? String(contentsOfFile: file, encoding: .utf8)).map(Self.savedSeries) ?? [] {
             restore(series)
         }
@@ -51,6 +51,17 @@ public final class DaemonMetrics: Sendable {
         for decision in CaptureDecision.all { _ = counter(.pairs, Self.labels(decision)) }
         for kind in SetAsideKind.allCases { _ = counter(kind == .noPartner ? .orphaned : .quarantined, [("reason", kind.rawValue)]) }
         _ = counter(.errors, [])
+    }
+
+    /// The fusion model now in use (its digest): a reload may load another.
+    public func useModel(_ model: String) {
+        buildInfo.withLock { gauge in
+            if let gauge { registry.unregisterGauge(gauge) }
+            gauge = registry.makeGauge(
+                descriptor: Self.named("hzsr_build_info", "Always 1: the daemon's version and fusion model."),
+                labels: [("version", version), ("model", model)])
+            gauge?.set(to: 1)
+        }
     }
 
     /// A published pair: its decision, latency, stage times, blend coverage and exposure.
@@ -104,6 +115,15 @@ public final class DaemonMetrics: Sendable {
         case orphaned = "hzsr_files_orphaned_total"
         case errors = "hzsr_errors_total"
 
+        /// The labels each series of the family has, in the order the daemon writes them.
+        var labelNames: [String] {
+            switch self {
+            case .pairs: ["decision", "reason"]
+            case .quarantined, .orphaned: ["reason"]
+            case .errors: []
+            }
+        }
+
         var help: String {
             switch self {
             case .pairs: "Pairs published, by decision and, when skipped, the reason."
@@ -156,19 +176,22 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
-    /// The samples of a previous run's file worth keeping: counters and the last publication.
+    /// The samples of a previous run's file worth keeping: counters and the last publication,
+    /// each with the labels the daemon gives it (the metrics library traps on a family whose
+    /// series differ in their label names).
     static func savedSeries(_ text: String) -> [SavedSeries] {
-        let kept = Set(Counted.allCases.map(\.rawValue) + ["hzsr_last_published_timestamp_seconds"])
+        let kept = Dictionary(
+            uniqueKeysWithValues: Counted.allCases.map { ($0.rawValue, $0.labelNames) } + [("hzsr_last_published_timestamp_seconds", [])])
         return text.split(separator: "\n").compactMap { line -> SavedSeries? in
             guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
                 return nil
             }
             let series = line[..<space]
             let name = String(series.prefix { $0 != "{" })
-            guard kept.contains(name), value.isFinite, value >= 0 else { return nil }
+            guard let labelNames = kept[name], value.isFinite, value >= 0 else { return nil }
             let body = series.dropFirst(name.count)
             guard body.isEmpty || (body.hasPrefix("{") && body.hasSuffix("}")) else { return nil }
-            guard let labels = labels(body.dropFirst().dropLast()) else { return nil }
+            guard let labels = labels(body.dropFirst().dropLast()), labels.map(\.0) == labelNames else { return nil }
             return SavedSeries(name: name, labels: labels, value: value)
         }
     }

@@ -84,7 +84,14 @@ public enum FolderCheck {
     ) -> FolderProblem? {
         let ancestor = existingAncestor(of: path)
         var info = stat()
-        if stat(ancestor, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+        // The ancestor exists as a name (lstat); a link whose target does not (an unmounted
+        // disk, a moved folder) is a missing folder, not a permission problem.
+        guard stat(ancestor, &info) == 0 else {
+            guard errno == ENOENT else { return problem(.cannotCreate, "cannot create it: \(ancestor): \(String(cString: strerror(errno)))") }
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: ancestor)).map { " to \($0)" } ?? ""
+            return problem(.cannotCreate, "cannot create it: \(ancestor) is a link\(target), which does not exist (a disk not mounted?)")
+        }
+        if info.st_mode & S_IFMT != S_IFDIR {
             return problem(.cannotCreate, "cannot create it: \(ancestor) is not a folder")
         }
         guard faccessat(AT_FDCWD, ancestor, W_OK | X_OK, AT_EACCESS) == 0 else {

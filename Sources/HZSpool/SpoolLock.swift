@@ -13,7 +13,7 @@ public final class SpoolLock: Sendable {
         let path = "\(work)/\(Self.fileName)"
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw SpoolLockError(path: path, problem: String(cString: strerror(errno))) }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.lockExclusively(descriptor) else {
             let problem =
                 errno == EWOULDBLOCK
                 ? "another hzsrd\(Self.pid(in: descriptor).map { " (pid \($0))" } ?? "") is using these folders"
@@ -27,6 +27,18 @@ public final class SpoolLock: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// The exclusive lock, tried for up to half a second: `holder` (`hzsr status`) holds a
+    /// shared lock for an instant to look, and a daemon starting in that instant must not take
+    /// it for another daemon.
+    private static func lockExclusively(_ descriptor: Int32) -> Bool {
+        for attempt in 0..<50 {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK, attempt < 49 else { return false }
+            usleep(10_000)
+        }
+        return false
+    }
 
     /// The pid of the daemon that holds `work`'s lock; nil when none does (or the lock file
     /// cannot be read), 0 when one does but its pid is unknown.

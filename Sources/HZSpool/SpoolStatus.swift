@@ -24,7 +24,9 @@ public struct SpoolStatus: Codable, Sendable {
     public var waiting: [String: Int]
     /// Pairs claimed into `work/` and not yet published.
     public var inWork: Int
-    /// Today's day folder (in `timestamps.time_zone`) and its pairs by decision.
+    /// Today's day folder (in `timestamps.time_zone`) and its pairs by decision. Day folders are
+    /// named by the day the pair was captured, which is the day it is published unless the
+    /// cameras' clocks are off or an earlier capture is processed late.
     public var day: String
     public var publishedToday: [String: Int]
     public var quarantined: [SetAside]
@@ -53,7 +55,7 @@ public struct SpoolStatus: Codable, Sendable {
         publishedToday = Dictionary(grouping: today, by: \.decision.description).mapValues(\.count)
         quarantined = Self.setAside(in: paths.quarantine)
         orphaned = Self.setAside(in: paths.orphans)
-        recent = Self.recent(in: paths.output, today: today).map {
+        recent = Self.recent(in: paths.output, today: today, day: day).map {
             Decision(pair: $0.pair, decision: $0.decision.description, latencyMs: $0.latencyMs, publishedAt: $0.publishedAt)
         }
     }
@@ -61,11 +63,12 @@ public struct SpoolStatus: Codable, Sendable {
     /// As `hzsr status --json` prints it: keys in snake case, times in ISO 8601 as in sidecars.
     public func json() throws -> Data { try JSONCoding.encoder.encode(self) }
 
-    /// The newest sidecars: today's, then earlier days' until there are enough.
-    private static func recent(in output: String, today: [PairRecord]) -> [PairRecord] {
+    /// The newest sidecars: today's folder's, then the other days' folders, newest first, until
+    /// there are enough (a camera clock ahead makes folders of days still to come).
+    private static func recent(in output: String, today: [PairRecord], day todayFolder: String) -> [PairRecord] {
         var records = today
         let days = ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).filter { $0.first?.isNumber ?? false }
-        for day in days.sorted(by: >).dropFirst() where records.count < recentCount {
+        for day in days.sorted(by: >) where day != todayFolder && records.count < recentCount {
             records += self.records(in: "\(output)/\(day)")
         }
         return Array(records.sorted { $0.publishedAt > $1.publishedAt }.prefix(recentCount))

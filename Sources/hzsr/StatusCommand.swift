@@ -32,7 +32,7 @@ struct StatusCommand: ParsableCommand {
             "spool \(status.spool): " + (status.daemonPid.map { "hzsrd (pid \($0)) is using it" } ?? "no hzsrd is using it"),
             "waiting for a partner: " + status.waiting.sorted { $0.key > $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
             "in work: \(status.inWork) pairs",
-            "published on \(status.day): \(status.publishedToday.values.reduce(0, +))"
+            "published in today's folder, \(status.day): \(status.publishedToday.values.reduce(0, +))"
                 + status.publishedToday.sorted { $0.value > $1.value }.map { ", \($0.value) \($0.key)" }.joined(),
         ]
         for (name, files) in [("quarantined", status.quarantined), ("orphaned", status.orphaned)] {

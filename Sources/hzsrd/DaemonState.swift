@@ -61,7 +61,10 @@ final class DaemonState: Sendable {
 
     var loaded: LoadedConfig {
         get { current.withLock { $0 } }
-        set { current.withLock { $0 = newValue } }
+        set {
+            current.withLock { $0 = newValue }
+            metrics?.useModel(newValue.madeWith.model)
+        }
     }
 
     var config: DaemonConfig { loaded.config }

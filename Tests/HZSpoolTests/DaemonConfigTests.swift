@@ -50,8 +50,15 @@ final class DaemonConfigTests: XCTestCase {
         assertError("rig:\n  center_offset: [0.1]\n", key: "rig.center_offset", mentions: "2 numbers")
         assertError("rig:\n  rotation: 30\n", key: "rig.rotation", mentions: "between")
         assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
+        assertError("output:\n  size: tel\n", key: "output.size", mentions: "'tel' must be 'tele' or [width, height]")
         assertError("output:\n  maps: often\n", key: "output.maps", line: 2, mentions: "true or false")
-        assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside the spool")
+        assertError("paths:\n  work: spool/work\n", key: "paths.work", mentions: "inside paths.spool")
+        assertError("paths:\n  spool: work/spool\n", key: "paths.spool", mentions: "inside paths.work")
+        assertError("paths:\n  output: work/out\n", key: "paths.output", mentions: "inside paths.work")
+        assertError("paths:\n  spool: /\n", key: "paths.work", mentions: "inside paths.spool")
+        assertError("metrics:\n  textfile: work/hzsrd.prom\n", key: "metrics.textfile", mentions: "inside paths.work")
+        assertError("intake:\n  extensions: jpg j/pg\n", key: "intake.extensions", mentions: "'j/pg' is not a file extension")
+        assertError("roles:\n  wide: {folder: '', pattern: ''}\n", key: "roles.wide", mentions: "needs a folder or a pattern")
         assertError("paths:\n  archive: out\n", key: "paths.archive", mentions: "own")
         assertError("fusion:\n  method: magic\n", key: "fusion.method", mentions: "classical")
         assertError("fusion:\n  precision: int4\n", key: "fusion.precision", mentions: "float32")
@@ -100,7 +107,9 @@ final class DaemonConfigTests: XCTestCase {
             fusion: {method: 'off'}
             gate: {min_ev100: 5.5, max_tele_noise_ratio: 2, max_rotation: 45}
             blend: {maps: [occlusion, rejection], autofocus_region: [0.2, 0.3, 0.1, 0.1]}
+            intake: {extensions: .JPG .jpeg}
             """, relativeTo: "/srv/rig")
+        XCTAssertEqual(config.intake.extensions, ["jpg", "jpeg"], "a leading dot says the same")
         XCTAssertEqual(config.fusion.method, .off)
         XCTAssertEqual(config.gate.minimumEV100, 5.5)
         XCTAssertEqual(config.gate.maximumTeleNoiseRatio, 2)

@@ -49,6 +49,16 @@ final class DaemonMetricsTests: XCTestCase {
         }
     }
 
+    /// A reload that loads another model: the build info names the new one, and only it.
+    func testTheBuildInfoFollowsTheModel() throws {
+        let metrics = DaemonMetrics(file: "\(folder)/hzsrd.prom", version: "9.9.9", model: "aaaa")
+        metrics.useModel("bbbb")
+        try metrics.write(DaemonMetrics.Live())
+        let text = try String(contentsOfFile: "\(folder)/hzsrd.prom", encoding: .utf8)
+        XCTAssertTrue(text.contains(#"hzsr_build_info{version="9.9.9",model="bbbb"} 1.0"#), text)
+        XCTAssertFalse(text.contains("aaaa"), text)
+    }
+
     /// A restart continues the counters and the last publication from the file; histograms and
     /// live gauges start anew, and a line the daemon did not write is ignored.
     func testCountersContinueFromThePreviousRunsFile() throws {
@@ -57,7 +67,13 @@ final class DaemonMetricsTests: XCTestCase {
         first.published(try record(decision: "fused", coverage: 0.5, ev100: 10, latencyMs: 500))
         first.setAside(.poisonPair)
         try first.write(DaemonMetrics.Live())
-        try (String(contentsOfFile: file, encoding: .utf8) + "hzsr_errors_total{reason=\"x\\\"y\"} 5\nhzsr_errors_total NaN\n")
+        // Lines it did not write: an escape, NaN, and series whose label names are not their
+        // family's (which would make the metrics library trap at every start).
+        let foreign = [
+            "hzsr_errors_total{reason=\"x\\\"y\"} 5", "hzsr_errors_total NaN", "hzsr_errors_total{rig=\"a\"} 4", "hzsr_pairs_total 3",
+            "hzsr_files_quarantined_total{decision=\"x\"} 2", "hzsr_pairs_total{reason=\"\",decision=\"fused\"} 7",
+        ]
+        try (String(contentsOfFile: file, encoding: .utf8) + foreign.joined(separator: "\n") + "\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
 
         let second = DaemonMetrics(file: file, version: "1", model: "a")

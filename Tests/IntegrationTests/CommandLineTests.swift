@@ -275,6 +275,8 @@ final class CommandLineTests: XCTestCase {
         let sidecars = [
             ("\(today)/p1", "fused", "\(today)T00:00:01.000Z"), ("\(today)/p2", "skipped: low light", "\(today)T00:00:02.000Z"),
             ("\(today)/p3", "skipped: low light", "\(today)T00:00:03.000Z"), ("2026-01-01/p0", "fused", "2026-01-01T10:00:00.000Z"),
+            // From a camera whose clock is ahead: a day folder still to come.
+            ("2099-01-01/p4", "fused", "\(today)T00:00:04.000Z"),
         ]
         for (path, decision, time) in sidecars {
             let json = TestSidecar.json(pair: (path as NSString).lastPathComponent, decision: decision, latencyMs: 250, publishedAt: time)
@@ -294,14 +296,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(quarantined.contains { $0["reason"] == "not a JPEG: starts 6e 6f 74 20" }, "\(quarantined)")
         XCTAssertEqual(status["orphaned"] as? [[String: String]], [["file": "T/lonely.jpg", "reason": "no W frame within 0.05 s"]])
         let recent = try XCTUnwrap(status["recent"] as? [[String: Any]])
-        XCTAssertEqual(recent.map { $0["pair"] as? String }, ["p3", "p2", "p1", "p0"], "newest first, earlier days after today's")
+        XCTAssertEqual(recent.map { $0["pair"] as? String }, ["p4", "p3", "p2", "p1", "p0"], "newest first, each once, other days after today's")
         XCTAssertEqual(recent.first?["latency_ms"] as? Double, 250)
 
         XCTAssertNotNil(lock)
         lock = nil
         let text = try hzsr(["status", "--config", "\(scratch.path)/hzsrd.yaml", "--directory", state])
         XCTAssertTrue(text.hasPrefix("spool \(state)/spool: no hzsrd is using it\n"), text)
-        XCTAssertTrue(text.contains("published on \(today): 3, 2 skipped: low light, 1 fused\n"), text)
+        XCTAssertTrue(text.contains("published in today's folder, \(today): 3, 2 skipped: low light, 1 fused\n"), text)
     }
 
     /// An archive of six pairs and one with a broken T: one process makes the six and names the

@@ -23,6 +23,15 @@ final class FolderProblemTests: XCTestCase {
             "paths.spool: \(scratch.path)/afile/deeper/spool: \(scratch.path)/afile is not a folder")
     }
 
+    /// A folder on a disk that is not mounted, through a link: missing, not a permission problem.
+    func testASpoolBelowADanglingLinkIsNamedAsSuch() throws {
+        let target = "/nonexistent-\(UUID().uuidString.prefix(6))/dir"
+        try FileManager.default.createSymbolicLink(atPath: "\(scratch.path)/data", withDestinationPath: target)
+        try assertRefused(
+            spool: "data/spool", status: 73,
+            "paths.spool: \(scratch.path)/data/spool: cannot create it: \(scratch.path)/data is a link to \(target), which does not exist")
+    }
+
     func testASpoolThatIsARegularFileIsRefused() throws {
         try scratch.write([], to: "spool")
         try assertRefused(spool: "spool", status: 73, "paths.spool: \(scratch.path)/spool: not a folder")
