@@ -57,9 +57,12 @@ public struct ContactSheet: Sendable {
         try rasterizeSVG(try svg(), to: pngPath)
     }
 
+    /// `tileWidth` across and at most twice that down: a frame shaped like a strip stays in a
+    /// tile, and the sheet within the height a PNG can have.
     private func tileSize(_ image: YCbCrImage) -> Size {
-        let height = Double(tileWidth) * Double(image.size.height) / Double(max(image.size.width, 1))
-        return Size(width: tileWidth, height: max(Int(height.rounded()), 1))
+        let aspect = Double(image.size.height) / Double(max(image.size.width, 1))
+        let width = Double(tileWidth) * min(1, 2 / aspect)
+        return Size(width: max(Int(width.rounded()), 1), height: max(Int((width * aspect).rounded()), 1))
     }
 
     /// The height of each row of tiles: its tallest image.

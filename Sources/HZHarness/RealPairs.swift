@@ -56,18 +56,32 @@ public enum RealPairs {
                 guard let telePath else { throw Problem(file: widePath, problem: "no T frame of the same name") }
                 return try reduced(name: name, wide: decode(widePath, maxPixels), tele: decode(telePath, maxPixels), rig: rig)
             case .prepared(let folder):
-                let ratio =
-                    (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/real.json")))
-                    as? [String: Any])?["zoom_ratio"] as? Double
+                let ratio = try zoomRatio(in: "\(folder)/real.json") ?? rig.zoomRatio
                 let target: Plane
                 do { target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy") } catch {
                     throw Problem(file: "\(folder)/target_y.npy", problem: "\(error)")
                 }
+                let tele = CaptureFrame(try decode("\(folder)/tele.jpg", maxPixels))
+                guard target.size == tele.image.size else {
+                    throw Problem(
+                        file: "\(folder)/target_y.npy", problem: "is \(target.size), but tele.jpg is \(tele.image.size): they must be the same grid")
+                }
                 return RealCapture(
-                    name: name, wide: CaptureFrame(try decode("\(folder)/wide.jpg", maxPixels)),
-                    tele: CaptureFrame(try decode("\(folder)/tele.jpg", maxPixels)), target: target,
-                    rig: RigCalibration(zoomRatio: ratio ?? rig.zoomRatio))
+                    name: name, wide: CaptureFrame(try decode("\(folder)/wide.jpg", maxPixels)), tele: tele, target: target,
+                    rig: RigCalibration(zoomRatio: ratio))
             }
+        }
+
+        /// `zoom_ratio` of a prepared capture's `real.json`; nil when there is no such file.
+        private func zoomRatio(in path: String) throws -> Double? {
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw Problem(file: path, problem: "is not a JSON object")
+            }
+            guard let ratio = object["zoom_ratio"] as? Double, ratio.isFinite, ratio > 1 else {
+                throw Problem(file: path, problem: "needs zoom_ratio, a number above 1 (T's focal length over W's)")
+            }
+            return ratio
         }
     }
 

@@ -33,18 +33,30 @@ public struct Reprocessor: Sendable {
         publisher = Publisher(root: output, latestLink: false)
     }
 
-    /// The pairs of `archive`, sorted by id, and the folders that are not readable pairs, each
-    /// with its problem.
-    public static func pairs(in archive: String) -> (pairs: [ArchivedPair], problems: [(folder: String, problem: String)]) {
+    /// The pairs of `archive`, sorted by id, and the entries that are not readable pairs, each
+    /// with its problem. An archive that cannot be listed (a mistyped path) is an error.
+    public static func pairs(in archive: String) throws -> (pairs: [ArchivedPair], problems: [(folder: String, problem: String)]) {
         var pairs: [ArchivedPair] = [], problems: [(String, String)] = []
         let manager = FileManager.default
-        for day in ((try? manager.contentsOfDirectory(atPath: archive)) ?? []).sorted() where !day.hasPrefix(".") {
-            for id in ((try? manager.contentsOfDirectory(atPath: "\(archive)/\(day)")) ?? []).sorted() where !id.hasPrefix(".") {
+        let days: [String]
+        do { days = try manager.contentsOfDirectory(atPath: archive) } catch {
+            throw SpoolError("\(archive): cannot list it: \(manager.fileExists(atPath: archive) ? "not a readable folder" : "no such folder")")
+        }
+        for day in days.sorted() where !day.hasPrefix(".") {
+            guard let ids = try? manager.contentsOfDirectory(atPath: "\(archive)/\(day)") else {
+                problems.append(("\(archive)/\(day)", "not a day's folder of archived pairs"))
+                continue
+            }
+            for id in ids.sorted() where !id.hasPrefix(".") {
                 let folder = "\(archive)/\(day)/\(id)"
+                guard manager.fileExists(atPath: "\(folder)/\(SpoolStore.manifestName)") else {
+                    problems.append((folder, "not an archived pair: it has no \(SpoolStore.manifestName)"))
+                    continue
+                }
                 do {
                     pairs.append(ArchivedPair(folder: folder, manifest: try ClaimManifest.read(inPairFolder: folder)))
                 } catch {
-                    problems.append((folder, "not an archived pair: \(error)"))
+                    problems.append((folder, "its \(SpoolStore.manifestName) cannot be read: \(error)"))
                 }
             }
         }

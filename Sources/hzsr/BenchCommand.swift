@@ -163,7 +163,7 @@ struct BenchCommand: ParsableCommand {
 
     private func makeFrames() throws -> (wide: [UInt8], tele: [UInt8]) {
         let frameSize = try Size(simulatedFrame: size)
-        let source = try decodeJPEG(try readInput(photo), maxPixels: 200_000_000).image
+        let source = try decodePhoto(photo)
         // The classic simulator's capture: the same frames as every earlier benchmark, so times compare.
         let parameters = RigParameters.draw(
             seed: 1, frameSize: frameSize, zoomRatio: ratio,

@@ -20,8 +20,16 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "The zoom ratio to start from, if far from the config's (T focal length / W focal length).")
     var zoomRatio: Double?
 
+    func validate() throws {
+        guard zoomRatio.map({ $0 > 1 && $0.isFinite }) ?? true else { throw ValidationError("--zoom-ratio must be above 1") }
+    }
+
     func run() throws {
         let config = try loadConfig(self.config)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw FileError(path: folder, problem: "no such folder")
+        }
         let found = PairFinder(config: config).pairs(in: folder)
         for frame in found.unpaired { report("skipped \(frame): no partner frame") }
         guard !found.pairs.isEmpty else { throw FileError(path: folder, problem: "no W/T pairs in it") }

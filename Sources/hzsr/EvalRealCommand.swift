@@ -43,7 +43,9 @@ struct EvalRealCommand: ParsableCommand {
                 capture: capture.name, decision: processed.decision, reason: processed.reason, output: processed.primary.image.y,
                 wideZoom: processed.source.y, target: capture.target)
             scores.append(score)
-            try sheet(capture, processed, score).render(to: "\(folder)/\(capture.name).png")
+            do { try sheet(capture, processed, score).render(to: "\(folder)/\(capture.name).png") } catch {
+                FileHandle.standardError.write(Data("no contact sheet for \(self.folder)/\(capture.name): \(error)\n".utf8))
+            }
             FileHandle.standardError.write(Data("\(capture.name) ".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HZImageIO
 import HZSpool
 import HybridZoom
 
@@ -81,6 +82,12 @@ extension DaemonConfig {
 func readInput(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, problem: "cannot read it") }
     return [UInt8](data)
+}
+
+/// A photo that captures are simulated from, decoded; a problem with it names the file.
+func decodePhoto(_ path: String) throws -> YCbCrImage {
+    let bytes = try readInput(path)
+    do { return try decodeJPEG(bytes, maxPixels: 200_000_000).image } catch { throw FileError(path: path, problem: "\(error)") }
 }
 
 /// A problem with one of the files a command was given, named by its path.

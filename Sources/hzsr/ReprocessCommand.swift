@@ -36,7 +36,7 @@ struct ReprocessCommand: ParsableCommand {
         // Absolute, as the sidecars record where inputs are.
         let (archive, out) = (URL(fileURLWithPath: archive).standardizedFileURL.path, URL(fileURLWithPath: out).standardizedFileURL.path)
         let reprocessor = try Reprocessor(config: config, fusion: FusionStage(config.fusion), configFile: self.config, output: out)
-        let (all, problems) = Reprocessor.pairs(in: archive)
+        let (all, problems) = try Reprocessor.pairs(in: archive)
         for problem in problems { report("skipped \(problem.folder): \(problem.problem)") }
         let pairs = shard.map { Reprocessor.shard(all, index: $0.index, of: $0.count) } ?? all
         var progress = Progress(total: pairs.count)

@@ -54,7 +54,7 @@ struct SimulateCommand: ParsableCommand {
         guard ranges != nil else { throw ValidationError("--rig must be tethered, handheld or classic") }
         guard ["folders", "names"].contains(layout) else { throw ValidationError("--layout must be folders or names") }
         guard write == "mixed" || WriteMode(rawValue: write) != nil else { throw ValidationError("unknown --write \(write)") }
-        guard rate > 0, count >= 0, ratio > 1 else { throw ValidationError("--rate must be positive and --ratio above 1") }
+        guard rate > 0, count >= 0, ratio > 1, ratio.isFinite else { throw ValidationError("--rate must be positive and --ratio above 1") }
         _ = try frameSize()
     }
 
@@ -63,8 +63,8 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func dropPairs(into spool: String) throws {
-        let source = try decodeJPEG(try readInput(photo!), maxPixels: 200_000_000).image
-        let frame = try frameSize() ?? RigSimulation.frameSize(photo: source.size, zoomRatio: ratio, maximumWidth: maxWidth)
+        let source = try decodePhoto(photo!)
+        let frame = try frameSize(for: source, photo: photo!)
         let parameters = RigParameters.draw(
             seed: seed, frameSize: frame, zoomRatio: ratio, exposure: .automatic(sceneEV100: 12), ranges: ranges!)
         let capture = RigSimulation(photo: source, parameters: parameters).capture(at: Date())
@@ -100,8 +100,8 @@ struct SimulateCommand: ParsableCommand {
         let firstMoment = Date(timeIntervalSince1970: 1_767_225_600)
         for index in 0..<count {
             let name = names[index % names.count]
-            let source = try decodeJPEG(try readInput("\(photos)/\(name)"), maxPixels: 200_000_000).image
-            let frame = try frameSize() ?? RigSimulation.frameSize(photo: source.size, zoomRatio: ratio, maximumWidth: maxWidth)
+            let source = try decodePhoto("\(photos)/\(name)")
+            let frame = try frameSize(for: source, photo: "\(photos)/\(name)")
             let light: Exposure = exposure == "ladder" ? .ladder(index, of: count) : .automatic(sceneEV100: 4 + Double((seed &+ UInt64(index)) % 11))
             let parameters = RigParameters.draw(seed: seed &+ UInt64(index), frameSize: frame, zoomRatio: ratio, exposure: light, ranges: ranges!)
             let capture = RigSimulation(photo: source, parameters: parameters).capture(at: firstMoment + Double(index))
@@ -132,6 +132,16 @@ struct SimulateCommand: ParsableCommand {
     private func frameSize() throws -> Size? {
         guard let size else { return nil }
         return try Size(simulatedFrame: size)
+    }
+
+    /// `--size`, or the largest frame whose T view the photo covers at full detail.
+    private func frameSize(for source: YCbCrImage, photo: String) throws -> Size {
+        if let given = try frameSize() { return given }
+        let frame = RigSimulation.frameSize(photo: source.size, zoomRatio: ratio, maximumWidth: maxWidth)
+        guard frame.width >= 16, frame.height >= 16 else {
+            throw FileError(path: photo, problem: "is \(source.size): too small to make frames of at least 16×16 at zoom \(ratio)")
+        }
+        return frame
     }
 }
 

@@ -122,6 +122,28 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNil(report["burst_over_single"])
     }
 
+    /// A mistyped folder, a photo too small to simulate from, a zoom no rig has: each tool says
+    /// which and why, and fails, rather than reporting nothing done or trapping.
+    func testToolsNameWhatTheyCannotUse() throws {
+        try scratch.write(try TestFrames.jpeg(Size(width: 12, height: 9), time: Date()), to: "tiny.jpg")
+        for (arguments, problem) in [
+            (
+                ["reprocess", "\(scratch.path)/no-archive", "--out", "\(scratch.path)/re"],
+                "\(scratch.path)/no-archive: cannot list it: no such folder"
+            ),
+            (["calibrate", "\(scratch.path)/no-pairs"], "\(scratch.path)/no-pairs: no such folder"),
+            (["calibrate", scratch.path, "--zoom-ratio", "0.5"], "--zoom-ratio must be above 1"),
+            (
+                ["simulate", "\(scratch.path)/tiny.jpg", "--spool", "\(scratch.path)/sim"],
+                "\(scratch.path)/tiny.jpg: is 12×9: too small to make frames of at least 16×16"
+            ),
+        ] {
+            let run = try runHzsr(arguments)
+            XCTAssertNotEqual(run.status, 0, "\(arguments)")
+            XCTAssertTrue(run.errors.contains(problem), "\(arguments): \(run.errors)")
+        }
+    }
+
     func testBenchRefusesOptionsItCannotRun() throws {
         for (options, problem) in [
             (["--runs", "0"], "--runs must be at least 1"), (["--ratio", "0"], "--ratio must be above 1"),
@@ -231,8 +253,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(run.errors.contains("\(scratch.path)/unrelated/IMG_3_W.jpg + \(scratch.path)/unrelated/IMG_3_T.jpg: "), run.errors)
     }
 
-    /// A folder with one good rig pair, a W whose T is missing and a T that is not a JPEG:
-    /// eval-real names both files and scores the good pair.
+    /// A folder with one good rig pair, a W whose T is missing, a T that is not a JPEG, and two
+    /// prepared captures, one with a target of another size than its T and one whose real.json
+    /// has a zoom below 1: eval-real names each file and scores the good pair.
     func testEvalRealNamesTheFilesItCannotUseAndScoresTheRest() throws {
         let photo = try decodeJPEG(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/photos/day.jpg"))), maxPixels: 1_000_000)
         let frame = Size(width: 640, height: 480)
@@ -244,8 +267,18 @@ final class CommandLineTests: XCTestCase {
         try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/W/lonely.jpg")
         try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/W/broken.jpg")
         try scratch.write(Array("not a JPEG".utf8), to: "real/T/broken.jpg")
+        for name in ["mismatch", "zoomed-out"] {
+            try scratch.write(try encodeJPEG(wide, quality: 92, exifPayload: nil), to: "real/\(name)/wide.jpg")
+            try scratch.write(try encodeJPEG(tele, quality: 92, exifPayload: nil), to: "real/\(name)/tele.jpg")
+        }
+        try NumpyFile.write(Plane(width: 320, height: 240), to: "\(scratch.path)/real/mismatch/target_y.npy")
+        try NumpyFile.write(tele.y, to: "\(scratch.path)/real/zoomed-out/target_y.npy")
+        try scratch.write(Array(#"{"zoom_ratio": 0.5}"#.utf8), to: "real/zoomed-out/real.json")
         let run = try runHzsr(["eval-real", "\(scratch.path)/real", "--out", "\(scratch.path)/scores"])
         XCTAssertEqual(run.status, 0, run.errors)
+        XCTAssertTrue(
+            run.errors.contains("skipped \(scratch.path)/real/mismatch/target_y.npy: is 320×240, but tele.jpg is 640×480"), run.errors)
+        XCTAssertTrue(run.errors.contains("skipped \(scratch.path)/real/zoomed-out/real.json: needs zoom_ratio, a number above 1"), run.errors)
         XCTAssertTrue(run.errors.contains("skipped \(scratch.path)/real/W/lonely.jpg: no T frame of the same name"), run.errors)
         XCTAssertTrue(run.errors.contains("skipped \(scratch.path)/real/T/broken.jpg: "), run.errors)
         let rows = run.output.split(separator: "\n").filter { $0.hasPrefix("| good |") || $0.hasPrefix("| lonely") || $0.hasPrefix("| broken") }
