@@ -50,6 +50,9 @@ private struct MarkerWalker {
     private(set) var frameSize: Size?
     private(set) var exifPayloadRange: Range<Int>?
     private var sawScan = false
+    /// Where bytes that are no marker were first skipped between segments, if anywhere: a
+    /// failure after them is most likely theirs.
+    private var strayBytesAt: Int?
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -63,9 +66,10 @@ private struct MarkerWalker {
             offset = 2
             return .complete(endOffset: try walkToEOI())
         } catch {
+            let after = strayBytesAt.map { " (after stray bytes at offset \($0))" } ?? ""
             switch error {
-            case .truncated(let reason): return .truncated(reason)
-            case .malformed(let reason): return .malformed(reason)
+            case .truncated(let reason): return .truncated(reason + after)
+            case .malformed(let reason): return .malformed(reason + after)
             }
         }
     }
@@ -98,12 +102,15 @@ private struct MarkerWalker {
         }
     }
 
-    /// Reads the marker at `offset`, skipping the fill bytes (extra FFs) allowed before it.
+    /// Reads the marker at `offset`, skipping the fill bytes (extra FFs) allowed before it, and
+    /// stray bytes between segments, as libjpeg does (which warns of them when it decodes: the
+    /// segments themselves are whole).
     private mutating func nextMarker() throws(Stop) -> (code: UInt8, offset: Int) {
-        guard offset < bytes.count else { throw missingEOI }
-        guard bytes[offset] == 0xFF else {
-            throw .malformed("expected a marker at offset \(offset), found \(bytes[offset].hexByte)")
+        if offset < bytes.count, bytes[offset] != 0xFF, strayBytesAt == nil { strayBytesAt = offset }
+        while offset < bytes.count, bytes[offset] != 0xFF {
+            offset += 1
         }
+        guard offset < bytes.count else { throw missingEOI }
         while offset < bytes.count, bytes[offset] == 0xFF {
             offset += 1
         }

@@ -61,6 +61,18 @@ final class DecoderFailureTests: XCTestCase {
         XCTAssertEqual(decoded.image.y, try decodeJPEG(Fixture.gray.bytes(), maxPixels: limit).image.y)
     }
 
+    /// Between header segments (here before the scan), where the structure is walked before
+    /// libjpeg decodes: taken as libjpeg takes them, with its warning, not refused.
+    func testStrayBytesBetweenHeaderSegmentsLeaveThePicture() throws {
+        var bytes = try Fixture.gray.bytes()
+        let scan = try XCTUnwrap((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        bytes.insert(contentsOf: [0x12, 0x34], at: scan)
+        let decoded = try decodeJPEG(bytes, maxPixels: limit)
+        XCTAssertEqual(decoded.warnings.count, 1)
+        XCTAssertTrue(decoded.warnings[0].contains("2 extraneous bytes before marker 0xda"), "\(decoded.warnings)")
+        XCTAssertEqual(decoded.image.y, try decodeJPEG(Fixture.gray.bytes(), maxPixels: limit).image.y)
+    }
+
     private func assertUndecodable(_ bytes: [UInt8], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: true), file: file, line: line) { error in
             XCTAssertEqual(error as? JPEGError, .undecodable(message), file: file, line: line)
