@@ -13,6 +13,11 @@ public enum SpoolEvent: Sendable, Equatable {
     case invalidName(folder: String)
     /// A folder appeared (created or moved in, perhaps with files already inside).
     case folderAppeared(path: String)
+    /// A folder left its place (moved elsewhere in the spool or out of it). The kernel keeps its
+    /// watches, which would go on reporting its files under the old name, so every watch was set
+    /// up anew; events queued meanwhile were dropped with the old watches, so the spool must be
+    /// rescanned.
+    case folderMoved(path: String)
     /// The kernel's event queue overflowed: events were lost, so every watch was set up anew
     /// (folders made during the burst included); the spool must be rescanned.
     case overflow
@@ -129,10 +134,18 @@ public final class SpoolWatcher: Sendable {
         }
         let path = folder + name
         let isFolder = event.mask & UInt32(IN_ISDIR) != 0
+        if isFolder, event.mask & UInt32(IN_MOVED_FROM) != 0 {
+            if case .failure(let error) = restartWatching() { return .spoolLost(reason: error.description) }
+            return .folderMoved(path: path)
+        }
         if event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { return .gone(path: path) }
         if isFolder {
             guard event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 else { return nil }
-            inotifytools_watch_recursively(path, Self.mask)
+            // Out of watches (fs.inotify.max_user_watches): what lands in the folder would go
+            // unseen, so the spool counts as lost until every watch can be set up again.
+            guard inotifytools_watch_recursively(path, Self.mask) == 1 else {
+                return .spoolLost(reason: "cannot watch its new folder \(path): \(String(cString: strerror(inotifytools_error())))")
+            }
             return .folderAppeared(path: path)
         }
         if event.mask & UInt32(IN_CREATE) != 0 {

@@ -58,13 +58,17 @@ struct IntakeService: Service {
             case .spool(.folderAppeared(let folder)):
                 handle(intake.inspect(folder, now: clock.now))
                 handle(intake.scan(below: folder, now: clock.now))
+            case .spool(.folderMoved(let folder)):
+                intake.forget(folder)
+                logger.record(.rescan, "\(folder) moved; watching \(spool) anew and rescanning", [.file: .string(folder)])
+                handle(intake.scan(now: clock.now))
             case .spool(.overflow):
                 logger.record(.rescan, "inotify queue overflowed; watching \(spool) anew and rescanning", level: .warning)
                 handle(intake.scan(now: clock.now))
             case .spool(.spoolLost(let reason)):
                 if health.spoolLost(reason, now: clock.now) {
                     logger.record(
-                        .error, "the spool \(spool) was \(reason); waiting for it to come back", level: .error,
+                        .error, "the spool \(spool): \(reason); watching it again as soon as it can be", level: .error,
                         [.file: .string(spool), .reason: .string(reason)])
                 }
                 state.update { $0.problems = health.problems }

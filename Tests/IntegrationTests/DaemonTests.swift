@@ -204,6 +204,28 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// A sub-folder renamed inside the spool, then written to: the kernel keeps its watch under
+    /// the old name, so its frames were looked for there and never found (the T frame orphaned,
+    /// the W frame left for good). Now they are seen under the new name and paired; so is a
+    /// frame waiting in a folder that moves.
+    func testAFolderRenamedInTheSpoolIsWatchedUnderItsNewName() throws {
+        let daemon = try DaemonHarness(config: "")
+        let spool = "\(daemon.scratch.path)/spool"
+        try FileManager.default.createDirectory(atPath: "\(spool)/W/a-\(tag)", withIntermediateDirectories: true)
+        try daemon.scratch.write(try frame(0), to: "spool/W/a-\(tag)/waiting-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.process.isRunning && daemon.scratch.files(in: "spool/W/a-\(tag)").count == 1 })
+        Thread.sleep(forTimeInterval: 0.5)
+        try FileManager.default.moveItem(atPath: "\(spool)/W/a-\(tag)", toPath: "\(spool)/W/b-\(tag)")
+        try daemon.scratch.write(try frame(5), to: "spool/W/b-\(tag)/later-\(tag).jpg")
+        try daemon.scratch.write(try frame(0.01, seed: 3), to: "spool/T/waiting-\(tag).jpg")
+        try daemon.scratch.write(try frame(5.01, seed: 3), to: "spool/T/later-\(tag).jpg")
+        XCTAssertTrue(daemon.eventually { daemon.sidecars.count == 2 }, "\(daemon.sidecars)")
+        XCTAssertEqual(daemon.scratch.files(in: "orphans").filter { $0.hasSuffix(".jpg") }, [])
+        let moved = try JournalReader.entries(matching: ["MESSAGE_ID=\(JournalEvent.rescan.rawValue)"])
+            .filter { $0["MESSAGE"]?.contains("a-\(tag) moved; watching") ?? false }
+        XCTAssertEqual(moved.count, 1, "\(moved)")
+    }
+
     /// The output disk fills up while pairs keep coming: each failed pair stays in work/, leaves
     /// no partial file, and once space is freed every pair is published exactly once, without a
     /// restart. (The output folder is a small tmpfs: the test needs the right to mount one.)
