@@ -2,7 +2,7 @@ import Foundation
 
 /// What a claim needs before it moves anything: room on the disks a pair is written to, and
 /// descriptors to open its files with. Without them a claim or a publish fails halfway, so
-/// intake leaves the pair in the spool and looks again (`SpoolIntake.claimRetryDelay`).
+/// intake leaves the pair in the spool and looks again (`SpoolIntake.retryDelay`).
 public enum ResourceCheck {
     /// Descriptors a pair needs at once at most: its two inputs, the manifest, an image, its
     /// temporary file, the folders flushed on the way, with room for the other services.

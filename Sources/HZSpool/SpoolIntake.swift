@@ -19,7 +19,7 @@ public enum IntakeOutcome: Sendable {
     /// Something went wrong moving files; the input stays where it is.
     case failed(file: String, reason: String)
     /// A pair stays in the spool until its claim has the disk space and descriptors it needs
-    /// (`ResourceCheck`), looked at again after `SpoolIntake.claimRetryDelay`.
+    /// (`ResourceCheck`), looked at again after `SpoolIntake.retryDelay`.
     case claimWaits(reason: String)
 }
 
@@ -36,12 +36,12 @@ public struct SpoolIntake: Sendable {
     /// Files with more than one name, by identity, each with the name it was taken in by: a second
     /// name of one of them would process the same frame twice.
     private var linkedFiles: [FileFingerprint: String] = [:]
-    /// Frames whose pair could not be claimed (a full or failing disk), with when to look again.
-    private var claimRetries: [String: ContinuousClock.Instant] = [:]
-    /// How long the frames of a pair whose claim failed waited last: doubled at each failure,
-    /// so that one that keeps failing (an input the daemon may not move) is not tried, and
-    /// journaled, every 2 s for ever.
-    private var claimWaits: [String: Duration] = [:]
+    /// Files that could not be moved where they belong (a pair's claim, or a file set aside in
+    /// quarantine or orphans: a full or failing disk), with when to look at them again.
+    private var retries: [String: ContinuousClock.Instant] = [:]
+    /// How long such a file waited last: doubled at each failure, so that one that keeps failing
+    /// (an input the daemon may not move) is not tried, and journaled, every 2 s for ever.
+    private var retryWaits: [String: Duration] = [:]
     private let store: SpoolStore
 
     private struct Unsettled: Sendable {
@@ -58,13 +58,13 @@ public struct SpoolIntake: Sendable {
 
     /// Looks at one path after an event or during a scan.
     public mutating func inspect(_ path: String, now: ContinuousClock.Instant) -> [IntakeOutcome] {
-        // A frame whose claim failed waits for its retry, whatever events its move back raised.
-        guard claimRetries[path] == nil else { return [] }
+        // A file whose move failed waits for its retry, whatever events its move back raised.
+        guard retries[path] == nil else { return [] }
         guard let relative = relativePath(of: path) else { return [] }
         let name = (path as NSString).lastPathComponent
         let recognizer = FrameRecognizer(config: config)
         if isSymbolicLink(path) {
-            return [quarantine(path, relative, "a symbolic link; links in the spool are not followed", .link)]
+            return [quarantine(path, relative, "a symbolic link; links in the spool are not followed", .link, now)]
         }
         guard recognizer.isCandidate(name: name), let fingerprint = FileFingerprint(path: path) else {
             forget(path)
@@ -73,9 +73,9 @@ public struct SpoolIntake: Sendable {
         if fingerprint.isDirectory {
             return [.left(file: relative, reason: "a folder named like a frame: left in place, the frames inside it are taken in")]
         }
-        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file but \(fingerprint.kind)", .notAFile)] }
+        guard fingerprint.isRegularFile else { return [quarantine(path, relative, "not a regular file but \(fingerprint.kind)", .notAFile, now)] }
         if fingerprint.links > 1, let first = linkedFiles[fingerprint], first != relative {
-            return [quarantine(path, relative, "a second name (hard link) of \(first), which was taken in already", .hardLink)]
+            return [quarantine(path, relative, "a second name (hard link) of \(first), which was taken in already", .hardLink, now)]
         }
         switch readFrame(path, relative, fingerprint, recognizer, now) {
         case .success(let frame):
@@ -88,7 +88,7 @@ public struct SpoolIntake: Sendable {
             }
             return []
         case .failure(.rejected(let reason)):
-            return [quarantine(path, relative, reason, .unusableFrame)]
+            return [quarantine(path, relative, reason, .unusableFrame, now)]
         }
     }
 
@@ -110,22 +110,29 @@ public struct SpoolIntake: Sendable {
         for key in unsettled.keys where isGone(key) { unsettled[key] = nil }
         pairer.remove { isGone($0.path) }
         guard !lstatExists(path) else { return }
-        for key in claimRetries.keys where isGone(key) { claimRetries[key] = nil }
-        for key in claimWaits.keys where isGone(key) { claimWaits[key] = nil }
+        for key in retries.keys where isGone(key) { retries[key] = nil }
+        for key in retryWaits.keys where isGone(key) { retryWaits[key] = nil }
     }
 
-    /// How long a pair that could not be claimed waits before it is tried again; after a failed
-    /// claim, twice as long as the last time, up to `claimRetryLimit`.
-    static let claimRetryDelay = Duration.seconds(2)
-    static let claimRetryLimit = Duration.seconds(600)
+    /// How long a file that could not be moved waits before it is looked at again; after
+    /// another failure, twice as long as the last time, up to `retryLimit`.
+    static let retryDelay = Duration.seconds(2)
+    static let retryLimit = Duration.seconds(600)
+
+    /// Schedules `paths` to be looked at again, and returns after how long.
+    private mutating func retryLater(_ paths: [String], now: ContinuousClock.Instant) -> Duration {
+        let wait = min(paths.compactMap { retryWaits[$0] }.max().map { $0 * 2 } ?? Self.retryDelay, Self.retryLimit)
+        for path in paths { (retries[path], retryWaits[path]) = (now + wait, wait) }
+        return wait
+    }
 
     /// Runs the timers: quarantines files that stayed incomplete past the settle time, sets
     /// aside frames that waited past the orphan timeout, and tries again to claim pairs a full
     /// or failing disk refused.
     public mutating func tick(now: ContinuousClock.Instant) -> [IntakeOutcome] {
         var outcomes: [IntakeOutcome] = []
-        for (path, due) in claimRetries where now >= due {
-            claimRetries[path] = nil
+        for (path, due) in retries where now >= due {
+            retries[path] = nil
             outcomes += inspect(path, now: now)
         }
         let settle = Duration.milliseconds(Int64(config.intake.settleTime * 1000))
@@ -139,7 +146,7 @@ public struct SpoolIntake: Sendable {
             switch readFrame(path, relative, fingerprint, FrameRecognizer(config: config), now) {
             case .success(let frame): outcomes += pair(frame, now)
             case .failure(.unfinished(let reason)), .failure(.rejected(let reason)):
-                outcomes.append(quarantine(path, relative, "\(reason), unchanged for \(config.intake.settleTime) s", .unusableFrame))
+                outcomes.append(quarantine(path, relative, "\(reason), unchanged for \(config.intake.settleTime) s", .unusableFrame, now))
             }
         }
         for frame in pairer.expire(now: now, timeout: config.pairing.orphanTimeout) {
@@ -148,9 +155,12 @@ public struct SpoolIntake: Sendable {
                 + " \(TimeFormat.iso8601(frame.timestamp)) after waiting \(config.pairing.orphanTimeout) s"
             do {
                 let moved = try store.setAside(frame.path, as: frame.relativePath, in: config.paths.orphans, reason: reason)
+                retryWaits[frame.path] = nil
                 outcomes.append(.orphaned(frame, reason: reason, movedTo: moved))
             } catch {
-                outcomes.append(.failed(file: frame.path, reason: "\(error)"))
+                // Looked at again later: paired by then, or set aside once the disk lets it.
+                let wait = retryLater([frame.path], now: now)
+                outcomes.append(.failed(file: frame.path, reason: "cannot move it to orphans: \(error); looking at it again in \(wait)"))
             }
         }
         return outcomes
@@ -274,17 +284,16 @@ public struct SpoolIntake: Sendable {
             // Room left under NAME_MAX for `.claim-`, `-2`, `@1.5x.jpg` and temporary names.
             let id = bounded("\(TimeFormat.compactStamp(pair.wide.timestamp, in: zone))_\(stem)", bytes: 200)
             if let shortage = ResourceCheck.shortage(config.paths, minimumFree: config.intake.minFreeSpace) {
-                for frame in [pair.wide, pair.tele] { claimRetries[frame.path] = now + Self.claimRetryDelay }
+                for frame in [pair.wide, pair.tele] { retries[frame.path] = now + Self.retryDelay }
                 return .claimWaits(reason: shortage)
             }
             let paths = [pair.wide.path, pair.tele.path]
             do {
                 let claimed = try store.claim(pair, id: id, day: TimeFormat.day(pair.wide.timestamp, in: zone))
-                for path in paths { claimWaits[path] = nil }
+                for path in paths { retryWaits[path] = nil }
                 return .claimed(claimed, completedAt: now)
             } catch {
-                let wait = min(paths.compactMap { claimWaits[$0] }.max().map { $0 * 2 } ?? Self.claimRetryDelay, Self.claimRetryLimit)
-                for path in paths { (claimRetries[path], claimWaits[path]) = (now + wait, wait) }
+                let wait = retryLater(paths, now: now)
                 return .failed(
                     file: pair.wide.path,
                     reason: "cannot claim the pair with \(pair.tele.path): \(error); trying again in \(wait)")
@@ -292,13 +301,17 @@ public struct SpoolIntake: Sendable {
         }
     }
 
-    private mutating func quarantine(_ path: String, _ relative: String, _ reason: String, _ kind: SetAsideKind) -> IntakeOutcome {
+    private mutating func quarantine(
+        _ path: String, _ relative: String, _ reason: String, _ kind: SetAsideKind, _ now: ContinuousClock.Instant
+    ) -> IntakeOutcome {
         forget(path)
         do {
             let moved = try store.setAside(path, as: relative, in: config.paths.quarantine, reason: reason)
+            retryWaits[path] = nil
             return .quarantined(file: relative, reason: reason, kind: kind, movedTo: moved)
         } catch {
-            return .failed(file: path, reason: "cannot quarantine (\(reason)): \(error)")
+            let wait = retryLater([path], now: now)
+            return .failed(file: path, reason: "cannot quarantine (\(reason)): \(error); trying again in \(wait)")
         }
     }
 

@@ -107,6 +107,29 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "spool"), ["T/a.jpg", "W/a.jpg"])
     }
 
+    /// A frame that cannot be moved to orphans (here orphans/ has become a file) stays in the
+    /// spool and is looked at again later, by when its partner has come: the pair is claimed.
+    /// It used to be dropped from intake, and the partner orphaned in its turn.
+    func testAFrameThatCannotBeOrphanedIsLookedAtAgain() throws {
+        var intake = SpoolIntake(config: config)
+        try FileManager.default.removeItem(atPath: config.paths.orphans)
+        XCTAssertTrue(FileManager.default.createFile(atPath: config.paths.orphans, contents: Data()))
+        let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
+        _ = intake.inspect(wide, now: clock.now)
+        let expired = intake.tick(now: clock.now + .seconds(1))
+        guard case .failed(let file, let reason)? = expired.first else { return XCTFail("\(expired)") }
+        XCTAssertEqual(file, wide)
+        XCTAssertTrue(reason.hasPrefix("cannot move it to orphans: "), reason)
+        XCTAssertTrue(reason.hasSuffix("; looking at it again in 2.0 seconds"), reason)
+
+        try FileManager.default.removeItem(atPath: config.paths.orphans)
+        let tele = try scratch.write(try TestFrames.jpeg(time: moment + 0.004), to: "spool/T/a.jpg")
+        guard case .waiting = intake.inspect(tele, now: clock.now + .seconds(2)).first else { return XCTFail("T should wait") }
+        let again = intake.tick(now: clock.now + .seconds(4))
+        guard case .claimed(let claimed, _)? = again.first else { return XCTFail("\(again)") }
+        XCTAssertEqual(claimed.manifest.id, "20260921-141320.250_a")
+    }
+
     /// A sub-folder renamed while its frame waits for a partner: the frame is forgotten under
     /// its old path and taken in under its new one, so it pairs from there.
     func testARenamedFolderTakesItsWaitingFramesAlong() throws {
