@@ -1,13 +1,19 @@
 import CSystemd
+import Glibc
 
 /// Sends fields to journald as one entry.
 enum JournalEntry {
+    /// journald's socket. libsystemd reports success when it is missing (to it, no journal is not
+    /// an error), and the entry is lost: that counts as -ENOENT here, so that callers fall back.
+    static let socket = "/run/systemd/journal/socket"
+
     /// Returns 0 on success or a negative errno, as `sd_journal_sendv` does.
     ///
     /// All `NAME=value` pairs share one byte buffer and the iovecs live on the stack, so an entry
     /// costs one allocation however many fields it has. The iovec form is binary-safe: values may
     /// contain newlines or any UTF-8.
     static func send(_ fields: [JournalField]) -> Int32 {
+        guard access(socket, F_OK) == 0 else { return -ENOENT }
         let bytes = serialized(fields)
         return bytes.withUnsafeBytes { buffer in
             withUnsafeTemporaryAllocation(of: iovec.self, capacity: fields.count) { iovecs in

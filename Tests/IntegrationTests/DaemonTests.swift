@@ -204,6 +204,32 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.process.isRunning)
     }
 
+    /// With no journald at all (its socket missing, here hidden under an empty tmpfs in a mount
+    /// namespace of its own), libsystemd reports each entry sent; the entries go to stderr.
+    func testWithoutAJournalEntriesGoToStderr() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            throw XCTSkip("needs root and unshare for a mount namespace")
+        }
+        let scratch = try ScratchFolder("hzsrd-nojournal")
+        try "paths: {spool: \(scratch.path)/spool}\n".write(toFile: "\(scratch.path)/hzsrd.yaml", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = [
+            "--mount", "/bin/sh", "-c", "mount -t tmpfs none /run/systemd/journal && exec \"$0\" --config \"$1\"",
+            DaemonHarness.binary, "\(scratch.path)/hzsrd.yaml",
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
+        let errors = Pipe()
+        (process.standardOutput, process.standardError) = (FileHandle.nullDevice, errors)
+        try process.run()
+        Thread.sleep(forTimeInterval: 2 * DaemonHarness.timeScale)
+        process.terminate()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertTrue(text.contains("hzsrd watching \(scratch.path)/spool"), "stderr: \(text)")
+        XCTAssertTrue(text.contains("MESSAGE_ID=\(JournalEvent.started.rawValue)"), "stderr: \(text)")
+    }
+
     /// A sub-folder renamed inside the spool, then written to: the kernel keeps its watch under
     /// the old name, so its frames were looked for there and never found (the T frame orphaned,
     /// the W frame left for good). Now they are seen under the new name and paired; so is a
