@@ -33,6 +33,7 @@ public struct PairWorker: Sendable {
         let publisher = Publisher(root: config.paths.output, latestLink: config.output.latestLink)
         let manifest = claimed.manifest
         if publisher.isPublished(id: manifest.id, day: manifest.day) {
+            publisher.pointLatest(id: manifest.id, day: manifest.day)
             try store.archive(claimed, keepInputs: config.keepInputs)
             return .alreadyPublished(id: manifest.id)
         }

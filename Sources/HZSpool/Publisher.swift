@@ -88,6 +88,13 @@ public struct Publisher: Sendable {
         FileManager.default.fileExists(atPath: recordPath(id: id, day: day))
     }
 
+    /// Points `latest.jpg` at a pair published before the daemon stopped between its sidecar and
+    /// the link: the pair in hand is always the newest. Best effort, as after any publication.
+    public func pointLatest(id: String, day: String) {
+        guard latestLink, let record = try? Self.readRecord(at: recordPath(id: id, day: day)) else { return }
+        try? pointLatest(at: "\(day)/\(record.image)")
+    }
+
     /// One file a sidecar names, by its path relative to the sidecar's folder.
     public struct File: Sendable {
         public var path: String

@@ -226,7 +226,8 @@ final class SpoolIntakeTests: XCTestCase {
 
     /// What fails once the sidecar is in place takes nothing back: `latest.jpg` that cannot be
     /// replaced (here a folder) and an archive that cannot be made (here a file where the day's
-    /// folder goes) are reported, the images and sidecar stay, and the next try archives the pair.
+    /// folder goes) are reported, the images and sidecar stay, and the next try archives the pair
+    /// and points `latest.jpg` at it (as after a daemon stopped between sidecar and link).
     func testFailuresAfterTheSidecarLeaveThePairPublished() throws {
         let (claimed, completedAt) = try claimedPair()
         try scratch.write([0], to: "out/latest.jpg/in the way")
@@ -242,8 +243,10 @@ final class SpoolIntakeTests: XCTestCase {
         let id = claimed.manifest.id
         XCTAssertEqual(scratch.files(in: "out/2026-09-21"), ["\(id).jpg", "\(id).json"])
         try FileManager.default.removeItem(atPath: "\(scratch.path)/archive/2026-09-21")
+        try FileManager.default.removeItem(atPath: "\(scratch.path)/out/latest.jpg")
         guard case .alreadyPublished = try worker.run(claimed, completedAt: completedAt) else { return XCTFail("published again") }
         XCTAssertEqual(scratch.files(in: "archive/2026-09-21"), ["\(id)/T/a.jpg", "\(id)/W/a.jpg", "\(id)/manifest.json"])
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "\(scratch.path)/out/latest.jpg"), "2026-09-21/\(id).jpg")
     }
 
     /// A pair that fails (here its day's output folder is a file) counts each failure in its
