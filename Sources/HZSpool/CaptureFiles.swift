@@ -54,18 +54,38 @@ public struct InputError: Error, CustomStringConvertible {
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
     public static let perPixel = 10.0
+    /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
+    /// the bytes they are encoded from, and the JPEG.
+    public static let perOutputPixel = 8.0
 
-    public static func bytes(wide: Size, tele: Size) -> Int {
-        fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount))
+    /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid.
+    public static func bytes(wide: Size, tele: Size, outputs: [Size] = []) -> Int {
+        fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount)) + bytes(outputs: outputs)
+    }
+
+    public static func bytes(outputs: [Size]) -> Int { Int(perOutputPixel * Double(outputs.map(\.pixelCount).reduce(0, +))) }
+}
+
+extension DaemonConfig {
+    /// The outputs a pair with a T of `tele` makes beside `I_src`'s grid (which the primary
+    /// output is, at the tele zoom and T's size, on a rig not turned).
+    public func outputsBesideTheSource(tele: Size) -> [Size] {
+        output.zooms.compactMap { zoom in
+            switch output.size {
+            case .fixed(let size): size
+            case .tele: zoom.value(for: rig) == rig.zoomRatio && rig.rotation == 0 ? nil : tele
+            }
+        }
     }
 }
 
 /// A pair that would take more memory than `intake.memory_budget_mb` allows.
 public struct OverMemoryBudget: Error, CustomStringConvertible {
-    public let wide: Size, tele: Size, budget: Int
+    public let wide: Size, tele: Size, outputs: [Size], budget: Int
     public var description: String {
-        let needed = MemoryEstimate.bytes(wide: wide, tele: tele)
-        return "W \(wide) and T \(tele) would take about \(needed >> 20) MB, above intake.memory_budget_mb (\(budget >> 20))"
+        let needed = MemoryEstimate.bytes(wide: wide, tele: tele, outputs: outputs)
+        let images = outputs.isEmpty ? "" : " with \(outputs.count) outputs of \(outputs.map(\.description).joined(separator: ", "))"
+        return "W \(wide) and T \(tele)\(images) would take about \(needed >> 20) MB, above intake.memory_budget_mb (\(budget >> 20))"
     }
 }
 

@@ -167,6 +167,7 @@ public struct DaemonConfig: Sendable {
             let blend = section("blend", readBlend)
             let keepInputs = section("archive", readArchive)
             let metricsTextfile = section("metrics") { try readMetrics($0, relativeTo: directory, paths: paths) }
+            if let output, let intake { _ = section("output") { try checkOutputsFit(output, intake, $0) } }
             guard problems.errors.isEmpty, let paths, let roles, let timestamps, let pairing, let intake, let rig,
                 let output, let fusion, let gate, let alignment, let blend, let keepInputs, let metricsTextfile
             else { return }
@@ -288,10 +289,33 @@ public struct DaemonConfig: Sendable {
         guard offset.allSatisfy({ abs($0) < 0.5 }) else {
             throw section.error("center_offset", nil, "each value must lie between -0.5 and 0.5 (fractions of W's size)")
         }
+        let zoomRatio = try section.double("zoom_ratio", default: 2, in: 1.01...20)
+        // T sees 1/r of W's width: centred further out, its view would cross W's edge, where W
+        // has nothing to show (across only: how tall the view is depends on T's frame shape).
+        let reach = (1 - 1 / zoomRatio) / 2
+        guard abs(offset[0]) <= reach + 1e-9 else {
+            throw section.error(
+                "center_offset", nil,
+                String(
+                    format: "puts T's view past W's edge: at zoom_ratio %g, T sees 1/%g of W's width, so x must lie within ±%.4f", zoomRatio,
+                    zoomRatio, reach))
+        }
         return RigCalibration(
-            zoomRatio: try section.double("zoom_ratio", default: 2, in: 1.01...20),
+            zoomRatio: zoomRatio,
             centerOffset: (offset[0], offset[1]),
             rotation: try section.double("rotation", default: 0, in: -15...15))
+    }
+
+    /// Images of a fixed size, one per zoom, that alone take more than the memory budget would
+    /// get every pair refused (or, were it not checked, the daemon killed).
+    private static func checkOutputsFit(_ output: Output, _ intake: Intake, _ section: ConfigSection) throws {
+        guard case .fixed(let size) = output.size else { return }
+        let needed = MemoryEstimate.fixed + MemoryEstimate.bytes(outputs: output.zooms.map { _ in size })
+        guard needed > intake.memoryBudget else { return }
+        throw section.error(
+            "size", nil,
+            "\(output.zooms.count) images of \(size) would take about \(needed >> 20) MB with no frames at all, above intake.memory_budget_mb (\(intake.memoryBudget >> 20))"
+        )
     }
 
     private static func readOutput(_ section: ConfigSection, rig: RigCalibration) throws -> Output {

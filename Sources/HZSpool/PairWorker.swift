@@ -41,9 +41,10 @@ public struct PairWorker: Sendable {
             return try quarantine(claimed, file: claimed.folder, reason: "manifest lacks a W or a T input", .brokenClaim, store)
         }
         if let wideSize = wide.size, let teleSize = tele.size,
-            MemoryEstimate.bytes(wide: wideSize, tele: teleSize) > config.intake.memoryBudget
+            case let outputs = config.outputsBesideTheSource(tele: teleSize),
+            MemoryEstimate.bytes(wide: wideSize, tele: teleSize, outputs: outputs) > config.intake.memoryBudget
         {
-            let error = OverMemoryBudget(wide: wideSize, tele: teleSize, budget: config.intake.memoryBudget)
+            let error = OverMemoryBudget(wide: wideSize, tele: teleSize, outputs: outputs, budget: config.intake.memoryBudget)
             return try quarantine(claimed, file: wide.name, reason: "\(error)", .overMemoryBudget, store)
         }
         if let (input, reason) = changedInput(claimed) {

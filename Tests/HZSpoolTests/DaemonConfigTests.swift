@@ -49,6 +49,9 @@ final class DaemonConfigTests: XCTestCase {
         assertError("roles:\n  wide:\n    pattern: '(['\n", key: "roles.wide.pattern", mentions: "regular expression")
         assertError("rig:\n  center_offset: [0.1]\n", key: "rig.center_offset", mentions: "2 numbers")
         assertError("rig:\n  rotation: 30\n", key: "rig.rotation", mentions: "between")
+        assertError("rig:\n  zoom_ratio: 1.5\n  center_offset: [0.3, 0]\n", key: "rig.center_offset", mentions: "within ±0.1667")
+        assertError(
+            "output:\n  zoom: [1, 2, 4]\n  size: [30000, 30000]\n", key: "output.size", mentions: "3 images of 30000×30000 would take about")
         assertError("output:\n  size: [12, 8]\n", key: "output.size", mentions: "16")
         assertError("output:\n  size: tel\n", key: "output.size", mentions: "'tel' must be 'tele' or [width, height]")
         assertError("output:\n  maps: often\n", key: "output.maps", line: 2, mentions: "true or false")

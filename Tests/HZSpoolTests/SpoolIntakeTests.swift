@@ -447,6 +447,25 @@ final class SpoolIntakeTests: XCTestCase {
         guard case .published = outcomes[1] else { return XCTFail("\(outcomes[1])") }
     }
 
+    /// The outputs count too: frames well within the budget, but made into images of 3000×3000
+    /// at three zooms, are refused with the outputs named, rather than the daemon killed for
+    /// memory. (Outputs over the budget on their own are refused with the config.)
+    func testOutputsCountTowardsTheMemoryBudget() throws {
+        config = try DaemonConfig.parse(
+            "intake: {memory_budget_mb: 410}\noutput: {zoom: [tele, 1, 4], size: [3000, 3000]}\n", relativeTo: scratch.path)
+        var intake = SpoolIntake(config: config)
+        let size = Size(width: 640, height: 480)
+        _ = intake.inspect(try scratch.write(try TestFrames.jpeg(size, time: moment), to: "spool/W/a.jpg"), now: clock.now)
+        let tele = try scratch.write(try TestFrames.jpeg(size, time: moment, seed: 2), to: "spool/T/a.jpg")
+        guard case .claimed(let claimed, _)? = intake.inspect(tele, now: clock.now).first else { return XCTFail("not claimed") }
+        let outcome = try worker(config).run(claimed, completedAt: clock.now)
+        guard case .quarantined(_, _, let reason, _, _) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(
+            reason,
+            "W 640×480 and T 640×480 with 3 outputs of 3000×3000, 3000×3000, 3000×3000 would take about 411 MB,"
+                + " above intake.memory_budget_mb (410)")
+    }
+
     /// `spool/W/a.jpg` and `spool/T/a.jpg`, `teleAfter` seconds apart, taken in and claimed.
     private func claimedPair(
         _ config: DaemonConfig? = nil, seeds: (Int, Int) = (1, 2), teleAfter: Double = 0.01
