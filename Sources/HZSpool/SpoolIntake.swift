@@ -169,10 +169,18 @@ public struct SpoolIntake: Sendable {
     /// Every file below `folder` (by default the spool: at start-up and after an event-queue
     /// overflow), oldest first, as if each had just arrived; names that are not valid UTF-8 are
     /// renamed first.
-    public mutating func scan(below folder: String? = nil, now: ContinuousClock.Instant) -> [IntakeOutcome] {
+    /// `progress` is called after each file: a scan of a spool that filled while the daemon was
+    /// down can take longer than the watchdog waits, and must not look like a stuck daemon.
+    public mutating func scan(
+        below folder: String? = nil, now: ContinuousClock.Instant, progress: () -> Void = {}
+    ) -> [IntakeOutcome] {
         var outcomes: [IntakeOutcome] = []
         let files = scanFiles(below: folder ?? config.paths.spool, reporting: &outcomes)
-        return outcomes + files.flatMap { inspect($0, now: now) }
+        for file in files {
+            outcomes += inspect(file, now: now)
+            progress()
+        }
+        return outcomes
     }
 
     /// Renames each entry of `folder` whose name is not valid UTF-8 (`InvalidNames`), keeping

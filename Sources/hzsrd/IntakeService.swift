@@ -35,7 +35,8 @@ struct IntakeService: Service {
 
         resume(store)
         let clock = ContinuousClock()
-        handle(intake.scan(now: clock.now))
+        let alive = { state.update { $0.intakeAlive = clock.now } }
+        handle(intake.scan(now: clock.now, progress: alive))
         logger.record(
             .started, "hzsrd watching \(spool)",
             [
@@ -57,14 +58,14 @@ struct IntakeService: Service {
             case .spool(.invalidName(let folder)): handle(intake.renameInvalidNames(in: folder))
             case .spool(.folderAppeared(let folder)):
                 handle(intake.inspect(folder, now: clock.now))
-                handle(intake.scan(below: folder, now: clock.now))
+                handle(intake.scan(below: folder, now: clock.now, progress: alive))
             case .spool(.folderMoved(let folder)):
                 intake.forget(folder)
                 logger.record(.rescan, "\(folder) moved; watching \(spool) anew and rescanning", [.file: .string(folder)])
-                handle(intake.scan(now: clock.now))
+                handle(intake.scan(now: clock.now, progress: alive))
             case .spool(.overflow):
                 logger.record(.rescan, "inotify queue overflowed; watching \(spool) anew and rescanning", level: .warning)
-                handle(intake.scan(now: clock.now))
+                handle(intake.scan(now: clock.now, progress: alive))
             case .spool(.spoolLost(let reason)):
                 if health.spoolLost(reason, now: clock.now) {
                     logger.record(
@@ -76,7 +77,7 @@ struct IntakeService: Service {
                 health.spoolWatched()
                 state.update { $0.problems = health.problems }
                 logger.record(.rescan, "the spool \(spool) is back: watching it again and rescanning", [.file: .string(spool)])
-                handle(intake.scan(now: clock.now))
+                handle(intake.scan(now: clock.now, progress: alive))
             case .tick:
                 state.update {
                     $0.intakeAlive = clock.now

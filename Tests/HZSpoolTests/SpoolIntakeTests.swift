@@ -107,6 +107,20 @@ final class SpoolIntakeTests: XCTestCase {
         XCTAssertEqual(scratch.files(in: "spool"), ["T/a.jpg", "W/a.jpg"])
     }
 
+    /// A scan says it is alive after each file (so that a spool that filled while the daemon was
+    /// down does not starve the watchdog), and takes in every frame.
+    func testAScanReportsProgressAfterEachFile() throws {
+        var intake = SpoolIntake(config: config)
+        for index in 0..<3 {
+            try scratch.write(try TestFrames.jpeg(time: moment + Double(index)), to: "spool/W/\(index).jpg")
+            try scratch.write(try TestFrames.jpeg(time: moment + Double(index) + 0.004, seed: 2), to: "spool/T/\(index).jpg")
+        }
+        var calls = 0
+        let outcomes = intake.scan(now: clock.now) { calls += 1 }
+        XCTAssertEqual(calls, 6)
+        XCTAssertEqual(outcomes.filter { if case .claimed = $0 { true } else { false } }.count, 3, "\(outcomes)")
+    }
+
     /// A frame that cannot be moved to orphans (here orphans/ has become a file) stays in the
     /// spool and is looked at again later, by when its partner has come: the pair is claimed.
     /// It used to be dropped from intake, and the partner orphaned in its turn.
