@@ -75,6 +75,7 @@ public struct FusionNetwork: Sendable {
         if let extra = file.tensorNames.first(where: { !expected.contains($0) }) {
             throw SafeTensorsError(file: file.name, problem: "has tensor \(extra), which \(FusionArchitecture.name) does not")
         }
+        if let problem = file.dataLayoutProblem { throw SafeTensorsError(file: file.name, problem: problem) }
         self.weights = weights
         (metadata, name, digest) = (file.metadata, file.name, file.digest)
         quantization = try file.metadata["activation_ranges"].map { text throws(SafeTensorsError) in
@@ -84,24 +85,30 @@ public struct FusionNetwork: Sendable {
     }
 
     /// The file's `activation_ranges` (JSON: tensor name → largest value kept), checked to hold
-    /// a finite, positive range for every tensor that 8-bit runs need (a range of 0 would make
-    /// the tensor's step 0, and every value an infinity of steps).
+    /// a usable range for every tensor that 8-bit runs need, as the floats they are used as (a
+    /// range of 0 would make the tensor's step 0, and every value an infinity of steps; one of
+    /// 10⁻⁵⁰ is 0 as a float).
     private static func activationRanges(_ text: String, file: String) throws(SafeTensorsError) -> [String: Float] {
         let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double]
         guard let decoded else {
             throw SafeTensorsError(file: file, problem: "activation_ranges is not a JSON map of numbers")
         }
+        let ranges = decoded.mapValues(Float.init)
         for name in Quantization.requiredRanges.sorted() {
-            guard let range = decoded[name] else {
+            guard let range = ranges[name] else {
                 throw SafeTensorsError(file: file, problem: "activation_ranges has no usable range for \(name)")
             }
-            guard range.isFinite, range > 0 else {
+            guard (Self.usableRanges).contains(range) else {
                 throw SafeTensorsError(
-                    file: file, problem: "activation_ranges has no usable range for \(name): \(range), where it must be finite and above 0")
+                    file: file,
+                    problem: "activation_ranges has no usable range for \(name): \(decoded[name]!), where it must lie within \(Self.usableRanges)")
             }
         }
-        return decoded.mapValues(Float.init)
+        return ranges
     }
+
+    /// Activations of a trained network are of the order of 1.
+    private static let usableRanges: ClosedRange<Float> = 1e-6...1e6
 
     /// The same weights run at `precision`: `.int8` only where the file has activation ranges
     /// (`nil` otherwise), whatever the CPU (slower than floats without VNNI, for comparisons).

@@ -18,8 +18,8 @@ public struct NetworkFusion: Fusion {
             base = nil
             return
         }
-        guard let sigma = Double(text), sigma > 0 else {
-            throw SafeTensorsError(file: network.name, problem: "base_sigma '\(text)' is not a positive number")
+        guard let sigma = Double(text), sigma > 0, sigma <= 100 else {
+            throw SafeTensorsError(file: network.name, problem: "base_sigma '\(text)' is not a number above 0 and at most 100 (pixels)")
         }
         base = ClassicalFusion(bandSplitSigma: sigma)
     }

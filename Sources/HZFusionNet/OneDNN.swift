@@ -196,7 +196,9 @@ private struct QuantizedLayer {
         var weights: [Int8] = [], bias: [Float] = [], outputScales: [Float] = []
         for channel in 0..<layer.layer.outputChannels {
             let kernel = layer.weights[channel * perChannel..<(channel + 1) * perChannel]
-            let step = max(kernel.map(abs).max()! / 127, .leastNormalMagnitude)
+            // A kernel of zeros (a pruned channel) is all zeros at any step: 1 keeps its bias finite.
+            let largest = kernel.map(abs).max()!
+            let step = largest > 0 ? largest / 127 : 1
             weights += kernel.map { Int8(($0 / step).rounded()) }
             let accumulatorStep = scales.source * step
             bias.append(layer.bias[channel] / accumulatorStep)

@@ -88,6 +88,19 @@ public struct SafeTensors: Sendable {
         return Entry(dtype: dtype, shape: shape, bytes: offsets[0]..<offsets[1])
     }
 
+    /// Why the data is not indexed as the format has it, each byte by exactly one tensor (an
+    /// overlap would read one tensor's bytes as another's); nil when it is.
+    public var dataLayoutProblem: String? {
+        var next = 0
+        for (key, entry) in entries.sorted(by: { ($0.value.bytes.lowerBound, $0.key) < ($1.value.bytes.lowerBound, $1.key) }) {
+            guard entry.bytes.lowerBound == next else {
+                return "\(key)'s data starts at byte \(entry.bytes.lowerBound), where \(next) was expected (tensors overlap or leave a gap)"
+            }
+            next = entry.bytes.upperBound
+        }
+        return next == data.count ? nil : "has \(data.count - next) bytes of data that no tensor holds"
+    }
+
     /// The names of all tensors, sorted.
     public var tensorNames: [String] { entries.keys.sorted() }
 
@@ -101,10 +114,18 @@ public struct SafeTensors: Sendable {
         guard entry.bytes.count == 4 * count else {
             throw fail("has \(entry.bytes.count) bytes of data, \(4 * count) expected for shape \(shape)")
         }
-        return data[entry.bytes].withUnsafeBytes { raw in
+        let values = data[entry.bytes].withUnsafeBytes { raw in
             (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
         }
+        // A trained network's weights are small: a NaN, an infinity or a value past this is a
+        // damaged file, whose every output would be wrong.
+        if let index = values.firstIndex(where: { !(abs($0) <= Self.largestWeight) }) {
+            throw fail("holds \(values[index]) at index \(index), where every value must be finite and within ±\(Self.largestWeight)")
+        }
+        return values
     }
+
+    static let largestWeight: Float = 1e6
 }
 
 /// A safetensors file that cannot be used, naming the file and what is wrong with it.

@@ -20,11 +20,11 @@ struct Hzsrd: AsyncParsableCommand {
     func run() async throws {
         JournalLogHandler.bootstrap(identifier: "hzsrd")
         let logger = Logger(label: "hzsrd")
-        if checkConfig { throw ExitCode(check()) }
         if let problem = VectorInstructions.missing() {
             refuseToStart(problem, [.reason: .string(problem)], logger)
             throw ExitCode(1)
         }
+        if checkConfig { throw ExitCode(check()) }
         let loaded: LoadedConfig
         do {
             loaded = try LoadedConfig(DaemonConfig.load(from: config, relativeTo: FileManager.default.currentDirectoryPath), file: config)

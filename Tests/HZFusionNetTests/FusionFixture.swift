@@ -69,6 +69,23 @@ func editingHeader(_ bytes: [UInt8], _ edit: (inout [String: [String: Any]]) -> 
     return (0..<8).map { UInt8(truncatingIfNeeded: newLength >> (8 * $0)) } + Array(text) + Array(bytes[(8 + length)...])
 }
 
+/// `bytes` (a safetensors file) with the F32 values of `tensor` changed by `edit`.
+func editingTensor(_ bytes: [UInt8], _ tensor: String, _ edit: (inout [Float]) -> Void) throws -> [UInt8] {
+    let length = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: [String: Any]])
+    let offsets = try XCTUnwrap(header[tensor]?["data_offsets"] as? [Int])
+    let start = 8 + length + offsets[0], count = (offsets[1] - offsets[0]) / 4
+    var values = (0..<count).map { index in
+        Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[start + 4 * index + $1]) << (8 * $1) })
+    }
+    edit(&values)
+    var edited = bytes
+    for (index, value) in values.enumerated() {
+        for byte in 0..<4 { edited[start + 4 * index + byte] = UInt8(truncatingIfNeeded: value.bitPattern >> (8 * byte)) }
+    }
+    return edited
+}
+
 func maxAbsDifference(_ a: Plane, _ b: Plane) -> Float {
     precondition(a.size == b.size)
     return zip(a.pixels, b.pixels).reduce(0) { max($0, abs($1.0 - $1.1)) }

@@ -60,6 +60,20 @@ final class FusionNetworkTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxAbsDifference(tiled, fused), 1e-4)
     }
 
+    /// A pruned channel (a kernel of zeros, a bias) runs in 8 bits as in floats: its step used
+    /// to be the smallest float, which made its bias infinite in the accumulator's units.
+    func testAKernelOfZerosRunsIn8BitsAsInFloats() throws {
+        var bytes = try editingTensor(FusionFixture.weightBytes(), "convs.enc2a.weight") { values in
+            for index in 0..<(values.count / 48) { values[index] = 0 }
+        }
+        bytes = try editingTensor(bytes, "convs.enc2a.bias") { $0[0] = 1 }
+        let file = try FusionNetwork(safetensors: bytes, name: "pruned.safetensors")
+        let inputs = try FusionFixture.inputs()
+        let int8 = try XCTUnwrap(file.running(at: .int8)).fuse(inputs)
+        let float32 = try XCTUnwrap(file.running(at: .float32)).fuse(inputs)
+        XCTAssertLessThanOrEqual(zip(int8.pixels, float32.pixels).map { abs($0 - $1) }.reduce(0, +) / Float(int8.pixels.count), 1.0 / 255)
+    }
+
     func testWeightsWithoutActivationRangesRunInFloats() throws {
         let edited = try editingHeader(FusionFixture.weightBytes()) { header in header["__metadata__"]?["activation_ranges"] = nil }
         let network = try FusionNetwork(safetensors: edited, name: "plain.safetensors")

@@ -102,6 +102,47 @@ final class ModelFileTests: XCTestCase {
         }
     }
 
+    /// A damaged file whose values are no trained network's: a NaN or an infinity would make
+    /// every output wrong (in 8 bits, trap), a huge value overflow the floats.
+    func testWeightsThatAreNotFiniteOrAreHuge() throws {
+        for (value, shown) in [(Float.nan, "nan"), (.infinity, "inf"), (3e38, "3e+38")] {
+            let bytes = try editingTensor(FusionFixture.weightBytes(), "convs.enc2a.weight") { $0[5] = value }
+            assertRefused(
+                try FusionNetwork(safetensors: bytes, name: "bad.safetensors"),
+                mentioning: "bad.safetensors: convs.enc2a.weight holds \(shown) at index 5, where every value must be finite")
+        }
+    }
+
+    /// The format gives each byte of data to one tensor: two tensors on the same bytes would
+    /// read one's values as the other's.
+    func testTensorsThatShareTheirBytes() throws {
+        let bytes = try editingHeader(FusionFixture.weightBytes()) { header in
+            header["convs.dec2.bias"]!["data_offsets"] = header["convs.enc2b.bias"]!["data_offsets"]
+        }
+        assertRefused(try FusionNetwork(safetensors: bytes, name: "shared.safetensors"), mentioning: "shared.safetensors", "overlap or leave a gap")
+    }
+
+    /// Ranges are used as floats: 10⁻⁵⁰ is 0 there, 10³⁹ an infinity.
+    func testActivationRangesOutsideFloats() throws {
+        let text = try XCTUnwrap(FusionFixture.network().metadata["activation_ranges"])
+        let fixture = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Double])
+        for range in [1e-50, 1e39] {
+            let ranges = String(decoding: try JSONSerialization.data(withJSONObject: fixture.merging(["enc2a": range]) { $1 }), as: UTF8.self)
+            let bytes = try editingHeader(FusionFixture.weightBytes()) { $0["__metadata__"]?["activation_ranges"] = ranges }
+            assertRefused(
+                try FusionNetwork(safetensors: bytes, name: "ranges.safetensors"), mentioning: "no usable range for enc2a", "must lie within")
+        }
+    }
+
+    func testABaseSigmaNoBlurCanUse() throws {
+        for sigma in ["inf", "1e12", "0"] {
+            let bytes = try editingHeader(FusionFixture.weightBytes()) { $0["__metadata__"]?["base_sigma"] = sigma }
+            assertRefused(
+                try NetworkFusion(network: FusionNetwork(safetensors: bytes, name: "sigma.safetensors")),
+                mentioning: "sigma.safetensors: base_sigma '\(sigma)' is not a number above 0 and at most 100")
+        }
+    }
+
     // MARK: Helpers
 
     private func write(_ bytes: [UInt8], to name: String) throws -> String {
