@@ -147,8 +147,8 @@ gate: deps release photos
 ## same inputs (installs opencv-python-headless from PyPI when missing). Run `make eval` first.
 flow: deps release
 	$(RELEASE_BIN)/hzsr flow $(EVAL_SET) > Results/flow.md
-	python3 -c 'import cv2' 2>/dev/null || python3 -m pip install -q opencv-python-headless
-	python3 Scripts/compare-flow.py $(EVAL_SET)/flow >> Results/flow.md
+	@$(call install-missing,python3-opencv python3-numpy)
+	/usr/bin/python3 Scripts/compare-flow.py $(EVAL_SET)/flow >> Results/flow.md
 	cat Results/flow.md
 
 TRAIN_SET   := .cache/sets/train
@@ -192,9 +192,11 @@ train-smoke: train-deps release photos
 install: release
 	install -D -m 755 $(RELEASE_BIN)/hzsrd $(DESTDIR)$(PREFIX)/bin/hzsrd
 	install -D -m 755 $(RELEASE_BIN)/hzsr $(DESTDIR)$(PREFIX)/bin/hzsr
-	install -D -m 644 Systemd/hzsrd.service $(DESTDIR)/etc/systemd/system/hzsrd.service
-	install -D -m 644 Systemd/hzsrd@.service $(DESTDIR)/etc/systemd/system/hzsrd@.service
-	install -D -m 644 Config/hzsrd.yaml $(DESTDIR)/etc/hzsr/hzsrd.yaml
+	for unit in hzsrd.service hzsrd@.service; do \
+	  mkdir -p $(DESTDIR)/etc/systemd/system && \
+	  sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/usr/local/share/|$(PREFIX)/share/|g' Systemd/$$unit > $(DESTDIR)/etc/systemd/system/$$unit; done
+	# The config is the admin's once it is there: a reinstall keeps it.
+	[ -e $(DESTDIR)/etc/hzsr/hzsrd.yaml ] || install -D -m 644 Config/hzsrd.yaml $(DESTDIR)/etc/hzsr/hzsrd.yaml
 	install -D -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/hzsr/README.md
 	install -D -m 644 Deploy/prometheus/hzsrd.rules.yml $(DESTDIR)$(PREFIX)/share/hzsr/prometheus/hzsrd.rules.yml
 
@@ -204,7 +206,7 @@ install: release
 deb: deps
 	@$(call install-missing,debhelper)
 	rm -f .build/hzsr_*.deb
-	debian/rules clean && debian/rules binary
+	DEB_RULES_REQUIRES_ROOT=no debian/rules clean && DEB_RULES_REQUIRES_ROOT=no debian/rules binary
 	ls -l .build/hzsr_*.deb
 
 ## Installs the package on this machine, checks it, removes and purges it (CI; changes the system).

@@ -104,7 +104,9 @@ public final class DaemonMetrics: Sendable {
             "hzsr_frames_waiting": Double(state.waitingFrames), "hzsr_oldest_waiting_frame_age_seconds": state.oldestWaitingAge,
         ]
         for (name, value) in values { live[name]?.set(value) }
-        try writing.withLock { _ in try writeAtomically(Data(registry.emitToBuffer()), to: file) }
+        // Readable by all, whatever the daemon's umask (the units' 0007): node-exporter runs as
+        // a user of its own.
+        try writing.withLock { _ in try writeAtomically(Data(registry.emitToBuffer()), to: file, mode: 0o644) }
     }
 
     // MARK: - Families

@@ -20,10 +20,11 @@ func rename(_ source: String, to destination: String) throws {
 
 /// Writes to a hidden temporary name in the same folder, flushes, then renames over `path`. On
 /// failure (a full disk) the partial temporary file is removed: it would only hold space.
-func writeAtomically(_ data: Data, to path: String) throws {
+/// `mode`, when given, is the file's whatever the umask.
+func writeAtomically(_ data: Data, to path: String, mode: mode_t? = nil) throws {
     let staging = "\(parentFolder(path))/.\((path as NSString).lastPathComponent).tmp"
     do {
-        try writeDurably(data, to: staging)
+        try writeDurably(data, to: staging, mode: mode)
         try rename(staging, to: path)
     } catch {
         unlink(staging)
@@ -32,10 +33,11 @@ func writeAtomically(_ data: Data, to path: String) throws {
 }
 
 /// Writes `data` to `path` (created or truncated) and flushes it to disk.
-func writeDurably(_ data: Data, to path: String) throws {
+func writeDurably(_ data: Data, to path: String, mode: mode_t? = nil) throws {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else { throw SpoolError("cannot write \(path): \(String(cString: strerror(errno)))") }
     defer { close(descriptor) }
+    if let mode, fchmod(descriptor, mode) != 0 { throw SpoolError("cannot set the mode of \(path): \(String(cString: strerror(errno)))") }
     try data.withUnsafeBytes { bytes in
         var offset = 0
         while offset < bytes.count {

@@ -57,6 +57,25 @@ public enum FolderCheck {
     }
 
     /// Whether one folder exists, is a folder and grants the daemon's user read, write and search.
+    /// The cameras' folders below the spool (`roles.*.folder`), made when missing: writable by
+    /// the daemon's group, which the capture account is in, and passing that group on (setgid).
+    /// One the capture account made would have its own group and, under the usual umask, no
+    /// group write: the daemon could read the frames in it but not move them out. Returns what
+    /// could not be made; the daemon runs on (the rig may make them itself).
+    public static func makeCameraFolders(_ config: DaemonConfig) -> [String] {
+        config.roles.folders.values.sorted().compactMap { name in
+            let path = "\(config.paths.spool)/\(name)"
+            guard !lstatExists(path) else { return nil }
+            do {
+                try createFolderDurably(path)
+                guard chmod(path, 0o2770) == 0 else { return "\(path): cannot set its mode: \(String(cString: strerror(errno)))" }
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
+
     static func check(key: String, path: String, creating: Bool) -> FolderProblem? {
         func problem(_ kind: FolderProblem.Kind, _ detail: String) -> FolderProblem {
             FolderProblem(key: key, path: path, kind: kind, detail: detail)

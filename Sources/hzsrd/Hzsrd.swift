@@ -43,6 +43,9 @@ struct Hzsrd: AsyncParsableCommand {
                 ], logger)
         }
         if let first = problems.first { throw ExitCode(first.exitStatus) }
+        for problem in FolderCheck.makeCameraFolders(loaded.config) {
+            logger.record(.error, "cannot make a camera's folder: \(problem)", level: .warning, [.reason: .string(problem)])
+        }
         let lock: SpoolLock
         do { lock = try SpoolLock(work: loaded.config.paths.work) } catch {
             refuseToStart("\(error)", [.config: .string(config), .file: .string(error.path), .reason: .string(error.problem)], logger)

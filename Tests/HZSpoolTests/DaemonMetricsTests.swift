@@ -28,6 +28,8 @@ final class DaemonMetricsTests: XCTestCase {
         try metrics.write(live)
 
         let text = try String(contentsOfFile: "\(folder)/hzsrd.prom", encoding: .utf8)
+        let mode = try FileManager.default.attributesOfItem(atPath: "\(folder)/hzsrd.prom")[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o644, "node-exporter, a user of its own, reads it whatever the daemon's umask")
         let samples = Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
         for sample in [
             #"hzsr_pairs_total{decision="fused",reason=""} 1"#, #"hzsr_pairs_total{decision="skipped",reason="low light"} 2"#,

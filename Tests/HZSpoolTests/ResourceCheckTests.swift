@@ -5,6 +5,22 @@ import XCTest
 @testable import HZSpool
 
 final class ResourceCheckTests: XCTestCase {
+    /// The cameras' folders are made by the daemon, writable by its group and passing it on, so
+    /// that what the capture account writes there can be moved out; one that exists is left.
+    func testTheCamerasFoldersAreMadeForTheGroup() throws {
+        let scratch = try ScratchFolder()
+        let config = try DaemonConfig.parse("", relativeTo: scratch.path)
+        XCTAssertEqual(FolderCheck.problems(config.paths, creating: true), [])
+        try FileManager.default.createDirectory(atPath: "\(config.paths.spool)/T", withIntermediateDirectories: false)
+        XCTAssertEqual(chmod("\(config.paths.spool)/T", 0o700), 0)
+        XCTAssertEqual(FolderCheck.makeCameraFolders(config), [])
+        func mode(_ name: String) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: "\(config.paths.spool)/\(name)")[.posixPermissions] as? Int
+        }
+        XCTAssertEqual(try mode("W"), 0o2770)
+        XCTAssertEqual(try mode("T"), 0o700, "left as it was")
+    }
+
     func testAShortDiskAndTooFewDescriptorsAreNamed() throws {
         let scratch = try ScratchFolder()
         let paths = try DaemonConfig.parse("", relativeTo: scratch.path).paths
