@@ -144,7 +144,7 @@ gate: deps release photos
 	cat Results/gate.md
 
 ## Alignment on the evaluation set, and our dense flow beside OpenCV's DIS (MEDIUM) on the
-## same inputs (installs opencv-python-headless from PyPI when missing). Run `make eval` first.
+## same inputs (installs Debian's python3-opencv when missing). Run `make eval` first.
 flow: deps release
 	$(RELEASE_BIN)/hzsr flow $(EVAL_SET) > Results/flow.md
 	@$(call install-missing,python3-opencv python3-numpy)

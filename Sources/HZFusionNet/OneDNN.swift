@@ -196,9 +196,10 @@ private struct QuantizedLayer {
         var weights: [Int8] = [], bias: [Float] = [], outputScales: [Float] = []
         for channel in 0..<layer.layer.outputChannels {
             let kernel = layer.weights[channel * perChannel..<(channel + 1) * perChannel]
-            // A kernel of zeros (a pruned channel) is all zeros at any step: 1 keeps its bias finite.
+            // A kernel of zeros (a pruned channel), or of weights too small for a float step, is
+            // zeros at any step: 1 keeps its bias finite in the accumulator's units.
             let largest = kernel.map(abs).max()!
-            let step = largest > 0 ? largest / 127 : 1
+            let step = largest >= 127 * .leastNormalMagnitude ? largest / 127 : 1
             weights += kernel.map { Int8(($0 / step).rounded()) }
             let accumulatorStep = scales.source * step
             bias.append(layer.bias[channel] / accumulatorStep)

@@ -103,8 +103,9 @@ private struct MarkerWalker {
     }
 
     /// Reads the marker at `offset`, skipping the fill bytes (extra FFs) allowed before it, and
-    /// stray bytes between segments, as libjpeg does (which warns of them when it decodes: the
-    /// segments themselves are whole).
+    /// stray bytes between segments up to the next FF, as libjpeg does (it warns of them when it
+    /// decodes: the segments themselves are whole). libjpeg also passes over FF00 among them,
+    /// which stays malformed here.
     private mutating func nextMarker() throws(Stop) -> (code: UInt8, offset: Int) {
         if offset < bytes.count, bytes[offset] != 0xFF, strayBytesAt == nil { strayBytesAt = offset }
         while offset < bytes.count, bytes[offset] != 0xFF {

@@ -198,7 +198,7 @@ public struct DaemonConfig: Sendable {
         // The daemon takes in whatever lands in the spool and resumes whatever is in work/ as a
         // claimed pair, so another folder inside either would be taken for frames or claims.
         for (index, name) in names.enumerated() {
-            if let (_, outer) = zip(all, names).first(where: { isInside(all[index], $0.0) }) {
+            if let (_, outer) = zip(all, names).prefix(2).first(where: { isInside(all[index], $0.0) }) {
                 throw section.error(name, nil, "must not lie inside paths.\(outer), or the daemon would take what it holds for its own")
             }
         }
@@ -293,7 +293,7 @@ public struct DaemonConfig: Sendable {
         // T sees 1/r of W's width: centred further out, its view would cross W's edge, where W
         // has nothing to show (across only: how tall the view is depends on T's frame shape).
         let reach = (1 - 1 / zoomRatio) / 2
-        guard abs(offset[0]) <= reach + 1e-9 else {
+        guard abs(offset[0]) <= reach + Self.offsetSlack else {
             throw section.error(
                 "center_offset", nil,
                 String(
@@ -305,6 +305,11 @@ public struct DaemonConfig: Sendable {
             centerOffset: (offset[0], offset[1]),
             rotation: try section.double("rotation", default: 0, in: -15...15))
     }
+
+    /// How far past W's edge T's calibrated view may reach (a fraction of W's width): the crop
+    /// is slid back inside W, which a measured offset at the edge (`hzsr calibrate` prints 4
+    /// decimals) needs.
+    static let offsetSlack = 0.01
 
     /// Images of a fixed size, one per zoom, that alone take more than the memory budget would
     /// get every pair refused (or, were it not checked, the daemon killed).

@@ -56,7 +56,6 @@ public enum FolderCheck {
         }
     }
 
-    /// Whether one folder exists, is a folder and grants the daemon's user read, write and search.
     /// The cameras' folders below the spool (`roles.*.folder`), made when missing: writable by
     /// the daemon's group, which the capture account is in, and passing that group on (setgid).
     /// One the capture account made would have its own group and, under the usual umask, no
@@ -76,6 +75,7 @@ public enum FolderCheck {
         }
     }
 
+    /// Whether one folder exists, is a folder and grants the daemon's user read, write and search.
     static func check(key: String, path: String, creating: Bool) -> FolderProblem? {
         func problem(_ kind: FolderProblem.Kind, _ detail: String) -> FolderProblem {
             FolderProblem(key: key, path: path, kind: kind, detail: detail)

@@ -90,8 +90,13 @@ public final class SpoolWatcher: Sendable {
         return .success(())
     }
 
-    /// Drops every watch, stale ones included, and watches the whole tree again.
+    /// Drops every watch, stale ones included, and watches the whole tree again. The events
+    /// libinotifytools has already read carry the old watches' numbers, which the new ones
+    /// reuse, and it keeps them past its cleanup: they are read off first, for as long as they
+    /// come but 2 s at most (the caller rescans).
     private func restartWatching() -> Result<Void, WatchError> {
+        let until = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < until, inotifytools_next_event(1) != nil {}
         inotifytools_cleanup()
         return startWatching()
     }
@@ -142,9 +147,14 @@ public final class SpoolWatcher: Sendable {
         if isFolder {
             guard event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 else { return nil }
             // Out of watches (fs.inotify.max_user_watches): what lands in the folder would go
-            // unseen, so the spool counts as lost until every watch can be set up again.
+            // unseen, so the spool counts as lost until every watch can be set up again. A
+            // folder gone again already (made and moved away at once) needs nothing.
             guard inotifytools_watch_recursively(path, Self.mask) == 1 else {
-                return .spoolLost(reason: "cannot watch its new folder \(path): \(String(cString: strerror(inotifytools_error())))")
+                let error = inotifytools_error()
+                guard error != ENOENT else { return nil }
+                let reason =
+                    error == ENOSPC ? "the limit of inotify watches (fs.inotify.max_user_watches) is reached" : String(cString: strerror(error))
+                return .spoolLost(reason: "cannot watch its new folder \(path): \(reason)")
             }
             return .folderAppeared(path: path)
         }

@@ -36,7 +36,15 @@ struct IntakeService: Service {
         resume(store)
         let clock = ContinuousClock()
         let alive = { state.update { $0.intakeAlive = clock.now } }
-        handle(intake.scan(now: clock.now, progress: alive))
+        // Before READY=1 systemd gives the start TimeoutStartSec= (90 s), not the watchdog: a
+        // spool that filled while the daemon was down asks for more time as it is taken in.
+        var asked = clock.now
+        handle(
+            intake.scan(now: clock.now) {
+                guard clock.now - asked >= .seconds(10) else { return }
+                asked = clock.now
+                notifier.post { try $0.send(["EXTEND_TIMEOUT_USEC=30000000"]) }
+            })
         logger.record(
             .started, "hzsrd watching \(spool)",
             [
