@@ -90,13 +90,13 @@ public final class SpoolWatcher: Sendable {
         return .success(())
     }
 
-    /// Drops every watch, stale ones included, and watches the whole tree again. The events
-    /// libinotifytools has already read carry the old watches' numbers, which the new ones
-    /// reuse, and it keeps them past its cleanup: they are read off first, for as long as they
-    /// come but 2 s at most (the caller rescans).
-    private func restartWatching() -> Result<Void, WatchError> {
+    /// Drops every watch, stale ones included, and watches the whole tree again. In the middle
+    /// of a batch (`draining`), the events libinotifytools has already read carry the old
+    /// watches' numbers, which the new ones reuse, and it keeps them past its cleanup: they are
+    /// read off first, for as long as they come but 2 s at most (the caller rescans).
+    private func restartWatching(draining: Bool) -> Result<Void, WatchError> {
         let until = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < until, inotifytools_next_event(1) != nil {}
+        while draining, ContinuousClock.now < until, inotifytools_next_event(1) != nil {}
         inotifytools_cleanup()
         return startWatching()
     }
@@ -104,7 +104,7 @@ public final class SpoolWatcher: Sendable {
     private func run(_ continuation: AsyncStream<SpoolEvent>.Continuation) {
         while !stopped.load(ordering: .relaxed) {
             if rewatchRequested.exchange(false, ordering: .relaxed) {
-                switch restartWatching() {
+                switch restartWatching(draining: false) {
                 case .success: continuation.yield(.rewatched)
                 case .failure(let error): continuation.yield(.spoolLost(reason: error.description))
                 }
@@ -122,7 +122,7 @@ public final class SpoolWatcher: Sendable {
         if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
             // Folders created during the burst may have gone unwatched: set every watch up again
             // before the caller rescans, so nothing after the scan is missed.
-            if case .failure(let error) = restartWatching() { return .spoolLost(reason: error.description) }
+            if case .failure(let error) = restartWatching(draining: true) { return .spoolLost(reason: error.description) }
             return .overflow
         }
         guard let folder = inotifytools_filename_from_wd(event.wd).map({ String(cString: $0) }) else { return nil }
@@ -140,7 +140,7 @@ public final class SpoolWatcher: Sendable {
         let path = folder + name
         let isFolder = event.mask & UInt32(IN_ISDIR) != 0
         if isFolder, event.mask & UInt32(IN_MOVED_FROM) != 0 {
-            if case .failure(let error) = restartWatching() { return .spoolLost(reason: error.description) }
+            if case .failure(let error) = restartWatching(draining: true) { return .spoolLost(reason: error.description) }
             return .folderMoved(path: path)
         }
         if event.mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { return .gone(path: path) }
