@@ -205,11 +205,6 @@ public struct DaemonConfig: Sendable {
         return paths
     }
 
-    /// Whether `path` lies inside the folder `folder` (both absolute and standardized).
-    static func isInside(_ path: String, _ folder: String) -> Bool {
-        path != folder && path.hasPrefix(folder == "/" ? "/" : folder + "/")
-    }
-
     private static func readRoles(_ section: ConfigSection) throws -> Roles {
         section.rejectUnknownKeys(["wide", "tele"])
         var roles = Roles(folders: [:], patterns: [:])

@@ -91,6 +91,11 @@ func lstatExists(_ path: String) -> Bool {
     return lstat(path, &info) == 0
 }
 
+/// Whether `path` lies inside the folder `folder` (both absolute and standardized).
+func isInside(_ path: String, _ folder: String) -> Bool {
+    path != folder && path.hasPrefix(folder == "/" ? "/" : folder + "/")
+}
+
 private func parentFolder(_ path: String) -> String {
     let parent = (path as NSString).deletingLastPathComponent
     return parent.isEmpty ? "." : parent

@@ -105,8 +105,7 @@ public struct SpoolIntake: Sendable {
     /// frames go with it (moved within the spool, they are taken in again under their new
     /// paths). A file that is back (its claim undone) keeps its retry.
     public mutating func forget(_ path: String) {
-        let folder = path + "/"
-        func isGone(_ other: String) -> Bool { other == path || other.hasPrefix(folder) }
+        func isGone(_ other: String) -> Bool { other == path || isInside(other, path) }
         for key in unsettled.keys where isGone(key) { unsettled[key] = nil }
         pairer.remove { isGone($0.path) }
         guard !lstatExists(path) else { return }

@@ -88,8 +88,7 @@ final class SpoolIntakeTests: XCTestCase {
     /// alone in the pairer, where it would become an orphan.
     func testAClaimThatKeepsFailingIsTriedLessAndLessOften() throws {
         var intake = SpoolIntake(config: config)
-        try FileManager.default.removeItem(atPath: config.paths.work)
-        XCTAssertTrue(FileManager.default.createFile(atPath: config.paths.work, contents: Data()))
+        try replaceWithFile(config.paths.work)
         let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
         _ = intake.inspect(wide, now: clock.now)
         var now = clock.now
@@ -126,8 +125,7 @@ final class SpoolIntakeTests: XCTestCase {
     /// It used to be dropped from intake, and the partner orphaned in its turn.
     func testAFrameThatCannotBeOrphanedIsLookedAtAgain() throws {
         var intake = SpoolIntake(config: config)
-        try FileManager.default.removeItem(atPath: config.paths.orphans)
-        XCTAssertTrue(FileManager.default.createFile(atPath: config.paths.orphans, contents: Data()))
+        try replaceWithFile(config.paths.orphans)
         let wide = try scratch.write(try TestFrames.jpeg(time: moment), to: "spool/W/a.jpg")
         _ = intake.inspect(wide, now: clock.now)
         let expired = intake.tick(now: clock.now + .seconds(1))
@@ -490,6 +488,12 @@ final class SpoolIntakeTests: XCTestCase {
         let outcomes = intake.inspect(tele, now: clock.now)
         guard case .claimed(let claimed, let completedAt)? = outcomes.first else { throw SpoolError("not claimed: \(outcomes)") }
         return (claimed, completedAt)
+    }
+
+    /// `folder` made a file, so that nothing can be moved into it.
+    private func replaceWithFile(_ folder: String) throws {
+        try FileManager.default.removeItem(atPath: folder)
+        XCTAssertTrue(FileManager.default.createFile(atPath: folder, contents: Data()))
     }
 
     private func worker(_ config: DaemonConfig) throws -> PairWorker {
