@@ -31,7 +31,7 @@ public final class DaemonMetrics: Sendable {
     private let writing = Mutex(())
     private let version: String
     /// `hzsr_build_info`'s one series: the model it names changes with a reload.
-    private let buildInfo: Mutex<Gauge?> = Mutex(nil)
+    private let buildInfo: Mutex<(gauge: Gauge, model: String)?> = Mutex(nil)
 
     /// Metrics written to `file`, continuing the counters found there.
     public init(file: String, version: String, model: String) {
@@ -54,13 +54,16 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// The fusion model now in use (its digest): a reload may load another.
+    /// A reload that keeps the model changes nothing (the series is never missing from a write).
     public func useModel(_ model: String) {
-        buildInfo.withLock { gauge in
-            if let gauge { registry.unregisterGauge(gauge) }
-            gauge = registry.makeGauge(
+        buildInfo.withLock { current in
+            guard current?.model != model else { return }
+            if let current { registry.unregisterGauge(current.gauge) }
+            let gauge = registry.makeGauge(
                 descriptor: Self.named("hzsr_build_info", "Always 1: the daemon's version and fusion model."),
                 labels: [("version", version), ("model", model)])
-            gauge?.set(to: 1)
+            gauge.set(to: 1)
+            current = (gauge, model)
         }
     }
 
