@@ -192,6 +192,9 @@ public struct AlignmentSummary: Codable, Sendable, Equatable {
     /// Spread of the inliers around the model, px (parallax plus matching noise).
     public var spread: Double
     public var reliable: Bool
+    /// Where corner matches were too few and the model was fitted to the images directly: how
+    /// well T's detail correlates with `I_src`'s through it (−1…1), the evidence it was judged on.
+    public var correlation: Double?
     /// Why the coarse alignment was not trusted, when it was not.
     public var problem: String?
     /// T's luma gain and offset that matched W's (matched = value · gain + offset).
@@ -202,7 +205,7 @@ public struct AlignmentSummary: Codable, Sendable, Equatable {
         let coarse = alignment.coarse, colour = alignment.colour
         (model, translation, scale, rotation) = (coarse.model, [coarse.translation.x, coarse.translation.y], coarse.scale, coarse.rotation)
         (matches, inliers, spread, reliable) = (coarse.matches, coarse.inliers, coarse.spread.isFinite ? coarse.spread : -1, coarse.isReliable)
-        problem = coarse.problem
+        (problem, correlation) = (coarse.problem, coarse.detailCorrelation)
         (lumaGain, lumaOffset) = (Double(colour.gain), Double(colour.offset))
     }
 }

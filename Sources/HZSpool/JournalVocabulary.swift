@@ -59,6 +59,7 @@ public enum JournalField: String, CaseIterable, Sendable {
     case alignScale = "HZ_ALIGN_SCALE"
     case alignRotation = "HZ_ALIGN_ROTATION"
     case alignReliable = "HZ_ALIGN_RELIABLE"
+    case alignCorrelation = "HZ_ALIGN_CORRELATION"
     case warnings = "HZ_WARNINGS"
 
     /// The field for a stage's milliseconds, for the stages the journal reports.

@@ -33,9 +33,10 @@ public struct MapImage: Sendable {
 extension Alignment {
     /// Steps 5–6: the forward flow, its uncertainty and the occlusion.
     public var mapImages: [MapImage] {
+        let evidence = coarse.detailCorrelation.map { String(format: "fitted directly, correlation %.2f", $0) } ?? "\(coarse.inliers) inliers"
         let flowTitle = String(
-            format: "flow I_src → T (coarse %.1f, %.1f px, %d inliers%@)", coarse.translation.x,
-            coarse.translation.y, coarse.inliers, coarse.isReliable ? "" : ", unreliable")
+            format: "flow I_src → T (coarse %.1f, %.1f px, %@%@)", coarse.translation.x, coarse.translation.y, evidence,
+            coarse.isReliable ? "" : ", unreliable")
         return [
             MapImage(name: .flow, title: flowTitle, image: flowImage(u: forward.flow.u, v: forward.flow.v)),
             MapImage(name: .uncertainty, title: "uncertainty S (0–2 px)", image: heatImage(forward.uncertainty, range: 0...2)),

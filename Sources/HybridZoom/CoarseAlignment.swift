@@ -33,6 +33,10 @@ public struct CoarseAlignment: Sendable, Equatable {
     /// Why the model cannot be trusted, as the gate reports it; nil when it can (enough inliers,
     /// a large enough share of the matches, a plausible geometry).
     public var problem: String?
+    /// Nil when corner matches decided. When they were too few and the model was fitted to the
+    /// images directly (`DirectAligner`), the correlation of T's detail with `I_src`'s through
+    /// it, which decided; `matches` and `inliers` then describe the corner attempt.
+    public var detailCorrelation: Double? = nil
 
     public var isReliable: Bool { problem == nil }
 }
@@ -117,9 +121,35 @@ public struct CoarseAligner: Sendable {
         // matching fails.
         let reach = CoarseTuning.uprightTurn, step = CoarseTuning.turnStep
         let turns = maximumRotation <= reach ? [] : stride(from: step, to: maximumRotation + reach, by: step).flatMap { [$0, -$0] }
-        guard !upright.isReliable, !turns.isEmpty else { return upright }
-        return turns.map { attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold) }
-            .filter(\.isReliable).max { $0.inliers < $1.inliers } ?? upright
+        guard !upright.isReliable else { return upright }
+        if let turned = turns.map({ attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold) })
+            .filter(\.isReliable).max(by: { $0.inliers < $1.inliers })
+        {
+            return turned
+        }
+        return directAlignment(sourceLevel, referenceLevel, corners: upright, full: source.size)
+    }
+
+    /// The model fitted to the working levels themselves, where corner matching fell short; the
+    /// corners' verdict stands, with the direct fit's added, when that cannot be trusted either.
+    private func directAlignment(_ source: Plane, _ reference: Plane, corners: CoarseAlignment, full: Size) -> CoarseAlignment {
+        let aligner = DirectAligner(
+            reachFraction: maximumOffsetFraction + maximumWarpFraction, maximumScale: maximumScale,
+            maximumRotation: min(maximumRotation, CoarseTuning.uprightTurn))
+        let fit = aligner.align(source: source, reference: reference)
+        guard fit.problem == nil else {
+            var failed = corners
+            failed.problem = [corners.problem, fit.problem.map { "direct fit: \($0)" }].compactMap { $0 }.joined(separator: "; ")
+            return failed
+        }
+        let transform = fit.transform.scaled(
+            x: Double(full.width) / Double(source.width), y: Double(full.height) / Double(source.height))
+        let centre = SIMD2(Double(full.width), Double(full.height)) / 2
+        let local = transform.localScaleAndRotation(at: centre)
+        return CoarseAlignment(
+            transform: transform, similarity: transform, model: .similarity, translation: transform.apply(centre) - centre,
+            scale: local.scale, rotation: local.rotation * 180 / .pi, matches: corners.matches, inliers: corners.inliers,
+            inlierShare: corners.inlierShare, spread: .infinity, problem: nil, detailCorrelation: fit.correlation)
     }
 
     private func workingSize(for size: Size) -> Size {

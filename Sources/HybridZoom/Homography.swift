@@ -120,7 +120,7 @@ public struct Homography: Sendable, Equatable, Codable {
                 }
             }
         }
-        guard let h = solve(normal, right, size: 8), let undo = to.matrix.inverse else { return nil }
+        guard let h = solveLinearSystem(normal, right, size: 8), let undo = to.matrix.inverse else { return nil }
         // Undo the normalisations: H = T⁻¹·Ĥ·S.
         return Homography(multiply(multiply(undo.matrix, h + [1]), from.matrix.matrix))
     }
@@ -149,7 +149,7 @@ private func multiply(_ a: [Double], _ b: [Double]) -> [Double] {
 }
 
 /// Gaussian elimination with partial pivoting on a small dense system; nil when it is singular.
-private func solve(_ matrix: [Double], _ right: [Double], size n: Int) -> [Double]? {
+func solveLinearSystem(_ matrix: [Double], _ right: [Double], size n: Int) -> [Double]? {
     var a = matrix, b = right
     for column in 0..<n {
         let pivot = (column..<n).max { abs(a[$0 * n + column]) < abs(a[$1 * n + column]) }!

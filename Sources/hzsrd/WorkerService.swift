@@ -139,6 +139,7 @@ struct WorkerService: Service {
             fields[.alignScale] = text("%.4f", alignment.scale)
             fields[.alignRotation] = text("%.3f", alignment.rotation)
             fields[.alignReliable] = .string(alignment.reliable ? "yes" : "no")
+            if let correlation = alignment.correlation { fields[.alignCorrelation] = text("%.3f", correlation) }
         }
         return fields
     }

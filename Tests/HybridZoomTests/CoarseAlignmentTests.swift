@@ -163,6 +163,47 @@ final class CoarseAlignmentTests: XCTestCase {
         XCTAssertFalse(result.isReliable, "\(result)")
     }
 
+    /// Smooth shapes and nothing else (cups seen from above, a dusk lake): too few corners to
+    /// match, so the similarity is fitted to the images directly, and comes back.
+    func testASceneWithoutCornersIsFittedDirectly() {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        let truth = Homography.similarity(scale: 1.015, rotation: -0.6 * .pi / 180, translation: SIMD2(-18.4, 11.2), about: centre)
+        let pair = CameraPair(frame: frame, mapping: truth, scene: smoothScene)
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(result.isReliable, "\(result)")
+        XCTAssertLessThan(result.inliers, 12, "corners decided: \(result)")
+        XCTAssertGreaterThan(result.detailCorrelation ?? 0, 0.8, "\(result)")
+        XCTAssertEqual(result.scale, 1.015, accuracy: 0.002, "\(result)")
+        XCTAssertEqual(result.rotation, -0.6, accuracy: 0.05, "\(result)")
+        assertMapsLike(truth, result.transform, within: 1)
+    }
+
+    /// W and T of two different smooth scenes: neither corners nor the direct fit find anything,
+    /// and the reason names both.
+    func testUnrelatedSmoothScenesAreUnreliable() {
+        let scene = CameraPair(frame: frame, translation: .zero, seed: 1, scene: smoothScene)
+        let other = CameraPair(frame: frame, translation: .zero, seed: 2, scene: smoothScene)
+        let result = CoarseAligner().align(source: scene.source, reference: other.reference)
+        XCTAssertFalse(result.isReliable, "\(result)")
+        XCTAssertTrue(result.problem?.contains("direct fit: T's detail correlates") ?? false, result.problem ?? "")
+    }
+
+    /// A wall of identical tiles: every corner looks like its neighbours, so none match, and the
+    /// direct fit correlates as well one tile off as at the truth: refused, not guessed.
+    func testRepeatedTextureIsNotGuessed() {
+        let tiles: (Size, inout SeededRandom) -> Plane = { size, _ in
+            var wall = Plane(width: size.width, height: size.height, value: 0.3)
+            for y in 0..<size.height {
+                for x in 0..<size.width where x % 56 < 40 && y % 56 < 40 { wall[x, y] = 0.7 }
+            }
+            return gaussianBlur(wall, sigma: 1.5)
+        }
+        let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: tiles)
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertFalse(result.isReliable, "\(result)")
+        XCTAssertTrue(result.problem?.contains("ambiguous (repeated texture") ?? false, result.problem ?? "")
+    }
+
     func testTheSameInputsGiveTheSameResult() {
         let pair = CameraPair(frame: frame, translation: SIMD2(5.5, -3.25))
         let aligner = CoarseAligner()
@@ -201,19 +242,21 @@ private struct CameraPair {
     var source: Plane
     var reference: Plane
 
-    init(frame: Size, translation: SIMD2<Double>, seed: UInt64 = 1) {
-        self.init(frame: frame, mapping: .similarity(scale: 1, rotation: 0, translation: translation, about: .zero), seed: seed)
+    init(
+        frame: Size, translation: SIMD2<Double>, seed: UInt64 = 1,
+        scene: (Size, inout SeededRandom) -> Plane = texturedScene
+    ) {
+        self.init(
+            frame: frame, mapping: .similarity(scale: 1, rotation: 0, translation: translation, about: .zero), seed: seed, scene: scene)
     }
 
-    init(frame: Size, mapping: Homography, seed: UInt64 = 1) {
+    init(frame: Size, mapping: Homography, seed: UInt64 = 1, scene makeScene: (Size, inout SeededRandom) -> Plane = texturedScene) {
         let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
         translation = mapping.apply(centre) - centre
         var random = SeededRandom(seed: seed)
         // Beyond the largest test offset, so that neither view shows the scene's repeated edge.
         let margin = 64.0
-        let scene = texturedScene(
-            Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)),
-            random: &random)
+        let scene = makeScene(Size(width: frame.width + 2 * Int(margin), height: frame.height + 2 * Int(margin)), &random)
         source = addingNoise(
             gaussianBlur(shifted(scene, by: SIMD2(margin, margin), to: frame), sigma: 1.5),
             sigma: 0.01, random: &random)
@@ -262,6 +305,29 @@ private func texturedScene(_ size: Size, random: inout SeededRandom) -> Plane {
         }
     }
     return gaussianBlur(scene, sigma: 0.7)
+}
+
+/// Disks apart from each other on grey, one in each cell of a 4 × 3 grid, blurred: smooth curved
+/// edges and no corners (cups seen from above).
+private func smoothScene(_ size: Size, random: inout SeededRandom) -> Plane {
+    var scene = Plane(width: size.width, height: size.height, value: 0.5)
+    let cell = SIMD2(Double(size.width) / 4, Double(size.height) / 3)
+    for row in 0..<3 {
+        for column in 0..<4 {
+            let radius = Double.random(in: 0.25...0.4, using: &random) * cell.y, value = Float.random(in: 0.15...0.85, using: &random)
+            let slack = cell / 2 - radius
+            let centre =
+                (SIMD2(Double(column), Double(row)) + 0.5) * cell
+                + SIMD2(Double.random(in: -1...1, using: &random), Double.random(in: -1...1, using: &random)) * slack * 0.8
+            for y in 0..<size.height {
+                for x in 0..<size.width {
+                    let d = SIMD2(Double(x), Double(y)) - centre
+                    if (d * d).sum() <= radius * radius { scene[x, y] = value }
+                }
+            }
+        }
+    }
+    return gaussianBlur(scene, sigma: 3)
 }
 
 /// `plane` plus independent Gaussian noise of standard deviation `sigma` (Box–Muller).
