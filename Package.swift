@@ -88,7 +88,7 @@ let package = Package(
 
         // Test-only helpers shared by the test targets: synthetic frames, scratch folders.
         .target(name: "HZTestSupport", dependencies: ["HybridZoom", "HZImageIO", "HZHarness"], path: "Tests/HZTestSupport"),
-        .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness"]),
+        .testTarget(name: "HybridZoomTests", dependencies: ["HybridZoom", "HZHarness", "HZTestSupport"]),
         .testTarget(
             name: "HZImageIOTests", dependencies: ["HZImageIO", "HybridZoom", "HZHarness", "HZTestSupport"],
             resources: [.copy("Fixtures")]),

@@ -7,9 +7,11 @@ import Foundation
 /// Both work on band-passed luma (blind to exposure, vignetting and most noise), with T's gain
 /// a free parameter and large residuals (occluders, movers) weighed down.
 ///
-/// The fit is trusted when T's detail then correlates well with `I_src`'s and no other
-/// translation correlates nearly as well: an unrelated frame correlates with nothing, and a
-/// facade's period correlates one period off as well as at the truth, so both are refused.
+/// The fit is trusted only when every pixel's vote agrees on one answer: T's detail then
+/// correlates well with `I_src`'s over most of the frame, the detail runs in more than one
+/// direction (along a horizon or a shore any shift correlates as well), the best translation
+/// lies inside the search rather than on its edge, and no other translation correlates nearly
+/// as well (a facade one window off). An unrelated frame correlates with nothing.
 struct DirectAligner {
     /// The translation searched, in x and in y, as a fraction of the width.
     var reachFraction: Double
@@ -19,36 +21,55 @@ struct DirectAligner {
     /// Source grid → reference grid on `source`'s grid, with the evidence and the verdict.
     func align(source: Plane, reference: Plane) -> DirectFit {
         let sources = pyramid(source), references = pyramid(reference)
-        let search = translationSearch(sources.last!, references.last!)
+        let coarsest = sources.count - 1
+        let search = TranslationSearch(sources[coarsest], references[coarsest], reach: reach(across: sources[coarsest].size))
         var model = SimilarityParameters(translation: search.best)
-        var level = sources.count - 1
-        while true {
+        for level in stride(from: coarsest, through: 0, by: -1) {
+            if level < coarsest { model = model.carried(from: sources[level + 1].size, to: sources[level].size) }
             model = refined(model, source: sources[level], reference: references[level])
-            guard level > 0 else { break }
-            model = model.scaled(by: Double(sources[level - 1].width) / Double(sources[level].width))
-            level -= 1
         }
-        let correlation = model.correlation(sources[0], references[0])
-        let finest = sources[0].width, working = source.width
-        let transform = model.homography(on: sources[0].size).scaled(
-            x: Double(working) / Double(finest), y: Double(source.height) / Double(sources[0].height))
+        let finest = sources[0].size
+        let agreement = model.agreement(sources[0], references[0])
+        let transform = model.homography(on: finest).scaled(
+            x: Double(source.width) / Double(finest.width), y: Double(source.height) / Double(finest.height))
         let local = transform.localScaleAndRotation(at: SIMD2(Double(source.width), Double(source.height)) / 2)
-        let degrees = local.rotation * 180 / .pi
-        let problem: String? =
-            if !(correlation >= DirectTuning.minimumCorrelation) {
-                String(format: "T's detail correlates %.2f with I_src's at best, below %.2f", correlation, DirectTuning.minimumCorrelation)
-            } else if search.rival > DirectTuning.maximumRivalShare * search.correlation {
-                String(
-                    format: "a second position correlates %.2f against the best's %.2f: ambiguous (repeated texture, or edges all one way)",
-                    search.rival,
-                    search.correlation)
-            } else if !(1 / maximumScale...maximumScale).contains(local.scale) || abs(degrees) > maximumRotation {
-                String(format: "T is scaled by %.3f and turned by %.1f°, beyond a rig's", local.scale, degrees)
-            } else {
-                nil
-            }
-        return DirectFit(transform: transform, correlation: correlation, problem: problem)
+        let beyondReach = max(abs(model.translation.x), abs(model.translation.y)) > Double(reach(across: finest)) + 1
+        let problem = verdict(search, agreement, beyondReach: beyondReach, scale: local.scale, degrees: local.rotation * 180 / .pi)
+        return DirectFit(transform: transform, correlation: agreement.correlation, problem: problem)
     }
+
+    /// The first reason not to trust the fit, in the order an operator would look for it.
+    private func verdict(
+        _ search: TranslationSearch, _ agreement: Agreement, beyondReach: Bool, scale: Double, degrees: Double
+    )
+        -> String?
+    {
+        if !(agreement.overlap >= DirectTuning.minimumOverlap) {
+            return String(format: "T covers %.0f %% of I_src through it, below %.0f %%", agreement.overlap * 100, DirectTuning.minimumOverlap * 100)
+        }
+        if !(agreement.correlation >= DirectTuning.minimumCorrelation) {
+            return String(
+                format: "T's detail correlates %.2f with I_src's at best, below %.2f", agreement.correlation, DirectTuning.minimumCorrelation)
+        }
+        if !(agreement.isotropy >= DirectTuning.minimumIsotropy) {
+            return String(
+                format: "the detail runs nearly all one way (isotropy %.2f, below %.2f): a shift along it is not measured",
+                agreement.isotropy, DirectTuning.minimumIsotropy)
+        }
+        if search.bestOnEdge || beyondReach { return "the best position lies at or past the edge of the search" }
+        if search.rival > DirectTuning.maximumRivalShare * search.correlation {
+            return String(
+                format: "a second position correlates %.2f against the best's %.2f: ambiguous (repeated texture, or edges all one way)", search.rival,
+                search.correlation)
+        }
+        if !(1 / maximumScale...maximumScale).contains(scale) || abs(degrees) > maximumRotation {
+            return String(format: "T is scaled by %.3f and turned by %.1f°, beyond a rig's", scale, degrees)
+        }
+        return nil
+    }
+
+    /// The translation searched on a level of this size, in its pixels, in x and in y.
+    private func reach(across size: Size) -> Int { max(1, Int((reachFraction * Double(size.width)).rounded(.up))) }
 
     /// Band-passed levels, finest first: the finest no wider than `DirectTuning.finestWidth`, the
     /// coarsest no wider than `DirectTuning.coarsestWidth`.
@@ -56,7 +77,7 @@ struct DirectAligner {
         var level = plane
         while level.width > DirectTuning.finestWidth { level = halved(level) }
         var levels = [level]
-        while level.width > DirectTuning.coarsestWidth {
+        while level.width > DirectTuning.coarsestWidth && level.height > 1 {
             level = halved(level)
             levels.append(level)
         }
@@ -67,49 +88,17 @@ struct DirectAligner {
         resample(plane, from: plane.size.bounds, to: Size(width: max(1, plane.width / 2), height: max(1, plane.height / 2)))
     }
 
-    /// Every whole-pixel translation within the reach, scored by normalised cross-correlation
-    /// over the overlap; the best, and the best other local maximum.
-    private func translationSearch(_ source: Plane, _ reference: Plane) -> (best: SIMD2<Double>, correlation: Double, rival: Double) {
-        let reach = max(1, Int((reachFraction * Double(source.width)).rounded(.up)))
-        let side = 2 * reach + 1
-        var scores = [Double](repeating: -1, count: side * side)
-        scores.withUnsafeMutableBufferPointer { scores in
-            let scores = UncheckedSendable(scores)
-            parallelChunks(side) { rows in
-                for row in rows {
-                    for column in 0..<side {
-                        scores.value[row * side + column] = shiftedCorrelation(source, reference, dx: column - reach, dy: row - reach)
-                    }
-                }
-            }
-        }
-        let best = scores.indices.max { scores[$0] < scores[$1] }!
-        func isLocalMaximum(_ index: Int) -> Bool {
-            let (x, y) = (index % side, index / side)
-            for ny in max(0, y - 1)...min(side - 1, y + 1) {
-                for nx in max(0, x - 1)...min(side - 1, x + 1) where scores[ny * side + nx] > scores[index] { return false }
-            }
-            return true
-        }
-        func isBesideBest(_ index: Int) -> Bool {
-            max(abs(index % side - best % side), abs(index / side - best / side)) <= 1
-        }
-        let rival = scores.indices.filter { !isBesideBest($0) && isLocalMaximum($0) }.map { scores[$0] }.max() ?? -1
-        return (SIMD2(Double(best % side - reach), Double(best / side - reach)), scores[best], rival)
-    }
-
     /// The model improved by robust Gauss–Newton steps on one level until a step moves no point
     /// of the frame by more than `DirectTuning.convergedStep` pixels.
     private func refined(_ start: SimilarityParameters, source: Plane, reference: Plane) -> SimilarityParameters {
-        var model = start, scale = Double.infinity
+        var model = start, residualScale = Double.infinity
         let gradients = Gradients(reference)
         for _ in 0..<DirectTuning.maximumIterations {
-            guard let step = model.gaussNewtonStep(source: source, reference: reference, gradients: gradients, residualScale: &scale) else {
-                break
-            }
+            let equations = model.normalEquations(source: source, reference: reference, gradients: gradients, residualScale: residualScale)
+            guard equations.count > 0, let step = equations.solution() else { break }
+            residualScale = max(2 * equations.absoluteResidualSum / Double(equations.count), DirectTuning.smallestResidualScale)
             model.apply(step)
-            let reachOfStep = abs(step[0]) * Double(source.width) + abs(step[1]) * Double(source.width) + abs(step[2]) + abs(step[3])
-            if reachOfStep < DirectTuning.convergedStep { break }
+            if step.largestMove(across: source.size) < DirectTuning.convergedStep { break }
         }
         return model
     }
@@ -132,15 +121,87 @@ enum DirectTuning {
     static let bandSigma = 3.0
     static let maximumIterations = 12
     static let convergedStep = 0.02
+    /// The Cauchy weights' scale never falls below this (a perfect fit would make it 0).
+    static let smallestResidualScale = 1e-6
+    /// The share of `I_src` that must land inside T through the fit for its correlation to mean anything.
+    static let minimumOverlap = 0.5
     /// Trusted from this correlation of the band-passed planes through the fit… On 88 training
     /// captures of both simulators (`hzsr simulate --split train`, seeds 4001 and 5001 on), every
     /// true pair correlated 0.53 or more (0.53–0.67 with near objects and defocus) and every W
     /// with another capture's T (88 pairs) 0.08 or less.
     static let minimumCorrelation = 0.3
-    /// …when the best other local maximum of the translation search stays below this share of
+    /// …when the weaker direction of the detail's structure tensor holds this share of the
+    /// stronger's (on the same 88 captures true pairs went down to 0.022, a dusk lake's shore
+    /// with faint texture above it, fitted right; a lone straight edge holds next to nothing)…
+    static let minimumIsotropy = 0.01
+    /// …and the best other local maximum of the translation search stays below this share of
     /// the best: a period off. True pairs reached 0.95 on a bridge's cables, where corners decide;
     /// the three that fell to this fit, 0.06–0.29.
     static let maximumRivalShare = 0.9
+}
+
+/// Every whole-pixel translation within `reach`, scored by the normalised cross-correlation of
+/// source pixel x with reference pixel x + shift over their overlap; the best, whether it lies
+/// on the window's edge (a ridge still rising: edges all one way, or T beyond reach), and the
+/// best other local maximum not next to it.
+private struct TranslationSearch {
+    let best: SIMD2<Double>
+    let correlation: Double
+    let rival: Double
+    let bestOnEdge: Bool
+
+    init(_ source: Plane, _ reference: Plane, reach: Int) {
+        let side = 2 * reach + 1
+        var grid = [Double](repeating: -1, count: side * side)
+        grid.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            parallelChunks(side) { rows in
+                for row in rows {
+                    for column in 0..<side {
+                        output.value[row * side + column] = shiftedCorrelation(source, reference, dx: column - reach, dy: row - reach)
+                    }
+                }
+            }
+        }
+        let scores = grid
+        let top = scores.indices.max { scores[$0] < scores[$1] }!
+        let (topX, topY) = (top % side, top / side)
+        func isLocalMaximum(_ index: Int) -> Bool {
+            let (x, y) = (index % side, index / side)
+            for ny in max(0, y - 1)...min(side - 1, y + 1) {
+                for nx in max(0, x - 1)...min(side - 1, x + 1) where scores[ny * side + nx] > scores[index] { return false }
+            }
+            return true
+        }
+        let others = scores.indices.filter { max(abs($0 % side - topX), abs($0 / side - topY)) > 1 && isLocalMaximum($0) }
+        best = SIMD2(Double(topX - reach), Double(topY - reach))
+        correlation = scores[top]
+        rival = others.map { scores[$0] }.max() ?? -1
+        bestOnEdge = topX == 0 || topY == 0 || topX == side - 1 || topY == side - 1
+    }
+}
+
+/// Normalised cross-correlation of `source` with `reference` moved by whole pixels: source pixel x
+/// against reference pixel x + (dx, dy), over their overlap; −1 where they overlap in less than
+/// half of the source's rows or columns.
+private func shiftedCorrelation(_ source: Plane, _ reference: Plane, dx: Int, dy: Int) -> Double {
+    let (left, right) = (max(0, -dx), min(source.width, reference.width - dx))
+    let (top, bottom) = (max(0, -dy), min(source.height, reference.height - dy))
+    guard 2 * (right - left) >= source.width, 2 * (bottom - top) >= source.height, left < right, top < bottom else { return -1 }
+    var sums = CorrelationSums()
+    for y in top..<bottom {
+        for x in left..<right { sums.add(Double(source[x, y]), Double(reference[x + dx, y + dy])) }
+    }
+    return sums.correlation
+}
+
+/// How well the band-passed planes agree through a model: their correlation over the overlap,
+/// the overlap's share of the source, and how evenly the source's detail runs in all directions
+/// there (the smaller eigenvalue of its gradients' structure tensor over the larger).
+private struct Agreement {
+    var correlation: Double
+    var overlap: Double
+    var isotropy: Double
 }
 
 /// x ↦ c + (1 + a)(x − c) + b·(x − c)⊥ + t about the level's centre c, with T's gain g on the
@@ -150,20 +211,22 @@ private struct SimilarityParameters {
     var translation: SIMD2<Double>
     var gain = 1.0
 
-    func scaled(by factor: Double) -> SimilarityParameters {
-        SimilarityParameters(a: a, b: b, translation: translation * factor, gain: gain)
+    /// The same model on a level of another size (the next finer one).
+    func carried(from size: Size, to finer: Size) -> SimilarityParameters {
+        let factor = SIMD2(Double(finer.width) / Double(size.width), Double(finer.height) / Double(size.height))
+        return SimilarityParameters(a: a, b: b, translation: translation * factor, gain: gain)
     }
 
-    mutating func apply(_ step: [Double]) {
-        a += step[0]
-        b += step[1]
-        translation += SIMD2(step[2], step[3])
-        gain += step[4]
+    mutating func apply(_ step: SimilarityStep) {
+        a += step.a
+        b += step.b
+        translation += step.translation
+        gain += step.gain
     }
 
     /// The frame's centre in pixel index coordinates (pixel centres at integers), the point the
     /// model turns and scales about: the continuous centre (w/2, h/2) of `Homography`'s grid.
-    func levelCentre(_ size: Size) -> SIMD2<Double> {
+    static func centre(of size: Size) -> SIMD2<Double> {
         SIMD2(Double(size.width), Double(size.height)) / 2 - 0.5
     }
 
@@ -180,46 +243,46 @@ private struct SimilarityParameters {
         return centre + SIMD2((1 + a) * d.x - b * d.y, b * d.x + (1 + a) * d.y) + translation
     }
 
-    /// One step (Δa, Δb, Δtx, Δty, Δg) of Gauss–Newton on Cauchy-weighted residuals; the weights'
-    /// scale follows the mean absolute residual of the step before. Nil when the overlap is empty
-    /// or the system singular.
-    func gaussNewtonStep(source: Plane, reference: Plane, gradients: Gradients, residualScale: inout Double) -> [Double]? {
-        let centre = levelCentre(source.size), scale = residualScale
+    /// The normal equations of one Gauss–Newton step in (a, b, t, g), each residual weighted by
+    /// Cauchy's 1 / (1 + (r / s)²) with s = `residualScale` (all alike when it is infinite).
+    func normalEquations(source: Plane, reference: Plane, gradients: Gradients, residualScale: Double) -> NormalEquations {
+        let centre = Self.centre(of: source.size)
         var rows = [NormalEquations](repeating: NormalEquations(), count: source.height)
         withReaders(reference, gradients) { value, slopeX, slopeY in
             rows.withUnsafeMutableBufferPointer { rows in
                 let rows = UncheckedSendable(rows)
                 parallelChunks(source.height, itemCost: source.width) { band in
-                    for y in band {
-                        var sums = NormalEquations()
-                        for x in 0..<source.width {
-                            let at = map(Double(x), Double(y), centre: centre)
-                            guard at.x >= 1, at.y >= 1, at.x <= Double(reference.width - 2), at.y <= Double(reference.height - 2) else { continue }
-                            let (px, py) = (Float(at.x), Float(at.y))
-                            let s = Double(source[x, y])
-                            let residual = Double(value.bilinear(px, py)) - gain * s
-                            let (ix, iy) = (Double(slopeX.bilinear(px, py)), Double(slopeY.bilinear(px, py)))
-                            let (dx, dy) = (Double(x) - centre.x, Double(y) - centre.y)
-                            let jacobian = SIMD8(ix * dx + iy * dy, iy * dx - ix * dy, ix, iy, -s, 0, 0, 0)
-                            let weight = scale.isFinite ? 1 / (1 + (residual / scale) * (residual / scale)) : 1
-                            sums.add(jacobian, residual: residual, weight: weight)
-                        }
-                        rows.value[y] = sums
-                    }
+                    for y in band { rows.value[y] = rowEquations(y, source, value, slopeX, slopeY, centre: centre, residualScale: residualScale) }
                 }
             }
         }
-        let total = rows.reduce(NormalEquations(), +)
-        guard total.count > 0 else { return nil }
-        residualScale = 2 * total.absoluteResidualSum / Double(total.count)
-        return total.solution()
+        return rows.reduce(NormalEquations(), +)
     }
 
-    /// Normalised cross-correlation of the source with the reference read through the model,
-    /// over the overlap.
-    func correlation(_ source: Plane, _ reference: Plane) -> Double {
-        let centre = levelCentre(source.size)
-        var sums = CorrelationSums()
+    private func rowEquations(
+        _ y: Int, _ source: Plane, _ value: PlaneReader, _ slopeX: PlaneReader, _ slopeY: PlaneReader, centre: SIMD2<Double>,
+        residualScale: Double
+    ) -> NormalEquations {
+        var sums = NormalEquations()
+        for x in 0..<source.width {
+            let at = map(Double(x), Double(y), centre: centre)
+            guard at.x >= 1, at.y >= 1, at.x <= Double(value.width - 2), at.y <= Double(value.height - 2) else { continue }
+            let (px, py) = (Float(at.x), Float(at.y))
+            let s = Double(source[x, y])
+            let residual = Double(value.bilinear(px, py)) - gain * s
+            let (ix, iy) = (Double(slopeX.bilinear(px, py)), Double(slopeY.bilinear(px, py)))
+            let (dx, dy) = (Double(x) - centre.x, Double(y) - centre.y)
+            let jacobian = SIMD8(ix * dx + iy * dy, iy * dx - ix * dy, ix, iy, -s, 0, 0, 0)
+            let relative = residual / residualScale
+            sums.add(jacobian, residual: residual, weight: 1 / (1 + relative * relative))
+        }
+        return sums
+    }
+
+    /// The band-passed planes' agreement through the model.
+    func agreement(_ source: Plane, _ reference: Plane) -> Agreement {
+        let centre = Self.centre(of: source.size), slopes = Gradients(source)
+        var sums = CorrelationSums(), (xx, xy, yy) = (0.0, 0.0, 0.0)
         reference.pixels.withUnsafeBufferPointer { pixels in
             let reader = PlaneReader(pixels: pixels, width: reference.width, height: reference.height)
             for y in 0..<source.height {
@@ -227,29 +290,34 @@ private struct SimilarityParameters {
                     let at = map(Double(x), Double(y), centre: centre)
                     guard at.x >= 0, at.y >= 0, at.x <= Double(reference.width - 1), at.y <= Double(reference.height - 1) else { continue }
                     sums.add(Double(source[x, y]), Double(reader.bilinear(Float(at.x), Float(at.y))))
+                    let (gx, gy) = (Double(slopes.x[y * source.width + x]), Double(slopes.y[y * source.width + x]))
+                    (xx, xy, yy) = (xx + gx * gx, xy + gx * gy, yy + gy * gy)
                 }
             }
         }
-        return sums.correlation
+        // The eigenvalues of [[xx, xy], [xy, yy]].
+        let mean = (xx + yy) / 2, spread = (((xx - yy) / 2) * ((xx - yy) / 2) + xy * xy).squareRoot()
+        return Agreement(
+            correlation: sums.correlation, overlap: sums.n / Double(max(source.size.pixelCount, 1)),
+            isotropy: mean + spread > 0 ? (mean - spread) / (mean + spread) : 0)
     }
 }
 
-/// Bilinear readers of a plane and of its gradients in x and y.
-private func withReaders(_ plane: Plane, _ gradients: Gradients, _ body: (PlaneReader, PlaneReader, PlaneReader) -> Void) {
-    let (w, h) = (plane.width, plane.height)
-    plane.pixels.withUnsafeBufferPointer { values in
-        gradients.x.withUnsafeBufferPointer { slopeX in
-            gradients.y.withUnsafeBufferPointer { slopeY in
-                body(
-                    PlaneReader(pixels: values, width: w, height: h), PlaneReader(pixels: slopeX, width: w, height: h),
-                    PlaneReader(pixels: slopeY, width: w, height: h))
-            }
-        }
+/// One Gauss–Newton step of `SimilarityParameters`.
+private struct SimilarityStep {
+    var a: Double, b: Double
+    var translation: SIMD2<Double>
+    var gain: Double
+
+    /// How far the step moves a point of a frame of this size at most (roughly): the turn and
+    /// scale at the frame's edge plus the translation.
+    func largestMove(across size: Size) -> Double {
+        (abs(a) + abs(b)) * Double(max(size.width, size.height)) + abs(translation.x) + abs(translation.y)
     }
 }
 
-/// Σ w·JᵀJ and −Σ w·Jᵀr of weighted least squares in five unknowns (lanes 5–7 stay zero), with
-/// the residuals' absolute sum and count.
+/// Σ w·JᵀJ and −Σ w·Jᵀr of weighted least squares in the five unknowns (lanes 5–7 stay zero),
+/// with the residuals' absolute sum and count.
 private struct NormalEquations {
     // The rows of the symmetric matrix.
     var m0 = SIMD8<Double>.zero, m1 = SIMD8<Double>.zero, m2 = SIMD8<Double>.zero, m3 = SIMD8<Double>.zero, m4 = SIMD8<Double>.zero
@@ -276,28 +344,12 @@ private struct NormalEquations {
             absoluteResidualSum: a.absoluteResidualSum + b.absoluteResidualSum, count: a.count + b.count)
     }
 
-    /// The step that solves them; nil when they are singular.
-    func solution() -> [Double]? {
+    /// The step that solves them; nil when they are singular or the step is not finite.
+    func solution() -> SimilarityStep? {
         let matrix = [m0, m1, m2, m3, m4].flatMap { row in (0..<5).map { row[$0] } }
-        return solveLinearSystem(matrix, (0..<5).map { right[$0] }, size: 5)
+        guard let x = solveLinearSystem(matrix, (0..<5).map { right[$0] }, size: 5), x.allSatisfy(\.isFinite) else { return nil }
+        return SimilarityStep(a: x[0], b: x[1], translation: SIMD2(x[2], x[3]), gain: x[4])
     }
-}
-
-/// Normalised cross-correlation of `source` with `reference` moved by whole pixels: source pixel x
-/// against reference pixel x + (dx, dy), over the overlap.
-private func shiftedCorrelation(_ source: Plane, _ reference: Plane, dx: Int, dy: Int) -> Double {
-    var sums = CorrelationSums()
-    let columns = max(0, -dx)..<min(source.width, reference.width - dx)
-    let rows = max(0, -dy)..<min(source.height, reference.height - dy)
-    guard !columns.isEmpty, !rows.isEmpty else { return -1 }
-    source.pixels.withUnsafeBufferPointer { s in
-        reference.pixels.withUnsafeBufferPointer { r in
-            for y in rows {
-                for x in columns { sums.add(Double(s[y * source.width + x]), Double(r[(y + dy) * reference.width + x + dx])) }
-            }
-        }
-    }
-    return sums.correlation
 }
 
 private struct CorrelationSums {
@@ -318,5 +370,19 @@ private struct CorrelationSums {
         let covariance = ab - a * b / n, varianceA = aa - a * a / n, varianceB = bb - b * b / n
         guard varianceA > 0, varianceB > 0 else { return -1 }
         return covariance / (varianceA * varianceB).squareRoot()
+    }
+}
+
+/// Bilinear readers of a plane and of its gradients in x and y.
+private func withReaders(_ plane: Plane, _ gradients: Gradients, _ body: (PlaneReader, PlaneReader, PlaneReader) -> Void) {
+    let (w, h) = (plane.width, plane.height)
+    plane.pixels.withUnsafeBufferPointer { values in
+        gradients.x.withUnsafeBufferPointer { slopeX in
+            gradients.y.withUnsafeBufferPointer { slopeY in
+                body(
+                    PlaneReader(pixels: values, width: w, height: h), PlaneReader(pixels: slopeX, width: w, height: h),
+                    PlaneReader(pixels: slopeY, width: w, height: h))
+            }
+        }
     }
 }

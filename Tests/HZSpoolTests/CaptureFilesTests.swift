@@ -1,10 +1,11 @@
 import Foundation
 import HZImageIO
-import HZSpool
 import HZTestSupport
 import HybridZoom
 import Synchronization
 import XCTest
+
+@testable import HZSpool
 
 /// Several output zooms from one capture: fusion runs once, and each zoom is W's digital zoom
 /// with the fused luma pasted where T's view lands in it.
@@ -53,6 +54,25 @@ final class CaptureFilesTests: XCTestCase {
     /// `output.maps`: a fused capture carries alignment's maps, each blend map and the blend
     /// weight as JPEGs on the flow's 512-px grid; a capture that fails alignment only alignment's;
     /// one never aligned none, and without `output.maps` there are none.
+    /// A pair aligned by fitting the images directly (smooth shapes, too few corners) says so in
+    /// its sidecar: `correlation`, the evidence it was judged on; one aligned by corners has none.
+    func testTheSidecarReportsADirectFitsCorrelation() throws {
+        let size = Size(width: 640, height: 480), centre = SIMD2(320.0, 240.0)
+        let turn = Homography.similarity(scale: 1.01, rotation: 0.5 * .pi / 180, translation: SIMD2(6, -4), about: centre)
+        func summary(_ scene: Plane) -> AlignmentSummary {
+            AlignmentSummary(Alignment.align(source: scene, reference: warp(scene, by: turn.inverse!, to: size, interpolation: .bicubic)))
+        }
+        var random = SeededRandom(seed: 5)
+        let direct = summary(TestFrames.cups(size, random: &random))
+        XCTAssertTrue(direct.reliable, direct.problem ?? "")
+        XCTAssertGreaterThan(direct.correlation ?? 0, 0.8)
+        XCTAssertTrue(String(decoding: try JSONEncoder().encode(direct), as: UTF8.self).contains("\"correlation\""))
+        let photo = try decodeJPEG(try TestFrames.simulatedPair(frame: size).wide, maxPixels: 1_000_000).image.y
+        let byCorners = summary(photo)
+        XCTAssertTrue(byCorners.reliable, byCorners.problem ?? "")
+        XCTAssertNil(byCorners.correlation)
+    }
+
     func testMapsArePublishedOnRequestOnTheMapsGrid() throws {
         let large = try TestFrames.simulatedPair(frame: Size(width: 640, height: 480))
         let fused = try publish(large, maps: true)

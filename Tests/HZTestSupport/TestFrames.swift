@@ -20,6 +20,29 @@ public enum TestFrames {
             cr: Plane(width: chroma.width, height: chroma.height, value: 0.55))
     }
 
+    /// Disks apart from each other on grey, one in each cell of a 4 × 3 grid, blurred: smooth curved
+    /// edges and no corners (cups seen from above).
+    public static func cups(_ size: Size, random: inout SeededRandom) -> Plane {
+        var scene = Plane(width: size.width, height: size.height, value: 0.5)
+        let cell = SIMD2(Double(size.width) / 4, Double(size.height) / 3)
+        for row in 0..<3 {
+            for column in 0..<4 {
+                let radius = Double.random(in: 0.25...0.4, using: &random) * cell.y, value = Float.random(in: 0.15...0.85, using: &random)
+                let slack = cell / 2 - radius
+                let centre =
+                    (SIMD2(Double(column), Double(row)) + 0.5) * cell
+                    + SIMD2(Double.random(in: -1...1, using: &random), Double.random(in: -1...1, using: &random)) * slack * 0.8
+                for y in 0..<size.height {
+                    for x in 0..<size.width {
+                        let d = SIMD2(Double(x), Double(y)) - centre
+                        if (d * d).sum() <= radius * radius { scene[x, y] = value }
+                    }
+                }
+            }
+        }
+        return gaussianBlur(scene, sigma: 3)
+    }
+
     /// A JPEG of `scene` stamped with `time` (UTC, with sub-seconds) as a camera would.
     public static func jpeg(_ size: Size = Size(width: 96, height: 64), time: Date, seed: Int = 1) throws -> [UInt8] {
         var exif = EXIF.stamped(time: time)

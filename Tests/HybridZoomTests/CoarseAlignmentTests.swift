@@ -1,4 +1,5 @@
 import HZHarness
+import HZTestSupport
 import HybridZoom
 import XCTest
 
@@ -168,7 +169,7 @@ final class CoarseAlignmentTests: XCTestCase {
     func testASceneWithoutCornersIsFittedDirectly() {
         let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
         let truth = Homography.similarity(scale: 1.015, rotation: -0.6 * .pi / 180, translation: SIMD2(-18.4, 11.2), about: centre)
-        let pair = CameraPair(frame: frame, mapping: truth, scene: smoothScene)
+        let pair = CameraPair(frame: frame, mapping: truth, scene: TestFrames.cups)
         let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
         XCTAssertTrue(result.isReliable, "\(result)")
         XCTAssertLessThan(result.inliers, 12, "corners decided: \(result)")
@@ -181,8 +182,8 @@ final class CoarseAlignmentTests: XCTestCase {
     /// W and T of two different smooth scenes: neither corners nor the direct fit find anything,
     /// and the reason names both.
     func testUnrelatedSmoothScenesAreUnreliable() {
-        let scene = CameraPair(frame: frame, translation: .zero, seed: 1, scene: smoothScene)
-        let other = CameraPair(frame: frame, translation: .zero, seed: 2, scene: smoothScene)
+        let scene = CameraPair(frame: frame, translation: .zero, seed: 1, scene: TestFrames.cups)
+        let other = CameraPair(frame: frame, translation: .zero, seed: 2, scene: TestFrames.cups)
         let result = CoarseAligner().align(source: scene.source, reference: other.reference)
         XCTAssertFalse(result.isReliable, "\(result)")
         XCTAssertTrue(result.problem?.contains("direct fit: T's detail correlates") ?? false, result.problem ?? "")
@@ -202,6 +203,37 @@ final class CoarseAlignmentTests: XCTestCase {
         let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
         XCTAssertFalse(result.isReliable, "\(result)")
         XCTAssertTrue(result.problem?.contains("ambiguous (repeated texture") ?? false, result.problem ?? "")
+    }
+
+    /// One straight edge, a horizon turned a little: a shift along it correlates as well as the
+    /// truth, so the direct fit is refused or, where the edge's ends pin it, right; never wrong.
+    func testAStraightEdgeIsNeverFittedWrongly() {
+        let centre = SIMD2(Double(frame.width), Double(frame.height)) / 2
+        let truth = Homography.similarity(scale: 1, rotation: 0, translation: SIMD2(25, 3), about: centre)
+        for seed in UInt64(1)...4 {
+            let horizon: (Size, inout SeededRandom) -> Plane = { size, random in
+                let slope = tan(Double.random(in: 0.3...1.5, using: &random) * .pi / 180)
+                var scene = Plane(width: size.width, height: size.height, value: 0.3)
+                for y in 0..<size.height {
+                    for x in 0..<size.width where Double(y) > Double(size.height) / 2 + slope * Double(x) { scene[x, y] = 0.7 }
+                }
+                return gaussianBlur(scene, sigma: 1)
+            }
+            let pair = CameraPair(frame: frame, mapping: truth, seed: seed, scene: horizon)
+            let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+            if result.isReliable { assertMapsLike(truth, result.transform, within: 1) }
+        }
+    }
+
+    /// Frames far wider than high (a panorama, a damaged T): the search's vertical reach exceeds
+    /// their height, which is refused rather than read past.
+    func testFramesFarWiderThanHighAreRefusedNotRead() {
+        for size in [Size(width: 1024, height: 150), Size(width: 2000, height: 300), Size(width: 100, height: 15), Size(width: 200, height: 1)] {
+            var random = SeededRandom(seed: 3)
+            let grey = Plane(width: size.width, height: size.height, value: 0.5)
+            let (source, reference) = (addingNoise(grey, sigma: 0.05, random: &random), addingNoise(grey, sigma: 0.05, random: &random))
+            XCTAssertFalse(CoarseAligner().align(source: source, reference: reference).isReliable, "\(size)")
+        }
     }
 
     func testTheSameInputsGiveTheSameResult() {
@@ -305,29 +337,6 @@ private func texturedScene(_ size: Size, random: inout SeededRandom) -> Plane {
         }
     }
     return gaussianBlur(scene, sigma: 0.7)
-}
-
-/// Disks apart from each other on grey, one in each cell of a 4 × 3 grid, blurred: smooth curved
-/// edges and no corners (cups seen from above).
-private func smoothScene(_ size: Size, random: inout SeededRandom) -> Plane {
-    var scene = Plane(width: size.width, height: size.height, value: 0.5)
-    let cell = SIMD2(Double(size.width) / 4, Double(size.height) / 3)
-    for row in 0..<3 {
-        for column in 0..<4 {
-            let radius = Double.random(in: 0.25...0.4, using: &random) * cell.y, value = Float.random(in: 0.15...0.85, using: &random)
-            let slack = cell / 2 - radius
-            let centre =
-                (SIMD2(Double(column), Double(row)) + 0.5) * cell
-                + SIMD2(Double.random(in: -1...1, using: &random), Double.random(in: -1...1, using: &random)) * slack * 0.8
-            for y in 0..<size.height {
-                for x in 0..<size.width {
-                    let d = SIMD2(Double(x), Double(y)) - centre
-                    if (d * d).sum() <= radius * radius { scene[x, y] = value }
-                }
-            }
-        }
-    }
-    return gaussianBlur(scene, sigma: 3)
 }
 
 /// `plane` plus independent Gaussian noise of standard deviation `sigma` (Box–Muller).
