@@ -20,10 +20,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed runs (medians are reported).") var runs = 5
     @Option(help: "An hzsrd binary to time end to end, from spool to published image.") var daemon: String?
     @Option(help: "With --daemon: pairs dropped at once after the timed ones, to measure the daemon's rate.") var burst = 20
+    @Option(help: "With --daemon: pairs dropped before the timed ones, while the daemon's heap settles.") var warmUp = 3
     @Option(help: "Also write the results as JSON to this file.") var json: String?
 
     func validate() throws {
-        guard runs >= 1, burst >= 0 else { throw ValidationError("--runs must be at least 1 and --burst at least 0") }
+        guard runs >= 1, burst >= 0, warmUp >= 0 else {
+            throw ValidationError("--runs must be at least 1, --burst and --warm-up at least 0")
+        }
         guard ratio > 1 else { throw ValidationError("--ratio must be above 1") }
         _ = try Size(simulatedFrame: size)
     }
@@ -62,8 +65,11 @@ struct BenchCommand: ParsableCommand {
         var networkImplementations: [String]?
         var spoolToPublishedMs: Summary?
         var daemonPeakResidentMB: Double?
-        /// The daemon's minor page faults per pair after its first, median.
+        /// The daemon's minor page faults for each warm-up pair (the first faults its working set
+        /// in), then per timed pair: median and most.
+        var daemonWarmUpMinorFaults: [Double]?
         var daemonMinorFaultsPerPair: Double?
+        var daemonMinorFaultsPerPairMax: Double?
         /// A burst of pairs dropped at once: seconds until the last is published, and its rate
         /// against one pair at a time (1 / the median spool-to-published time).
         var burstPairs: Int?
@@ -132,14 +138,14 @@ struct BenchCommand: ParsableCommand {
             report.bestConvolutionGFLOPS = best.gflops
         }
         if let daemon {
-            let measured = try DaemonBench(binary: daemon, frames: frames, ratio: ratio).run(times: runs, burst: burst)
+            let measured = try DaemonBench(binary: daemon, frames: frames, ratio: ratio).run(warmUp: warmUp, times: runs, burst: burst)
             let single = Summary(measured.latenciesMs)
             report.spoolToPublishedMs = single
             report.daemonPeakResidentMB = measured.peakResidentMB
-            // Only pairs after the first count (the first faults its memory in), and a burst of
-            // none has no rate: either way there is nothing to report, rather than NaN.
-            if !measured.minorFaultsPerPair.isEmpty { report.daemonMinorFaultsPerPair = HybridZoom.median(measured.minorFaultsPerPair) }
-            if burst > 0 {
+            report.daemonWarmUpMinorFaults = measured.warmUpMinorFaults
+            let faults = Summary(measured.minorFaultsPerPair)
+            (report.daemonMinorFaultsPerPair, report.daemonMinorFaultsPerPairMax) = (faults.median, faults.max)
+            if burst > 0 {  // a burst of none has no rate, rather than NaN
                 (report.burstPairs, report.burstSeconds) = (burst, measured.burstSeconds)
                 report.burstOverSingle = Double(burst) / measured.burstSeconds / (1000 / single.median)
             }
@@ -206,7 +212,13 @@ struct BenchCommand: ParsableCommand {
         lines.append(String(format: "minor page faults per capture %.0f (this process)", report.minorFaultsPerCapture))
         if let e2e = report.spoolToPublishedMs { lines.append(row("spool → published", e2e)) }
         if let peak = report.daemonPeakResidentMB { lines.append(String(format: "daemon peak resident memory %.0f MB", peak)) }
-        if let faults = report.daemonMinorFaultsPerPair { lines.append(String(format: "daemon minor page faults per pair %.0f", faults)) }
+        if let warmUp = report.daemonWarmUpMinorFaults, !warmUp.isEmpty {
+            lines.append(
+                "daemon minor page faults in its first pairs (not timed): " + warmUp.map { String(format: "%.0f", $0) }.joined(separator: ", "))
+        }
+        if let faults = report.daemonMinorFaultsPerPair, let most = report.daemonMinorFaultsPerPairMax {
+            lines.append(String(format: "daemon minor page faults per timed pair %.0f (most %.0f)", faults, most))
+        }
         if let pairs = report.burstPairs, let seconds = report.burstSeconds, let ratio = report.burstOverSingle {
             lines.append(String(format: "burst of %d pairs published in %.1f s: %.2f × one pair at a time", pairs, seconds, ratio))
         }
