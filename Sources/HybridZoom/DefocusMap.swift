@@ -100,10 +100,9 @@ private struct LocalContrast {
     var brightness: Plane
 
     init(_ plane: Plane, band: Double, window: Double, grid: Size, gateNoise: Float) {
-        let residual = fineBand(plane, sigma: band)
-        let noise = min(NoiseEstimate.deviation(of: residual, onFlattestBlocksOf: plane), gateNoise)
+        let noise = min(NoiseEstimate.bandDeviation(of: plane, sigma: band), gateNoise)
         noiseEnergy = noise * noise
-        energy = localEnergy(of: consume residual, over: window, onto: grid)
+        energy = localEnergy(ofBandOf: plane, sigma: band, over: window, onto: grid)
         brightness = averaged(plane, over: window, onto: grid)
     }
 

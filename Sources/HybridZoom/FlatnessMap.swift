@@ -32,7 +32,6 @@ public struct FlatnessMap: BlendMap {
 
     public func map(_ inputs: BlendInputs) -> Plane {
         let reference = inputs.warpedReference, sigma = bandSigma * inputs.zoomRatio
-        let band = fineBand(reference, sigma: sigma)
         // Without measurable noise in T (the gate's σ; a rendered or heavily smoothed T) fusing
         // adds none either.
         guard inputs.teleNoise >= BlendTuning.flatnessNoiseFloor else {
@@ -40,7 +39,7 @@ public struct FlatnessMap: BlendMap {
         }
         // In a frame textured all over, the flattest blocks hold some texture too, and the
         // least textured parts then count as flat: T adds least there anyway.
-        let noise = NoiseEstimate.deviation(of: band, onFlattestBlocksOf: reference)
+        let noise = NoiseEstimate.bandDeviation(of: reference, sigma: sigma)
         // Nor where the band shows none (a frame too small, or too dark or bright, to measure):
         // there is no ratio to take.
         guard noise > 0 else { return Plane(width: inputs.mapSize.width, height: inputs.mapSize.height) }
@@ -48,7 +47,7 @@ public struct FlatnessMap: BlendMap {
         // Averaged over a window wide enough that noise alone gives ρ close to 1 (a few hundred
         // pixels), on the maps' grid: shrinking onto it averages as much of the window as the
         // grid is coarse, the blur there the rest (a tenth of the work at full resolution).
-        var energy = localEnergy(of: consume band, over: 2 * sigma, onto: inputs.mapSize)
+        var energy = localEnergy(ofBandOf: reference, sigma: sigma, over: 2 * sigma, onto: inputs.mapSize)
         let (low, high) = (flatBelow, detailAbove)
         for i in energy.pixels.indices {
             energy.pixels[i] = ((high - energy.pixels[i] / noiseEnergy) / (high - low)).clamped(to: 0...1)

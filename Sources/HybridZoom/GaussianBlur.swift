@@ -94,8 +94,12 @@ func forEachBlurredRow(
 /// only the rest of the window is blurred there, at a fraction of the cost at full size.
 public func averaged(_ plane: Plane, over sigma: Double, onto grid: Size) -> Plane {
     guard grid != plane.size else { return gaussianBlur(plane, sigma: sigma) }
-    let step = Double(plane.width) / Double(grid.width)
-    let shrunk = resample(plane, from: plane.size.bounds, to: grid)
+    return blurredOnGrid(resample(plane, from: plane.size.bounds, to: grid), from: plane.width, over: sigma)
+}
+
+/// The rest of `averaged`'s window, blurred on the grid a plane `width` wide was shrunk onto.
+private func blurredOnGrid(_ shrunk: Plane, from width: Int, over sigma: Double) -> Plane {
+    let step = Double(width) / Double(shrunk.width)
     return gaussianBlur(shrunk, sigma: max(sigma * sigma - step * step / 4, 0).squareRoot() / step)
 }
 
@@ -104,6 +108,142 @@ public func averaged(_ plane: Plane, over sigma: Double, onto grid: Size) -> Pla
 public func localEnergy(of band: consuming Plane, over sigma: Double, onto grid: Size) -> Plane {
     for i in band.pixels.indices { band.pixels[i] *= band.pixels[i] }
     return averaged(band, over: sigma, onto: grid)
+}
+
+/// `localEnergy(of: fineBand(plane, sigma: band), over: window, onto: grid)`, the same values,
+/// without the band ever held whole: each chunk of the grid's rows makes the band's squared rows
+/// that its shrink reads, in order, and keeps only as many as the blur and the shrink reach. The
+/// band was a plane as large as `plane` (400 MB at 100 MP), and three passes over memory.
+public func localEnergy(ofBandOf plane: Plane, sigma band: Double, over window: Double, onto grid: Size) -> Plane {
+    let rows = ResamplingTaps(
+        sourceStart: 0, sourceLength: Double(plane.height), sourceCount: plane.height, outputCount: grid.height,
+        kernel: .bicubic)
+    // Where `resample` would not shrink along the columns first (a grid as tall as the plane, or
+    // nearly), the band is made whole, as there.
+    guard grid != plane.size, grid.height < rows.highestIndex - rows.lowestIndex + 1 else {
+        return localEnergy(of: fineBand(plane, sigma: band), over: window, onto: grid)
+    }
+    let kernel = band > 0.01 ? gaussianKernel(sigma: band) : [1], span = rows.widestSpan
+    var columnsShrunk = Plane(width: plane.width, height: grid.height)
+    plane.pixels.withUnsafeBufferPointer { pixels in
+        kernel.withUnsafeBufferPointer { kernel in
+            columnsShrunk.pixels.withUnsafeMutableBufferPointer { output in
+                let output = UncheckedSendable(output)
+                parallelChunks(grid.height, itemCost: plane.width * span * kernel.count) { chunk in
+                    let band = SquaredBandRows(
+                        pixels.baseAddress!, width: plane.width, height: plane.height, kernel: kernel, keeping: span,
+                        from: rows.sourceRange(of: chunk).lowerBound)
+                    defer { band.deallocate() }
+                    for y in chunk {
+                        rows.sum(output: y, count: plane.width, into: output.value.baseAddress! + y * plane.width) { band.row($0) }
+                    }
+                }
+            }
+        }
+    }
+    let columns = ResamplingTaps(
+        sourceStart: 0, sourceLength: Double(plane.width), sourceCount: plane.width, outputCount: grid.width, kernel: .bicubic)
+    return blurredOnGrid(resampleRows(columnsShrunk, rows: 0..<grid.height, columns: columns), from: plane.width, over: window)
+}
+
+/// The squared rows of a plane's fine band, made one at a time in order (`row(y)` for
+/// increasing y), the last `keeping` of them kept in a ring; the blur's rows along, in a ring of
+/// the kernel's height. Each row is made with the same sums as `forEachBlurredRow`.
+private final class SquaredBandRows {
+    let pixels: UnsafePointer<Float>
+    let width: Int, height: Int, kernel: UnsafeBufferPointer<Float>
+    let keeping: Int
+    private let squared: UnsafeMutablePointer<Float>
+    private let across: UnsafeMutablePointer<Float>
+    private let padded: UnsafeMutablePointer<Float>
+    private let blurred: UnsafeMutablePointer<Float>
+    private let taps: UnsafeMutableBufferPointer<UnsafePointer<Float>>
+    /// The next band row to make, and the next row to blur along (may lie above the plane).
+    private var nextRow: Int
+    private var nextAcross: Int
+
+    init(
+        _ pixels: UnsafePointer<Float>, width: Int, height: Int, kernel: UnsafeBufferPointer<Float>, keeping: Int,
+        from first: Int
+    ) {
+        (self.pixels, self.width, self.height, self.kernel, self.keeping) = (pixels, width, height, kernel, keeping)
+        squared = .allocate(capacity: keeping * width)
+        across = .allocate(capacity: kernel.count * width)
+        padded = .allocate(capacity: width + kernel.count + 8)
+        padded.initialize(repeating: 0, count: width + kernel.count + 8)
+        blurred = .allocate(capacity: width)
+        taps = .allocate(capacity: kernel.count)
+        nextRow = first
+        nextAcross = first - kernel.count / 2
+    }
+
+    func deallocate() {
+        (squared.deallocate(), across.deallocate(), padded.deallocate(), blurred.deallocate())
+        taps.deallocate()
+    }
+
+    /// Band row `y` squared; `y` at least the last one asked for, and not `keeping` rows below it.
+    func row(_ y: Int) -> UnsafePointer<Float> {
+        while nextRow <= y { make(nextRow) }
+        return UnsafePointer(squared + y % keeping * width)
+    }
+
+    private func make(_ y: Int) {
+        let radius = kernel.count / 2
+        while nextAcross <= y + radius {
+            let source = pixels + min(max(nextAcross, 0), height - 1) * width
+            blurAlong(source, width: width, kernel: kernel, padded: padded, into: acrossRow(nextAcross))
+            nextAcross += 1
+        }
+        for tap in 0..<kernel.count { taps[tap] = UnsafePointer(acrossRow(y - radius + tap)) }
+        convolveRows(UnsafeBufferPointer(taps), kernel, into: blurred, count: width)
+        let row = pixels + y * width, output = squared + y % keeping * width
+        for x in 0..<width {
+            let band = row[x] - blurred[x]
+            output[x] = band * band
+        }
+        nextRow = y + 1
+    }
+
+    private func acrossRow(_ y: Int) -> UnsafeMutablePointer<Float> {
+        across + (y % kernel.count + kernel.count) % kernel.count * width
+    }
+}
+
+/// `fineBand(plane, sigma:)` on some blocks of it alone (`side` × `side` from each origin, inside
+/// the plane; `side` a multiple of eight), one after another, each row by row: the same sums as
+/// the whole band's, edges repeated as there.
+func fineBand(_ plane: Plane, sigma: Double, blocks origins: [(x: Int, y: Int)], side: Int) -> [Float] {
+    let kernel = sigma > 0.01 ? gaussianKernel(sigma: sigma) : [1], radius = kernel.count / 2
+    var band = [Float](repeating: 0, count: origins.count * side * side)
+    plane.pixels.withUnsafeBufferPointer { pixels in
+        kernel.withUnsafeBufferPointer { kernel in
+            band.withUnsafeMutableBufferPointer { band in
+                let stretch = UnsafeMutablePointer<Float>.allocate(capacity: side + 2 * radius)
+                let across = UnsafeMutablePointer<Float>.allocate(capacity: (side + 2 * radius) * side)
+                let blurred = UnsafeMutablePointer<Float>.allocate(capacity: side)
+                let taps = UnsafeMutableBufferPointer<UnsafePointer<Float>>.allocate(capacity: kernel.count)
+                defer { (stretch.deallocate(), across.deallocate(), blurred.deallocate(), taps.deallocate()) }
+                for (block, origin) in origins.enumerated() {
+                    // Along the rows first, for the block's columns and the kernel's reach of rows
+                    // around it: each row's stretch with its reach, edges repeated as `blurAlong` pads.
+                    for index in 0..<(side + 2 * radius) {
+                        let row = pixels.baseAddress! + min(max(origin.y - radius + index, 0), plane.height - 1) * plane.width
+                        for i in 0..<(side + 2 * radius) { stretch[i] = row[min(max(origin.x - radius + i, 0), plane.width - 1)] }
+                        convolve(stretch, kernel, into: across + index * side, count: side)
+                    }
+                    for y in 0..<side {
+                        for tap in taps.indices { taps[tap] = UnsafePointer(across + (y + tap) * side) }
+                        convolveRows(UnsafeBufferPointer(taps), kernel, into: blurred, count: side)
+                        let row = pixels.baseAddress! + (origin.y + y) * plane.width + origin.x
+                        let output = band.baseAddress! + (block * side + y) * side
+                        for x in 0..<side { output[x] = row[x] - blurred[x] }
+                    }
+                }
+            }
+        }
+    }
+    return band
 }
 
 /// Normalised Gaussian weights out to 3σ, centre in the middle.

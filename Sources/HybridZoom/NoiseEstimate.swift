@@ -23,24 +23,19 @@ public enum NoiseEstimate {
         return (meanLuma, median / (0.6745 * 6) * selectionCorrection)
     }
 
-    /// σ of `values` (a band of `luma`, say: its noise is what flat blocks show) over the
-    /// flattest blocks of `luma`, robustly: the median absolute value over 0.6745, raised as the
-    /// noise estimate is for the selection's bias. It measures noise whatever its spectrum (a
-    /// camera's is not white after demosaicing and compression), where `sigma` assumes white.
-    static func deviation(of values: Plane, onFlattestBlocksOf luma: Plane) -> Float {
-        precondition(values.size == luma.size, "values \(values.size) for a plane of \(luma.size)")
+    /// σ of the fine band of `luma` (`fineBand` of `sigma`) over its flattest blocks, robustly:
+    /// the median absolute value over 0.6745, raised as the noise estimate is for the
+    /// selection's bias. It measures noise whatever its spectrum (a camera's is not white after
+    /// demosaicing and compression), where `sigma(of:)` assumes white. Only those blocks' band is
+    /// made.
+    static func bandDeviation(of luma: Plane, sigma: Double) -> Float {
         guard luma.width > block, luma.height > block else { return 0 }
         let blocks = BlockStatistics(luma)
-        var magnitudes: [Float] = []
-        magnitudes.reserveCapacity(maximumBlocks * block * block)
-        for index in blocks.flattest(fraction: flatFraction, clipMargin: clipMargin, limit: maximumBlocks) {
-            let x0 = (index % blocks.columns) * block, y0 = (index / blocks.columns) * block
-            for y in y0..<(y0 + block) {
-                for x in x0..<(x0 + block) { magnitudes.append(abs(values.pixels[y * values.width + x])) }
-            }
-        }
-        guard !magnitudes.isEmpty else { return 0 }
-        return Float(median(magnitudes.map(Double.init))) / 0.6745 * selectionCorrection
+        let flat = blocks.flattest(fraction: flatFraction, clipMargin: clipMargin, limit: maximumBlocks)
+        guard !flat.isEmpty else { return 0 }
+        let origins = flat.map { (x: $0 % blocks.columns * block, y: $0 / blocks.columns * block) }
+        let band = fineBand(luma, sigma: sigma, blocks: origins, side: block)
+        return Float(median(band.map { Double(abs($0)) })) / 0.6745 * selectionCorrection
     }
 
     static let block = 16

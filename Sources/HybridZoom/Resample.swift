@@ -176,7 +176,7 @@ func catmullRom(_ t: Double) -> Double {
 
 /// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking, and the
 /// coarse rows of `EnlargedMask`.
-private func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
+func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
     let outputWidth = columns.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: rows.count)
     plane.pixels.withUnsafeBufferPointer { source in
@@ -258,6 +258,15 @@ extension ResamplingTaps {
         output: Int, of plane: UnsafePointer<Float>, width: Int, firstRow: Int, columns: Range<Int>,
         into row: UnsafeMutablePointer<Float>
     ) {
+        sum(output: output, count: columns.count, into: row) { plane + ($0 - firstRow) * width + columns.lowerBound }
+    }
+
+    /// Output sample `output` of a vertical pass, `count` columns of it, over the rows that
+    /// `sourceRow` gives for each source row index (asked in increasing order), into `row`.
+    func sum(
+        output: Int, count columns: Int, into row: UnsafeMutablePointer<Float>,
+        sourceRow: (Int) -> UnsafePointer<Float>
+    ) {
         // Taps of weight 0 may lie outside the rows the first pass made; the others are summed
         // eight columns at a time in a register, in the taps' order.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { kernel in
@@ -265,14 +274,19 @@ extension ResamplingTaps {
                 var used = 0
                 for tap in (output * count)..<((output + 1) * count) where weights[tap] != 0 {
                     kernel[used] = weights[tap]
-                    rows[used] = plane + (Int(indices[tap]) - firstRow) * width + columns.lowerBound
+                    rows[used] = sourceRow(Int(indices[tap]))
                     used += 1
                 }
                 convolveRows(
                     UnsafeBufferPointer(rebasing: rows[..<used]), UnsafeBufferPointer(rebasing: kernel[..<used]), into: row,
-                    count: columns.count)
+                    count: columns)
             }
         }
+    }
+
+    /// The most source rows that one output's taps of weight other than 0 span.
+    var widestSpan: Int {
+        (0..<starts.count).map { sourceRange(of: $0..<($0 + 1)).count }.max() ?? 0
     }
 }
 

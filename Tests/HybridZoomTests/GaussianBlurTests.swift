@@ -32,6 +32,32 @@ final class GaussianBlurTests: XCTestCase {
         XCTAssertEqual(averaged(plane, over: 2, onto: plane.size).pixels, gaussianBlur(plane, sigma: 2).pixels)
     }
 
+    /// The band's local energy made a few rows at a time is the one made from the whole band,
+    /// sample for sample, on grids of several steps (the maps' 1/8 and 1/4, an uneven one) and
+    /// band widths; and where the grid is the plane's own size, as before.
+    func testBandEnergyInRowsEqualsTheWholeBands() {
+        let plane = SyntheticPlanes.noisy(SyntheticPlanes.texture(Size(width: 403, height: 301), seed: 5), sigma: 0.01, seed: 6)
+        for (grid, sigma, window) in [
+            (Size(width: 51, height: 38), 2.0, 4.0), (Size(width: 101, height: 76), 1.0, 6.0), (Size(width: 67, height: 29), 0.5, 3.0),
+            (plane.size, 1.0, 2.0),
+        ] {
+            XCTAssertEqual(
+                localEnergy(ofBandOf: plane, sigma: sigma, over: window, onto: grid).pixels,
+                localEnergy(of: fineBand(plane, sigma: sigma), over: window, onto: grid).pixels, "\(grid), σ \(sigma)")
+        }
+    }
+
+    /// Blocks' band, made alone, is the whole band's there: inside, and on each edge where the
+    /// blur repeats the frame's edge samples.
+    func testBlocksBandEqualsTheWholeBandsThere() {
+        let plane = SyntheticPlanes.texture(Size(width: 70, height: 50), seed: 7)
+        let whole = fineBand(plane, sigma: 2)
+        let origins: [(x: Int, y: Int)] = [(16, 16), (0, 0), (54, 34), (0, 34), (54, 0)]
+        XCTAssertEqual(
+            fineBand(plane, sigma: 2, blocks: origins, side: 16),
+            origins.flatMap { SyntheticPlanes.values(whole, columns: $0.x..<($0.x + 16), rows: $0.y..<($0.y + 16)) })
+    }
+
     func testEdgesRepeatSoAConstantStaysConstant() {
         let blurred = gaussianBlur(Plane(width: 9, height: 4, value: 0.7), sigma: 2.5)
         for value in blurred.pixels { XCTAssertEqual(value, 0.7, accuracy: 1e-5) }
