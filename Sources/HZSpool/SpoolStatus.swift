@@ -82,13 +82,27 @@ public struct SpoolStatus: Codable, Sendable {
         }
     }
 
-    /// The files in `folder` that have a `.reason` beside them, oldest first.
+    /// What was set aside in `folder`, oldest first: each file or pair folder with the `.reason`
+    /// beside it, and any file without one (the daemon stopped between moving it and writing its
+    /// reason), so that nothing set aside goes unlisted. Files inside a pair folder with a reason
+    /// belong to it; hidden files are staging, not inputs.
     private static func setAside(in folder: String) -> [SetAside] {
-        files(below: folder).filter { $0.hasSuffix(".reason") }.compactMap { reasonFile -> (SetAside, Date)? in
-            let path = "\(folder)/\(reasonFile)"
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let all = files(below: folder).filter { !($0 as NSString).lastPathComponent.hasPrefix(".") }
+        let explained = Set(all.filter { $0.hasSuffix(".reason") }.map { String($0.dropLast(".reason".count)) })
+        func isExplained(_ file: String) -> Bool {
+            let parts = file.split(separator: "/")
+            return (1...parts.count).contains { explained.contains(parts.prefix($0).joined(separator: "/")) }
+        }
+        return all.compactMap { file -> (SetAside, Date)? in
+            let path = "\(folder)/\(file)"
             let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (SetAside(file: String(reasonFile.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified)
+            if file.hasSuffix(".reason") {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+                return (SetAside(file: String(file.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified)
+            }
+            return isExplained(file) ? nil : (SetAside(file: file, reason: unrecordedReason), modified)
         }.sorted { $0.1 < $1.1 }.map(\.0)
     }
+
+    static let unrecordedReason = "no reason recorded beside it (the daemon stopped between moving it here and writing why)"
 }

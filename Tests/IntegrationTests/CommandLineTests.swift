@@ -304,6 +304,8 @@ final class CommandLineTests: XCTestCase {
             "quarantine/20260921-141323.250_d/manifest.json": "{}",
             "quarantine/20260921-141323.250_d.reason": "W/d.jpg: the daemon died 3 times\n",
             "orphans/T/lonely.jpg": "", "orphans/T/lonely.jpg.reason": "no W frame within 0.05 s\n",
+            // Moved, and then the daemon was killed before (or while) writing its reason.
+            "quarantine/T/cut.jpg": "", "quarantine/T/.cut.jpg.reason.tmp": "",
         ]
         for (path, text) in files { try scratch.write(Array(text.utf8), to: "state/\(path)") }
         let today = TimeFormat.day(Date(), in: TimeZone(identifier: "UTC")!)
@@ -327,8 +329,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(status["day"] as? String, today)
         XCTAssertEqual(status["published_today"] as? [String: Int], ["fused": 1, "skipped: low light": 2])
         let quarantined = try XCTUnwrap(status["quarantined"] as? [[String: String]])
-        XCTAssertEqual(Set(quarantined.map { $0["file"]! }), ["W/bad.jpg", "20260921-141323.250_d"])
+        XCTAssertEqual(Set(quarantined.map { $0["file"]! }), ["W/bad.jpg", "20260921-141323.250_d", "T/cut.jpg"])
         XCTAssertTrue(quarantined.contains { $0["reason"] == "not a JPEG: starts 6e 6f 74 20" }, "\(quarantined)")
+        XCTAssertTrue(quarantined.contains { $0["file"] == "T/cut.jpg" && $0["reason"]!.hasPrefix("no reason recorded") }, "\(quarantined)")
         XCTAssertEqual(status["orphaned"] as? [[String: String]], [["file": "T/lonely.jpg", "reason": "no W frame within 0.05 s"]])
         let recent = try XCTUnwrap(status["recent"] as? [[String: Any]])
         XCTAssertEqual(recent.map { $0["pair"] as? String }, ["p4", "p3", "p2", "p1", "p0"], "newest first, each once, other days after today's")
