@@ -129,13 +129,19 @@ public func localEnergy(ofBandOf plane: Plane, sigma band: Double, over window: 
         kernel.withUnsafeBufferPointer { kernel in
             columnsShrunk.pixels.withUnsafeMutableBufferPointer { output in
                 let output = UncheckedSendable(output)
-                parallelChunks(grid.height, itemCost: plane.width * span * kernel.count) { chunk in
-                    let band = SquaredBandRows(
-                        pixels.baseAddress!, width: plane.width, height: plane.height, kernel: kernel, keeping: span,
-                        from: rows.sourceRange(of: chunk).lowerBound)
-                    defer { band.deallocate() }
-                    for y in chunk {
-                        rows.sum(output: y, count: plane.width, into: output.value.baseAddress! + y * plane.width) { band.row($0) }
+                // Neighbouring parts both make the rows that their taps and the blur share: each
+                // part makes at least eight times as many of its own, whatever the core count.
+                let parts = max(1, min(grid.height, plane.height / (8 * (span + kernel.count))))
+                parallelChunks(parts) { indices in
+                    for part in indices {
+                        let outputs = (grid.height * part / parts)..<(grid.height * (part + 1) / parts)
+                        let band = SquaredBandRows(
+                            pixels.baseAddress!, width: plane.width, height: plane.height, kernel: kernel, keeping: span,
+                            from: rows.sourceRange(of: outputs).lowerBound)
+                        defer { band.deallocate() }
+                        for y in outputs {
+                            rows.sum(output: y, count: plane.width, into: output.value.baseAddress! + y * plane.width) { band.row($0) }
+                        }
                     }
                 }
             }
@@ -182,7 +188,7 @@ private final class SquaredBandRows {
         taps.deallocate()
     }
 
-    /// Band row `y` squared; `y` at least the last one asked for, and not `keeping` rows below it.
+    /// Band row `y` squared; `y` no lower than the last one asked for (the same again is fine).
     func row(_ y: Int) -> UnsafePointer<Float> {
         while nextRow <= y { make(nextRow) }
         return UnsafePointer(squared + y % keeping * width)
@@ -214,6 +220,10 @@ private final class SquaredBandRows {
 /// the plane; `side` a multiple of eight), one after another, each row by row: the same sums as
 /// the whole band's, edges repeated as there.
 func fineBand(_ plane: Plane, sigma: Double, blocks origins: [(x: Int, y: Int)], side: Int) -> [Float] {
+    precondition(side > 0 && side % 8 == 0, "blocks of \(side) px: the side must be a multiple of 8")
+    precondition(
+        origins.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + side <= plane.width && $0.y + side <= plane.height },
+        "blocks of \(side) px must lie inside the \(plane.size) plane")
     let kernel = sigma > 0.01 ? gaussianKernel(sigma: sigma) : [1], radius = kernel.count / 2
     var band = [Float](repeating: 0, count: origins.count * side * side)
     plane.pixels.withUnsafeBufferPointer { pixels in

@@ -174,8 +174,8 @@ func catmullRom(_ t: Double) -> Double {
     return 0
 }
 
-/// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking, and the
-/// coarse rows of `EnlargedMask`.
+/// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking (also in
+/// `localEnergy(ofBandOf:)`), and the coarse rows of `EnlargedMask`.
 func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
     let outputWidth = columns.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: rows.count)
@@ -262,7 +262,7 @@ extension ResamplingTaps {
     }
 
     /// Output sample `output` of a vertical pass, `count` columns of it, over the rows that
-    /// `sourceRow` gives for each source row index (asked in increasing order), into `row`.
+    /// `sourceRow` gives for each source row index (asked in non-decreasing order), into `row`.
     func sum(
         output: Int, count columns: Int, into row: UnsafeMutablePointer<Float>,
         sourceRow: (Int) -> UnsafePointer<Float>

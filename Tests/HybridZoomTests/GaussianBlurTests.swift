@@ -37,9 +37,12 @@ final class GaussianBlurTests: XCTestCase {
     /// band widths; and where the grid is the plane's own size, as before.
     func testBandEnergyInRowsEqualsTheWholeBands() {
         let plane = SyntheticPlanes.noisy(SyntheticPlanes.texture(Size(width: 403, height: 301), seed: 5), sigma: 0.01, seed: 6)
-        for (grid, sigma, window) in [
-            (Size(width: 51, height: 38), 2.0, 4.0), (Size(width: 101, height: 76), 1.0, 6.0), (Size(width: 67, height: 29), 0.5, 3.0),
-            (plane.size, 1.0, 2.0),
+        let tall = SyntheticPlanes.texture(Size(width: 120, height: 1600), seed: 8)
+        for (plane, grid, sigma, window) in [
+            (plane, Size(width: 51, height: 38), 2.0, 4.0), (plane, Size(width: 101, height: 76), 1.0, 6.0),
+            (plane, Size(width: 67, height: 29), 0.5, 3.0), (plane, plane.size, 1.0, 2.0),
+            // Tall enough to be made in several parts, each with the rows its neighbour also needs.
+            (tall, Size(width: 15, height: 200), 1.0, 4.0),
         ] {
             XCTAssertEqual(
                 localEnergy(ofBandOf: plane, sigma: sigma, over: window, onto: grid).pixels,
