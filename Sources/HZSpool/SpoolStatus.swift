@@ -93,14 +93,16 @@ public struct SpoolStatus: Codable, Sendable {
             let parts = file.split(separator: "/")
             return (1...parts.count).contains { explained.contains(parts.prefix($0).joined(separator: "/")) }
         }
+        func modified(_ path: String) -> Date {
+            (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+        }
         return all.compactMap { file -> (SetAside, Date)? in
             let path = "\(folder)/\(file)"
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
             if file.hasSuffix(".reason") {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-                return (SetAside(file: String(file.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified)
+                return (SetAside(file: String(file.dropLast(".reason".count)), reason: text.trimmingCharacters(in: .newlines)), modified(path))
             }
-            return isExplained(file) ? nil : (SetAside(file: file, reason: unrecordedReason), modified)
+            return isExplained(file) ? nil : (SetAside(file: file, reason: unrecordedReason), modified(path))
         }.sorted { $0.1 < $1.1 }.map(\.0)
     }
 

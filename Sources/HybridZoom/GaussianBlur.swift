@@ -120,7 +120,7 @@ public func localEnergy(ofBandOf plane: Plane, sigma band: Double, over window: 
         kernel: .bicubic)
     // Where `resample` would not shrink along the columns first (a grid as tall as the plane, or
     // nearly), the band is made whole, as there.
-    guard grid != plane.size, grid.height < rows.highestIndex - rows.lowestIndex + 1 else {
+    guard grid != plane.size, rows.outputsFewerThanRead else {
         return localEnergy(of: fineBand(plane, sigma: band), over: window, onto: grid)
     }
     let kernel = band > 0.01 ? gaussianKernel(sigma: band) : [1], span = rows.widestSpan
@@ -138,7 +138,6 @@ public func localEnergy(ofBandOf plane: Plane, sigma band: Double, over window: 
                         let band = SquaredBandRows(
                             pixels.baseAddress!, width: plane.width, height: plane.height, kernel: kernel, keeping: span,
                             from: rows.sourceRange(of: outputs).lowerBound)
-                        defer { band.deallocate() }
                         for y in outputs {
                             rows.sum(output: y, count: plane.width, into: output.value.baseAddress! + y * plane.width) { band.row($0) }
                         }
@@ -183,7 +182,7 @@ private final class SquaredBandRows {
         nextAcross = first - kernel.count / 2
     }
 
-    func deallocate() {
+    deinit {
         (squared.deallocate(), across.deallocate(), padded.deallocate(), blurred.deallocate())
         taps.deallocate()
     }

@@ -18,8 +18,7 @@ public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolati
     let rows = ResamplingTaps(
         sourceStart: rect.y, sourceLength: rect.height,
         sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
-    let rowCount = rows.highestIndex - rows.lowestIndex + 1
-    if size.height < rowCount {
+    if rows.outputsFewerThanRead {
         let vertical = resampleColumns(plane, rows: rows, width: plane.width)
         return resampleRows(vertical, rows: 0..<size.height, columns: columns)
     }
@@ -283,6 +282,10 @@ extension ResamplingTaps {
             }
         }
     }
+
+    /// Whether there are fewer outputs than source samples the taps read: shrinking, where the
+    /// pass along this axis goes first.
+    var outputsFewerThanRead: Bool { starts.count < highestIndex - lowestIndex + 1 }
 
     /// The most source rows that one output's taps of weight other than 0 span.
     var widestSpan: Int {
