@@ -103,23 +103,24 @@ private struct MarkerWalker {
     }
 
     /// Reads the marker at `offset`, skipping the fill bytes (extra FFs) allowed before it, and
-    /// stray bytes between segments up to the next FF, as libjpeg does (it warns of them when it
-    /// decodes: the segments themselves are whole). libjpeg also passes over FF00 among them,
-    /// which stays malformed here.
+    /// stray bytes between segments up to the next marker, as libjpeg does (it warns of them when
+    /// it decodes: the segments themselves are whole). Among stray bytes an FF followed by 00 is
+    /// no marker, as in a scan, so libjpeg passes over it too.
     private mutating func nextMarker() throws(Stop) -> (code: UInt8, offset: Int) {
         if offset < bytes.count, bytes[offset] != 0xFF, strayBytesAt == nil { strayBytesAt = offset }
-        while offset < bytes.count, bytes[offset] != 0xFF {
+        while true {
+            while offset < bytes.count, bytes[offset] != 0xFF {
+                offset += 1
+            }
+            while offset < bytes.count, bytes[offset] == 0xFF {
+                offset += 1
+            }
+            guard offset < bytes.count else { throw missingEOI }
+            let code = bytes[offset]
             offset += 1
+            guard code == 0 else { return (code, offset - 2) }
+            if strayBytesAt == nil { strayBytesAt = offset - 2 }
         }
-        guard offset < bytes.count else { throw missingEOI }
-        while offset < bytes.count, bytes[offset] == 0xFF {
-            offset += 1
-        }
-        guard offset < bytes.count else { throw missingEOI }
-        let code = bytes[offset]
-        guard code != 0 else { throw .malformed("FF00 at offset \(offset - 1) outside a scan") }
-        offset += 1
-        return (code, offset - 2)
     }
 
     /// Consumes a segment's length field and payload, returning where the payload lies.

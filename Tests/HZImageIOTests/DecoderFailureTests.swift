@@ -73,6 +73,20 @@ final class DecoderFailureTests: XCTestCase {
         XCTAssertEqual(decoded.image.y, try decodeJPEG(Fixture.gray.bytes(), maxPixels: limit).image.y)
     }
 
+    /// An FF followed by 00 among them is no marker (in a scan it is a stuffed FF): libjpeg
+    /// passes over it, and so does the walk. (libjpeg counts 5 of the 6 bytes: a doubled FF is
+    /// fill, not stray.)
+    func testStuffedFFAmongStrayBytesLeavesThePicture() throws {
+        var bytes = try Fixture.gray.bytes()
+        let scan = try XCTUnwrap((0..<bytes.count - 1).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        bytes.insert(contentsOf: [0xFF, 0x00, 0x12, 0xFF, 0xFF, 0x00], at: scan)
+        XCTAssertEqual(JPEGStructure(scanning: bytes).status, .complete(endOffset: bytes.count))
+        let decoded = try decodeJPEG(bytes, maxPixels: limit)
+        XCTAssertEqual(decoded.warnings.count, 1)
+        XCTAssertTrue(decoded.warnings[0].contains("5 extraneous bytes before marker 0xda"), "\(decoded.warnings)")
+        XCTAssertEqual(decoded.image.y, try decodeJPEG(Fixture.gray.bytes(), maxPixels: limit).image.y)
+    }
+
     private func assertUndecodable(_ bytes: [UInt8], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try decodeJPEG(bytes, maxPixels: limit, usingCorruptData: true), file: file, line: line) { error in
             XCTAssertEqual(error as? JPEGError, .undecodable(message), file: file, line: line)
