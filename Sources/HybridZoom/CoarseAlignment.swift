@@ -93,7 +93,9 @@ public struct CoarseAligner: Sendable {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
         let sourceLevel = workingLevel(source, size: working), referenceLevel = workingLevel(reference, size: working)
-        func attempt(turnedBy degrees: Double, sourceCorners: NormalisedPatches, threshold: Float) -> CoarseAlignment {
+        /// The verdict on corners matched with the reference turned back by `degrees`, and the
+        /// refined matches it explains (working pixels).
+        func attempt(turnedBy degrees: Double, sourceCorners: NormalisedPatches, threshold: Float) -> (CoarseAlignment, [PointMatch]) {
             // The reference level turned back by `degrees` about its centre: point z of the
             // turned level is point turn(z) of the reference level.
             let centre = SIMD2(Double(working.width), Double(working.height)) / 2
@@ -105,16 +107,16 @@ public struct CoarseAligner: Sendable {
             let refined = refinedMatches(fit.inliers, source: sourceLevel, reference: turned).map {
                 PointMatch(source: $0.source, target: turn.apply($0.target))
             }
-            return summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size)
+            return (summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size), refined)
         }
         // A scene of low contrast (dusk, fog, a plain wall) has too few corners above the
         // brightness step to leave enough inliers: the step is lowered only then, since on a
         // busy scene the fainter corners add chance matches and lower the inliers' share.
         let sourceCorners = describedCorners(sourceLevel, threshold: cornerThreshold)
-        var upright = attempt(turnedBy: 0, sourceCorners: sourceCorners, threshold: cornerThreshold)
+        var (upright, uprightInliers) = attempt(turnedBy: 0, sourceCorners: sourceCorners, threshold: cornerThreshold)
         if upright.inliers < minimumInliers {
             let fainter = cornerThreshold * CoarseTuning.fainterCornerStep
-            upright = attempt(turnedBy: 0, sourceCorners: describedCorners(sourceLevel, threshold: fainter), threshold: fainter)
+            (upright, uprightInliers) = attempt(turnedBy: 0, sourceCorners: describedCorners(sourceLevel, threshold: fainter), threshold: fainter)
         }
         // A wider allowance than upright patches match is searched in steps, each covering the
         // turns upright matching would around it, the most inliers winning; only when upright
@@ -122,21 +124,25 @@ public struct CoarseAligner: Sendable {
         let reach = CoarseTuning.uprightTurn, step = CoarseTuning.turnStep
         let turns = maximumRotation <= reach ? [] : stride(from: step, to: maximumRotation + reach, by: step).flatMap { [$0, -$0] }
         guard !upright.isReliable else { return upright }
-        if let turned = turns.map({ attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold) })
+        if let turned = turns.map({ attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold).0 })
             .filter(\.isReliable).max(by: { $0.inliers < $1.inliers })
         {
             return turned
         }
-        return directAlignment(sourceLevel, referenceLevel, corners: upright, full: source.size)
+        return directAlignment(sourceLevel, referenceLevel, corners: upright, cornerInliers: uprightInliers, full: source.size)
     }
 
     /// The model fitted to the working levels themselves, where corner matching fell short; the
     /// corners' verdict stands, with the direct fit's added, when that cannot be trusted either.
-    private func directAlignment(_ source: Plane, _ reference: Plane, corners: CoarseAlignment, full: Size) -> CoarseAlignment {
+    /// The corners the upright attempt did match, too few to trust alone, settle which of two
+    /// positions that correlate nearly as well is the true one (`DirectAligner`).
+    private func directAlignment(
+        _ source: Plane, _ reference: Plane, corners: CoarseAlignment, cornerInliers: [PointMatch], full: Size
+    ) -> CoarseAlignment {
         let aligner = DirectAligner(
             reachFraction: maximumOffsetFraction + maximumWarpFraction, maximumScale: maximumScale,
             maximumRotation: min(maximumRotation, CoarseTuning.uprightTurn))
-        let fit = aligner.align(source: source, reference: reference)
+        let fit = aligner.align(source: source, reference: reference, corroborating: cornerInliers)
         guard fit.problem == nil else {
             var failed = corners
             failed.problem = [corners.problem, fit.problem.map { "direct fit: \($0)" }].compactMap { $0 }.joined(separator: "; ")

@@ -11,15 +11,18 @@ import Foundation
 /// correlates well with `I_src`'s over most of the frame, the detail runs in more than one
 /// direction (along a horizon or a shore any shift correlates as well), the best translation
 /// lies inside the search rather than on its edge, and no other translation correlates nearly
-/// as well (a facade one window off). An unrelated frame correlates with nothing.
+/// as well (a facade one window off), unless distinct corner matches, too few to decide alone,
+/// agree with the best: a position one period off explains none of them. An unrelated frame
+/// correlates with nothing.
 struct DirectAligner {
     /// The translation searched, in x and in y, as a fraction of the width.
     var reachFraction: Double
     var maximumScale: Double
     var maximumRotation: Double
 
-    /// Source grid → reference grid on `source`'s grid, with the evidence and the verdict.
-    func align(source: Plane, reference: Plane) -> DirectFit {
+    /// Source grid → reference grid on `source`'s grid, with the evidence and the verdict;
+    /// `corroborating`: corner matches on the same grid that may settle an ambiguous search.
+    func align(source: Plane, reference: Plane, corroborating: [PointMatch] = []) -> DirectFit {
         let sources = pyramid(source), references = pyramid(reference)
         let coarsest = sources.count - 1
         let search = TranslationSearch(sources[coarsest], references[coarsest], reach: reach(across: sources[coarsest].size))
@@ -34,13 +37,17 @@ struct DirectAligner {
             x: Double(source.width) / Double(finest.width), y: Double(source.height) / Double(finest.height))
         let local = transform.localScaleAndRotation(at: SIMD2(Double(source.width), Double(source.height)) / 2)
         let beyondReach = max(abs(model.translation.x), abs(model.translation.y)) > Double(reach(across: finest)) + 1
-        let problem = verdict(search, agreement, beyondReach: beyondReach, scale: local.scale, degrees: local.rotation * 180 / .pi)
+        // The search's positions are the coarsest level's pixels.
+        let rivalDistance = search.rivalAt.map { distance($0, search.best) * Double(source.width) / Double(sources[coarsest].width) }
+        let settled = rivalDistance.map { corroborates(corroborating, transform, within: $0 / 2) } ?? false
+        let problem = verdict(
+            search, agreement, beyondReach: beyondReach, settled: settled, scale: local.scale, degrees: local.rotation * 180 / .pi)
         return DirectFit(transform: transform, correlation: agreement.correlation, problem: problem)
     }
 
     /// The first reason not to trust the fit, in the order an operator would look for it.
     private func verdict(
-        _ search: TranslationSearch, _ agreement: Agreement, beyondReach: Bool, scale: Double, degrees: Double
+        _ search: TranslationSearch, _ agreement: Agreement, beyondReach: Bool, settled: Bool, scale: Double, degrees: Double
     )
         -> String?
     {
@@ -57,7 +64,7 @@ struct DirectAligner {
                 agreement.isotropy, DirectTuning.minimumIsotropy)
         }
         if search.bestOnEdge || beyondReach { return "the best position lies at or past the edge of the search" }
-        if search.rival > DirectTuning.maximumRivalShare * search.correlation {
+        if search.rival > DirectTuning.maximumRivalShare * search.correlation && !settled {
             return String(
                 format: "a second position correlates %.2f against the best's %.2f: ambiguous (repeated texture, or edges all one way)", search.rival,
                 search.correlation)
@@ -66,6 +73,15 @@ struct DirectAligner {
             return String(format: "T is scaled by %.3f and turned by %.1f°, beyond a rig's", scale, degrees)
         }
         return nil
+    }
+
+    /// Whether enough corner matches, and nearly all of them, lie within `tolerance` of where
+    /// `transform` puts their source points: half the way to the rival, so that each is closer
+    /// to the fit than to a position one period off.
+    private func corroborates(_ matches: [PointMatch], _ transform: Homography, within tolerance: Double) -> Bool {
+        let agreeing = matches.filter { distance(transform.apply($0.source), $0.target) < tolerance }
+        return agreeing.count >= DirectTuning.corroboratingMatches
+            && Double(agreeing.count) >= DirectTuning.corroboratingShare * Double(matches.count)
     }
 
     /// The translation searched on a level of this size, in its pixels, in x and in y.
@@ -138,6 +154,10 @@ enum DirectTuning {
     /// the best: a period off. True pairs reached 0.95 on a bridge's cables, where corners decide;
     /// the three that fell to this fit, 0.06–0.29.
     static let maximumRivalShare = 0.9
+    /// A rival that close is no ambiguity when this many corner matches and this share of them
+    /// lie closer to the fit than half the way to the rival.
+    static let corroboratingMatches = 6
+    static let corroboratingShare = 0.8
 }
 
 /// Every whole-pixel translation within `reach`, scored by the normalised cross-correlation of
@@ -148,6 +168,8 @@ private struct TranslationSearch {
     let best: SIMD2<Double>
     let correlation: Double
     let rival: Double
+    /// Where the rival lies, as the best does (nil when there is none).
+    let rivalAt: SIMD2<Double>?
     let bestOnEdge: Bool
 
     init(_ source: Plane, _ reference: Plane, reach: Int) {
@@ -176,7 +198,9 @@ private struct TranslationSearch {
         let others = scores.indices.filter { max(abs($0 % side - topX), abs($0 / side - topY)) > 1 && isLocalMaximum($0) }
         best = SIMD2(Double(topX - reach), Double(topY - reach))
         correlation = scores[top]
-        rival = others.map { scores[$0] }.max() ?? -1
+        let strongest = others.max { scores[$0] < scores[$1] }
+        rival = strongest.map { scores[$0] } ?? -1
+        rivalAt = strongest.map { SIMD2(Double($0 % side - reach), Double($0 / side - reach)) }
         bestOnEdge = topX == 0 || topY == 0 || topX == side - 1 || topY == side - 1
     }
 }

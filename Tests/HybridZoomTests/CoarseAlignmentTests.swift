@@ -192,17 +192,44 @@ final class CoarseAlignmentTests: XCTestCase {
     /// A wall of identical tiles: every corner looks like its neighbours, so none match, and the
     /// direct fit correlates as well one tile off as at the truth: refused, not guessed.
     func testRepeatedTextureIsNotGuessed() {
-        let tiles: (Size, inout SeededRandom) -> Plane = { size, _ in
-            var wall = Plane(width: size.width, height: size.height, value: 0.3)
-            for y in 0..<size.height {
-                for x in 0..<size.width where x % 56 < 40 && y % 56 < 40 { wall[x, y] = 0.7 }
-            }
-            return gaussianBlur(wall, sigma: 1.5)
-        }
-        let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: tiles)
+        let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: { size, _ in tiledWall(size) })
         let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
         XCTAssertFalse(result.isReliable, "\(result)")
         XCTAssertTrue(result.problem?.contains("ambiguous (repeated texture") ?? false, result.problem ?? "")
+    }
+
+    /// The same wall with a few small dark marks on some tiles (bolts, a lamp): too few corners
+    /// match to decide alone, but they agree with one of the positions the direct fit cannot
+    /// tell apart, and a tile off explains none of them: the truth.
+    func testAFewDistinctCornersSettleRepeatedTexture() {
+        let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: { size, _ in markedWall(size) })
+        let result = CoarseAligner().align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(result.isReliable, "\(result)")
+        XCTAssertLessThan(result.inliers, 12, "corners decided alone: \(result)")
+        XCTAssertNotNil(result.detailCorrelation, "\(result)")
+        XCTAssertLessThan(distance(result.translation, pair.translation), 0.5, "\(result)")
+    }
+
+    /// The settling rule itself, on the plain wall's direct fit (right or a tile off, it does not
+    /// matter here): ambiguous alone, with too few corner matches or with matches a tile off the
+    /// fit; trusted with enough matches near it.
+    func testOnlyCornerMatchesAtTheFitSettleAnAmbiguousSearch() throws {
+        let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: { size, _ in tiledWall(size) })
+        let aligner = DirectAligner(reachFraction: 0.16, maximumScale: 1.5, maximumRotation: 15)
+        let lone = aligner.align(source: pair.source, reference: pair.reference)
+        XCTAssertTrue(lone.problem?.contains("ambiguous") ?? false, lone.problem ?? "trusted")
+        func matches(_ count: Int, offBy offset: SIMD2<Double>) -> [PointMatch] {
+            (0..<count).map { index in
+                let point = SIMD2(Double(100 + 80 * index), Double(150 + 40 * (index % 3)))
+                return PointMatch(source: point, target: lone.transform.apply(point) + offset)
+            }
+        }
+        for (name, corroborating) in [("too few", matches(5, offBy: .zero)), ("a tile off", matches(8, offBy: SIMD2(56, 0)))] {
+            let fit = aligner.align(source: pair.source, reference: pair.reference, corroborating: corroborating)
+            XCTAssertTrue(fit.problem?.contains("ambiguous") ?? false, "\(name): \(fit.problem ?? "trusted")")
+        }
+        let settled = aligner.align(source: pair.source, reference: pair.reference, corroborating: matches(8, offBy: SIMD2(1.5, -1)))
+        XCTAssertNil(settled.problem)
     }
 
     /// One straight edge, a horizon turned a little: a shift along it correlates as well as the
@@ -302,6 +329,32 @@ private struct CameraPair {
             Plane(width: frame.width, height: frame.height, pixels: tele.pixels.map { 1.05 * $0 - 0.02 }),
             sigma: 0.01, random: &random)
     }
+}
+
+/// A wall of identical 40-pixel tiles, 56 pixels apart.
+private func tiledWall(_ size: Size) -> Plane {
+    var wall = Plane(width: size.width, height: size.height, value: 0.3)
+    for y in 0..<size.height {
+        for x in 0..<size.width where x % 56 < 40 && y % 56 < 40 { wall[x, y] = 0.7 }
+    }
+    return gaussianBlur(wall, sigma: 1.5)
+}
+
+/// The tiled wall with a few small dark marks on some of its tiles.
+private func markedWall(_ size: Size) -> Plane {
+    var random = SeededRandom(seed: 11)
+    var wall = Plane(width: size.width, height: size.height, value: 0.3)
+    let tilesAcross = size.width / 56 + 1
+    let shades = (0..<tilesAcross * (size.height / 56 + 1)).map { _ in Float.random(in: 0.66...0.74, using: &random) }
+    for y in 0..<size.height {
+        for x in 0..<size.width where x % 56 < 40 && y % 56 < 40 { wall[x, y] = shades[y / 56 * tilesAcross + x / 56] }
+    }
+    wall = gaussianBlur(wall, sigma: 1.5)
+    for (column, row) in [(2, 2), (7, 3), (12, 2), (4, 6), (10, 7), (2, 10), (8, 10), (13, 9)] {
+        let (left, top) = (column * 56 + 18, row * 56 + 18)
+        for y in top..<top + 5 { for x in left..<left + 5 { wall[x, y] = 0.2 } }
+    }
+    return wall
 }
 
 /// `plane` read at x + offset for every x of a `size` frame (bicubic).
