@@ -95,7 +95,9 @@ public struct CoarseAligner: Sendable {
         let sourceLevel = workingLevel(source, size: working), referenceLevel = workingLevel(reference, size: working)
         /// The verdict on corners matched with the reference turned back by `degrees`, and the
         /// refined matches it explains (working pixels).
-        func attempt(turnedBy degrees: Double, sourceCorners: NormalisedPatches, threshold: Float) -> (CoarseAlignment, [PointMatch]) {
+        func attempt(
+            turnedBy degrees: Double, sourceCorners: NormalisedPatches, threshold: Float
+        ) -> (verdict: CoarseAlignment, inliers: [PointMatch]) {
             // The reference level turned back by `degrees` about its centre: point z of the
             // turned level is point turn(z) of the reference level.
             let centre = SIMD2(Double(working.width), Double(working.height)) / 2
@@ -124,7 +126,7 @@ public struct CoarseAligner: Sendable {
         let reach = CoarseTuning.uprightTurn, step = CoarseTuning.turnStep
         let turns = maximumRotation <= reach ? [] : stride(from: step, to: maximumRotation + reach, by: step).flatMap { [$0, -$0] }
         guard !upright.isReliable else { return upright }
-        if let turned = turns.map({ attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold).0 })
+        if let turned = turns.map({ attempt(turnedBy: $0, sourceCorners: sourceCorners, threshold: cornerThreshold).verdict })
             .filter(\.isReliable).max(by: { $0.inliers < $1.inliers })
         {
             return turned
@@ -142,7 +144,7 @@ public struct CoarseAligner: Sendable {
         let aligner = DirectAligner(
             reachFraction: maximumOffsetFraction + maximumWarpFraction, maximumScale: maximumScale,
             maximumRotation: min(maximumRotation, CoarseTuning.uprightTurn))
-        let fit = aligner.align(source: source, reference: reference, corroborating: cornerInliers)
+        let fit = aligner.align(source: source, reference: reference, cornerInliers: cornerInliers)
         guard fit.problem == nil else {
             var failed = corners
             failed.problem = [corners.problem, fit.problem.map { "direct fit: \($0)" }].compactMap { $0 }.joined(separator: "; ")

@@ -211,25 +211,32 @@ final class CoarseAlignmentTests: XCTestCase {
     }
 
     /// The settling rule itself, on the plain wall's direct fit (right or a tile off, it does not
-    /// matter here): ambiguous alone, with too few corner matches or with matches a tile off the
-    /// fit; trusted with enough matches near it.
-    func testOnlyCornerMatchesAtTheFitSettleAnAmbiguousSearch() throws {
+    /// matter here): ambiguous alone, with too few corner inliers, or with inliers a tile off
+    /// the fit or just beyond twice a corner match's tolerance (6 px) of it; trusted with enough
+    /// of them within that.
+    func testOnlyCornerInliersAtTheFitSettleAnAmbiguousSearch() throws {
         let pair = CameraPair(frame: frame, translation: SIMD2(-9.3, 6.8), scene: { size, _ in tiledWall(size) })
         let aligner = DirectAligner(reachFraction: 0.16, maximumScale: 1.5, maximumRotation: 15)
         let lone = aligner.align(source: pair.source, reference: pair.reference)
         XCTAssertTrue(lone.problem?.contains("ambiguous") ?? false, lone.problem ?? "trusted")
-        func matches(_ count: Int, offBy offset: SIMD2<Double>) -> [PointMatch] {
+        func inliers(_ count: Int, offBy offset: SIMD2<Double>) -> [PointMatch] {
             (0..<count).map { index in
                 let point = SIMD2(Double(100 + 80 * index), Double(150 + 40 * (index % 3)))
                 return PointMatch(source: point, target: lone.transform.apply(point) + offset)
             }
         }
-        for (name, corroborating) in [("too few", matches(5, offBy: .zero)), ("a tile off", matches(8, offBy: SIMD2(56, 0)))] {
-            let fit = aligner.align(source: pair.source, reference: pair.reference, corroborating: corroborating)
+        let refused = [
+            ("too few", inliers(5, offBy: .zero)), ("a tile off", inliers(8, offBy: SIMD2(0, 56))),
+            ("just beyond", inliers(8, offBy: SIMD2(6.2, 0))),
+        ]
+        for (name, cornerInliers) in refused {
+            let fit = aligner.align(source: pair.source, reference: pair.reference, cornerInliers: cornerInliers)
             XCTAssertTrue(fit.problem?.contains("ambiguous") ?? false, "\(name): \(fit.problem ?? "trusted")")
         }
-        let settled = aligner.align(source: pair.source, reference: pair.reference, corroborating: matches(8, offBy: SIMD2(1.5, -1)))
-        XCTAssertNil(settled.problem)
+        for offset in [SIMD2(1.5, -1), SIMD2(0, 5.8)] {
+            let settled = aligner.align(source: pair.source, reference: pair.reference, cornerInliers: inliers(8, offBy: offset))
+            XCTAssertNil(settled.problem, "\(offset)")
+        }
     }
 
     /// One straight edge, a horizon turned a little: a shift along it correlates as well as the
