@@ -38,16 +38,18 @@ struct DirectAligner {
             x: Double(source.width) / Double(finest.width), y: Double(source.height) / Double(finest.height))
         let local = transform.localScaleAndRotation(at: SIMD2(Double(source.width), Double(source.height)) / 2)
         let beyondReach = max(abs(model.translation.x), abs(model.translation.y)) > Double(reach(across: finest)) + 1
-        let settled =
-            isAmbiguous(search) && corroborates(cornerInliers, transform, search, scale: Double(source.width) / Double(sources[coarsest].width))
+        // A rival that close leaves the fit ambiguous unless the corners settle it.
+        let ambiguous =
+            search.rival > DirectTuning.maximumRivalShare * search.correlation
+            && !corroborates(cornerInliers, transform, search, scale: Double(source.width) / Double(sources[coarsest].width))
         let problem = verdict(
-            search, agreement, beyondReach: beyondReach, settled: settled, scale: local.scale, degrees: local.rotation * 180 / .pi)
+            search, agreement, beyondReach: beyondReach, ambiguous: ambiguous, scale: local.scale, degrees: local.rotation * 180 / .pi)
         return DirectFit(transform: transform, correlation: agreement.correlation, problem: problem)
     }
 
     /// The first reason not to trust the fit, in the order an operator would look for it.
     private func verdict(
-        _ search: TranslationSearch, _ agreement: Agreement, beyondReach: Bool, settled: Bool, scale: Double, degrees: Double
+        _ search: TranslationSearch, _ agreement: Agreement, beyondReach: Bool, ambiguous: Bool, scale: Double, degrees: Double
     )
         -> String?
     {
@@ -64,7 +66,7 @@ struct DirectAligner {
                 agreement.isotropy, DirectTuning.minimumIsotropy)
         }
         if search.bestOnEdge || beyondReach { return "the best position lies at or past the edge of the search" }
-        if isAmbiguous(search) && !settled {
+        if ambiguous {
             return String(
                 format: "a second position correlates %.2f against the best's %.2f: ambiguous (repeated texture, or edges all one way)", search.rival,
                 search.correlation)
@@ -73,11 +75,6 @@ struct DirectAligner {
             return String(format: "T is scaled by %.3f and turned by %.1f°, beyond a rig's", scale, degrees)
         }
         return nil
-    }
-
-    /// Whether another position of the search correlates nearly as well as the best.
-    private func isAmbiguous(_ search: TranslationSearch) -> Bool {
-        search.rival > DirectTuning.maximumRivalShare * search.correlation
     }
 
     /// Whether enough of the corner inliers, and nearly all of them, lie where `transform` puts
