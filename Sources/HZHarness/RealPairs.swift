@@ -123,10 +123,11 @@ public enum RealPairs {
     /// calibration puts T's view, on the shrunk T's grid.
     private static func reduced(name: String, wide: DecodedJPEG, tele: DecodedJPEG, rig: RigCalibration) -> RealCapture {
         let r = rig.zoomRatio
-        func shrink(_ image: YCbCrImage) -> YCbCrImage {
+        /// Shrunk, and stored in 8 bits as a camera of that resolution would store it.
+        func shrink(_ image: CameraImage) -> CameraImage {
             let size = Size(
                 width: max(1, Int((Double(image.size.width) / r).rounded())), height: max(1, Int((Double(image.size.height) / r).rounded())))
-            return DigitalZoom.render(image, crop: image.size.bounds, to: size)
+            return CameraImage(quantizing: DigitalZoom.render(image, crop: image.size.bounds, to: size))
         }
         var (smallWide, smallTele) = (CaptureFrame(wide), CaptureFrame(tele))
         (smallWide.image, smallTele.image) = (shrink(wide.image), shrink(tele.image))

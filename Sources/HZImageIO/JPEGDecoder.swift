@@ -4,8 +4,9 @@ import HybridZoom
 
 /// A decoded JPEG with the metadata that travels with it.
 public struct DecodedJPEG: Sendable {
-    /// The picture, turned upright by its EXIF orientation when the caller asked for that.
-    public var image: YCbCrImage
+    /// The picture in the file's 8 bits, turned upright by its EXIF orientation when the caller
+    /// asked for that.
+    public var image: CameraImage
     /// The picture's size as stored in the file, before any orientation.
     public var storedSize: Size
     /// Empty when the file has no EXIF block or an unreadable one.
@@ -18,8 +19,8 @@ public struct DecodedJPEG: Sendable {
     public var warnings: [String]
 }
 
-/// Decodes a complete JPEG straight to Y, Cb and Cr planes (no RGB round trip), keeping its
-/// chroma subsampling. A grayscale JPEG gets neutral (0.5) chroma planes of 4:2:0 size. Throws
+/// Decodes a complete JPEG straight to 8-bit Y, Cb and Cr planes (no RGB round trip), keeping
+/// its chroma subsampling. A grayscale JPEG gets neutral (128) chroma planes of 4:2:0 size. Throws
 /// `JPEGError` for a file that is not a complete JPEG, that has more than `maxPixels` pixels
 /// (checked before any pixel memory is allocated) or that the decoder rejects, and, unless
 /// `usingCorruptData`, for one whose scan data was corrupt or cut short (the decoder would fill
@@ -82,7 +83,7 @@ private func readEXIFTolerantly(_ payload: [UInt8]?, warnings: inout [String]) -
 private func decodeYCbCr(
     _ bytes: [UInt8], frameSize: Size, usingCorruptData: Bool, chroma: Bool, warnings: inout [String]
 )
-    throws -> YCbCrImage
+    throws -> CameraImage
 {
     try bytes.withUnsafeBufferPointer { jpeg in
         let decoder = try PlaneDecoder(jpeg)
@@ -106,7 +107,7 @@ private struct PlaneDecoder: ~Copyable {
     deinit { hzjpeg_destroy(handle) }
 
     /// `frameSize` is the size the caller checked against its pixel limit; libjpeg must agree.
-    func decode(frameSize: Size, chroma: Bool) throws -> YCbCrImage {
+    func decode(frameSize: Size, chroma: Bool) throws -> CameraImage {
         var frame = hzjpeg_frame()
         guard hzjpeg_read_frame(handle, &frame) == 0 else { throw JPEGError.undecodable(error) }
         let layout = try PlaneBufferLayout(
@@ -122,20 +123,22 @@ private struct PlaneDecoder: ~Copyable {
         let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
         guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else { throw JPEGError.undecodable(error) }
         let planes = buffers.indices.prefix(chroma ? 3 : 1).map { index in
-            Plane(
+            BytePlane(
                 size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
                 stride: layout.bufferSizes[index].width)
         }
         guard chroma else {
-            let empty = Plane(width: 0, height: 0)
-            return YCbCrImage(y: planes[0], cb: empty, cr: empty)
+            let empty = BytePlane(width: 0, height: 0, pixels: [])
+            return CameraImage(y: planes[0], cb: empty, cr: empty)
         }
         guard planes.count == 3 else {
             let chromaSize = YCbCrImage.chroma420Size(for: planes[0].size)
-            let neutral = Plane(width: chromaSize.width, height: chromaSize.height, value: 0.5)
-            return YCbCrImage(y: planes[0], cb: neutral, cr: neutral)
+            let neutral = BytePlane(
+                width: chromaSize.width, height: chromaSize.height,
+                pixels: [UInt8](repeating: 128, count: chromaSize.pixelCount))
+            return CameraImage(y: planes[0], cb: neutral, cr: neutral)
         }
-        return YCbCrImage(y: planes[0], cb: planes[1], cr: planes[2])
+        return CameraImage(y: planes[0], cb: planes[1], cr: planes[2])
     }
 
     var pixelsDamaged: Bool { hzjpeg_pixels_damaged(handle) != 0 }

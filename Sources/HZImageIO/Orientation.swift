@@ -1,13 +1,13 @@
 import HybridZoom
 
-extension YCbCrImage {
+extension CameraImage {
     /// The image as it should be displayed, given the EXIF orientation of its stored pixels:
     /// 2 mirrors left–right, 3 turns 180°, 4 mirrors top–bottom, 5 transposes, 6 turns 90°
     /// clockwise, 7 transverses, 8 turns 90° counter-clockwise. 1 and invalid values leave the
     /// image as it is. Chroma planes turn with luma, so 5–8 swap both planes' width and height.
-    public func oriented(exifOrientation: Int) -> YCbCrImage {
+    public func oriented(exifOrientation: Int) -> CameraImage {
         guard let transform = PlaneTransform(exifOrientation: exifOrientation) else { return self }
-        return YCbCrImage(
+        return CameraImage(
             y: y.transformed(transform), cb: cb.transformed(transform),
             cr: cr.transformed(transform))
     }
@@ -35,10 +35,10 @@ private struct PlaneTransform {
     }
 }
 
-extension Plane {
+extension BytePlane {
     /// The stored index of output pixel (x, y) is `origin + x * xStep + y * yStep`, so the loop
     /// walks the source with two additions per pixel.
-    fileprivate func transformed(_ transform: PlaneTransform) -> Plane {
+    fileprivate func transformed(_ transform: PlaneTransform) -> BytePlane {
         let columnStep = transform.mirrorsColumns ? -1 : 1
         let rowStep = transform.mirrorsRows ? -width : width
         let origin =
@@ -47,7 +47,7 @@ extension Plane {
         let (xStep, yStep) = transform.transposes ? (rowStep, columnStep) : (columnStep, rowStep)
         let (outputWidth, outputHeight) = transform.transposes ? (height, width) : (width, height)
         let output = pixels.withUnsafeBufferPointer { source in
-            [Float](unsafeUninitializedCapacity: source.count) { output, count in
+            [UInt8](unsafeUninitializedCapacity: source.count) { output, count in
                 for y in 0..<outputHeight {
                     var sourceIndex = origin + y * yStep
                     for x in 0..<outputWidth {
@@ -58,6 +58,6 @@ extension Plane {
                 count = source.count
             }
         }
-        return Plane(width: outputWidth, height: outputHeight, pixels: output)
+        return BytePlane(width: outputWidth, height: outputHeight, pixels: output)
     }
 }

@@ -1,26 +1,20 @@
 import HybridZoom
 
-/// Conversion between planes and the 8-bit samples libjpeg reads and writes.
-extension Plane {
-    /// Maps the top-left `size` part of 8-bit samples, `stride` per row, to [0, 1], eight at a time.
+extension BytePlane {
+    /// The top-left `size` part of a codec's buffer, `stride` samples per row.
     init(size: Size, samples: UnsafeBufferPointer<UInt8>, stride: Int) {
-        let pixels = [Float](unsafeUninitializedCapacity: size.pixelCount) { pixels, count in
+        let pixels = [UInt8](unsafeUninitializedCapacity: size.pixelCount) { pixels, count in
             for y in 0..<size.height {
-                let source = samples.baseAddress! + y * stride, row = pixels.baseAddress! + y * size.width
-                var x = 0
-                while x + 8 <= size.width {
-                    let bytes = UnsafeRawPointer(source + x).loadUnaligned(as: SIMD8<UInt8>.self)
-                    let values = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes)) * (1 / 255)
-                    UnsafeMutableRawPointer(row + x).storeBytes(of: values, as: SIMD8<Float>.self)
-                    x += 8
-                }
-                for x in x..<size.width { row[x] = Float(source[x]) * (1 / 255) }
+                (pixels.baseAddress! + y * size.width).update(from: samples.baseAddress! + y * stride, count: size.width)
             }
             count = size.pixelCount
         }
         self.init(width: size.width, height: size.height, pixels: pixels)
     }
+}
 
+/// Conversion of planes to the 8-bit samples libjpeg writes.
+extension Plane {
     /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a
     /// buffer of `bufferSize` (its rows `rows`), repeating the last column and row into any
     /// padding beyond the plane, as JPEG encoders extend edge blocks. Eight samples at a time.

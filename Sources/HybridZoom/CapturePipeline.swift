@@ -78,7 +78,7 @@ public struct CapturePipeline: Sendable {
 
     /// W's digital zoom at each configured zoom (step 2 again), in W's orientation; `source`
     /// itself where an output shows exactly T's view on `I_src`'s grid.
-    private func wideZooms(_ wide: YCbCrImage, source: YCbCrImage, teleView: TeleView) -> [ZoomedImage] {
+    private func wideZooms(_ wide: CameraImage, source: YCbCrImage, teleView: TeleView) -> [ZoomedImage] {
         let size = settings.outputSize ?? source.size
         return settings.zooms.map { zoom in
             let crop = DigitalZoom.cropRect(wide: wide.size, calibration: settings.rig, zoom: zoom, outputSize: size)
@@ -155,17 +155,23 @@ public struct CaptureSettings: Sendable {
     }
 }
 
-/// One frame as the pipeline reads it: upright, with what its camera said about it.
+/// One frame as the pipeline reads it: upright, in the 8 bits its JPEG held, with what its
+/// camera said about it.
 public struct CaptureFrame: Sendable {
-    public var image: YCbCrImage
+    public var image: CameraImage
     public var exposure: ExposureSettings
     /// Where the camera focused, as fractions of the upright frame, when it said.
     public var focusRegion: Rect?
 
-    public init(image: YCbCrImage, exposure: ExposureSettings = ExposureSettings(), focusRegion: Rect? = nil) {
+    public init(image: CameraImage, exposure: ExposureSettings = ExposureSettings(), focusRegion: Rect? = nil) {
         self.image = image
         self.exposure = exposure
         self.focusRegion = focusRegion
+    }
+
+    /// A frame made in floats (a simulation), rounded to 8 bits as its camera would store it.
+    public init(quantizing image: YCbCrImage, exposure: ExposureSettings = ExposureSettings(), focusRegion: Rect? = nil) {
+        self.init(image: CameraImage(quantizing: image), exposure: exposure, focusRegion: focusRegion)
     }
 }
 

@@ -92,7 +92,20 @@ public struct CoarseAligner: Sendable {
     public func align(source: Plane, reference: Plane) -> CoarseAlignment {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
-        let sourceLevel = workingLevel(source, size: working), referenceLevel = workingLevel(reference, size: working)
+        return align(source: source, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
+    }
+
+    /// The same with T as decoded, in 8 bits.
+    public func align(source: Plane, reference: BytePlane) -> CoarseAlignment {
+        precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
+        let working = workingSize(for: source.size)
+        return align(source: source, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
+    }
+
+    /// From the two planes at the working size.
+    private func align(source: Plane, levels: (source: Plane, reference: Plane)) -> CoarseAlignment {
+        let (sourceLevel, referenceLevel) = levels
+        let working = sourceLevel.size
         /// The verdict on corners matched with the reference turned back by `degrees`, and the
         /// refined matches it explains (working pixels).
         func attempt(
@@ -174,6 +187,11 @@ public struct CoarseAligner: Sendable {
             size == plane.size
             ? plane
             : resample(plane, from: plane.size.bounds, to: size)
+        return gaussianBlur(resized, sigma: CoarseTuning.smoothingSigma)
+    }
+
+    private func workingLevel(_ plane: BytePlane, size: Size) -> Plane {
+        let resized = size == plane.size ? plane.floats : resample(plane, from: plane.size.bounds, to: size)
         return gaussianBlur(resized, sigma: CoarseTuning.smoothingSigma)
     }
 

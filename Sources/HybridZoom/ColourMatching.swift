@@ -15,6 +15,19 @@ public struct ColourMatch: Sendable, Equatable {
     /// point x of the source lying at `mapping(x)` in T. About 65 000 samples are plenty for a
     /// mean and a variance, so large planes are read on a sparse lattice.
     public static func estimate(source: Plane, reference: Plane, mapping: Homography) -> ColourMatch {
+        reference.pixels.withUnsafeBufferPointer {
+            estimate(source: source, reference: SourceRows($0.baseAddress!, size: reference.size), mapping: mapping)
+        }
+    }
+
+    /// The same with T as decoded, in 8 bits.
+    public static func estimate(source: Plane, reference: BytePlane, mapping: Homography) -> ColourMatch {
+        reference.pixels.withUnsafeBufferPointer {
+            estimate(source: source, reference: SourceRows($0.baseAddress!, size: reference.size), mapping: mapping)
+        }
+    }
+
+    private static func estimate(source: Plane, reference: SourceRows, mapping: Homography) -> ColourMatch {
         let moments = moments(source, reference, mapping)
         return ColourMatch(
             gain: moments.referenceDeviation > 1e-4 ? moments.sourceDeviation / moments.referenceDeviation : 1,
@@ -48,14 +61,15 @@ private struct PairedMoments {
 
 /// Means and standard deviations of `source` at x and `reference` at the nearest pixel to
 /// `mapping(x)`, over the x where both exist.
-private func moments(_ source: Plane, _ reference: Plane, _ mapping: Homography) -> PairedMoments {
+private func moments(_ source: Plane, _ reference: SourceRows, _ mapping: Homography) -> PairedMoments {
     let step = max(1, Int((Double(source.width * source.height) / 65_536).squareRoot()))
     var sums = SIMD4<Double>.zero, count = 0.0  // source, source², reference, reference²
     for y in stride(from: 0, to: source.height, by: step) {
         for x in stride(from: 0, to: source.width, by: step) {
             let there = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)).rounded(.down)
-            guard there.x >= 0, there.y >= 0, there.x < Double(reference.width), there.y < Double(reference.height) else { continue }
-            let s = Double(source[x, y]), r = Double(reference[Int(there.x), Int(there.y)])
+            guard there.x >= 0, there.y >= 0, there.x < Double(reference.size.width), there.y < Double(reference.size.height)
+            else { continue }
+            let s = Double(source[x, y]), r = Double(reference.at(Int(there.x), Int(there.y)))
             sums += SIMD4(s, s * s, r, r * r)
             count += 1
         }

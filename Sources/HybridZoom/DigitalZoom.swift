@@ -33,34 +33,81 @@ public enum DigitalZoom {
     /// rig is not turned, else W read along the turned grid (bicubic; an enlargement, so
     /// nothing to low-pass). 4:2:0 chroma.
     public static func render(_ wide: YCbCrImage, view: TeleView, to size: Size) -> YCbCrImage {
+        render((wide.y, wide.cb, wide.cr), view: view, to: size)
+    }
+
+    /// The same from W as decoded, in 8 bits.
+    public static func render(_ wide: CameraImage, view: TeleView, to size: Size) -> YCbCrImage {
+        render((wide.y, wide.cb, wide.cr), view: view, to: size)
+    }
+
+    /// One plane of W at W's full resolution (luma) in T's view, as `render` makes `I_src`'s luma.
+    public static func render(_ wideLuma: Plane, view: TeleView, to size: Size) -> Plane {
+        renderPlane(wideLuma, view: view, to: size)
+    }
+
+    /// The same from W's luma as decoded, in 8 bits.
+    public static func render(_ wideLuma: BytePlane, view: TeleView, to size: Size) -> Plane {
+        renderPlane(wideLuma, view: view, to: size)
+    }
+
+    /// W's `crop` resampled to `size` (bicubic, luma and chroma), with 4:2:0 chroma.
+    public static func render(_ wide: YCbCrImage, crop: Rect, to size: Size) -> YCbCrImage {
+        render((wide.y, wide.cb, wide.cr), crop: crop, to: size)
+    }
+
+    /// The same from W as decoded, in 8 bits.
+    public static func render(_ wide: CameraImage, crop: Rect, to size: Size) -> YCbCrImage {
+        render((wide.y, wide.cb, wide.cr), crop: crop, to: size)
+    }
+
+    private static func render<P: ZoomablePlane>(_ wide: (y: P, cb: P, cr: P), view: TeleView, to size: Size) -> YCbCrImage {
         guard view.rotation != 0 else { return render(wide, crop: view.crop, to: size) }
-        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = wide.chromaScale
+        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = chromaScale(wide.y.size, wide.cb.size)
         let chroma = Homography.scaling(
             x: Double(size.width) / Double(chromaSize.width), y: Double(size.height) / Double(chromaSize.height)
         )
         .followed(by: view.wideMapping(from: size)).followed(by: .scaling(x: scale.x, y: scale.y))
         return YCbCrImage(
-            y: render(wide.y, view: view, to: size),
-            cb: warp(wide.cb, by: chroma, to: chromaSize, interpolation: .bicubic),
-            cr: warp(wide.cr, by: chroma, to: chromaSize, interpolation: .bicubic))
+            y: renderPlane(wide.y, view: view, to: size),
+            cb: wide.cb.warped(by: chroma, to: chromaSize), cr: wide.cr.warped(by: chroma, to: chromaSize))
     }
 
-    /// One plane of W at W's full resolution (luma) in T's view, as `render` makes `I_src`'s luma.
-    public static func render(_ wideLuma: Plane, view: TeleView, to size: Size) -> Plane {
+    private static func renderPlane<P: ZoomablePlane>(_ wideLuma: P, view: TeleView, to size: Size) -> Plane {
         view.rotation == 0
-            ? resample(wideLuma, from: view.crop, to: size)
-            : warp(wideLuma, by: view.wideMapping(from: size), to: size, interpolation: .bicubic)
+            ? wideLuma.resampled(from: view.crop, to: size)
+            : wideLuma.warped(by: view.wideMapping(from: size), to: size)
     }
 
-    /// W's `crop` resampled to `size` (bicubic, luma and chroma), with 4:2:0 chroma.
-    public static func render(_ wide: YCbCrImage, crop: Rect, to size: Size) -> YCbCrImage {
+    private static func render<P: ZoomablePlane>(_ wide: (y: P, cb: P, cr: P), crop: Rect, to size: Size) -> YCbCrImage {
         let chromaSize = YCbCrImage.chroma420Size(for: size)
-        let scale = wide.chromaScale
+        let scale = chromaScale(wide.y.size, wide.cb.size)
         let chromaCrop = crop.scaled(scale.x, scale.y)
         return YCbCrImage(
-            y: resample(wide.y, from: crop, to: size),
-            cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
-            cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
+            y: wide.y.resampled(from: crop, to: size),
+            cb: wide.cb.resampled(from: chromaCrop, to: chromaSize),
+            cr: wide.cr.resampled(from: chromaCrop, to: chromaSize))
+    }
+}
+
+/// A plane a digital zoom is made from: floats, or 8-bit samples as decoded. Bicubic either way.
+private protocol ZoomablePlane {
+    var size: Size { get }
+    func resampled(from crop: Rect, to size: Size) -> Plane
+    func warped(by mapping: Homography, to size: Size) -> Plane
+}
+
+extension Plane: ZoomablePlane {
+    fileprivate func resampled(from crop: Rect, to size: Size) -> Plane { resample(self, from: crop, to: size) }
+    fileprivate func warped(by mapping: Homography, to size: Size) -> Plane {
+        warp(self, by: mapping, to: size, interpolation: .bicubic)
+    }
+}
+
+extension BytePlane: ZoomablePlane {
+    fileprivate func resampled(from crop: Rect, to size: Size) -> Plane { resample(self, from: crop, to: size) }
+    fileprivate func warped(by mapping: Homography, to size: Size) -> Plane {
+        warp(self, by: mapping, to: size, interpolation: .bicubic)
     }
 }
 

@@ -34,24 +34,20 @@ public struct FlowField: Sendable, Equatable {
     ) -> Plane {
         let enlarged = EnlargedFlow(self, to: size)
         return reading(plane, into: size) { reader, rows, output in
-            let row = enlarged.makeRow(width: size.width)
-            defer { row.deallocate() }
-            for y in rows {
-                enlarged.fill(row, y: y)
-                let outputRow = output.baseAddress! + y * size.width
-                var x = 0
-                while x + 8 <= size.width {
-                    let dx = UnsafeRawPointer(row.dx.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
-                    let dy = UnsafeRawPointer(row.dy.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
-                    let sampled = reader.bilinear(Float(x) + EnlargedFlow.lanes + dx, Float(y) + dy)
-                    UnsafeMutableRawPointer(outputRow + x).storeBytes(of: sampled, as: SIMD8<Float>.self)
-                    x += 8
-                }
-                for x in x..<size.width {
-                    outputRow[x] = reader.bilinear(Float(x) + row.dx[x], Float(y) + row.dy[x])
-                }
-                finish(y, outputRow, row.dx.baseAddress!)
-            }
+            enlarged.sample(reader, rows: rows, into: output, finishingRows: finish)
+        }
+    }
+
+    /// The same from an 8-bit plane (T as decoded), converting a band of its rows at a time: those
+    /// between where the band's rows land, as far as the flow's rows that make them reach.
+    func sample(
+        _ plane: BytePlane, enlargedTo size: Size,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
+    ) -> Plane {
+        let enlarged = EnlargedFlow(self, to: size)
+        let sourceRows = { rows in rowsRead(at: enlarged.positions(of: rows), taps: Interpolation.bilinear.rowTaps) }
+        return reading(plane, into: size, sourceRows: sourceRows) { reader, rows, output in
+            enlarged.sample(reader, rows: rows, into: output, finishingRows: finish)
         }
     }
 
@@ -95,6 +91,9 @@ private struct EnlargedFlow {
     let across: RowResampler
     let rows: ResamplingTaps
     let scale: (x: Float, y: Float)
+    let outputWidth: Int
+    /// Each low-resolution row's smallest and largest vertical displacement.
+    let verticalExtremes: [ClosedRange<Float>]
     static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
 
     /// One output row's displacements, the low-resolution row they are made from, and room for
@@ -128,6 +127,47 @@ private struct EnlargedFlow {
         rows = ResamplingTaps(
             sourceStart: 0, sourceLength: Double(low.height), sourceCount: low.height, outputCount: size.height, kernel: .bilinear)
         scale = (Float(size.width) / Float(low.width), Float(size.height) / Float(low.height))
+        outputWidth = size.width
+        verticalExtremes = (0..<low.height).map { y in
+            let row = flow.v.pixels[(y * low.width)..<((y + 1) * low.width)]
+            return row.min()!...row.max()!
+        }
+    }
+
+    /// Rows `rows` of the plane the flow points into, read at x + flow(x), bilinear, into
+    /// `output` (the whole output plane), each row then given to `finish` with a spare row.
+    func sample(
+        _ reader: PlaneReader, rows: Range<Int>, into output: UnsafeMutableBufferPointer<Float>,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let width = outputWidth
+        let row = makeRow(width: width)
+        defer { row.deallocate() }
+        for y in rows {
+            fill(row, y: y)
+            let outputRow = output.baseAddress! + y * width
+            var x = 0
+            while x + 8 <= width {
+                let dx = UnsafeRawPointer(row.dx.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
+                let dy = UnsafeRawPointer(row.dy.baseAddress! + x).loadUnaligned(as: SIMD8<Float>.self)
+                let sampled = reader.bilinear(Float(x) + Self.lanes + dx, Float(y) + dy)
+                UnsafeMutableRawPointer(outputRow + x).storeBytes(of: sampled, as: SIMD8<Float>.self)
+                x += 8
+            }
+            for x in x..<width {
+                outputRow[x] = reader.bilinear(Float(x) + row.dx[x], Float(y) + row.dy[x])
+            }
+            finish(y, outputRow, row.dx.baseAddress!)
+        }
+    }
+
+    /// Where output rows `rows` read, vertically: each enlarged vector is a weighted mean of
+    /// the low-resolution vectors of the rows its taps read, so it lies within their extremes.
+    func positions(of rows: Range<Int>) -> ClosedRange<Float> {
+        let low = self.rows.sourceRange(of: rows)
+        let lowest = low.map { verticalExtremes[$0].lowerBound }.min()! * scale.y
+        let highest = low.map { verticalExtremes[$0].upperBound }.max()! * scale.y
+        return (Float(rows.lowerBound) + lowest)...(Float(rows.upperBound - 1) + highest)
     }
 
     /// Output row `y` of the flow: first at low resolution across, then enlarged.

@@ -118,7 +118,15 @@ public struct FrameMeasurement: Codable, Sendable, Equatable {
 
     /// Measures a frame's luma (as decoded, at its own resolution: resampling would change the noise).
     public init(luma: Plane, exposure: ExposureSettings) {
-        let measured = NoiseEstimate.measure(luma)
+        self.init(exposure: exposure, measured: NoiseEstimate.measure(luma))
+    }
+
+    /// The same from the frame's luma as decoded, in 8 bits.
+    public init(luma: BytePlane, exposure: ExposureSettings) {
+        self.init(exposure: exposure, measured: NoiseEstimate.measure(luma))
+    }
+
+    private init(exposure: ExposureSettings, measured: (meanLuma: Float, noise: Float)) {
         self.init(exposure: exposure, meanLuma: Double(measured.meanLuma), noise: Double(measured.noise))
     }
 }

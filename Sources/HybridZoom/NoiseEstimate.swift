@@ -13,8 +13,22 @@ public enum NoiseEstimate {
 
     /// Mean luma (over the 16 × 16 blocks that tile the frame) and σ of the noise.
     static func measure(_ luma: Plane) -> (meanLuma: Float, noise: Float) {
-        guard luma.width > block, luma.height > block else {
-            return (luma.pixels.isEmpty ? 0 : luma.pixels.reduce(0, +) / Float(luma.pixels.count), 0)
+        guard luma.size.pixelCount > 0 else { return (0, 0) }
+        return luma.pixels.withUnsafeBufferPointer { measure(SourceRows($0.baseAddress!, size: luma.size)) }
+    }
+
+    /// The same for a frame as decoded, its rows converted as they are read.
+    static func measure(_ luma: BytePlane) -> (meanLuma: Float, noise: Float) {
+        guard luma.size.pixelCount > 0 else { return (0, 0) }
+        return luma.pixels.withUnsafeBufferPointer { measure(SourceRows($0.baseAddress!, size: luma.size)) }
+    }
+
+    private static func measure(_ luma: SourceRows) -> (meanLuma: Float, noise: Float) {
+        let (width, height) = (luma.size.width, luma.size.height)
+        guard width > block, height > block else {
+            var sum: Float = 0
+            for y in 0..<height { for x in 0..<width { sum += luma.at(x, y) } }
+            return (sum / Float(width * height), 0)
         }
         let blocks = BlockStatistics(luma)
         let meanLuma = blocks.sums.reduce(0, +) / Float(blocks.sums.count * block * block)
@@ -30,7 +44,7 @@ public enum NoiseEstimate {
     /// made.
     static func bandDeviation(of luma: Plane, sigma: Double) -> Float {
         guard luma.width > block, luma.height > block else { return 0 }
-        let blocks = BlockStatistics(luma)
+        let blocks = luma.pixels.withUnsafeBufferPointer { BlockStatistics(SourceRows($0.baseAddress!, size: luma.size)) }
         let flat = blocks.flattest(fraction: flatFraction, clipMargin: clipMargin, limit: maximumBlocks)
         guard !flat.isEmpty else { return 0 }
         let origins = flat.map { (x: $0 % blocks.columns * block, y: $0 / blocks.columns * block) }
@@ -54,18 +68,27 @@ public enum NoiseEstimate {
     static let selectionCorrection: Float = 1.10
 
     /// The median of |Immerkær residual| over the blocks' pixels (those not on the frame's edge),
-    /// from a histogram: exact to 1/16384 of the range, without sorting.
-    private static func residualMedian(_ luma: Plane, blocks: [Int], columns: Int) -> Float {
-        let bins = 16384, range: Float = 2
+    /// from a histogram: exact to 1/16384 of the range, without sorting. Each block is read with
+    /// the pixel around it, 18 × 18, into a window of its own.
+    private static func residualMedian(_ luma: SourceRows, blocks: [Int], columns: Int) -> Float {
+        let bins = 16384, range: Float = 2, side = block + 2
         var histogram = [Int](repeating: 0, count: bins)
-        let width = luma.width, height = luma.height
-        luma.pixels.withUnsafeBufferPointer { p in
+        let width = luma.size.width, height = luma.size.height
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: side * side) { window in
             for index in blocks {
                 let x0 = (index % columns) * block, y0 = (index / columns) * block
+                // The window's first row and column are those before the block, where there are.
+                let left = max(x0 - 1, 0), top = max(y0 - 1, 0)
+                let right = min(x0 + block + 1, width), bottom = min(y0 + block + 1, height)
+                for y in top..<bottom {
+                    for x in left..<right { window[(y - top) * side + x - left] = luma.at(x, y) }
+                }
+                let p = window.baseAddress!
                 for y in max(y0, 1)..<min(y0 + block, height - 1) {
                     for x in max(x0, 1)..<min(x0 + block, width - 1) {
-                        func second(_ row: Int) -> Float { p[row + x - 1] - 2 * p[row + x] + p[row + x + 1] }
-                        let r = second((y - 1) * width) - 2 * second(y * width) + second((y + 1) * width)
+                        let centre = (y - top) * side + x - left
+                        func second(_ row: Int) -> Float { p[row - 1] - 2 * p[row] + p[row + 1] }
+                        let r = second(centre - side) - 2 * second(centre) + second(centre + side)
                         histogram[min(Int(abs(r) / range * Float(bins)), bins - 1)] += 1
                     }
                 }
@@ -94,18 +117,22 @@ private struct BlockStatistics {
     var sums: [Float]
     var energies: [Float]
 
-    init(_ plane: Plane) {
-        let block = NoiseEstimate.block, width = plane.width, height = plane.height
+    init(_ plane: SourceRows) {
+        let block = NoiseEstimate.block, width = plane.size.width, height = plane.size.height
         let columns = width / block, rows = height / block
         var sums = [Float](repeating: 0, count: columns * rows), energies = sums
-        plane.pixels.withUnsafeBufferPointer { p in
-            sums.withUnsafeMutableBufferPointer { sums in
-                energies.withUnsafeMutableBufferPointer { energies in
-                    let output = UncheckedSendable((sums, energies))
-                    parallelChunks(rows, itemCost: width * block) { blockRows in
+        sums.withUnsafeMutableBufferPointer { sums in
+            energies.withUnsafeMutableBufferPointer { energies in
+                let output = UncheckedSendable((sums, energies))
+                parallelChunks(rows, itemCost: width * block) { blockRows in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: plane.converts ? 17 * width : 1) { scratch in
                         for by in blockRows {
+                            // The 17 rows a block row reads: its own 16 and the one below, or
+                            // the one above at the frame's bottom.
+                            let top = min(by * block, height - 17)
+                            let band = plane.rows(top..<(top + 17), scratch: scratch.baseAddress!)
                             for bx in 0..<columns {
-                                let statistics = Self.block(p.baseAddress!, width: width, height: height, x: bx * block, y: by * block)
+                                let statistics = Self.block(band, width: width, x: bx * block, rowsAbove: by * block - top)
                                 output.value.0[by * columns + bx] = statistics.sum
                                 output.value.1[by * columns + bx] = statistics.energy
                             }
@@ -117,16 +144,17 @@ private struct BlockStatistics {
         (self.columns, self.rows, self.sums, self.energies) = (columns, rows, sums, energies)
     }
 
-    /// One block's sum, and its gradient energy over the 17 × 17 window from (x, y), moved left
-    /// or up by one where the block touches the frame's right or bottom edge.
-    private static func block(_ p: UnsafePointer<Float>, width: Int, height: Int, x: Int, y: Int) -> (sum: Float, energy: Float) {
+    /// One block's sum, and its gradient energy over the 17 × 17 window from (x, the band's first
+    /// row), moved left by one where the block touches the frame's right edge. `band` holds the
+    /// 17 rows; the block's own begin `rowsAbove` rows down it.
+    private static func block(_ p: UnsafePointer<Float>, width: Int, x: Int, rowsAbove: Int) -> (sum: Float, energy: Float) {
         func load(_ index: Int) -> SIMD8<Float> { UnsafeRawPointer(p + index).loadUnaligned(as: SIMD8<Float>.self) }
-        let left = min(x, width - 17), top = min(y, height - 17)
+        let left = min(x, width - 17)
         var sum = SIMD8<Float>.zero, energy = SIMD8<Float>.zero
         for row in 0..<16 {
-            let own = (y + row) * width + x
+            let own = (rowsAbove + row) * width + x
             sum += load(own) + load(own + 8)
-            let here = (top + row) * width + left
+            let here = row * width + left
             for half in stride(from: 0, to: 16, by: 8) {
                 let centre = load(here + half)
                 let right = load(here + half + 1) - centre, down = load(here + width + half) - centre

@@ -11,18 +11,66 @@ import Dispatch
 /// horizontal one gathers. So the gathering pass goes on the side with fewer rows: first when
 /// enlarging, last when shrinking.
 public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
+    plane.pixels.withUnsafeBufferPointer { pixels in
+        resample(SourceRows(pixels.baseAddress!, size: plane.size), from: rect, to: size, interpolation: interpolation)
+    }
+}
+
+/// An 8-bit plane resampled as `resample` resamples the same samples in floats, with the same
+/// result: each source row is converted as it is read.
+public func resample(_ plane: BytePlane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
+    plane.pixels.withUnsafeBufferPointer { pixels in
+        resample(SourceRows(pixels.baseAddress!, size: plane.size), from: rect, to: size, interpolation: interpolation)
+    }
+}
+
+private func resample(_ source: SourceRows, from rect: Rect, to size: Size, interpolation: Interpolation) -> Plane {
     precondition(size.width > 0 && size.height > 0, "cannot resample to an empty size \(size)")
     let columns = ResamplingTaps(
         sourceStart: rect.x, sourceLength: rect.width,
-        sourceCount: plane.width, outputCount: size.width, kernel: interpolation)
+        sourceCount: source.size.width, outputCount: size.width, kernel: interpolation)
     let rows = ResamplingTaps(
         sourceStart: rect.y, sourceLength: rect.height,
-        sourceCount: plane.height, outputCount: size.height, kernel: interpolation)
+        sourceCount: source.size.height, outputCount: size.height, kernel: interpolation)
     if rows.outputsFewerThanRead {
-        let vertical = resampleColumns(plane, rows: rows, width: plane.width)
+        let vertical = resampleColumns(source, rows: rows)
         return resampleRows(vertical, rows: 0..<size.height, columns: columns)
     }
-    return resampleInBlocks(plane, rows: rows, columns: columns)
+    return resampleInBlocks(source, rows: rows, columns: columns)
+}
+
+/// The rows a resampling pass reads: a float plane's, in place, or an 8-bit plane's, each
+/// converted into a buffer the caller lends when it is read.
+struct SourceRows {
+    let size: Size
+    private let floats: UnsafePointer<Float>?
+    private let bytes: UnsafePointer<UInt8>?
+
+    init(_ floats: UnsafePointer<Float>, size: Size) { (self.floats, bytes, self.size) = (floats, nil, size) }
+    init(_ bytes: UnsafePointer<UInt8>, size: Size) { (floats, self.bytes, self.size) = (nil, bytes, size) }
+
+    /// Row `y`: where it lies, or converted into `scratch` (room for a row).
+    @inline(__always)
+    func row(_ y: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> { rows(y..<(y + 1), scratch: scratch) }
+
+    /// Consecutive rows: where they lie, or converted into `scratch` (room for them all).
+    @inline(__always)
+    func rows(_ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if let floats { return floats + rows.lowerBound * size.width }
+        convertSamples(bytes! + rows.lowerBound * size.width, count: rows.count * size.width, into: scratch)
+        return UnsafePointer(scratch)
+    }
+
+    /// The sample at (x, y), which must lie in the plane.
+    @inline(__always)
+    func at(_ x: Int, _ y: Int) -> Float {
+        let index = y * size.width + x
+        if let floats { return floats[index] }
+        return Float(bytes![index]) * (1 / 255)
+    }
+
+    /// Whether rows are converted, and so need a buffer each while they are read.
+    var converts: Bool { bytes != nil }
 }
 
 /// Which source samples, with which weights, make each output sample along one axis.
@@ -116,10 +164,14 @@ struct RowResampler {
 
     /// Rows `rows` of a plane `width` wide resampled along their length, into consecutive rows
     /// of `output`, on this thread.
-    func resampleRows(_ rows: Range<Int>, of plane: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>) {
+    func resampleRows(_ rows: Range<Int>, of source: SourceRows, into output: UnsafeMutablePointer<Float>) {
+        let width = source.size.width
         withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
-            for (index, y) in rows.enumerated() {
-                resampleRow(plane + y * width, width: width, padded: padded.baseAddress!, into: output + index * outputCount)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? width : 1) { scratch in
+                for (index, y) in rows.enumerated() {
+                    let row = source.row(y, scratch: scratch.baseAddress!)
+                    resampleRow(row, width: width, padded: padded.baseAddress!, into: output + index * outputCount)
+                }
             }
         }
     }
@@ -183,8 +235,9 @@ func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> 
             let output = UncheckedSendable(output)
             parallelChunks(rows.count, itemCost: outputWidth * columns.count / 4) { chunk in
                 across.resampleRows(
-                    (rows.lowerBound + chunk.lowerBound)..<(rows.lowerBound + chunk.upperBound), of: source.baseAddress!,
-                    width: plane.width, into: output.value.baseAddress! + chunk.lowerBound * outputWidth)
+                    (rows.lowerBound + chunk.lowerBound)..<(rows.lowerBound + chunk.upperBound),
+                    of: SourceRows(source.baseAddress!, size: plane.size),
+                    into: output.value.baseAddress! + chunk.lowerBound * outputWidth)
             }
         }
     }
@@ -195,21 +248,19 @@ func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> 
 /// pass of only the source rows its taps read, into a buffer of its own. The horizontal pass is
 /// never held whole (half the output at 2×: 24 MB for `I_src` at 12 MP), for the few rows that
 /// neighbouring blocks both read, made twice. The same sums, so the same values.
-private func resampleInBlocks(_ plane: Plane, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
+private func resampleInBlocks(_ source: SourceRows, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
     let outputWidth = columns.starts.count, outputHeight = rows.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: outputHeight)
-    plane.pixels.withUnsafeBufferPointer { source in
-        result.pixels.withUnsafeMutableBufferPointer { output in
-            let output = UncheckedSendable(output)
-            parallelChunks(outputHeight, itemCost: outputWidth * (columns.count + rows.count) / 4) { chunk in
-                let sourceRows = rows.sourceRange(of: chunk)
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * outputWidth) { horizontal in
-                    across.resampleRows(sourceRows, of: source.baseAddress!, width: plane.width, into: horizontal.baseAddress!)
-                    for y in chunk {
-                        rows.sum(
-                            output: y, of: horizontal.baseAddress!, width: outputWidth, firstRow: sourceRows.lowerBound,
-                            columns: 0..<outputWidth, into: output.value.baseAddress! + y * outputWidth)
-                    }
+    result.pixels.withUnsafeMutableBufferPointer { output in
+        let output = UncheckedSendable(output)
+        parallelChunks(outputHeight, itemCost: outputWidth * (columns.count + rows.count) / 4) { chunk in
+            let sourceRows = rows.sourceRange(of: chunk)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * outputWidth) { horizontal in
+                across.resampleRows(sourceRows, of: source, into: horizontal.baseAddress!)
+                for y in chunk {
+                    rows.sum(
+                        output: y, of: horizontal.baseAddress!, width: outputWidth, firstRow: sourceRows.lowerBound,
+                        columns: 0..<outputWidth, into: output.value.baseAddress! + y * outputWidth)
                 }
             }
         }
@@ -232,17 +283,28 @@ extension ResamplingTaps {
 /// The vertical pass over the whole of `plane`, the first when shrinking: a tap at a time over
 /// whole rows, so the loop runs along contiguous rows and vectorises, and reads two rows at a
 /// time however many taps there are.
-private func resampleColumns(_ plane: Plane, rows: ResamplingTaps, width: Int) -> Plane {
-    let outputHeight = rows.starts.count
+private func resampleColumns(_ source: SourceRows, rows: ResamplingTaps) -> Plane {
+    let outputHeight = rows.starts.count, width = source.size.width
     var result = Plane(width: width, height: outputHeight)
-    plane.pixels.withUnsafeBufferPointer { source in
-        result.pixels.withUnsafeMutableBufferPointer { output in
-            let output = UncheckedSendable(output)
-            parallelChunks(outputHeight, itemCost: width) { chunk in
-                for y in chunk {
-                    rows.sum(
-                        output: y, of: source.baseAddress!, width: width, firstRow: 0, columns: 0..<width,
-                        into: output.value.baseAddress! + y * width)
+    result.pixels.withUnsafeMutableBufferPointer { output in
+        let output = UncheckedSendable(output)
+        parallelChunks(outputHeight, itemCost: width) { chunk in
+            // Converted rows are kept in a ring, a slot per tap: one output's taps read
+            // consecutive rows (or the edge row again), each in a slot of its own, and later
+            // outputs read the same rows or later ones.
+            let slots = source.converts ? rows.count : 1
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? slots * width : 1) { ring in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: slots) { held in
+                    held.initialize(repeating: -1)
+                    for y in chunk {
+                        rows.sum(output: y, count: width, into: output.value.baseAddress! + y * width) { row in
+                            guard source.converts else { return source.row(row, scratch: ring.baseAddress!) }
+                            let slot = row % slots, buffer = ring.baseAddress! + slot * width
+                            if held[slot] != row { _ = source.row(row, scratch: buffer) }
+                            held[slot] = row
+                            return UnsafePointer(buffer)
+                        }
+                    }
                 }
             }
         }

@@ -29,7 +29,7 @@ extension RigCalibration {
     /// What one pair says of the rig: the calibration under which `I_src` would match T with no
     /// coarse motion left. Throws the alignment's problem when the pair cannot say (no overlap,
     /// too few matches).
-    public func measured(wide: Plane, tele: Plane, aligner: CoarseAligner = CoarseAligner()) throws -> RigCalibration {
+    public func measured(wide: BytePlane, tele: BytePlane, aligner: CoarseAligner = CoarseAligner()) throws -> RigCalibration {
         let view = DigitalZoom.teleView(wide: wide.size, calibration: self, teleSize: tele.size)
         let coarse = aligner.align(source: DigitalZoom.render(wide, view: view, to: tele.size), reference: tele)
         if let problem = coarse.problem { throw CalibrationError(problem: problem) }

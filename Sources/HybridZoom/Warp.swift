@@ -31,11 +31,29 @@ public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolat
 /// `plane` read along a map: output pixel x (a grid of `size`) reads `plane` at `mapping(x)`,
 /// both in continuous coordinates. For enlarging or turning by a little: it does not low-pass.
 public func warp(_ plane: Plane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
-    reading(plane, into: size) { reader, rows, output in
+    reading(plane, into: size, mappedRows(mapping, width: size.width, interpolation: interpolation))
+}
+
+/// The same from an 8-bit plane, a band of rows converted at a time: those between where the
+/// band's corners land (a homography takes its extremes over a rectangle at the corners).
+public func warp(_ plane: BytePlane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+    let sourceRows = { (rows: Range<Int>) -> Range<Int> in
+        let corners = [0.5, Double(size.width) - 0.5].flatMap { x in
+            [Double(rows.lowerBound) + 0.5, Double(rows.upperBound) - 0.5].map { mapping.apply(SIMD2(x, $0)).y - 0.5 }
+        }
+        return rowsRead(at: Float(corners.min()!)...Float(corners.max()!), taps: interpolation.rowTaps)
+    }
+    return reading(plane, into: size, sourceRows: sourceRows, mappedRows(mapping, width: size.width, interpolation: interpolation))
+}
+
+private func mappedRows(
+    _ mapping: Homography, width: Int, interpolation: Interpolation
+) -> (PlaneReader, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void {
+    { reader, rows, output in
         for y in rows {
-            for x in 0..<size.width {
+            for x in 0..<width {
                 let at = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)) - 0.5
-                output[y * size.width + x] = reader.sample(Float(at.x), Float(at.y), interpolation)
+                output[y * width + x] = reader.sample(Float(at.x), Float(at.y), interpolation)
             }
         }
     }
@@ -58,15 +76,71 @@ func reading(
     return result
 }
 
-/// Reads a plane at fractional positions, repeating edge pixels.
+/// The same from an 8-bit plane, which is never converted whole: the output is made
+/// `readingBand` rows at a time, each from the source rows that `sourceRows(band)` says it
+/// reads (edge rows repeated as ever), converted into a buffer that each core reuses.
+func reading(
+    _ plane: BytePlane, into size: Size, sourceRows: (Range<Int>) -> Range<Int>,
+    _ fillRows: (PlaneReader, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void
+) -> Plane {
+    var result = Plane(width: size.width, height: size.height)
+    result.pixels.withUnsafeMutableBufferPointer { output in
+        let output = UncheckedSendable(output)
+        parallelChunks(size.height, itemCost: size.width) { rows in
+            var converted: [Float] = []
+            for start in stride(from: rows.lowerBound, to: rows.upperBound, by: readingBand) {
+                let band = start..<min(start + readingBand, rows.upperBound)
+                // Reads past the edges repeat the edge rows, so those are held at least.
+                let wanted = sourceRows(band)
+                let first = min(max(wanted.lowerBound, 0), plane.height - 1)
+                let read = first..<min(max(wanted.upperBound, first + 1), plane.height)
+                let count = read.count * plane.width
+                if converted.count < count { converted = [Float](repeating: 0, count: count) }
+                converted.withUnsafeMutableBufferPointer { buffer in
+                    plane.convertRows(read, into: buffer.baseAddress!)
+                    let reader = PlaneReader(
+                        pixels: UnsafeBufferPointer(rebasing: buffer[..<count]), width: plane.width, height: plane.height,
+                        firstRow: read.lowerBound)
+                    fillRows(reader, band, output.value)
+                }
+            }
+        }
+    }
+    return result
+}
+
+/// Output rows made together from one conversion of the 8-bit rows they read.
+private let readingBand = 32
+
+/// The rows read by samples whose vertical positions (pixel index coordinates) lie in
+/// `positions`, with `taps` rows above and below the one a sample falls in (bilinear: 0 above, 1
+/// below; bicubic: 1 and 2), and a row more each way for rounding.
+func rowsRead(at positions: ClosedRange<Float>, taps: (above: Int, below: Int)) -> Range<Int> {
+    let limit = Float(Int32.max / 2)
+    let top = Int(max(positions.lowerBound.rounded(.down), -limit)), bottom = Int(min(positions.upperBound.rounded(.down), limit))
+    return (top - taps.above - 1)..<(bottom + taps.below + 2)
+}
+
+extension Interpolation {
+    /// The rows a sample reads above and below the one it falls in.
+    var rowTaps: (above: Int, below: Int) { self == .bilinear ? (0, 1) : (1, 2) }
+}
+
+/// Reads a plane at fractional positions, repeating edge pixels. The plane may be held only in
+/// part: `pixels` then holds its rows from `firstRow` on, which must include every row read.
 struct PlaneReader {
     let pixels: UnsafeBufferPointer<Float>
     let width: Int
     let height: Int
+    let firstRow: Int
+
+    init(pixels: UnsafeBufferPointer<Float>, width: Int, height: Int, firstRow: Int = 0) {
+        (self.pixels, self.width, self.height, self.firstRow) = (pixels, width, height, firstRow)
+    }
 
     @inline(__always)
     func at(_ x: Int, _ y: Int) -> Float {
-        pixels[min(max(y, 0), height - 1) * width + min(max(x, 0), width - 1)]
+        pixels[(min(max(y, 0), height - 1) - firstRow) * width + min(max(x, 0), width - 1)]
     }
 
     @inline(__always)
@@ -81,7 +155,7 @@ struct PlaneReader {
         let ix = Int(x0), iy = Int(y0)
         let (a, b, c, d): (Float, Float, Float, Float)
         if ix >= 0, iy >= 0, ix + 1 < width, iy + 1 < height {  // most reads: no clamping
-            let p = iy * width + ix
+            let p = (iy - firstRow) * width + ix
             (a, b, c, d) = (pixels[p], pixels[p + 1], pixels[p + width], pixels[p + width + 1])
         } else {
             (a, b, c, d) = (at(ix, iy), at(ix + 1, iy), at(ix, iy + 1), at(ix + 1, iy + 1))
@@ -101,7 +175,7 @@ struct PlaneReader {
             for lane in 0..<8 { result[lane] = bilinear(x[lane], y[lane]) }
             return result
         }
-        let index = wholeNumbers(y0) &* Int32(width) &+ wholeNumbers(x0)
+        let index = (wholeNumbers(y0) &- Int32(firstRow)) &* Int32(width) &+ wholeNumbers(x0)
         let base = pixels.baseAddress!
         func gather(_ offset: Int) -> SIMD8<Float> {
             let p = base + offset
@@ -127,7 +201,7 @@ struct PlaneReader {
             return row
         }
         func load(_ index: Int) -> SIMD8<Float> { UnsafeRawPointer(pixels.baseAddress! + index).loadUnaligned(as: SIMD8<Float>.self) }
-        let p = top * width + left
+        let p = (top - firstRow) * width + left
         let upper = load(p) + ax * (load(p + 1) - load(p))
         let lower = load(p + width) + ax * (load(p + width + 1) - load(p + width))
         return upper + ay * (lower - upper)

@@ -18,12 +18,15 @@ public struct YCbCrImage: Sendable, Equatable {
     public var size: Size { y.size }
 
     /// How much smaller the chroma planes are than luma in x and y (1 for 4:4:4, 0.5 for 4:2:0).
-    public var chromaScale: (x: Double, y: Double) {
-        (Double(cb.width) / Double(max(y.width, 1)), Double(cb.height) / Double(max(y.height, 1)))
-    }
+    public var chromaScale: (x: Double, y: Double) { HybridZoom.chromaScale(y.size, cb.size) }
 
     /// The size of 4:2:0 chroma planes for a given luma size.
     public static func chroma420Size(for luma: Size) -> Size {
         Size(width: (luma.width + 1) / 2, height: (luma.height + 1) / 2)
     }
+}
+
+/// How much smaller chroma planes of `chroma` are than luma of `luma`, in x and y.
+func chromaScale(_ luma: Size, _ chroma: Size) -> (x: Double, y: Double) {
+    (Double(chroma.width) / Double(max(luma.width, 1)), Double(chroma.height) / Double(max(luma.height, 1)))
 }

@@ -61,7 +61,7 @@ struct CalibrateCommand: ParsableCommand {
         print(summary(rig, measured, pairs: found.pairs.count, wideSize: lumas[0].1.size))
     }
 
-    private func load(_ pair: PairFinder.Pair, _ intake: DaemonConfig.Intake) -> (PairFinder.Pair, Plane, Plane)? {
+    private func load(_ pair: PairFinder.Pair, _ intake: DaemonConfig.Intake) -> (PairFinder.Pair, BytePlane, BytePlane)? {
         do {
             let decoded = try CaptureFiles.decode(wide: try readInput(pair.wide), tele: try readInput(pair.tele), intake: intake)
             return (pair, decoded.wide.image.y, decoded.tele.image.y)

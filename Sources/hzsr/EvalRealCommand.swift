@@ -61,8 +61,8 @@ struct EvalRealCommand: ParsableCommand {
     private func sheet(_ capture: RealCapture, _ processed: ProcessedCapture, _ score: RealScores) -> ContactSheet {
         var sheet = ContactSheet(
             heading: String(format: "%@: %@, %+.2f dB over W's digital zoom", capture.name, processed.reason, score.gain))
-        sheet.add("W (shrunk)", capture.wide.image)
-        sheet.add("T (shrunk)", capture.tele.image)
+        sheet.add("W (shrunk)", capture.wide.image.floats)
+        sheet.add("T (shrunk)", capture.tele.image.floats)
         sheet.add("target: W at full resolution", grayImage(capture.target))
         sheet.add(String(format: "output, %.2f dB", score.psnrFused), processed.primary.image)
         sheet.add(String(format: "W digital zoom, %.2f dB", score.psnrWideZoom), processed.source)

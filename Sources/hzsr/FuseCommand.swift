@@ -87,7 +87,7 @@ func readInput(_ path: String) throws -> [UInt8] {
 /// A photo that captures are simulated from, decoded; a problem with it names the file.
 func decodePhoto(_ path: String) throws -> YCbCrImage {
     let bytes = try readInput(path)
-    do { return try decodeJPEG(bytes, maxPixels: 200_000_000).image } catch { throw FileError(path: path, problem: "\(error)") }
+    do { return try decodeJPEG(bytes, maxPixels: 200_000_000).image.floats } catch { throw FileError(path: path, problem: "\(error)") }
 }
 
 /// A problem with one of the files a command was given, named by its path.

@@ -37,8 +37,8 @@ struct MapsCommand: ParsableCommand {
         let rendered = try settings.pipeline(try FusionStage(settings.fusion)).process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
 
         var sheet = ContactSheet(heading: "\(capture ?? widePath): \(rendered.gate.reason)")
-        sheet.add("W, whole frame", wide.image)
-        sheet.add("T", tele.image)
+        sheet.add("W, whole frame", wide.image.floats)
+        sheet.add("T", tele.image.floats)
         let made = rendered.fused ? "\(settings.fusion.method.rawValue) fusion" : "W digital zoom"
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
         let alignment =

@@ -11,7 +11,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
         // A real photo (a test fixture): synthetic periodic textures are ambiguous to match.
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/xiaomi-mi-a3.jpg")
-        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
+        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image.floats
         var parameters = RigParameters.draw(
             seed: 11, frameSize: Size(width: 400, height: 300), zoomRatio: 2,
             exposure: .automatic(sceneEV100: 12), ranges: .classic)
@@ -75,7 +75,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures")
         let photos = try ["xiaomi-mi-a3.jpg", "canon-sx530hs.jpg"].map {
-            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image
+            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image.floats
         }
         let pipeline = CapturePipeline(
             settings: CaptureSettings(rig: RigCalibration(zoomRatio: 2)), fusion: ClassicalFusion(bandSplitSigma: 1.5))
@@ -90,7 +90,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
             }
         }
         func process(_ wide: YCbCrImage, _ tele: YCbCrImage) throws -> ProcessedCapture {
-            try pipeline.process(wide: CaptureFrame(image: wide), tele: CaptureFrame(image: tele))
+            try pipeline.process(wide: CaptureFrame(quantizing: wide), tele: CaptureFrame(quantizing: tele))
         }
         for (index, capture) in captures.enumerated() {
             let processed = try process(capture.wide, capture.tele)
@@ -115,7 +115,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures")
         let photos = try ["xiaomi-mi-a3.jpg", "canon-sx530hs.jpg"].map {
-            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image
+            try decodeJPEG([UInt8](Data(contentsOf: fixtures.appendingPathComponent($0))), maxPixels: 1_000_000).image.floats
         }
         let captures = photos.enumerated().map { side, photo in
             var parameters = RigParameters.draw(
@@ -128,7 +128,7 @@ final class AlignmentOnSimulationTests: XCTestCase {
             alignment.coarse.maximumRotation = maximumRotation
             let settings = CaptureSettings(rig: RigCalibration(zoomRatio: 2), alignment: alignment)
             return try CapturePipeline(settings: settings, fusion: ClassicalFusion(bandSplitSigma: 1.5))
-                .process(wide: CaptureFrame(image: wide), tele: CaptureFrame(image: tele))
+                .process(wide: CaptureFrame(quantizing: wide), tele: CaptureFrame(quantizing: tele))
         }
         for capture in captures {
             let rig = try decision(capture.wide, capture.tele, maximumRotation: 15)

@@ -63,12 +63,12 @@ final class BlendOnSimulationTests: XCTestCase {
     private func blend(photo name: String, _ parameters: RigParameters) throws -> Shares {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/\(name)")
-        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
+        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image.floats
         let capture = RigSimulation(photo: photo, parameters: parameters).capture(at: Date(timeIntervalSince1970: 0))
         let pipeline = CapturePipeline(
             settings: CaptureSettings(rig: RigCalibration(zoomRatio: parameters.zoomRatio)),
             fusion: SourceAsFusion())
-        let processed = try pipeline.process(wide: CaptureFrame(image: capture.wide), tele: CaptureFrame(image: capture.tele))
+        let processed = try pipeline.process(wide: CaptureFrame(quantizing: capture.wide), tele: CaptureFrame(quantizing: capture.tele))
         let blend = try XCTUnwrap(processed.blend, processed.reason), alignment = try XCTUnwrap(processed.alignment)
         // The weight at full resolution, as compose applies it.
         let frame = capture.tele.size

@@ -32,7 +32,7 @@ final class CaptureFilesTests: XCTestCase {
         let single = try process(pair, try pipeline(zoom: "tele"))
         XCTAssertEqual(rendered.primary.image, single.primary.image, "the tele output is what a single zoom gives")
 
-        let wide = try decodeJPEG(pair.wide, maxPixels: 1_000_000).image
+        let wide = try decodeJPEG(pair.wide, maxPixels: 1_000_000).image.floats
         let teleView = rendered.primary.crop
         for output in rendered.outputs {
             let digitalZoom = DigitalZoom.render(wide, crop: output.crop, to: output.image.size)
@@ -67,7 +67,7 @@ final class CaptureFilesTests: XCTestCase {
         XCTAssertTrue(direct.reliable, direct.problem ?? "")
         XCTAssertGreaterThan(direct.correlation ?? 0, 0.8)
         XCTAssertTrue(String(decoding: try JSONEncoder().encode(direct), as: UTF8.self).contains("\"correlation\""))
-        let photo = try decodeJPEG(try TestFrames.simulatedPair(frame: size).wide, maxPixels: 1_000_000).image.y
+        let photo = try decodeJPEG(try TestFrames.simulatedPair(frame: size).wide, maxPixels: 1_000_000).image.y.floats
         let byCorners = summary(photo)
         XCTAssertTrue(byCorners.reliable, byCorners.problem ?? "")
         XCTAssertNil(byCorners.correlation)

@@ -33,6 +33,6 @@ final class OrientationTests: XCTestCase {
         let undo = [1: 1, 3: 3, 6: 8, 8: 6][orientation]!
         var exif = decoded.exif
         exif.orientation = orientation
-        return try encodeJPEG(decoded.image.oriented(exifOrientation: undo), quality: 92, exifPayload: exif.app1Payload())
+        return try encodeJPEG(decoded.image.oriented(exifOrientation: undo).floats, quality: 92, exifPayload: exif.app1Payload())
     }
 }

@@ -62,7 +62,7 @@ public enum TestFrames {
     ) throws -> (wide: [UInt8], tele: [UInt8]) {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("HZImageIOTests/Fixtures/canon-sx530hs.jpg")
-        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image
+        let photo = try decodeJPEG([UInt8](Data(contentsOf: fixture)), maxPixels: 1_000_000).image.floats
         var parameters = RigParameters.draw(
             seed: seed ?? 8, frameSize: frame, zoomRatio: zoomRatio, exposure: .automatic(sceneEV100: 12), ranges: .classic)
         if seed == nil { (parameters.teleOffset, parameters.parallax) = ([0, 0], 0) }

@@ -221,7 +221,7 @@ final class CommandLineTests: XCTestCase {
             let photo = try decodeJPEG(
                 try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(scratch.path)/photos/\(index % 2 == 0 ? "day" : "other").jpg"))),
                 maxPixels: 1_000_000
-            ).image
+            ).image.floats
             var parameters = RigParameters.draw(seed: UInt64(40 + index), frameSize: frame, zoomRatio: 2, exposure: .automatic(sceneEV100: 12))
             (parameters.teleOffset, parameters.teleRotation, parameters.teleScale) = (truth.offset, truth.rotation, truth.scale)
             (parameters.wideDistortion, parameters.teleDistortion) = (0, 0)

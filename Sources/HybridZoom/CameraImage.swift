@@ -1,0 +1,85 @@
+/// One channel of a frame as a camera's JPEG holds it: `width × height` 8-bit samples, row-major.
+///
+/// Decoded frames stay in this form, a quarter of a float plane (102 MB instead of 407 for a
+/// 100 MP frame), and the stages that read them convert the rows they need as they go. A sample
+/// s reads as the float `s / 255`, computed as the decoder of a float plane computes it, so a
+/// stage gives the same values whichever it is handed.
+public struct BytePlane: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height,
+            "plane \(width)×\(height) needs \(width * height) samples, got \(pixels.count)")
+        (self.width, self.height, self.pixels) = (width, height, pixels)
+    }
+
+    /// `plane` rounded to 8 bits as a JPEG encoder rounds it: × 255, to the nearest whole
+    /// number, within 0…255 (NaN to 0).
+    public init(quantizing plane: Plane) {
+        self.init(
+            width: plane.width, height: plane.height,
+            pixels: plane.pixels.map { value in
+                let scaled = value * 255 + 0.5
+                return scaled > 0 ? UInt8(min(scaled, 255).rounded(.down)) : 0
+            })
+    }
+
+    public var size: Size { Size(width: width, height: height) }
+
+    public subscript(x: Int, y: Int) -> Float { Float(pixels[y * width + x]) * (1 / 255) }
+
+    /// Rows `rows` as floats in [0, 1], one after another, into `output`, eight at a time.
+    func convertRows(_ rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+        pixels.withUnsafeBufferPointer { samples in
+            convertSamples(samples.baseAddress! + rows.lowerBound * width, count: rows.count * width, into: output)
+        }
+    }
+
+    /// The whole plane in floats, for what needs it so (a contact sheet, a measurement).
+    public var floats: Plane {
+        let pixels = [Float](unsafeUninitializedCapacity: width * height) { buffer, count in
+            convertRows(0..<height, into: buffer.baseAddress!)
+            count = width * height
+        }
+        return Plane(width: width, height: height, pixels: pixels)
+    }
+}
+
+@inline(__always)
+func convertSamples(_ samples: UnsafePointer<UInt8>, count: Int, into output: UnsafeMutablePointer<Float>) {
+    var index = 0
+    while index + 8 <= count {
+        let bytes = UnsafeRawPointer(samples + index).loadUnaligned(as: SIMD8<UInt8>.self)
+        let values = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes)) * (1 / 255)
+        UnsafeMutableRawPointer(output + index).storeBytes(of: values, as: SIMD8<Float>.self)
+        index += 8
+    }
+    for index in index..<count { output[index] = Float(samples[index]) * (1 / 255) }
+}
+
+/// A frame as a camera's JPEG holds it: 8-bit Y, Cb and Cr, the chroma perhaps subsampled as
+/// in `YCbCrImage`. The pipeline reads W and T in this form and makes float planes only of
+/// what it computes.
+public struct CameraImage: Sendable, Equatable {
+    public var y: BytePlane
+    public var cb: BytePlane
+    public var cr: BytePlane
+
+    public init(y: BytePlane, cb: BytePlane, cr: BytePlane) {
+        precondition(cb.size == cr.size, "Cb \(cb.size) and Cr \(cr.size) differ in size")
+        (self.y, self.cb, self.cr) = (y, cb, cr)
+    }
+
+    /// `image` rounded to 8 bits, as a camera would have stored it.
+    public init(quantizing image: YCbCrImage) {
+        self.init(y: BytePlane(quantizing: image.y), cb: BytePlane(quantizing: image.cb), cr: BytePlane(quantizing: image.cr))
+    }
+
+    public var size: Size { y.size }
+
+    /// The image in floats, for what needs it so (a contact sheet, a simulation).
+    public var floats: YCbCrImage { YCbCrImage(y: y.floats, cb: cb.floats, cr: cr.floats) }
+}
