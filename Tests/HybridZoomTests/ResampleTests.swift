@@ -14,8 +14,10 @@ final class ResampleTests: XCTestCase {
     /// reach past the plane's edges.
     func testPassesMatchTheTapsWithEdgesRepeated() {
         var random = SeededRandom(seed: 7)
-        let plane = Plane(width: 23, height: 17, pixels: (0..<(23 * 17)).map { _ in Float.random(in: 0...1, using: &random) })
+        let plane = Plane(width: 23, height: 47, pixels: (0..<(23 * 47)).map { _ in Float.random(in: 0...1, using: &random) })
         let cases: [(Rect, Size, Interpolation)] = [
+            // Shrinking in more than one band of output rows.
+            (Rect(x: 0, y: 0.5, width: 23, height: 46), Size(width: 9, height: 35), .bicubic),
             (Rect(x: -3.5, y: -2, width: 30, height: 22), Size(width: 61, height: 9), .bicubic),
             (Rect(x: 4, y: 1.25, width: 23, height: 17), Size(width: 5, height: 40), .bicubic),
             (Rect(x: 0, y: 0, width: 23, height: 17), Size(width: 50, height: 31), .bilinear),
