@@ -39,16 +39,6 @@ extension Plane {
     }
 }
 
-/// Samples in [0, 1] as bytes: × 255, + ½ and truncated, clamped to 0…255, with NaN, which
-/// fails both comparisons, landing on 0.
-@inline(__always)
-private func eightBitSamples(_ values: SIMD8<Float>) -> SIMD8<UInt8> {
-    var scaled = values * 255 + 0.5
-    scaled.replace(with: 0, where: .!(scaled .> 0))
-    scaled.replace(with: 255, where: scaled .>= 255)
-    return SIMD8(truncatingIfNeeded: wholeNumbers(scaled.rounded(.down)))
-}
-
 /// The planes of an image as a codec reads or writes them, laid end to end in one buffer: each
 /// plane has a buffer size (codecs work in whole blocks) and, at its top left, the part that
 /// belongs to the image.

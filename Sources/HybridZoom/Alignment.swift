@@ -57,21 +57,21 @@ extension Alignment {
     /// The coarse model is not applied by resampling `I_src`: the flow carries it, so the output
     /// stays in W's geometry and no full-resolution image is resampled twice.
     public static func align(source: Plane, reference: Plane, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
-        align(source: source, reference: .floats(reference), settings: settings)
+        align(source: source, reading: reference, settings: settings)
     }
 
     /// The same with T as decoded, in 8 bits: no float copy of it is made, only of what is read.
     public static func align(source: Plane, reference: BytePlane, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
-        align(source: source, reference: .bytes(reference), settings: settings)
+        align(source: source, reading: reference, settings: settings)
     }
 
-    private static func align(source: Plane, reference: TeleLuma, settings: AlignmentSettings) -> Alignment {
+    private static func align<P: ReadablePlane>(source: Plane, reading reference: P, settings: AlignmentSettings) -> Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
-        let coarse = reference.coarse(settings.coarse, source: source)
+        let coarse = settings.coarse.align(source: source, reading: reference)
         clock.lap(named: Step.coarse.rawValue)
 
-        let colour = reference.colour(source: source, mapping: coarse.transform)
+        let colour = ColourMatch.estimate(source: source, reading: reference, mapping: coarse.transform)
         clock.lap(named: Step.colour.rawValue)
 
         // Colour matching is affine and warping a weighted average, so T's luma is matched
@@ -84,8 +84,8 @@ extension Alignment {
             size: small,
             mapping: coarse.similarity.scaled(
                 x: Double(small.width) / Double(source.size.width), y: Double(small.height) / Double(source.size.height)))
-        let sourceSmall = downsample(source, to: small)
-        let referenceSmall = colour.apply(reference.downsampled(to: small))
+        let sourceSmall = resample(source, from: source.size.bounds, to: small)
+        let referenceSmall = colour.apply(resample(reference, from: reference.size.bounds, to: small))
         // T's low-resolution copy brought onto the source's grid by the coarse model, so the
         // flows only have the residual (parallax) left to find.
         let shifted = prewarp.sample(referenceSmall)
@@ -142,57 +142,8 @@ extension Alignment {
         return (forward, backward)
     }
 
-    private static func downsample(_ plane: Plane, to size: Size) -> Plane {
-        resample(plane, from: plane.size.bounds, to: size)
-    }
-
     private static func invert(_ mask: Plane) -> Plane {
         Plane(width: mask.width, height: mask.height, pixels: mask.pixels.map { 1 - $0 })
-    }
-}
-
-/// T's luma as alignment is handed it: as decoded, in 8 bits, or in floats (a simulated frame, a
-/// test's plane). The same values either way, read through the same steps.
-private enum TeleLuma {
-    case floats(Plane)
-    case bytes(BytePlane)
-
-    var size: Size {
-        switch self {
-        case .floats(let plane): plane.size
-        case .bytes(let plane): plane.size
-        }
-    }
-
-    func coarse(_ aligner: CoarseAligner, source: Plane) -> CoarseAlignment {
-        switch self {
-        case .floats(let plane): aligner.align(source: source, reference: plane)
-        case .bytes(let plane): aligner.align(source: source, reference: plane)
-        }
-    }
-
-    func colour(source: Plane, mapping: Homography) -> ColourMatch {
-        switch self {
-        case .floats(let plane): ColourMatch.estimate(source: source, reference: plane, mapping: mapping)
-        case .bytes(let plane): ColourMatch.estimate(source: source, reference: plane, mapping: mapping)
-        }
-    }
-
-    func downsampled(to size: Size) -> Plane {
-        switch self {
-        case .floats(let plane): resample(plane, from: plane.size.bounds, to: size)
-        case .bytes(let plane): resample(plane, from: plane.size.bounds, to: size)
-        }
-    }
-
-    func sampled(
-        by flow: FlowField, enlargedTo size: Size,
-        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
-    ) -> Plane {
-        switch self {
-        case .floats(let plane): flow.sample(plane, enlargedTo: size, finishingRows: finish)
-        case .bytes(let plane): flow.sample(plane, enlargedTo: size, finishingRows: finish)
-        }
     }
 }
 

@@ -16,15 +16,21 @@ public struct BytePlane: Sendable, Equatable {
         (self.width, self.height, self.pixels) = (width, height, pixels)
     }
 
-    /// `plane` rounded to 8 bits as a JPEG encoder rounds it: × 255, to the nearest whole
-    /// number, within 0…255 (NaN to 0).
+    /// `plane` rounded to 8 bits as the JPEG encoder rounds it (`eightBitSamples`).
     public init(quantizing plane: Plane) {
-        self.init(
-            width: plane.width, height: plane.height,
-            pixels: plane.pixels.map { value in
-                let scaled = value * 255 + 0.5
-                return scaled > 0 ? UInt8(min(scaled, 255).rounded(.down)) : 0
-            })
+        let pixels = [UInt8](unsafeUninitializedCapacity: plane.pixels.count) { samples, count in
+            plane.pixels.withUnsafeBufferPointer { values in
+                var index = 0
+                while index + 8 <= values.count {
+                    let eight = UnsafeRawPointer(values.baseAddress! + index).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(samples.baseAddress! + index).storeBytes(of: eightBitSamples(eight), as: SIMD8<UInt8>.self)
+                    index += 8
+                }
+                for index in index..<values.count { samples[index] = eightBitSamples(SIMD8(repeating: values[index]))[0] }
+            }
+            count = plane.pixels.count
+        }
+        self.init(width: plane.width, height: plane.height, pixels: pixels)
     }
 
     public var size: Size { Size(width: width, height: height) }
@@ -46,6 +52,16 @@ public struct BytePlane: Sendable, Equatable {
         }
         return Plane(width: width, height: height, pixels: pixels)
     }
+}
+
+/// Samples in [0, 1] as bytes: × 255, + ½ and truncated, clamped to 0…255, with NaN, which
+/// fails both comparisons, landing on 0.
+@inline(__always)
+public func eightBitSamples(_ values: SIMD8<Float>) -> SIMD8<UInt8> {
+    var scaled = values * 255 + 0.5
+    scaled.replace(with: 0, where: .!(scaled .> 0))
+    scaled.replace(with: 255, where: scaled .>= 255)
+    return SIMD8(truncatingIfNeeded: wholeNumbers(scaled.rounded(.down)))
 }
 
 @inline(__always)
@@ -82,4 +98,58 @@ public struct CameraImage: Sendable, Equatable {
 
     /// The image in floats, for what needs it so (a contact sheet, a simulation).
     public var floats: YCbCrImage { YCbCrImage(y: y.floats, cb: cb.floats, cr: cr.floats) }
+}
+
+/// A plane that stages read in floats: a float plane where it lies, or an 8-bit plane converted
+/// a band of rows at a time. A stage that takes either (a frame as decoded, or a plane a
+/// simulation or a test made) is written once against this, with the same values for both.
+protocol ReadablePlane: Sendable {
+    var size: Size { get }
+    /// The plane in floats, whole.
+    var floats: Plane { get }
+    /// `body` given the plane's rows as the resampler and the measurements read them.
+    func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result
+    /// The plane read along `mapping` onto a grid of `size` (`warp(_:by:to:interpolation:)`).
+    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane
+    /// The plane read at x + flow(x), the flow enlarged to `size` (`FlowField.sample(_:enlargedTo:)`).
+    func sampled(
+        by flow: FlowField, enlargedTo size: Size,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
+    ) -> Plane
+}
+
+extension Plane: ReadablePlane {
+    var floats: Plane { self }
+
+    func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result {
+        pixels.withUnsafeBufferPointer { body(SourceRows($0.baseAddress!, size: size)) }
+    }
+
+    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+        warp(self, by: mapping, to: size, interpolation: interpolation)
+    }
+
+    func sampled(
+        by flow: FlowField, enlargedTo size: Size,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
+    ) -> Plane {
+        flow.sample(self, enlargedTo: size, finishingRows: finish)
+    }
+}
+
+extension BytePlane: ReadablePlane {
+    func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result {
+        pixels.withUnsafeBufferPointer { body(SourceRows($0.baseAddress!, size: size)) }
+    }
+
+    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+        warp(self, by: mapping, to: size, interpolation: interpolation)
+    }
+
+    func sampled(
+        by flow: FlowField, enlargedTo size: Size,
+        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
+    ) -> Plane {
+        flow.sample(self, enlargedTo: size, finishingRows: finish)
+    }
 }

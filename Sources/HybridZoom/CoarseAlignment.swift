@@ -89,14 +89,12 @@ public struct CoarseAligner: Sendable {
         self.cornerThreshold = cornerThreshold
     }
 
-    public func align(source: Plane, reference: Plane) -> CoarseAlignment {
-        precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
-        let working = workingSize(for: source.size)
-        return align(source: source, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
-    }
+    public func align(source: Plane, reference: Plane) -> CoarseAlignment { align(source: source, reading: reference) }
 
     /// The same with T as decoded, in 8 bits.
-    public func align(source: Plane, reference: BytePlane) -> CoarseAlignment {
+    public func align(source: Plane, reference: BytePlane) -> CoarseAlignment { align(source: source, reading: reference) }
+
+    func align<P: ReadablePlane>(source: Plane, reading reference: P) -> CoarseAlignment {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
         return align(source: source, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
@@ -182,15 +180,7 @@ public struct CoarseAligner: Sendable {
 
     /// The plane at the working size, smoothed so that noise neither fires the corner test nor
     /// jitters the patches. Smoothing is symmetric, so it moves nothing.
-    private func workingLevel(_ plane: Plane, size: Size) -> Plane {
-        let resized =
-            size == plane.size
-            ? plane
-            : resample(plane, from: plane.size.bounds, to: size)
-        return gaussianBlur(resized, sigma: CoarseTuning.smoothingSigma)
-    }
-
-    private func workingLevel(_ plane: BytePlane, size: Size) -> Plane {
+    private func workingLevel<P: ReadablePlane>(_ plane: P, size: Size) -> Plane {
         let resized = size == plane.size ? plane.floats : resample(plane, from: plane.size.bounds, to: size)
         return gaussianBlur(resized, sigma: CoarseTuning.smoothingSigma)
     }

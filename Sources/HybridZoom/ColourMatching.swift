@@ -15,23 +15,15 @@ public struct ColourMatch: Sendable, Equatable {
     /// point x of the source lying at `mapping(x)` in T. About 65 000 samples are plenty for a
     /// mean and a variance, so large planes are read on a sparse lattice.
     public static func estimate(source: Plane, reference: Plane, mapping: Homography) -> ColourMatch {
-        reference.pixels.withUnsafeBufferPointer {
-            estimate(source: source, reference: SourceRows($0.baseAddress!, size: reference.size), mapping: mapping)
-        }
+        estimate(source: source, reading: reference, mapping: mapping)
     }
 
-    /// The same with T as decoded, in 8 bits.
-    public static func estimate(source: Plane, reference: BytePlane, mapping: Homography) -> ColourMatch {
-        reference.pixels.withUnsafeBufferPointer {
-            estimate(source: source, reference: SourceRows($0.baseAddress!, size: reference.size), mapping: mapping)
-        }
-    }
-
-    private static func estimate(source: Plane, reference: SourceRows, mapping: Homography) -> ColourMatch {
-        let moments = moments(source, reference, mapping)
+    /// The same with T as decoded, in 8 bits, or in floats.
+    static func estimate<P: ReadablePlane>(source: Plane, reading reference: P, mapping: Homography) -> ColourMatch {
+        let paired = reference.withSourceRows { pairedMoments(source, $0, mapping) }
         return ColourMatch(
-            gain: moments.referenceDeviation > 1e-4 ? moments.sourceDeviation / moments.referenceDeviation : 1,
-            referenceMean: moments.referenceMean, sourceMean: moments.sourceMean)
+            gain: paired.referenceDeviation > 1e-4 ? paired.sourceDeviation / paired.referenceDeviation : 1,
+            referenceMean: paired.referenceMean, sourceMean: paired.sourceMean)
     }
 
     /// Takes the plane, so that a plane nothing else holds is matched where it lies, not copied.
@@ -61,7 +53,7 @@ private struct PairedMoments {
 
 /// Means and standard deviations of `source` at x and `reference` at the nearest pixel to
 /// `mapping(x)`, over the x where both exist.
-private func moments(_ source: Plane, _ reference: SourceRows, _ mapping: Homography) -> PairedMoments {
+private func pairedMoments(_ source: Plane, _ reference: SourceRows, _ mapping: Homography) -> PairedMoments {
     let step = max(1, Int((Double(source.width * source.height) / 65_536).squareRoot()))
     var sums = SIMD4<Double>.zero, count = 0.0  // source, source², reference, reference²
     for y in stride(from: 0, to: source.height, by: step) {

@@ -61,7 +61,7 @@ public enum DigitalZoom {
         render((wide.y, wide.cb, wide.cr), crop: crop, to: size)
     }
 
-    private static func render<P: ZoomablePlane>(_ wide: (y: P, cb: P, cr: P), view: TeleView, to size: Size) -> YCbCrImage {
+    private static func render<P: ReadablePlane>(_ wide: (y: P, cb: P, cr: P), view: TeleView, to size: Size) -> YCbCrImage {
         guard view.rotation != 0 else { return render(wide, crop: view.crop, to: size) }
         let chromaSize = YCbCrImage.chroma420Size(for: size), scale = chromaScale(wide.y.size, wide.cb.size)
         let chroma = Homography.scaling(
@@ -70,44 +70,24 @@ public enum DigitalZoom {
         .followed(by: view.wideMapping(from: size)).followed(by: .scaling(x: scale.x, y: scale.y))
         return YCbCrImage(
             y: renderPlane(wide.y, view: view, to: size),
-            cb: wide.cb.warped(by: chroma, to: chromaSize), cr: wide.cr.warped(by: chroma, to: chromaSize))
+            cb: wide.cb.warped(by: chroma, to: chromaSize, interpolation: .bicubic),
+            cr: wide.cr.warped(by: chroma, to: chromaSize, interpolation: .bicubic))
     }
 
-    private static func renderPlane<P: ZoomablePlane>(_ wideLuma: P, view: TeleView, to size: Size) -> Plane {
+    private static func renderPlane<P: ReadablePlane>(_ wideLuma: P, view: TeleView, to size: Size) -> Plane {
         view.rotation == 0
-            ? wideLuma.resampled(from: view.crop, to: size)
-            : wideLuma.warped(by: view.wideMapping(from: size), to: size)
+            ? resample(wideLuma, from: view.crop, to: size)
+            : wideLuma.warped(by: view.wideMapping(from: size), to: size, interpolation: .bicubic)
     }
 
-    private static func render<P: ZoomablePlane>(_ wide: (y: P, cb: P, cr: P), crop: Rect, to size: Size) -> YCbCrImage {
+    private static func render<P: ReadablePlane>(_ wide: (y: P, cb: P, cr: P), crop: Rect, to size: Size) -> YCbCrImage {
         let chromaSize = YCbCrImage.chroma420Size(for: size)
         let scale = chromaScale(wide.y.size, wide.cb.size)
         let chromaCrop = crop.scaled(scale.x, scale.y)
         return YCbCrImage(
-            y: wide.y.resampled(from: crop, to: size),
-            cb: wide.cb.resampled(from: chromaCrop, to: chromaSize),
-            cr: wide.cr.resampled(from: chromaCrop, to: chromaSize))
-    }
-}
-
-/// A plane a digital zoom is made from: floats, or 8-bit samples as decoded. Bicubic either way.
-private protocol ZoomablePlane {
-    var size: Size { get }
-    func resampled(from crop: Rect, to size: Size) -> Plane
-    func warped(by mapping: Homography, to size: Size) -> Plane
-}
-
-extension Plane: ZoomablePlane {
-    fileprivate func resampled(from crop: Rect, to size: Size) -> Plane { resample(self, from: crop, to: size) }
-    fileprivate func warped(by mapping: Homography, to size: Size) -> Plane {
-        warp(self, by: mapping, to: size, interpolation: .bicubic)
-    }
-}
-
-extension BytePlane: ZoomablePlane {
-    fileprivate func resampled(from crop: Rect, to size: Size) -> Plane { resample(self, from: crop, to: size) }
-    fileprivate func warped(by mapping: Homography, to size: Size) -> Plane {
-        warp(self, by: mapping, to: size, interpolation: .bicubic)
+            y: resample(wide.y, from: crop, to: size),
+            cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
+            cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
     }
 }
 

@@ -44,8 +44,8 @@ public struct FlowField: Sendable, Equatable {
         _ plane: BytePlane, enlargedTo size: Size,
         finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
     ) -> Plane {
-        let enlarged = EnlargedFlow(self, to: size)
-        let sourceRows = { rows in rowsRead(at: enlarged.positions(of: rows), taps: Interpolation.bilinear.rowTaps) }
+        let enlarged = EnlargedFlow(self, to: size), extremes = enlarged.verticalExtremes()
+        let sourceRows = { rows in rowsRead(at: enlarged.positions(of: rows, extremes: extremes), taps: Interpolation.bilinear.rowTaps) }
         return reading(plane, into: size, sourceRows: sourceRows) { reader, rows, output in
             enlarged.sample(reader, rows: rows, into: output, finishingRows: finish)
         }
@@ -92,8 +92,6 @@ private struct EnlargedFlow {
     let rows: ResamplingTaps
     let scale: (x: Float, y: Float)
     let outputWidth: Int
-    /// Each low-resolution row's smallest and largest vertical displacement.
-    let verticalExtremes: [ClosedRange<Float>]
     static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
 
     /// One output row's displacements, the low-resolution row they are made from, and room for
@@ -128,10 +126,6 @@ private struct EnlargedFlow {
             sourceStart: 0, sourceLength: Double(low.height), sourceCount: low.height, outputCount: size.height, kernel: .bilinear)
         scale = (Float(size.width) / Float(low.width), Float(size.height) / Float(low.height))
         outputWidth = size.width
-        verticalExtremes = (0..<low.height).map { y in
-            let row = flow.v.pixels[(y * low.width)..<((y + 1) * low.width)]
-            return row.min()!...row.max()!
-        }
     }
 
     /// Rows `rows` of the plane the flow points into, read at x + flow(x), bilinear, into
@@ -161,12 +155,22 @@ private struct EnlargedFlow {
         }
     }
 
-    /// Where output rows `rows` read, vertically: each enlarged vector is a weighted mean of
-    /// the low-resolution vectors of the rows its taps read, so it lies within their extremes.
-    func positions(of rows: Range<Int>) -> ClosedRange<Float> {
+    /// Each low-resolution row's smallest and largest vertical displacement.
+    func verticalExtremes() -> [ClosedRange<Float>] {
+        let low = flow.size
+        return (0..<low.height).map { y in
+            let row = flow.v.pixels[(y * low.width)..<((y + 1) * low.width)]
+            return row.min()!...row.max()!
+        }
+    }
+
+    /// Where output rows `rows` read, vertically: each enlarged vector is a weighted mean (with
+    /// weights of one sign) of the low-resolution vectors of the rows its taps read, so it lies
+    /// within their extremes (`verticalExtremes`).
+    func positions(of rows: Range<Int>, extremes: [ClosedRange<Float>]) -> ClosedRange<Float> {
         let low = self.rows.sourceRange(of: rows)
-        let lowest = low.map { verticalExtremes[$0].lowerBound }.min()! * scale.y
-        let highest = low.map { verticalExtremes[$0].upperBound }.max()! * scale.y
+        let lowest = low.map { extremes[$0].lowerBound }.min()! * scale.y
+        let highest = low.map { extremes[$0].upperBound }.max()! * scale.y
         return (Float(rows.lowerBound) + lowest)...(Float(rows.upperBound - 1) + highest)
     }
 

@@ -118,15 +118,16 @@ public struct FrameMeasurement: Codable, Sendable, Equatable {
 
     /// Measures a frame's luma (as decoded, at its own resolution: resampling would change the noise).
     public init(luma: Plane, exposure: ExposureSettings) {
-        self.init(exposure: exposure, measured: NoiseEstimate.measure(luma))
+        self.init(exposure: exposure, measuring: luma)
     }
 
     /// The same from the frame's luma as decoded, in 8 bits.
     public init(luma: BytePlane, exposure: ExposureSettings) {
-        self.init(exposure: exposure, measured: NoiseEstimate.measure(luma))
+        self.init(exposure: exposure, measuring: luma)
     }
 
-    private init(exposure: ExposureSettings, measured: (meanLuma: Float, noise: Float)) {
+    private init<P: ReadablePlane>(exposure: ExposureSettings, measuring luma: P) {
+        let measured = NoiseEstimate.measure(luma)
         self.init(exposure: exposure, meanLuma: Double(measured.meanLuma), noise: Double(measured.noise))
     }
 }

@@ -12,15 +12,10 @@ public enum NoiseEstimate {
     public static func sigma(of luma: Plane) -> Float { measure(luma).noise }
 
     /// Mean luma (over the 16 × 16 blocks that tile the frame) and σ of the noise.
-    static func measure(_ luma: Plane) -> (meanLuma: Float, noise: Float) {
+    /// A frame as decoded is read a few rows at a time.
+    static func measure<P: ReadablePlane>(_ luma: P) -> (meanLuma: Float, noise: Float) {
         guard luma.size.pixelCount > 0 else { return (0, 0) }
-        return luma.pixels.withUnsafeBufferPointer { measure(SourceRows($0.baseAddress!, size: luma.size)) }
-    }
-
-    /// The same for a frame as decoded, its rows converted as they are read.
-    static func measure(_ luma: BytePlane) -> (meanLuma: Float, noise: Float) {
-        guard luma.size.pixelCount > 0 else { return (0, 0) }
-        return luma.pixels.withUnsafeBufferPointer { measure(SourceRows($0.baseAddress!, size: luma.size)) }
+        return luma.withSourceRows { measure($0) }
     }
 
     private static func measure(_ luma: SourceRows) -> (meanLuma: Float, noise: Float) {
@@ -44,7 +39,7 @@ public enum NoiseEstimate {
     /// made.
     static func bandDeviation(of luma: Plane, sigma: Double) -> Float {
         guard luma.width > block, luma.height > block else { return 0 }
-        let blocks = luma.pixels.withUnsafeBufferPointer { BlockStatistics(SourceRows($0.baseAddress!, size: luma.size)) }
+        let blocks = luma.withSourceRows { BlockStatistics($0) }
         let flat = blocks.flattest(fraction: flatFraction, clipMargin: clipMargin, limit: maximumBlocks)
         guard !flat.isEmpty else { return 0 }
         let origins = flat.map { (x: $0 % blocks.columns * block, y: $0 / blocks.columns * block) }

@@ -11,17 +11,18 @@ import Dispatch
 /// horizontal one gathers. So the gathering pass goes on the side with fewer rows: first when
 /// enlarging, last when shrinking.
 public func resample(_ plane: Plane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
-    plane.pixels.withUnsafeBufferPointer { pixels in
-        resample(SourceRows(pixels.baseAddress!, size: plane.size), from: rect, to: size, interpolation: interpolation)
-    }
+    plane.withSourceRows { resample($0, from: rect, to: size, interpolation: interpolation) }
 }
 
 /// An 8-bit plane resampled as `resample` resamples the same samples in floats, with the same
 /// result: each source row is converted as it is read.
 public func resample(_ plane: BytePlane, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
-    plane.pixels.withUnsafeBufferPointer { pixels in
-        resample(SourceRows(pixels.baseAddress!, size: plane.size), from: rect, to: size, interpolation: interpolation)
-    }
+    plane.withSourceRows { resample($0, from: rect, to: size, interpolation: interpolation) }
+}
+
+/// Either kind of plane, for the stages written once for both.
+func resample<P: ReadablePlane>(_ plane: P, from rect: Rect, to size: Size, interpolation: Interpolation = .bicubic) -> Plane {
+    plane.withSourceRows { resample($0, from: rect, to: size, interpolation: interpolation) }
 }
 
 private func resample(_ source: SourceRows, from rect: Rect, to size: Size, interpolation: Interpolation) -> Plane {
@@ -36,8 +37,9 @@ private func resample(_ source: SourceRows, from rect: Rect, to size: Size, inte
     return resampleInBlocks(source, rows: rows, columns: columns)
 }
 
-/// The rows a resampling pass reads: a float plane's, in place, or an 8-bit plane's, each
-/// converted into a buffer the caller lends when it is read.
+/// The rows a stage reads (the resampler's passes, the noise measurement, the colour match): a
+/// float plane's, where they lie, or an 8-bit plane's, converted into a buffer the caller lends
+/// as they are read.
 struct SourceRows {
     let size: Size
     private let floats: UnsafePointer<Float>?
@@ -222,8 +224,8 @@ func catmullRom(_ t: Double) -> Double {
     return 0
 }
 
-/// The horizontal pass on the rows `rows` of `plane`: the second pass when shrinking (also in
-/// `localEnergy(ofBandOf:)`), and the coarse rows of `EnlargedMask`.
+/// The horizontal pass on the rows `rows` of `plane`, all at once: for `localEnergy(ofBandOf:)`
+/// and the coarse rows of `EnlargedMask`.
 func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> Plane {
     let outputWidth = columns.starts.count, across = RowResampler(columns)
     var result = Plane(width: outputWidth, height: rows.count)
@@ -282,9 +284,13 @@ extension ResamplingTaps {
 /// then the horizontal pass; both a band of output rows at a time, so that the vertical pass is
 /// never held whole (half of a 100 MP plane, 200 MB, when shrinking by 2). The same sums, so the
 /// same values.
+/// Output rows shrunk together: enough for whole vectors of work, few enough that their vertical
+/// pass (16 rows of the source's width) stays in cache.
+private let shrinkingBand = 16
+
 private func resampleShrinking(_ source: SourceRows, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
     let outputWidth = columns.starts.count, outputHeight = rows.starts.count, across = RowResampler(columns)
-    let width = source.size.width, band = 16
+    let width = source.size.width, band = shrinkingBand
     var result = Plane(width: outputWidth, height: outputHeight)
     result.pixels.withUnsafeMutableBufferPointer { output in
         let output = UncheckedSendable(output)

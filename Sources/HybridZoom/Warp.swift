@@ -35,13 +35,17 @@ public func warp(_ plane: Plane, by mapping: Homography, to size: Size, interpol
 }
 
 /// The same from an 8-bit plane, a band of rows converted at a time: those between where the
-/// band's corners land (a homography takes its extremes over a rectangle at the corners).
+/// band's corners land. A homography takes its extremes over a rectangle at the corners as long
+/// as its denominator keeps one sign there; where it does not, every row is converted.
 public func warp(_ plane: BytePlane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
     let sourceRows = { (rows: Range<Int>) -> Range<Int> in
         let corners = [0.5, Double(size.width) - 0.5].flatMap { x in
-            [Double(rows.lowerBound) + 0.5, Double(rows.upperBound) - 0.5].map { mapping.apply(SIMD2(x, $0)).y - 0.5 }
+            [Double(rows.lowerBound) + 0.5, Double(rows.upperBound) - 0.5].map { SIMD2(x, $0) }
         }
-        return rowsRead(at: Float(corners.min()!)...Float(corners.max()!), taps: interpolation.rowTaps)
+        let m = mapping.matrix, denominators = corners.map { m[6] * $0.x + m[7] * $0.y + m[8] }
+        guard denominators.allSatisfy({ $0 > 0 }) || denominators.allSatisfy({ $0 < 0 }) else { return 0..<plane.height }
+        let landed = corners.map { mapping.apply($0).y - 0.5 }
+        return rowsRead(at: Float(landed.min()!)...Float(landed.max()!), taps: interpolation.rowTaps)
     }
     return reading(plane, into: size, sourceRows: sourceRows, mappedRows(mapping, width: size.width, interpolation: interpolation))
 }
@@ -109,15 +113,18 @@ func reading(
     return result
 }
 
-/// Output rows made together from one conversion of the 8-bit rows they read.
+/// Output rows made together from one conversion of the 8-bit rows they read: enough to share
+/// the rows a band's neighbours also read, few enough to stay in cache.
 private let readingBand = 32
 
 /// The rows read by samples whose vertical positions (pixel index coordinates) lie in
 /// `positions`, with `taps` rows above and below the one a sample falls in (bilinear: 0 above, 1
 /// below; bicubic: 1 and 2), and a row more each way for rounding.
 func rowsRead(at positions: ClosedRange<Float>, taps: (above: Int, below: Int)) -> Range<Int> {
-    let limit = Float(Int32.max / 2)
-    let top = Int(max(positions.lowerBound.rounded(.down), -limit)), bottom = Int(min(positions.upperBound.rounded(.down), limit))
+    // Any position this far out reads an edge row; the bound keeps the arithmetic in range.
+    let limit = Float(1 << 30)
+    let top = Int(positions.lowerBound.rounded(.down).clamped(to: -limit...limit))
+    let bottom = Int(positions.upperBound.rounded(.down).clamped(to: -limit...limit))
     return (top - taps.above - 1)..<(bottom + taps.below + 2)
 }
 

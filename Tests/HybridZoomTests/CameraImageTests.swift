@@ -53,6 +53,22 @@ final class CameraImageTests: XCTestCase {
         }
     }
 
+    /// A map whose denominator changes sign over the output reads rows far from where the
+    /// output's corners land; vectors far past the frame read its edge rows.
+    func testReadingFarPastTheBandsGivesWhatTheFloatsGive() {
+        let plane = texture(Size(width: 64, height: 100))
+        let flipping = Homography([1, 0, 0, 0, 1, 0, -1.0 / 32, 0, 1])
+        XCTAssertEqual(
+            warp(plane, by: flipping, to: Size(width: 64, height: 64), interpolation: .bilinear),
+            warp(plane.floats, by: flipping, to: Size(width: 64, height: 64), interpolation: .bilinear))
+        for v: Float in [2e9, -2e9, 150, -150] {
+            let flow = FlowField(size: Size(width: 4, height: 4), u: 3, v: v)
+            XCTAssertEqual(
+                flow.sample(plane, enlargedTo: Size(width: 64, height: 100)),
+                flow.sample(plane.floats, enlargedTo: Size(width: 64, height: 100)), "v \(v)")
+        }
+    }
+
     func testATurnedDigitalZoomFromBytesIsTheOneFromFloats() {
         let wide = CameraImage(quantizing: TestFrames.scene(Size(width: 320, height: 240)))
         let teleSize = Size(width: 160, height: 120)
