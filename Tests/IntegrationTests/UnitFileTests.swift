@@ -18,6 +18,22 @@ final class UnitFileTests: XCTestCase {
         }
     }
 
+    /// A config the daemon refuses ends it with a status the units do not start it again on
+    /// (the config stays refused until someone edits it), and only that one.
+    func testARefusedConfigIsNotStartedIntoAgain() throws {
+        let scratch = try ScratchFolder("unit-refused")
+        try "pairing: {tolerance: soon}\n".write(toFile: "\(scratch.path)/hzsrd.yaml", atomically: true, encoding: .utf8)
+        let (status, output) = run(DaemonHarness.binary, ["--config", "\(scratch.path)/hzsrd.yaml"])
+        XCTAssertEqual(status, 78, output)
+        for unit in ["hzsrd.service", "hzsrd@.service"] {
+            let text = try String(
+                contentsOf: DaemonHarness.repositoryRoot.appendingPathComponent("Systemd/\(unit)"), encoding: .utf8)
+            let prevented = text.split(separator: "\n").filter { $0.hasPrefix("RestartPreventExitStatus=") }
+                .flatMap { $0.dropFirst("RestartPreventExitStatus=".count).split(separator: " ") }
+            XCTAssertEqual(prevented, ["\(status)"], unit)
+        }
+    }
+
     func testHardeningRatesSafe() throws {
         for unit in ["hzsrd.service", "hzsrd@.service"] {
             let path = DaemonHarness.repositoryRoot.appendingPathComponent("Systemd/\(unit)").path
