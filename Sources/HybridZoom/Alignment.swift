@@ -103,7 +103,7 @@ extension Alignment {
         let sourceSize = source.size
         let sourceWhere = outside.pixels.contains(where: { $0 > 0 }) ? EnlargedMask(outside, to: sourceSize) : nil
         let warped = source.pixels.withUnsafeBufferPointer { source in
-            reference.sampled(by: forward.flow, enlargedTo: sourceSize) { y, row, mask in
+            forward.flow.sample(reference, enlargedTo: sourceSize) { y, row, mask in
                 colour.apply(to: row, count: sourceSize.width)
                 guard let sourceWhere else { return }
                 sourceWhere.row(y, columns: 0..<sourceSize.width, into: mask)

@@ -37,20 +37,13 @@ public struct BytePlane: Sendable, Equatable {
 
     public subscript(x: Int, y: Int) -> Float { Float(pixels[y * width + x]) * (1 / 255) }
 
-    /// Rows `rows` as floats in [0, 1], one after another, into `output`, eight at a time.
-    func convertRows(_ rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
-        pixels.withUnsafeBufferPointer { samples in
-            convertSamples(samples.baseAddress! + rows.lowerBound * width, count: rows.count * width, into: output)
-        }
-    }
-
     /// The whole plane in floats, for what needs it so (a contact sheet, a measurement).
     public var floats: Plane {
-        let pixels = [Float](unsafeUninitializedCapacity: width * height) { buffer, count in
-            convertRows(0..<height, into: buffer.baseAddress!)
-            count = width * height
+        let floats = [Float](unsafeUninitializedCapacity: pixels.count) { buffer, count in
+            pixels.withUnsafeBufferPointer { convertSamples($0.baseAddress!, count: $0.count, into: buffer.baseAddress!) }
+            count = pixels.count
         }
-        return Plane(width: width, height: height, pixels: pixels)
+        return Plane(width: width, height: height, pixels: floats)
     }
 }
 
@@ -107,15 +100,8 @@ protocol ReadablePlane: Sendable {
     var size: Size { get }
     /// The plane in floats, whole.
     var floats: Plane { get }
-    /// `body` given the plane's rows as the resampler and the measurements read them.
+    /// `body` given the plane's rows as the resampler, the warps and the measurements read them.
     func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result
-    /// The plane read along `mapping` onto a grid of `size` (`warp(_:by:to:interpolation:)`).
-    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane
-    /// The plane read at x + flow(x), the flow enlarged to `size` (`FlowField.sample(_:enlargedTo:)`).
-    func sampled(
-        by flow: FlowField, enlargedTo size: Size,
-        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
-    ) -> Plane
 }
 
 extension Plane: ReadablePlane {
@@ -124,32 +110,10 @@ extension Plane: ReadablePlane {
     func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result {
         pixels.withUnsafeBufferPointer { body(SourceRows($0.baseAddress!, size: size)) }
     }
-
-    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
-        warp(self, by: mapping, to: size, interpolation: interpolation)
-    }
-
-    func sampled(
-        by flow: FlowField, enlargedTo size: Size,
-        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
-    ) -> Plane {
-        flow.sample(self, enlargedTo: size, finishingRows: finish)
-    }
 }
 
 extension BytePlane: ReadablePlane {
     func withSourceRows<Result>(_ body: (SourceRows) -> Result) -> Result {
         pixels.withUnsafeBufferPointer { body(SourceRows($0.baseAddress!, size: size)) }
-    }
-
-    func warped(by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
-        warp(self, by: mapping, to: size, interpolation: interpolation)
-    }
-
-    func sampled(
-        by flow: FlowField, enlargedTo size: Size,
-        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void
-    ) -> Plane {
-        flow.sample(self, enlargedTo: size, finishingRows: finish)
     }
 }

@@ -70,14 +70,14 @@ public enum DigitalZoom {
         .followed(by: view.wideMapping(from: size)).followed(by: .scaling(x: scale.x, y: scale.y))
         return YCbCrImage(
             y: renderPlane(wide.y, view: view, to: size),
-            cb: wide.cb.warped(by: chroma, to: chromaSize, interpolation: .bicubic),
-            cr: wide.cr.warped(by: chroma, to: chromaSize, interpolation: .bicubic))
+            cb: warp(reading: wide.cb, by: chroma, to: chromaSize, interpolation: .bicubic),
+            cr: warp(reading: wide.cr, by: chroma, to: chromaSize, interpolation: .bicubic))
     }
 
     private static func renderPlane<P: ReadablePlane>(_ wideLuma: P, view: TeleView, to size: Size) -> Plane {
         view.rotation == 0
             ? resample(wideLuma, from: view.crop, to: size)
-            : wideLuma.warped(by: view.wideMapping(from: size), to: size, interpolation: .bicubic)
+            : warp(reading: wideLuma, by: view.wideMapping(from: size), to: size, interpolation: .bicubic)
     }
 
     private static func render<P: ReadablePlane>(_ wide: (y: P, cb: P, cr: P), crop: Rect, to size: Size) -> YCbCrImage {

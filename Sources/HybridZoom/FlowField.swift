@@ -28,20 +28,12 @@ public struct FlowField: Sendable, Equatable {
     /// without making two full-resolution flow planes. `finish(y, row, spare)` may change each
     /// row while it is in cache, with a spare row of `size.width` floats (whose contents are
     /// whatever it last held) for its own use.
-    func sample(
-        _ plane: Plane, enlargedTo size: Size,
-        finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
-    ) -> Plane {
-        let enlarged = EnlargedFlow(self, to: size)
-        return reading(plane, into: size) { reader, rows, output in
-            enlarged.sample(reader, rows: rows, into: output, finishingRows: finish)
-        }
-    }
-
-    /// The same from an 8-bit plane (T as decoded), converting a band of its rows at a time: those
-    /// between where the band's rows land, as far as the flow's rows that make them reach.
-    func sample(
-        _ plane: BytePlane, enlargedTo size: Size,
+    ///
+    /// The plane, floats or T as decoded in 8 bits, is read a band of output rows at a time,
+    /// each band only the rows between where its vectors land, as far as the flow's rows that
+    /// make them reach.
+    func sample<P: ReadablePlane>(
+        _ plane: P, enlargedTo size: Size,
         finishingRows finish: (_ y: Int, _ row: UnsafeMutablePointer<Float>, _ spare: UnsafeMutablePointer<Float>) -> Void = { _, _, _ in }
     ) -> Plane {
         let enlarged = EnlargedFlow(self, to: size), extremes = enlarged.verticalExtremes()

@@ -31,19 +31,24 @@ public func warp(_ plane: Plane, dx: Plane, dy: Plane, interpolation: Interpolat
 /// `plane` read along a map: output pixel x (a grid of `size`) reads `plane` at `mapping(x)`,
 /// both in continuous coordinates. For enlarging or turning by a little: it does not low-pass.
 public func warp(_ plane: Plane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
-    reading(plane, into: size, mappedRows(mapping, width: size.width, interpolation: interpolation))
+    warp(reading: plane, by: mapping, to: size, interpolation: interpolation)
 }
 
-/// The same from an 8-bit plane, a band of rows converted at a time: those between where the
-/// band's corners land. A homography takes its extremes over a rectangle at the corners as long
-/// as its denominator keeps one sign there; where it does not, every row is converted.
+/// The same from an 8-bit plane, a band of rows converted at a time.
 public func warp(_ plane: BytePlane, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
+    warp(reading: plane, by: mapping, to: size, interpolation: interpolation)
+}
+
+/// Either kind of plane, a band of output rows at a time, each reading the rows between where
+/// the band's corners land. A homography takes its extremes over a rectangle at the corners as
+/// long as its denominator keeps one sign there; where it does not, the band reads every row.
+func warp<P: ReadablePlane>(reading plane: P, by mapping: Homography, to size: Size, interpolation: Interpolation) -> Plane {
     let sourceRows = { (rows: Range<Int>) -> Range<Int> in
         let corners = [0.5, Double(size.width) - 0.5].flatMap { x in
             [Double(rows.lowerBound) + 0.5, Double(rows.upperBound) - 0.5].map { SIMD2(x, $0) }
         }
         let m = mapping.matrix, denominators = corners.map { m[6] * $0.x + m[7] * $0.y + m[8] }
-        guard denominators.allSatisfy({ $0 > 0 }) || denominators.allSatisfy({ $0 < 0 }) else { return 0..<plane.height }
+        guard denominators.allSatisfy({ $0 > 0 }) || denominators.allSatisfy({ $0 < 0 }) else { return 0..<plane.size.height }
         let landed = corners.map { mapping.apply($0).y - 0.5 }
         return rowsRead(at: Float(landed.min()!)...Float(landed.max()!), taps: interpolation.rowTaps)
     }
@@ -80,32 +85,34 @@ func reading(
     return result
 }
 
-/// The same from an 8-bit plane, which is never converted whole: the output is made
-/// `readingBand` rows at a time, each from the source rows that `sourceRows(band)` says it
-/// reads (edge rows repeated as ever), converted into a buffer that each core reuses.
-func reading(
-    _ plane: BytePlane, into size: Size, sourceRows: (Range<Int>) -> Range<Int>,
+/// The same a band of output rows at a time, each reading only the source rows that
+/// `sourceRows(band)` says it reads (edge rows repeated as ever): an 8-bit plane is never
+/// converted whole, only those rows, into a buffer that each core reuses.
+func reading<P: ReadablePlane>(
+    _ plane: P, into size: Size, sourceRows: (Range<Int>) -> Range<Int>,
     _ fillRows: (PlaneReader, Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void
 ) -> Plane {
     var result = Plane(width: size.width, height: size.height)
-    result.pixels.withUnsafeMutableBufferPointer { output in
-        let output = UncheckedSendable(output)
-        parallelChunks(size.height, itemCost: size.width) { rows in
-            var converted: [Float] = []
-            for start in stride(from: rows.lowerBound, to: rows.upperBound, by: readingBand) {
-                let band = start..<min(start + readingBand, rows.upperBound)
-                // Reads past the edges repeat the edge rows, so those are held at least.
-                let wanted = sourceRows(band)
-                let first = min(max(wanted.lowerBound, 0), plane.height - 1)
-                let read = first..<min(max(wanted.upperBound, first + 1), plane.height)
-                let count = read.count * plane.width
-                if converted.count < count { converted = [Float](repeating: 0, count: count) }
-                converted.withUnsafeMutableBufferPointer { buffer in
-                    plane.convertRows(read, into: buffer.baseAddress!)
-                    let reader = PlaneReader(
-                        pixels: UnsafeBufferPointer(rebasing: buffer[..<count]), width: plane.width, height: plane.height,
-                        firstRow: read.lowerBound)
-                    fillRows(reader, band, output.value)
+    let (width, height) = (plane.size.width, plane.size.height)
+    plane.withSourceRows { source in
+        result.pixels.withUnsafeMutableBufferPointer { output in
+            let output = UncheckedSendable(output)
+            parallelChunks(size.height, itemCost: size.width) { rows in
+                var converted: [Float] = [0]
+                for start in stride(from: rows.lowerBound, to: rows.upperBound, by: readingBand) {
+                    let band = start..<min(start + readingBand, rows.upperBound)
+                    // Reads past the edges repeat the edge rows, so those are held at least.
+                    let wanted = sourceRows(band)
+                    let first = min(max(wanted.lowerBound, 0), height - 1)
+                    let read = first..<min(max(wanted.upperBound, first + 1), height)
+                    let count = read.count * width
+                    if source.converts && converted.count < count { converted = [Float](repeating: 0, count: count) }
+                    converted.withUnsafeMutableBufferPointer { buffer in
+                        let reader = PlaneReader(
+                            pixels: UnsafeBufferPointer(start: source.rows(read, scratch: buffer.baseAddress!), count: count),
+                            width: width, height: height, firstRow: read.lowerBound)
+                        fillRows(reader, band, output.value)
+                    }
                 }
             }
         }
