@@ -121,8 +121,10 @@ public struct FusionNetwork: Sendable {
 
     private var activeQuantization: Quantization? { precision == .int8 ? quantization : nil }
 
-    /// `Y_fusion` for inputs of any size: Y_src plus the network's residual.
-    /// Not clamped: values may leave [0, 1] slightly, as PyTorch's do.
+    /// `Y_fusion` for inputs of any size: Y_src plus the network's residual, plus `base`'s
+    /// detail where given (`NetworkFusion`). Not clamped: values may leave [0, 1] slightly, as
+    /// PyTorch's do. Written over `Ỹ_ref`'s samples when the caller hands over the only reference
+    /// to them, so that no other full-resolution plane is made (400 MB at 100 MP); else over a copy.
     ///
     /// The image is run in tiles of at most `tileSize` × `tileSize` output pixels (a multiple of
     /// 64), each with `FusionArchitecture.halo` (256) pixels of context, which changes no output
@@ -131,18 +133,32 @@ public struct FusionNetwork: Sendable {
     /// tile (before the full-detail level ran in bands), spun at barriers whenever another process wanted a core: a 12 MP frame took 0.3–1.5 s
     /// that way against 0.2–0.4 s in workers, and a 2 MP frame 0.3 s against 0.05 s on one core.
     /// So an image of one tile (both sides at most `tileSize`) runs on one core.
-    public func fuse(_ inputs: FusionInputs, tileSize: Int = defaultTileSize) throws(OneDNNError) -> Plane {
+    public func fuse(
+        _ inputs: consuming FusionInputs, addingDetailOf base: ClassicalFusion? = nil, tileSize: Int = defaultTileSize
+    ) throws(OneDNNError) -> Plane {
         let size = inputs.source.size
         guard size.pixelCount > 0 else { return inputs.source }
-        let queue = TileQueue(HZFusionNet.tiles(for: size, tileSize: tileSize))
-        let workers = min(queue.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
-        var output = Plane(width: size.width, height: size.height)
-        try withFrameBuffers(inputs, &output) { frame throws(OneDNNError) in
-            _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
-                try withOneOpenMPThread { () throws(OneDNNError) in
-                    let runner = try TileRunner(largestWindow: queue.largestWindow, weights: weights, quantization: activeQuantization)
-                    while let tile = queue.next() {
-                        try runner.run(tile, on: frame)
+        precondition((base?.reach ?? 0) <= FusionArchitecture.halo, "the band split reaches beyond a tile's window")
+        let (source, occlusion) = (inputs.source, inputs.occlusion)
+        var output = inputs.reference
+        _ = consume inputs
+        let schedule = TileSchedule(HZFusionNet.tiles(for: size, tileSize: tileSize), size: size)
+        let workers = min(schedule.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
+        try source.pixels.withUnsafeBufferPointer { source throws(OneDNNError) in
+            try output.pixels.withUnsafeMutableBufferPointer { output throws(OneDNNError) in
+                let frame = FrameBuffers(
+                    source: source, reference: UnsafeBufferPointer(output), occlusion: occlusion, output: output, size: size)
+                _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
+                    try withOneOpenMPThread { () throws(OneDNNError) in
+                        let runner = try TileRunner(
+                            largestWindow: schedule.largestWindow, weights: weights, quantization: activeQuantization)
+                        while let tile = schedule.next() {
+                            let pixels = schedule.outputBuffer()
+                            try runner.run(
+                                schedule.tiles[tile], on: frame, adding: base, into: pixels,
+                                inputRead: { schedule.inputRead(tile, frame: frame) })
+                            schedule.finished(tile, pixels, frame: frame)
+                        }
                     }
                 }
             }
@@ -166,44 +182,117 @@ public struct FusionNetwork: Sendable {
     }
 }
 
-/// The tiles of one `fuse` call, handed to its workers one at a time as each becomes free.
-private final class TileQueue: Sendable {
+/// The tiles of one `fuse` call, handed to its workers one at a time as each becomes free, and
+/// their outputs on the way into the frame. `Y_fusion` is written over `Ỹ_ref`, which tiles read
+/// their input from, so a tile's output is held in a buffer of its own until every tile whose
+/// window overlaps it has read its input, then copied in. Tiles go in row-major order, so about
+/// a row of tiles is held (100 MB at 100 MP), and the buffers are reused from tile to tile.
+private final class TileSchedule: Sendable {
     let tiles: [Tile]
     let largestWindow: Size
-    private let taken = Atomic(0)
+    /// Each tile's output pixels inside the image (its buffer's), and the tiles whose windows read them.
+    private let inside: [PixelRect]
+    private let readers: [[Int]]
+    private let state: Mutex<State>
 
-    init(_ tiles: [Tile]) {
-        self.tiles = tiles
-        largestWindow = Size(width: tiles.map(\.window.width).max()!, height: tiles.map(\.window.height).max()!)
+    private struct State {
+        var taken = 0
+        var inputRead: [Bool]
+        var held: [(tile: Int, pixels: OutputBuffer)] = []
+        var spare: [OutputBuffer] = []
+        /// Every buffer made, freed with the schedule (also those of a run that failed).
+        var made: [OutputBuffer] = []
+
+        /// The held outputs whose readers have all read their input, taken out of `held`.
+        mutating func takeCopyable(_ readers: [[Int]]) -> [(tile: Int, pixels: OutputBuffer)] {
+            var copyable: [(tile: Int, pixels: OutputBuffer)] = []
+            held.removeAll { output in
+                let ready = readers[output.tile].allSatisfy { inputRead[$0] }
+                if ready { copyable.append(output) }
+                return ready
+            }
+            return copyable
+        }
     }
 
-    func next() -> Tile? {
-        let index = taken.add(1, ordering: .relaxed).oldValue
-        return index < tiles.count ? tiles[index] : nil
+    init(_ tiles: [Tile], size: Size) {
+        self.tiles = tiles
+        largestWindow = Size(width: tiles.map(\.window.width).max()!, height: tiles.map(\.window.height).max()!)
+        let inside = tiles.map { $0.outputInside(size) }
+        readers = inside.map { rect in tiles.indices.filter { tiles[$0].window.overlaps(rect) } }
+        self.inside = inside
+        state = Mutex(State(inputRead: Array(repeating: false, count: tiles.count)))
+    }
+
+    deinit {
+        state.withLock { state in
+            for buffer in state.made { buffer.value.deallocate() }
+        }
+    }
+
+    /// The next tile's index, nil when all are taken.
+    func next() -> Int? {
+        state.withLock { state in
+            guard state.taken < tiles.count else { return nil }
+            defer { state.taken += 1 }
+            return state.taken
+        }
+    }
+
+    /// A buffer for any tile's output pixels, zeroed.
+    func outputBuffer() -> OutputBuffer {
+        let buffer = state.withLock { state in
+            if let spare = state.spare.popLast() { return spare }
+            state.made.append(OutputBuffer(.allocate(capacity: inside.map(\.size.pixelCount).max()!)))
+            return state.made.last!
+        }
+        buffer.value.update(repeating: 0)
+        return buffer
+    }
+
+    /// `tile` has read all it reads of `Ỹ_ref`.
+    func inputRead(_ tile: Int, frame: FrameBuffers) {
+        let copyable = state.withLock { state in
+            state.inputRead[tile] = true
+            return state.takeCopyable(readers)
+        }
+        copyIn(copyable, frame: frame)
+    }
+
+    /// `tile`'s output is all in `pixels`.
+    func finished(_ tile: Int, _ pixels: OutputBuffer, frame: FrameBuffers) {
+        let copyable = state.withLock { state in
+            state.held.append((tile, pixels))
+            return state.takeCopyable(readers)
+        }
+        copyIn(copyable, frame: frame)
+    }
+
+    /// Copies the outputs into the frame (no tile will read those pixels again), and keeps
+    /// their buffers for the next tiles.
+    private func copyIn(_ outputs: [(tile: Int, pixels: OutputBuffer)], frame: FrameBuffers) {
+        guard !outputs.isEmpty else { return }
+        for (tile, pixels) in outputs {
+            let rect = inside[tile]
+            for row in 0..<rect.height {
+                (frame.output.baseAddress! + (rect.y + row) * frame.size.width + rect.x)
+                    .update(from: pixels.value.baseAddress! + row * rect.width, count: rect.width)
+            }
+        }
+        state.withLock { $0.spare += outputs.map(\.pixels) }
     }
 }
 
-/// The planes of one `fuse` call as buffers its workers share: each writes only the output
-/// pixels of its own tiles.
+/// A tile's output pixels, row by row, as wide as its part inside the image.
+typealias OutputBuffer = UncheckedSendable<UnsafeMutableBufferPointer<Float>>
+
+/// The planes of one `fuse` call as buffers its workers share: `reference` is `output`'s memory,
+/// written only where no tile reads it again (`TileSchedule`).
 struct FrameBuffers: @unchecked Sendable {
     var source, reference: UnsafeBufferPointer<Float>
     var occlusion: EnlargedMask
     var output: UnsafeMutableBufferPointer<Float>
     var size: Size
-}
-
-private func withFrameBuffers<E: Error>(
-    _ inputs: FusionInputs, _ output: inout Plane, _ body: (FrameBuffers) throws(E) -> Void
-) throws(E) {
-    let size = output.size
-    try inputs.source.pixels.withUnsafeBufferPointer { source throws(E) in
-        try inputs.reference.pixels.withUnsafeBufferPointer { reference throws(E) in
-            try output.pixels.withUnsafeMutableBufferPointer { output throws(E) in
-                try body(
-                    FrameBuffers(source: source, reference: reference, occlusion: inputs.occlusion, output: output, size: size))
-            }
-        }
-    }
 }
 
 /// Runs `body` with the oneDNN primitives it creates and runs on this thread using this thread

@@ -24,9 +24,7 @@ public struct NetworkFusion: Fusion {
         base = ClassicalFusion(bandSplitSigma: sigma)
     }
 
-    public func fuse(_ inputs: FusionInputs) throws -> Plane {
-        var fused = try network.fuse(inputs)
-        base?.addDetail(of: inputs, to: &fused)
-        return fused
+    public func fuse(_ inputs: consuming FusionInputs) throws -> Plane {
+        try network.fuse(consume inputs, addingDetailOf: base)
     }
 }

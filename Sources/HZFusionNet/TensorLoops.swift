@@ -114,31 +114,36 @@ func averagePoolingQuantizing(_ fine: Activation<Float>, into coarse: Activation
     }
 }
 
-/// Y_src + residual for the pixels of `rect` (image coordinates, inside the image), the residual
-/// being the head's 16 channels at 1/4 resolution turned back into pixels (PyTorch's
-/// `pixel_shuffle`: pixel (4x + j, 4y + i) is channel i·4 + j of cell (x, y)) for the tile whose
-/// window starts at `origin`, which like `rect` lies on the 64-pixel grid.
+/// Y_src + residual added to `output` (what it holds first: 0, or classical detail) for the
+/// pixels of `rect` (image coordinates, inside the image), `output` holding the rectangle's rows
+/// `rowLength` apart from its corner. The residual is the head's 16 channels at 1/4 resolution
+/// turned back into pixels (PyTorch's `pixel_shuffle`: pixel (4x + j, 4y + i) is channel
+/// i·4 + j of cell (x, y)) for the tile whose window starts at `origin`, which like `rect` lies on
+/// the 64-pixel grid.
 func depthToSpaceAddingSource(
     _ head: Activation<Float>, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
-    width: Int, rect: PixelRect, into output: UnsafeMutableBufferPointer<Float>
+    width: Int, rect: PixelRect, to output: UnsafeMutablePointer<Float>, rowLength: Int
 ) {
     precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)
     let (wholeCells, remainder) = rect.width.quotientAndRemainder(dividingBy: 4)
+    let output = UncheckedSendable(output)
     parallelChunks(rect.height, itemCost: rect.width) { rows in
-        for y in rows.lowerBound + rect.y..<rows.upperBound + rect.y {
-            let windowY = y - origin.y
+        for row in rows {
+            let (y, windowY) = (rect.y + row, rect.y + row - origin.y)
             // Cell (x, 0)'s channels i·4 ..< i·4 + 4 are this row's 4 residuals of that cell.
             let residuals = head.pointer + (windowY / 4 * head.width + (rect.x - origin.x) / 4) * 16 + windowY % 4 * 4
             let sourceRow = source.baseAddress! + y * width + rect.x
-            let outputRow = output.baseAddress! + y * width + rect.x
+            let outputRow = output.value + row * rowLength
             for cell in 0..<wholeCells {
                 let sum =
                     UnsafeRawPointer(sourceRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
                     + UnsafeRawPointer(residuals + cell * 16).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(outputRow + cell * 4).storeBytes(of: sum, as: SIMD4<Float>.self)
+                let held = UnsafeRawPointer(outputRow + cell * 4).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(outputRow + cell * 4).storeBytes(of: sum + held, as: SIMD4<Float>.self)
             }
             for j in 0..<remainder {
-                outputRow[wholeCells * 4 + j] = sourceRow[wholeCells * 4 + j] + residuals[wholeCells * 16 + j]
+                let x = wholeCells * 4 + j
+                outputRow[x] = (sourceRow[x] + residuals[wholeCells * 16 + j]) + outputRow[x]
             }
         }
     }

@@ -117,6 +117,9 @@ final class TilePlan {
             }
         }
         try endChain()  // the head's
+        precondition(
+            steps.filter { if case .banded(_, nil) = $0 { true } else { false } }.count == 1,
+            "the network's input is read by one chain of full-detail convolutions")
         self.steps = steps
     }
 
@@ -132,9 +135,12 @@ final class TilePlan {
     }
 
     /// Runs the network: `writeInput(rows, band)` writes the input's rows `rows` (of the
-    /// full-detail level) into `band`; `readOutput(rows, band)` is given the head's output for
-    /// those rows, in a band that is overwritten after it returns.
-    func run(in context: ComputeContext, writeInput: BandAccess, readOutput: BandAccess) throws(OneDNNError) {
+    /// full-detail level) into `band`, all of them before `inputWritten()` is called;
+    /// `readOutput(rows, band)` is given the head's output for those rows, in a band that is
+    /// overwritten after it returns.
+    func run(
+        in context: ComputeContext, writeInput: BandAccess, inputWritten: () -> Void, readOutput: BandAccess
+    ) throws(OneDNNError) {
         for step in steps {
             switch step {
             case let .primitive(primitive):
@@ -146,6 +152,7 @@ final class TilePlan {
                 try convolutions.run(in: context, fill: fill, read: readOutput)
             case let .banded(convolutions, nil):
                 try convolutions.run(in: context, fill: writeInput, read: readOutput)
+                inputWritten()
             }
         }
         try context.wait()
@@ -273,15 +280,21 @@ final class TileRunner {
         (self.weights, self.quantization) = (weights, quantization)
     }
 
-    /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image.
-    func run(_ tile: Tile, on frame: FrameBuffers) throws(OneDNNError) {
+    /// Runs the network on `tile` of `frame`, adding the tile's output pixels inside the image
+    /// (Y_src + residual, and `base`'s detail) to `pixels`, a row of the tile's inside width after
+    /// another. `inputRead()` is called once the tile has read all it reads of the frame's
+    /// reference: its window for the network, and `base`'s reach around its pixels, read first.
+    func run(
+        _ tile: Tile, on frame: FrameBuffers, adding base: ClassicalFusion?, into pixels: OutputBuffer,
+        inputRead: () -> Void
+    ) throws(OneDNNError) {
         let plan = try self.plan(for: tile.window.size)
         let block = FusionArchitecture.block
-        // The padded image's last tiles reach past the image: only the pixels inside it are kept.
-        let inside = (
-            columns: tile.output.x..<min(tile.output.x + tile.output.width, frame.size.width),
-            rows: tile.output.y..<min(tile.output.y + tile.output.height, frame.size.height)
-        )
+        let rect = tile.outputInside(frame.size)
+        let inside = (columns: rect.x..<rect.x + rect.width, rows: rect.y..<rect.y + rect.height)
+        base?.addDetail(
+            source: frame.source, reference: frame.reference, occlusion: frame.occlusion, size: frame.size,
+            columns: inside.columns, rows: inside.rows, to: pixels.value.baseAddress!, rowLength: inside.columns.count)
         try plan.run(
             in: context,
             writeInput: { rows, band in
@@ -289,6 +302,7 @@ final class TileRunner {
                 (window.y, window.height) = (window.y + rows.lowerBound * block, rows.count * block)
                 spaceToDepth([frame.source, frame.reference], frame.occlusion, size: frame.size, window: window, into: band)
             },
+            inputWritten: inputRead,
             readOutput: { rows, band in
                 let top = tile.window.y + rows.lowerBound * block
                 let pixelRows = inside.rows.clamped(to: top..<top + rows.count * block)
@@ -296,7 +310,8 @@ final class TileRunner {
                 depthToSpaceAddingSource(
                     band, origin: (tile.window.x, top), source: frame.source, width: frame.size.width,
                     rect: PixelRect(x: inside.columns.lowerBound, y: pixelRows.lowerBound, width: inside.columns.count, height: pixelRows.count),
-                    into: frame.output)
+                    to: pixels.value.baseAddress! + (pixelRows.lowerBound - inside.rows.lowerBound) * inside.columns.count,
+                    rowLength: inside.columns.count)
             })
     }
 

@@ -5,6 +5,10 @@ struct PixelRect: Hashable {
     var x: Int, y: Int, width: Int, height: Int
 
     var size: Size { Size(width: width, height: height) }
+
+    func overlaps(_ other: PixelRect) -> Bool {
+        x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height
+    }
 }
 
 /// One run of the network: the `output` pixels it produces and the `window` of the padded image
@@ -12,6 +16,14 @@ struct PixelRect: Hashable {
 struct Tile: Equatable {
     var output: PixelRect
     var window: PixelRect
+
+    /// The output pixels inside an image of `size`: the padded image's last tiles reach past it.
+    func outputInside(_ size: Size) -> PixelRect {
+        PixelRect(
+            x: output.x, y: output.y,
+            width: min(output.x + output.width, size.width) - output.x,
+            height: min(output.y + output.height, size.height) - output.y)
+    }
 }
 
 /// The tiles covering an image of `size`, padded to multiples of 64 as `fuse` pads it, with

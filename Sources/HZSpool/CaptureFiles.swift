@@ -143,8 +143,10 @@ public enum CaptureFiles {
                 return nil
             }
         }
-        // The frames' planes are the pipeline's alone, so it can let them go before fusion.
-        let processed = try pipeline.process(wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele))
+        // The frames' planes are the pipeline's alone, so it can let them go before fusion, and
+        // nothing here reads `Ỹ_ref` after it, so fusion may write over it.
+        let processed = try pipeline.process(
+            wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele), keepingWarpedReference: false)
         var timings = clock.timings
         timings.append(contentsOf: processed.timings)
 
@@ -159,8 +161,8 @@ public enum CaptureFiles {
         }
         let (decision, reason, gate) = (processed.decision, processed.reason, processed.gate.measurements)
         let coverage = processed.blend?.coverage ?? 0, alignment = processed.alignment.map(AlignmentSummary.init)
-        // Only the outputs are encoded: what else the pipeline made (`Ỹ_ref`, and `Y_src` when no
-        // output shows it: 96 MB at 12 MP when fused) goes first.
+        // Only the outputs are encoded: what else the pipeline made (`Y_src` when no output shows
+        // it: 48 MB at 12 MP) goes first.
         let images = processed.outputs
         _ = consume processed
         // Each zoom's encode on its own core, as decoding does.

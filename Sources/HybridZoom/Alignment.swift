@@ -33,10 +33,13 @@ public struct Alignment: Sendable {
     /// The coarse similarity (`CoarseAlignment.similarity`) as a displacement at flow resolution:
     /// the forward flow less this is parallax (and a little perspective).
     public var similarityFlow: FlowField
+    /// The `I_src` grid's size, on which T is warped.
+    public var size: Size
     /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid; `Y_src` where the flow
     /// leads outside T's frame (`outsideReference` ≥ 0.5), where the warp would only repeat T's
-    /// edge, so that no later stage sees it.
-    public var warpedReference: Plane
+    /// edge, so that no later stage sees it. Nil once the pipeline has handed it to fusion, which
+    /// writes `Y_fusion` over its samples (`CapturePipeline.process`'s `keepingWarpedReference`).
+    public var warpedReference: Plane?
     /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
     /// resolution, like the other maps the blending stage reads.
     public var outsideReference: Plane
@@ -44,7 +47,7 @@ public struct Alignment: Sendable {
     public var timings: StageTimings
 
     /// `I_src` → T at full resolution, as the warp read it (made on demand, for measurements).
-    public var fullResolutionFlow: FlowField { forward.flow.resized(to: warpedReference.size, interpolation: .bilinear) }
+    public var fullResolutionFlow: FlowField { forward.flow.resized(to: size, interpolation: .bilinear) }
 
     /// The steps alignment is timed in (`align.<step>` in a capture's timings).
     public enum Step: String, CaseIterable {
@@ -115,7 +118,7 @@ extension Alignment {
         return Alignment(
             coarse: coarse, colour: colour, forward: forward, backward: backward, occlusion: occlusion,
             flowSource: sourceSmall, flowReference: shifted, flowPrewarp: prewarp, similarityFlow: similarityFlow,
-            warpedReference: warped, outsideReference: outside, timings: clock.timings)
+            size: sourceSize, warpedReference: warped, outsideReference: outside, timings: clock.timings)
     }
 
     /// The size of the flow's luma: `width` wide (never wider than the image), same aspect ratio.

@@ -89,8 +89,11 @@ public struct BlendInputs: Sendable {
         source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
         wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
     ) {
+        guard let warpedReference = alignment.warpedReference else {
+            preconditionFailure("this alignment's Ỹ_ref was handed to fusion, which wrote over it")
+        }
         self.init(
-            source: source, warpedReference: alignment.warpedReference, forwardFlow: alignment.forward.flow,
+            source: source, warpedReference: warpedReference, forwardFlow: alignment.forward.flow,
             coarseFlow: alignment.similarityFlow,
             flowUncertainty: alignment.forward.uncertainty, occlusion: alignment.occlusion,
             outsideReference: alignment.outsideReference, autofocusRegion: autofocusRegion,

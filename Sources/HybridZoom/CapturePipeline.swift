@@ -17,28 +17,36 @@ public struct CapturePipeline: Sendable {
         self.fusion = fusion
     }
 
-    /// Takes the frames: W's planes go once its digital zooms are made, before alignment's
-    /// buffers come, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
-    public func process(wide: consuming CaptureFrame, tele: consuming CaptureFrame) throws -> ProcessedCapture {
+    /// Takes the frames: W's planes go before alignment's buffers come, but for what the outputs
+    /// need of them, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
+    /// The outputs are made last, when fusion's buffers are gone. Fusion writes `Y_fusion` over
+    /// `Ỹ_ref` unless `keepingWarpedReference` (for callers that show or time it), so that a
+    /// fused capture needs no third full-resolution plane.
+    public func process(
+        wide: consuming CaptureFrame, tele: consuming CaptureFrame, keepingWarpedReference: Bool = true
+    ) throws -> ProcessedCapture {
         var clock = StageClock()
-        let rig = settings.rig
-        let teleView = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: tele.image.size)
-        let source = DigitalZoom.render(wide.image, view: teleView, to: tele.image.size)
+        let rig = settings.rig, teleSize = tele.image.size
+        let teleView = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: teleSize)
+        let sourceLuma = DigitalZoom.render(wide.image.y, view: teleView, to: teleSize)
         clock.lap(.source)
 
         let measured = [copy wide, copy tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
         var gate = Gate.decide(wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio, settings: settings.gate)
         clock.lap(.gate)
 
-        var outputs = wideZooms(wide.image, source: source, teleView: teleView)
+        // What the outputs read of W: its chroma (51 MB at 100 MP, where `I_src`'s in floats is
+        // 200), and all of it only for an output beside `I_src`'s grid.
+        let crops = outputCrops(wide: wide.image.size, teleView: teleView, sourceSize: teleSize)
+        let wideForOutputs = crops.allSatisfy(\.onSourceGrid) ? nil : wide.image
+        let (wideSize, wideChroma) = (wide.image.size, (cb: wide.image.cb, cr: wide.image.cr))
         _ = consume wide
-        clock.lap(.zoom)
 
         let (teleLuma, teleFocus) = (tele.image.y, tele.focusRegion)
         _ = consume tele
         var alignment: Alignment?
         if gate.fuses, fusion != nil {
-            let aligned = Alignment.align(source: source.y, reference: consume teleLuma, settings: settings.alignment)
+            let aligned = Alignment.align(source: sourceLuma, reference: consume teleLuma, settings: settings.alignment)
             clock.lap(.align)
             gate = Gate.decide(
                 wide: measured[0], tele: measured[1], zoomRatio: rig.zoomRatio,
@@ -50,20 +58,35 @@ public struct CapturePipeline: Sendable {
         // maps read only what alignment made, so they come first: their full-resolution buffers
         // are gone before fusion's output comes.
         var composed: Plane?, blend: BlendWeights?
-        if gate.fuses, let fusion, let alignment {
-            let weights = blendWeights(source: source.y, alignment: alignment, teleFocus: teleFocus, gate: gate.measurements)
+        if gate.fuses, let fusion, var aligned = alignment.take() {
+            let weights = blendWeights(source: sourceLuma, alignment: aligned, teleFocus: teleFocus, gate: gate.measurements)
             clock.lap(.blend)
-            let fused = try fusion.fuse(FusionInputs(source: source.y, alignment: alignment))
+            let inputs = FusionInputs(source: sourceLuma, alignment: aligned)
+            if !keepingWarpedReference { aligned.warpedReference = nil }
+            alignment = aligned
+            let fused = try fusion.fuse(consume inputs)
             clock.lap(.fuse)
-            var luma = Blend.compose(fusion: fused, source: source.y, weight: weights.weight)
+            var luma = Blend.compose(fusion: fused, source: sourceLuma, weight: weights.weight)
             luma.clampToUnitRange()
-            var change: Plane?  // made by the first zoom that needs it
-            for index in outputs.indices {
-                paste(luma, source: source.y, change: &change, teleView: teleView, into: &outputs[index])
-            }
             clock.lap(.blend)
             (composed, blend) = (luma, weights)
         }
+
+        let chroma = DigitalZoom.renderChroma(cb: wideChroma.cb, cr: wideChroma.cr, wide: wideSize, view: teleView, to: teleSize)
+        let source = YCbCrImage(y: sourceLuma, cb: chroma.cb, cr: chroma.cr)
+        var change: Plane?  // made by the first zoom that needs it
+        let outputs = zip(settings.zooms, crops).map { zoom, crop in
+            var output = ZoomedImage(
+                image: crop.onSourceGrid ? source : DigitalZoom.render(wideForOutputs!, crop: crop.rect, to: crop.size),
+                zoom: zoom, crop: crop.rect)
+            if let composed, crop.onSourceGrid {
+                output.image.y = composed
+            } else if let composed {
+                paste(composed, source: sourceLuma, change: &change, teleView: teleView, into: &output)
+            }
+            return output
+        }
+        clock.lap(.zoom)
 
         var timings = clock.timings
         if let alignment { timings.append(alignment.timings, under: .align) }
@@ -76,20 +99,20 @@ public struct CapturePipeline: Sendable {
             timings: timings)
     }
 
-    /// W's digital zoom at each configured zoom (step 2 again), in W's orientation; `source`
-    /// itself where an output shows exactly T's view on `I_src`'s grid.
-    private func wideZooms(_ wide: CameraImage, source: YCbCrImage, teleView: TeleView) -> [ZoomedImage] {
-        let size = settings.outputSize ?? source.size
+    /// The part of W each configured zoom shows (step 2 again), in W's orientation, at the
+    /// output size, and whether that is exactly `I_src`'s grid: T's view, not turned, at T's size.
+    private func outputCrops(wide: Size, teleView: TeleView, sourceSize: Size) -> [OutputCrop] {
+        let size = settings.outputSize ?? sourceSize
         return settings.zooms.map { zoom in
-            let crop = DigitalZoom.cropRect(wide: wide.size, calibration: settings.rig, zoom: zoom, outputSize: size)
-            let image = isSourceGrid(crop, size, teleView, source.size) ? source : DigitalZoom.render(wide, crop: crop, to: size)
-            return ZoomedImage(image: image, zoom: zoom, crop: crop)
+            let rect = DigitalZoom.cropRect(wide: wide, calibration: settings.rig, zoom: zoom, outputSize: size)
+            return OutputCrop(rect: rect, size: size, onSourceGrid: rect == teleView.crop && teleView.rotation == 0 && size == sourceSize)
         }
     }
 
-    /// Whether an output of `crop` at `size` is `I_src`'s grid: T's view, not turned, at T's size.
-    private func isSourceGrid(_ crop: Rect, _ size: Size, _ teleView: TeleView, _ sourceSize: Size) -> Bool {
-        crop == teleView.crop && teleView.rotation == 0 && size == sourceSize
+    private struct OutputCrop {
+        var rect: Rect
+        var size: Size
+        var onSourceGrid: Bool
     }
 
     /// Step 8 on `I_src`'s grid: where T can be trusted (step 9 then takes `Y_fusion` there and
@@ -102,16 +125,12 @@ public struct CapturePipeline: Sendable {
         return Blend.weights(inputs, settings: settings.blend)
     }
 
-    /// The fused luma onto an output: as it is when the output is `I_src`'s grid, else pasted
-    /// into the W digital zoom where T's view lands in it (turned, on a turned rig).
+    /// The fused luma onto an output beside `I_src`'s grid: pasted into the W digital zoom where
+    /// T's view lands in it (turned, on a turned rig).
     private func paste(
         _ composed: Plane, source: Plane, change: inout Plane?, teleView: TeleView,
         into output: inout ZoomedImage
     ) {
-        if isSourceGrid(output.crop, output.image.size, teleView, composed.size) {
-            output.image.y = composed
-            return
-        }
         let difference = change ?? Blend.change(from: source, to: composed)
         change = difference
         if teleView.rotation == 0 {

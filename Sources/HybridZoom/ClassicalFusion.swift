@@ -17,7 +17,7 @@ public struct ClassicalFusion: Fusion {
         self.bandSplitSigma = bandSplitSigma
     }
 
-    public func fuse(_ inputs: FusionInputs) -> Plane {
+    public func fuse(_ inputs: consuming FusionInputs) -> Plane {
         var fused = inputs.source
         addDetail(of: inputs, to: &fused)
         return fused
@@ -26,24 +26,51 @@ public struct ClassicalFusion: Fusion {
     /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`. The
     /// difference, its band and `M_occ` are made a row at a time, never as whole planes.
     public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
-        let (width, height) = (plane.width, plane.height)
+        let size = plane.size
         plane.pixels.withUnsafeMutableBufferPointer { output in
             inputs.reference.pixels.withUnsafeBufferPointer { reference in
                 inputs.source.pixels.withUnsafeBufferPointer { source in
-                    let output = UncheckedSendable(output)
-                    forEachBlurredRow(
-                        width: width, height: height, sigma: bandSplitSigma,
-                        fill: { y, row in
-                            for x in 0..<width { row[x] = reference[y * width + x] - source[y * width + x] }
-                        },
-                        use: { y, difference, blurred, occ in
-                            inputs.occlusion.row(y, columns: 0..<width, into: occ)
-                            for x in 0..<width {
-                                output.value[y * width + x] += (1 - occ[x]) * (difference[x] - blurred[x])
-                            }
-                        })
+                    addDetail(
+                        source: source, reference: reference, occlusion: inputs.occlusion, size: size,
+                        columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!, rowLength: size.width)
                 }
             }
         }
+    }
+
+    /// How far from a pixel `addDetail` reads the planes: the band split's blur.
+    package var reach: Int { blurReach(sigma: bandSplitSigma) }
+
+    /// `addDetail` for the pixels `columns × rows` of planes of `size`, added to `output` (their
+    /// rows `rowLength` apart, from the rectangle's corner): the same sums, to the bit. It reads
+    /// `source` and `reference` only within `reach` of the rectangle, so that the network can
+    /// run it tile by tile while other tiles' outputs are written over `Ỹ_ref`. Edge rows and
+    /// columns are repeated only at the planes' edges, as for the whole plane: where the window
+    /// is cut inside them, the blur's repeated samples reach no pixel of the rectangle.
+    package func addDetail(
+        source: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, occlusion: EnlargedMask, size: Size,
+        columns: Range<Int>, rows: Range<Int>, to output: UnsafeMutablePointer<Float>, rowLength: Int
+    ) {
+        let reach = reach, width = size.width
+        let window = (
+            columns: max(columns.lowerBound - reach, 0)..<min(columns.upperBound + reach, width),
+            rows: max(rows.lowerBound - reach, 0)..<min(rows.upperBound + reach, size.height)
+        )
+        let output = UncheckedSendable(output)
+        forEachBlurredRow(
+            width: window.columns.count, height: window.rows.count, sigma: bandSplitSigma,
+            fill: { y, row in
+                let start = (window.rows.lowerBound + y) * width + window.columns.lowerBound
+                for x in 0..<window.columns.count { row[x] = reference[start + x] - source[start + x] }
+            },
+            use: { y, difference, blurred, occ in
+                let frameY = window.rows.lowerBound + y
+                guard rows.contains(frameY) else { return }
+                occlusion.row(frameY, columns: columns, into: occ)
+                let (outputRow, skipped) = (output.value + (frameY - rows.lowerBound) * rowLength, columns.lowerBound - window.columns.lowerBound)
+                for x in 0..<columns.count {
+                    outputRow[x] += (1 - occ[x]) * (difference[skipped + x] - blurred[skipped + x])
+                }
+            })
     }
 }

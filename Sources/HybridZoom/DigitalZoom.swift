@@ -61,17 +61,30 @@ public enum DigitalZoom {
         render((wide.y, wide.cb, wide.cr), crop: crop, to: size)
     }
 
+    /// W's chroma in T's view, as `render` makes `I_src`'s, from W (of `wide`'s size) as
+    /// decoded: for a grid whose luma is made apart (the pipeline's, from fusion).
+    public static func renderChroma(cb: BytePlane, cr: BytePlane, wide: Size, view: TeleView, to size: Size) -> (cb: Plane, cr: Plane) {
+        renderChroma((cb, cr), wide: wide, view: view, to: size)
+    }
+
     private static func render<P: ReadablePlane>(_ wide: (y: P, cb: P, cr: P), view: TeleView, to size: Size) -> YCbCrImage {
-        guard view.rotation != 0 else { return render(wide, crop: view.crop, to: size) }
-        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = chromaScale(wide.y.size, wide.cb.size)
-        let chroma = Homography.scaling(
+        let (cb, cr) = renderChroma((wide.cb, wide.cr), wide: wide.y.size, view: view, to: size)
+        return YCbCrImage(y: renderPlane(wide.y, view: view, to: size), cb: cb, cr: cr)
+    }
+
+    private static func renderChroma<P: ReadablePlane>(
+        _ chroma: (cb: P, cr: P), wide: Size, view: TeleView, to size: Size
+    ) -> (cb: Plane, cr: Plane) {
+        guard view.rotation != 0 else { return renderChroma(chroma, wide: wide, crop: view.crop, to: size) }
+        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = chromaScale(wide, chroma.cb.size)
+        let mapping = Homography.scaling(
             x: Double(size.width) / Double(chromaSize.width), y: Double(size.height) / Double(chromaSize.height)
         )
         .followed(by: view.wideMapping(from: size)).followed(by: .scaling(x: scale.x, y: scale.y))
-        return YCbCrImage(
-            y: renderPlane(wide.y, view: view, to: size),
-            cb: warp(reading: wide.cb, by: chroma, to: chromaSize, interpolation: .bicubic),
-            cr: warp(reading: wide.cr, by: chroma, to: chromaSize, interpolation: .bicubic))
+        return (
+            warp(reading: chroma.cb, by: mapping, to: chromaSize, interpolation: .bicubic),
+            warp(reading: chroma.cr, by: mapping, to: chromaSize, interpolation: .bicubic)
+        )
     }
 
     private static func renderPlane<P: ReadablePlane>(_ wideLuma: P, view: TeleView, to size: Size) -> Plane {
@@ -81,13 +94,16 @@ public enum DigitalZoom {
     }
 
     private static func render<P: ReadablePlane>(_ wide: (y: P, cb: P, cr: P), crop: Rect, to size: Size) -> YCbCrImage {
-        let chromaSize = YCbCrImage.chroma420Size(for: size)
-        let scale = chromaScale(wide.y.size, wide.cb.size)
+        let (cb, cr) = renderChroma((wide.cb, wide.cr), wide: wide.y.size, crop: crop, to: size)
+        return YCbCrImage(y: resample(wide.y, from: crop, to: size), cb: cb, cr: cr)
+    }
+
+    private static func renderChroma<P: ReadablePlane>(
+        _ chroma: (cb: P, cr: P), wide: Size, crop: Rect, to size: Size
+    ) -> (cb: Plane, cr: Plane) {
+        let chromaSize = YCbCrImage.chroma420Size(for: size), scale = chromaScale(wide, chroma.cb.size)
         let chromaCrop = crop.scaled(scale.x, scale.y)
-        return YCbCrImage(
-            y: resample(wide.y, from: crop, to: size),
-            cb: resample(wide.cb, from: chromaCrop, to: chromaSize),
-            cr: resample(wide.cr, from: chromaCrop, to: chromaSize))
+        return (resample(chroma.cb, from: chromaCrop, to: chromaSize), resample(chroma.cr, from: chromaCrop, to: chromaSize))
     }
 }
 

@@ -1,7 +1,8 @@
 /// Step 7: T's detail brought into `I_src`'s luma. Both methods (the network and classical
-/// detail transfer) read the same three planes and return `Y_fusion` on the `I_src` grid.
+/// detail transfer) read the same three planes and return `Y_fusion` on the `I_src` grid. A
+/// method may write `Y_fusion` over the samples of a plane it is handed the only reference to.
 public protocol Fusion: Sendable {
-    func fuse(_ inputs: FusionInputs) throws -> Plane
+    func fuse(_ inputs: consuming FusionInputs) throws -> Plane
 }
 
 /// What fusion reads, all at full resolution on the `I_src` grid, values in [0, 1].
@@ -31,8 +32,11 @@ public struct FusionInputs: Sendable {
     /// frame on the flow's grid, and T's warped luma as alignment left it (with `Y_src` already
     /// past T's edge), shared rather than copied.
     public init(source: Plane, alignment: Alignment) {
+        guard let reference = alignment.warpedReference else {
+            preconditionFailure("this alignment's Ỹ_ref was handed to fusion, which wrote over it")
+        }
         let (occluded, outside) = (alignment.occlusion, alignment.outsideReference)
         let unusable = Plane(width: occluded.width, height: occluded.height, pixels: zip(occluded.pixels, outside.pixels).map(max))
-        self.init(source: source, reference: alignment.warpedReference, occlusion: EnlargedMask(unusable, to: source.size))
+        self.init(source: source, reference: reference, occlusion: EnlargedMask(unusable, to: source.size))
     }
 }

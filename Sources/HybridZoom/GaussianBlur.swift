@@ -257,11 +257,17 @@ func fineBand(_ plane: Plane, sigma: Double, blocks origins: [(x: Int, y: Int)],
 
 /// Normalised Gaussian weights out to 3σ, centre in the middle.
 func gaussianKernel(sigma: Double) -> [Float] {
-    let radius = max(1, Int((3 * sigma).rounded(.up)))
+    let radius = gaussianRadius(sigma: sigma)
     let weights = (-radius...radius).map { offset in exp(-Double(offset * offset) / (2 * sigma * sigma)) }
     let total = weights.reduce(0, +)
     return weights.map { Float($0 / total) }
 }
+
+/// How far `gaussianKernel` reaches on each side: 3σ, at least one pixel.
+private func gaussianRadius(sigma: Double) -> Int { max(1, Int((3 * sigma).rounded(.up))) }
+
+/// How many pixels on each side of a pixel `forEachBlurredRow` reads to blur it.
+func blurReach(sigma: Double) -> Int { sigma > 0.01 ? gaussianRadius(sigma: sigma) : 0 }
 
 /// One row blurred along its length: copied into `padded` (room for the row, the kernel's reach
 /// on both sides and eight more) with its edge values repeated, so that the taps run over

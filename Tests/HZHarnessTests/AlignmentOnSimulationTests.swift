@@ -64,7 +64,8 @@ final class AlignmentOnSimulationTests: XCTestCase {
         let outside = EnlargedMask(alignment.outsideReference, to: source.size).plane
         let past = outside.pixels.indices.filter { outside.pixels[$0] >= 0.5 }
         XCTAssertGreaterThan(past.count, 1000)
-        XCTAssertTrue(past.allSatisfy { alignment.warpedReference.pixels[$0] == source.y.pixels[$0] })
+        let warped = try XCTUnwrap(alignment.warpedReference)
+        XCTAssertTrue(past.allSatisfy { warped.pixels[$0] == source.y.pixels[$0] })
     }
 
     /// The gate on the tethered simulator at its extremes: T turned by ±1° and scaled by ±2 %

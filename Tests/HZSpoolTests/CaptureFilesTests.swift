@@ -51,6 +51,26 @@ final class CaptureFilesTests: XCTestCase {
         }
     }
 
+    /// The daemon's pipeline hands `Ỹ_ref` to fusion, which writes `Y_fusion` over it; the
+    /// harness's keeps it. Both make the same images, by the network and by classical fusion,
+    /// on `I_src`'s grid and beside it.
+    func testHandingỸrefToFusionChangesNoImage() throws {
+        let pair = try TestFrames.simulatedPair(frame: frame)
+        for method in ["network", "classical"] {
+            let config = try config(zoom: "[tele, 1]", fusion: method)
+            let pipeline = config.pipeline(try FusionStage(config.fusion))
+            let (wide, tele) = try CaptureFiles.decode(wide: pair.wide, tele: pair.tele, intake: config.intake)
+            let kept = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
+            let handedOver = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingWarpedReference: false)
+            XCTAssertEqual(handedOver.decision, .fused, method)
+            XCTAssertNotNil(kept.alignment?.warpedReference, method)
+            XCTAssertNotNil(handedOver.alignment, method)
+            XCTAssertNil(handedOver.alignment?.warpedReference, method)
+            XCTAssertEqual(handedOver.outputs.map(\.image), kept.outputs.map(\.image), method)
+            XCTAssertEqual(handedOver.source, kept.source, method)
+        }
+    }
+
     /// `output.maps`: a fused capture carries alignment's maps, each blend map and the blend
     /// weight as JPEGs on the flow's 512-px grid; a capture that fails alignment only alignment's;
     /// one never aligned none, and without `output.maps` there are none.
