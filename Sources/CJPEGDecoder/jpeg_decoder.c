@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 // jpeglib.h needs size_t and FILE declared before it.
 #include <jpeglib.h>
 #include <jerror.h>
@@ -176,21 +177,27 @@ int hzjpeg_read_frame(hzjpeg_decoder *decoder, hzjpeg_frame *frame) {
 
 int hzjpeg_read_planes(hzjpeg_decoder *decoder, unsigned char *const planes[3]) {
     struct jpeg_decompress_struct *info = &decoder->info;
-    JSAMPROW rows[3][MAX_SAMPLING * DCTSIZE];
-    JSAMPARRAY components[3] = { rows[0], rows[1], rows[2] };
+    JSAMPARRAY band[3];
     if (setjmp(decoder->failure)) return -1;
     if (!decoder->frame_read) refuse(decoder, "planes read before the frame header");
     info->raw_data_out = TRUE;
     jpeg_start_decompress(info);
-    // One iMCU row per call: each component's v_samp_factor block rows of samples.
+    // One iMCU row per call, into a band of whole blocks that libjpeg's image pool owns (freed
+    // however decoding ends); the rows inside the image are copied out, packed.
+    int count = decoder->frame.component_count;
+    for (int c = 0; c < count; c++)
+        band[c] = (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE,
+                                             (JDIMENSION)decoder->planes[c].buffer_width,
+                                             (JDIMENSION)info->comp_info[c].v_samp_factor * DCTSIZE);
     JDIMENSION lines = (JDIMENSION)info->max_v_samp_factor * DCTSIZE;
-    for (size_t band = 0; info->output_scanline < info->output_height; band++) {
-        for (int c = 0; c < decoder->frame.component_count; c++) {
+    for (size_t iMCURow = 0; info->output_scanline < info->output_height; iMCURow++) {
+        if (jpeg_read_raw_data(info, band, lines) == 0) refuse(decoder, "the decoder stopped before the last row");
+        for (int c = 0; c < count; c++) {
+            const hzjpeg_plane *plane = &decoder->planes[c];
             size_t height = (size_t)info->comp_info[c].v_samp_factor * DCTSIZE;
-            for (size_t row = 0; row < height; row++)
-                rows[c][row] = planes[c] + (band * height + row) * (size_t)decoder->planes[c].buffer_width;
+            for (size_t row = 0; row < height && iMCURow * height + row < (size_t)plane->height; row++)
+                memcpy(planes[c] + (iMCURow * height + row) * (size_t)plane->width, band[c][row], (size_t)plane->width);
         }
-        if (jpeg_read_raw_data(info, components, lines) == 0) refuse(decoder, "the decoder stopped before the last row");
     }
     jpeg_finish_decompress(info);
     return 0;

@@ -113,19 +113,15 @@ private struct PlaneDecoder: ~Copyable {
         let layout = try PlaneBufferLayout(
             frame, planes: (0..<frame.component_count).map { hzjpeg_frame_plane(handle, $0) },
             frameSize: frameSize)
-        // calloc: a frame's buffer comes as fresh zero pages from the kernel, with no memset.
-        guard let memory = calloc(layout.sampleCount, 1) else { throw JPEGError.outOfMemory }
-        defer { free(memory) }
-        let buffers = layout.planeBuffers(
-            in: UnsafeMutableBufferPointer(
-                start: memory.assumingMemoryBound(to: UInt8.self),
-                count: layout.sampleCount))
-        let starts = (0..<3).map { $0 < buffers.count ? buffers[$0].baseAddress : nil }
-        guard hzjpeg_read_planes(handle, [starts[0], starts[1], starts[2]]) == 0 else { throw JPEGError.undecodable(error) }
-        let planes = buffers.indices.prefix(chroma ? 3 : 1).map { index in
-            BytePlane(
-                size: layout.imageSizes[index], samples: UnsafeBufferPointer(buffers[index]),
-                stride: layout.bufferSizes[index].width)
+        // Straight into the planes' own arrays: no frame-sized buffer comes and goes (250 MB at
+        // 100 MP, which left a hole in the heap too small for the float planes that follow).
+        var failed = false
+        let samples = filledArrays(layout.imageSizes.map(\.pixelCount)) { starts in
+            failed = hzjpeg_read_planes(handle, (0..<3).map { $0 < starts.count ? starts[$0] : nil }) != 0
+        }
+        guard !failed else { throw JPEGError.undecodable(error) }
+        let planes = zip(layout.imageSizes, samples).prefix(chroma ? 3 : 1).map { size, pixels in
+            BytePlane(width: size.width, height: size.height, pixels: pixels)
         }
         guard chroma else {
             let empty = BytePlane(width: 0, height: 0, pixels: [])
@@ -142,6 +138,20 @@ private struct PlaneDecoder: ~Copyable {
     }
 
     var pixelsDamaged: Bool { hzjpeg_pixels_damaged(handle) != 0 }
+
+    /// Arrays of `counts` bytes, uninitialized until `fill` writes every byte of them.
+    private func filledArrays(_ counts: [Int], _ fill: ([UnsafeMutablePointer<UInt8>]) -> Void) -> [[UInt8]] {
+        guard let count = counts.first else {
+            fill([])
+            return []
+        }
+        var rest: [[UInt8]] = []
+        let first = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            rest = filledArrays(Array(counts.dropFirst())) { starts in fill([buffer.baseAddress!] + starts) }
+            initialized = count
+        }
+        return [first] + rest
+    }
 
     /// The warnings' texts, with a count of those beyond the ones libjpeg's messages were kept for.
     var warnings: [String] {

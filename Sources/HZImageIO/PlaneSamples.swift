@@ -1,18 +1,5 @@
 import HybridZoom
 
-extension BytePlane {
-    /// The top-left `size` part of a codec's buffer, `stride` samples per row.
-    init(size: Size, samples: UnsafeBufferPointer<UInt8>, stride: Int) {
-        let pixels = [UInt8](unsafeUninitializedCapacity: size.pixelCount) { pixels, count in
-            for y in 0..<size.height {
-                (pixels.baseAddress! + y * size.width).update(from: samples.baseAddress! + y * stride, count: size.width)
-            }
-            count = size.pixelCount
-        }
-        self.init(width: size.width, height: size.height, pixels: pixels)
-    }
-}
-
 /// Conversion of planes to the 8-bit samples libjpeg writes.
 extension Plane {
     /// Writes the pixels as 8-bit samples, rounded and clamped to 0…255 (NaN becomes 0), into a

@@ -23,7 +23,7 @@ typedef struct {
 typedef struct {
     /// The samples that belong to the image.
     int width, height;
-    /// The samples hzjpeg_read_planes writes: whole blocks and whole block rows.
+    /// The samples libjpeg decodes: whole blocks and whole block rows.
     int buffer_width, buffer_height;
 } hzjpeg_plane;
 
@@ -41,8 +41,9 @@ int hzjpeg_read_frame(hzjpeg_decoder *decoder, hzjpeg_frame *frame);
 hzjpeg_plane hzjpeg_frame_plane(const hzjpeg_decoder *decoder, int index);
 
 /// Decodes every plane of the frame hzjpeg_read_frame described into `planes[c]`, each
-/// buffer_width[c] × buffer_height[c] bytes, row after row: 0, or -1 with hzjpeg_error set.
-/// Warnings (corrupt data the decoder skipped) do not fail it.
+/// width[c] × height[c] bytes, row after row (a band of whole blocks at a time, inside the
+/// decoder): 0, or -1 with hzjpeg_error set. Warnings (corrupt data the decoder skipped) do not
+/// fail it.
 int hzjpeg_read_planes(hzjpeg_decoder *decoder, unsigned char *const planes[3]);
 
 /// The fatal error's message, or "" when none happened.
