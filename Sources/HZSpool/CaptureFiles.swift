@@ -49,11 +49,11 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
-/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-04): 360–371
-/// MB for a pair of 12 MP frames (estimated 433), 1985 MB for one of 99.5 MP (2098).
+/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-05): 331–344
+/// MB for a pair of 12 MP frames (estimated 363), 1438–1463 MB for one of 101.8 MP (1559).
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
-    public static let perPixel = 10.0
+    public static let perPixel = 7.0
     /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
     /// the bytes they are encoded from, and the JPEG.
     public static let perOutputPixel = 8.0

@@ -116,9 +116,14 @@ struct BenchCommand: ParsableCommand {
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
             let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
+            // Each run is handed an Ỹ_ref of its own, copied before the clock starts, to write
+            // over as the daemon's run does.
             func time(_ network: FusionNetwork) throws -> Double {
+                let (width, height) = (inputs.reference.width, inputs.reference.height)
+                let reference = Plane(width: width, height: height, pixels: inputs.reference.pixels.map { $0 })
+                let own = FusionInputs(source: inputs.source, reference: consume reference, occlusion: inputs.occlusion)
                 let start = ContinuousClock.now
-                _ = try network.fuse(inputs)
+                _ = try network.fuse(consume own)
                 return (ContinuousClock.now - start).milliseconds
             }
             let float32 = network.precision == .float32 ? nil : network.running(at: .float32)
