@@ -12,7 +12,7 @@
 
 // Each scan of a progressive file is another pass over the whole frame's coefficients. Cameras
 // write about ten; a crafted file with thousands would keep a worker busy for minutes.
-enum { MAX_SCANS = 500, MAX_SAMPLING = 4 };
+enum { MAX_SCANS = 500 };
 
 struct hzjpeg_decoder {
     struct jpeg_decompress_struct info;
@@ -183,12 +183,14 @@ int hzjpeg_read_planes(hzjpeg_decoder *decoder, unsigned char *const planes[3]) 
     info->raw_data_out = TRUE;
     jpeg_start_decompress(info);
     // One iMCU row per call, into a band of whole blocks that libjpeg's image pool owns (freed
-    // however decoding ends); the rows inside the image are copied out, packed.
+    // however decoding ends), zeroed once; the rows inside the image are copied out, packed.
     int count = decoder->frame.component_count;
-    for (int c = 0; c < count; c++)
-        band[c] = (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE,
-                                             (JDIMENSION)decoder->planes[c].buffer_width,
-                                             (JDIMENSION)info->comp_info[c].v_samp_factor * DCTSIZE);
+    for (int c = 0; c < count; c++) {
+        JDIMENSION width = (JDIMENSION)decoder->planes[c].buffer_width;
+        JDIMENSION rows = (JDIMENSION)info->comp_info[c].v_samp_factor * DCTSIZE;
+        band[c] = (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE, width, rows);
+        for (JDIMENSION row = 0; row < rows; row++) memset(band[c][row], 0, width);
+    }
     JDIMENSION lines = (JDIMENSION)info->max_v_samp_factor * DCTSIZE;
     for (size_t iMCURow = 0; info->output_scanline < info->output_height; iMCURow++) {
         if (jpeg_read_raw_data(info, band, lines) == 0) refuse(decoder, "the decoder stopped before the last row");

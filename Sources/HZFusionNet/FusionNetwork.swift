@@ -124,7 +124,7 @@ public struct FusionNetwork: Sendable {
     /// `Y_fusion` for inputs of any size: Y_src plus the network's residual, plus `base`'s
     /// detail where given (`NetworkFusion`). Not clamped: values may leave [0, 1] slightly, as
     /// PyTorch's do. Written over `Ỹ_ref`'s samples when the caller hands over the only reference
-    /// to them, so that no other full-resolution plane is made (400 MB at 100 MP); else over a copy.
+    /// to them, holding only the tiles not yet copied in (`TileSchedule`); else over a copy.
     ///
     /// The image is run in tiles of at most `tileSize` × `tileSize` output pixels (a multiple of
     /// 64), each with `FusionArchitecture.halo` (256) pixels of context, which changes no output
@@ -185,8 +185,9 @@ public struct FusionNetwork: Sendable {
 /// The tiles of one `fuse` call, handed to its workers one at a time as each becomes free, and
 /// their outputs on the way into the frame. `Y_fusion` is written over `Ỹ_ref`, which tiles read
 /// their input from, so a tile's output is held in a buffer of its own until every tile whose
-/// window overlaps it has read its input, then copied in. Tiles go in row-major order, so about
-/// a row of tiles is held (100 MB at 100 MP), and the buffers are reused from tile to tile.
+/// window overlaps it has read its input, then copied in. Tiles go in row-major order, so at
+/// 100 MP (6 × 5 tiles) about a row of them is held, 100 MB; at 12 MP every window overlaps all
+/// four outputs, which wait for the last tile. The buffers are reused from tile to tile.
 private final class TileSchedule: Sendable {
     let tiles: [Tile]
     let largestWindow: Size

@@ -18,8 +18,12 @@ public struct NetworkFusion: Fusion {
             base = nil
             return
         }
-        guard let sigma = Double(text), sigma > 0, sigma <= 100 else {
-            throw SafeTensorsError(file: network.name, problem: "base_sigma '\(text)' is not a number above 0 and at most 100 (pixels)")
+        // The detail is added tile by tile, so its blur (3σ) must stay within a tile's halo.
+        let limit = Double(FusionArchitecture.halo) / 3
+        guard let sigma = Double(text), sigma > 0, sigma <= limit else {
+            throw SafeTensorsError(
+                file: network.name,
+                problem: "base_sigma '\(text)' is not a number above 0 and at most \(String(format: "%.1f", limit)) (pixels)")
         }
         base = ClassicalFusion(bandSplitSigma: sigma)
     }

@@ -94,8 +94,8 @@ private func decodeYCbCr(
     }
 }
 
-/// One decode by libjpeg's raw-data path (`jpeg_decoder.h` says why not TurboJPEG's), into
-/// zeroed buffers, so that no sample a decode did not write can reach an image.
+/// One decode by libjpeg's raw-data path (`jpeg_decoder.h` says why not TurboJPEG's), through a
+/// zeroed band, so that no sample a decode did not write can reach an image.
 private struct PlaneDecoder: ~Copyable {
     private let handle: OpaquePointer
 

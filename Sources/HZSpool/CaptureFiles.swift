@@ -58,9 +58,11 @@ public enum MemoryEstimate {
     /// the bytes they are encoded from, and the JPEG.
     public static let perOutputPixel = 8.0
 
-    /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid.
+    /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid, for which
+    /// W's 8-bit luma is kept to the end too.
     public static func bytes(wide: Size, tele: Size, outputs: [Size] = []) -> Int {
-        fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount)) + bytes(outputs: outputs)
+        let keptLuma = outputs.isEmpty ? 0 : wide.pixelCount
+        return fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount)) + keptLuma + bytes(outputs: outputs)
     }
 
     public static func bytes(outputs: [Size]) -> Int { Int(perOutputPixel * Double(outputs.map(\.pixelCount).reduce(0, +))) }

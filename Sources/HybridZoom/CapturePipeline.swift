@@ -20,8 +20,8 @@ public struct CapturePipeline: Sendable {
     /// Takes the frames: W's planes go before alignment's buffers come, but for what the outputs
     /// need of them, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
     /// The outputs are made last, when fusion's buffers are gone. Fusion writes `Y_fusion` over
-    /// `Ỹ_ref` unless `keepingWarpedReference` (for callers that show or time it), so that a
-    /// fused capture needs no third full-resolution plane.
+    /// `Ỹ_ref` unless `keepingWarpedReference` (for callers that show or time it), holding only
+    /// the tiles not yet copied in where it made a third full-resolution plane.
     public func process(
         wide: consuming CaptureFrame, tele: consuming CaptureFrame, keepingWarpedReference: Bool = true
     ) throws -> ProcessedCapture {
@@ -56,7 +56,7 @@ public struct CapturePipeline: Sendable {
 
         // Fusion and blending run once, on `I_src`'s grid; every zoom takes their luma. The blend
         // maps read only what alignment made, so they come first: their full-resolution buffers
-        // are gone before fusion's output comes.
+        // are gone before fusion.
         var composed: Plane?, blend: BlendWeights?
         if gate.fuses, let fusion, var aligned = alignment.take() {
             let weights = blendWeights(source: sourceLuma, alignment: aligned, teleFocus: teleFocus, gate: gate.measurements)

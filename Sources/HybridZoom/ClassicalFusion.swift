@@ -67,7 +67,8 @@ public struct ClassicalFusion: Fusion {
                 let frameY = window.rows.lowerBound + y
                 guard rows.contains(frameY) else { return }
                 occlusion.row(frameY, columns: columns, into: occ)
-                let (outputRow, skipped) = (output.value + (frameY - rows.lowerBound) * rowLength, columns.lowerBound - window.columns.lowerBound)
+                let outputRow = output.value + (frameY - rows.lowerBound) * rowLength
+                let skipped = columns.lowerBound - window.columns.lowerBound
                 for x in 0..<columns.count {
                     outputRow[x] += (1 - occ[x]) * (difference[skipped + x] - blurred[skipped + x])
                 }

@@ -54,10 +54,9 @@ struct MapsCommand: ParsableCommand {
     /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
     private func addAlignment(_ rendered: ProcessedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
         sheet.add("I_src: W cropped to T's view", rendered.source)
-        if let warped = alignment.warpedReference {
-            sheet.add("Ỹ_ref: T warped onto I_src", grayImage(warped))
-            sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(warped, rendered.source.y, gain: 4))
-        }
+        guard let warped = alignment.warpedReference else { preconditionFailure("the maps' pipeline keeps Ỹ_ref") }
+        sheet.add("Ỹ_ref: T warped onto I_src", grayImage(warped))
+        sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(warped, rendered.source.y, gain: 4))
         add(alignment.mapImages, to: &sheet)
     }
 

@@ -135,12 +135,15 @@ final class ModelFileTests: XCTestCase {
     }
 
     func testABaseSigmaNoBlurCanUse() throws {
-        for sigma in ["inf", "1e12", "0"] {
+        for sigma in ["inf", "1e12", "0", "85.4"] {
             let bytes = try editingHeader(FusionFixture.weightBytes()) { $0["__metadata__"]?["base_sigma"] = sigma }
             assertRefused(
                 try NetworkFusion(network: FusionNetwork(safetensors: bytes, name: "sigma.safetensors")),
-                mentioning: "sigma.safetensors: base_sigma '\(sigma)' is not a number above 0 and at most 100")
+                mentioning: "sigma.safetensors: base_sigma '\(sigma)' is not a number above 0 and at most 85.3")
         }
+        // The largest the network's 256-pixel halo holds is accepted.
+        let bytes = try editingHeader(FusionFixture.weightBytes()) { $0["__metadata__"]?["base_sigma"] = "85.3" }
+        XCTAssertNotNil(try NetworkFusion(network: FusionNetwork(safetensors: bytes, name: "sigma.safetensors")).base)
     }
 
     // MARK: Helpers

@@ -71,6 +71,20 @@ final class CaptureFilesTests: XCTestCase {
         }
     }
 
+    /// Fusion is handed the only reference to `Ỹ_ref` unless the caller keeps it, so that it
+    /// writes over it rather than over a 400 MB copy at 100 MP.
+    func testFusionIsHandedTheOnlyReferenceToỸref() throws {
+        let pair = try TestFrames.simulatedPair(frame: frame)
+        let config = try config(zoom: "tele")
+        var pipeline = config.pipeline(try FusionStage(config.fusion))
+        let fusion = OwnershipRecordingFusion()
+        pipeline.fusion = fusion
+        let (wide, tele) = try CaptureFiles.decode(wide: pair.wide, tele: pair.tele, intake: config.intake)
+        _ = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingWarpedReference: false)
+        _ = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
+        XCTAssertEqual(fusion.handedTheOnlyReference.withLock { $0 }, [true, false])
+    }
+
     /// `output.maps`: a fused capture carries alignment's maps, each blend map and the blend
     /// weight as JPEGs on the flow's 512-px grid; a capture that fails alignment only alignment's;
     /// one never aligned none, and without `output.maps` there are none.
@@ -184,6 +198,23 @@ final class CaptureFilesTests: XCTestCase {
         return try CaptureFiles.process(
             wide: pair.wide, tele: pair.tele, pipeline: config.pipeline(try FusionStage(config.fusion)),
             config: config)
+    }
+
+    /// A fusion that records whether it holds the only reference to `Ỹ_ref`'s samples (writing
+    /// to them then moves nothing), and fuses nothing.
+    private final class OwnershipRecordingFusion: Fusion {
+        let handedTheOnlyReference = Mutex<[Bool]>([])
+
+        func fuse(_ inputs: consuming FusionInputs) throws -> Plane {
+            let source = inputs.source
+            var reference = inputs.reference
+            _ = consume inputs
+            let before = reference.pixels.withUnsafeBufferPointer(\.baseAddress)
+            reference.pixels.withUnsafeMutableBufferPointer { _ in }
+            let only = reference.pixels.withUnsafeBufferPointer(\.baseAddress) == before
+            handedTheOnlyReference.withLock { $0.append(only) }
+            return source
+        }
     }
 
     /// A fusion that counts how often it runs.
