@@ -74,18 +74,7 @@ public struct CapturePipeline: Sendable {
 
         let chroma = DigitalZoom.renderChroma(cb: wideChroma.cb, cr: wideChroma.cr, wide: wideSize, view: teleView, to: teleSize)
         let source = YCbCrImage(y: sourceLuma, cb: chroma.cb, cr: chroma.cr)
-        var change: Plane?  // made by the first zoom that needs it
-        let outputs = zip(settings.zooms, crops).map { zoom, crop in
-            var output = ZoomedImage(
-                image: crop.onSourceGrid ? source : DigitalZoom.render(wideForOutputs!, crop: crop.rect, to: crop.size),
-                zoom: zoom, crop: crop.rect)
-            if let composed, crop.onSourceGrid {
-                output.image.y = composed
-            } else if let composed {
-                paste(composed, source: sourceLuma, change: &change, teleView: teleView, into: &output)
-            }
-            return output
-        }
+        let outputs = zoomedImages(crops, source: source, wide: wideForOutputs, composed: composed, teleView: teleView)
         clock.lap(.zoom)
 
         var timings = clock.timings
@@ -113,6 +102,25 @@ public struct CapturePipeline: Sendable {
         var rect: Rect
         var size: Size
         var onSourceGrid: Bool
+    }
+
+    /// The images at each zoom: `source` itself on `I_src`'s grid, else W's digital zoom
+    /// (`wide` is then given); with the fused luma there, or pasted in where T's view lands.
+    private func zoomedImages(
+        _ crops: [OutputCrop], source: YCbCrImage, wide: CameraImage?, composed: Plane?, teleView: TeleView
+    ) -> [ZoomedImage] {
+        var change: Plane?  // made by the first zoom that needs it
+        return zip(settings.zooms, crops).map { zoom, crop in
+            var output = ZoomedImage(
+                image: crop.onSourceGrid ? source : DigitalZoom.render(wide!, crop: crop.rect, to: crop.size),
+                zoom: zoom, crop: crop.rect)
+            if let composed, crop.onSourceGrid {
+                output.image.y = composed
+            } else if let composed {
+                paste(composed, source: source.y, change: &change, teleView: teleView, into: &output)
+            }
+            return output
+        }
     }
 
     /// Step 8 on `I_src`'s grid: where T can be trusted (step 9 then takes `Y_fusion` there and
