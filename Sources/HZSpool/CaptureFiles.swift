@@ -146,9 +146,9 @@ public enum CaptureFiles {
             }
         }
         // The frames' planes are the pipeline's alone, so it can let them go before fusion, and
-        // nothing here reads `Ỹ_ref` after it, so fusion may write over it.
+        // nothing here reads its intermediates (`Ỹ_ref`, `I_src`), so it need not keep them.
         let processed = try pipeline.process(
-            wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele), keepingWarpedReference: false)
+            wide: CaptureFrame(consume wide), tele: CaptureFrame(consume tele), keepingIntermediates: false)
         var timings = clock.timings
         timings.append(contentsOf: processed.timings)
 

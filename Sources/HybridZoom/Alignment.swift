@@ -38,7 +38,7 @@ public struct Alignment: Sendable {
     /// `Ỹ_ref`: T's colour-matched luma warped onto the `I_src` grid; `Y_src` where the flow
     /// leads outside T's frame (`outsideReference` ≥ 0.5), where the warp would only repeat T's
     /// edge, so that no later stage sees it. Nil once the pipeline has handed it to fusion, which
-    /// writes `Y_fusion` over its samples (`CapturePipeline.process`'s `keepingWarpedReference`).
+    /// writes `Y_fusion` over its samples (`CapturePipeline.process`'s `keepingIntermediates`).
     public var warpedReference: Plane?
     /// 1 where the flow leads outside T's frame (nothing there to fuse), else 0; at flow
     /// resolution, like the other maps the blending stage reads.

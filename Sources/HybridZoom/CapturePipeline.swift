@@ -19,11 +19,15 @@ public struct CapturePipeline: Sendable {
 
     /// Takes the frames: W's planes go before alignment's buffers come, but for what the outputs
     /// need of them, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
-    /// The outputs are made last, when fusion's buffers are gone. Fusion writes `Y_fusion` over
-    /// `Ỹ_ref` unless `keepingWarpedReference` (for callers that show or time it), holding only
-    /// the tiles not yet copied in where it made a third full-resolution plane.
+    /// The outputs are made last, when fusion's buffers are gone.
+    ///
+    /// Without `keepingIntermediates` (the daemon, which publishes the outputs and nothing
+    /// more), fusion writes `Y_fusion` over `Ỹ_ref`, holding only the tiles not yet copied in
+    /// where it made a third full-resolution plane, and a fused `I_src`'s luma goes before the
+    /// outputs' chroma comes unless an output beside its grid is pasted from it: the result's
+    /// `alignment.warpedReference` and `source` are nil then.
     public func process(
-        wide: consuming CaptureFrame, tele: consuming CaptureFrame, keepingWarpedReference: Bool = true
+        wide: consuming CaptureFrame, tele: consuming CaptureFrame, keepingIntermediates: Bool = true
     ) throws -> ProcessedCapture {
         var clock = StageClock()
         let rig = settings.rig, teleSize = tele.image.size
@@ -62,7 +66,7 @@ public struct CapturePipeline: Sendable {
             let weights = blendWeights(source: sourceLuma, alignment: aligned, teleFocus: teleFocus, gate: gate.measurements)
             clock.lap(.blend)
             let inputs = FusionInputs(source: sourceLuma, alignment: aligned)
-            if !keepingWarpedReference { aligned.warpedReference = nil }
+            if !keepingIntermediates { aligned.warpedReference = nil }
             alignment = aligned
             let fused = try fusion.fuse(consume inputs)
             clock.lap(.fuse)
@@ -72,9 +76,13 @@ public struct CapturePipeline: Sendable {
             (composed, blend) = (luma, weights)
         }
 
+        let needsSource = keepingIntermediates || composed == nil || !crops.allSatisfy(\.onSourceGrid)
+        let keptSource = needsSource ? sourceLuma : nil
+        _ = consume sourceLuma
         let chroma = DigitalZoom.renderChroma(cb: wideChroma.cb, cr: wideChroma.cr, wide: wideSize, view: teleView, to: teleSize)
-        let source = YCbCrImage(y: sourceLuma, cb: chroma.cb, cr: chroma.cr)
-        let outputs = zoomedImages(crops, source: source, wide: wideForOutputs, composed: composed, teleView: teleView)
+        let outputs = zoomedImages(
+            crops, chroma: chroma, source: keptSource, composed: composed, wide: wideForOutputs, teleView: teleView)
+        let source = keepingIntermediates ? keptSource.map { YCbCrImage(y: $0, cb: chroma.cb, cr: chroma.cr) } : nil
         clock.lap(.zoom)
 
         var timings = clock.timings
@@ -104,21 +112,21 @@ public struct CapturePipeline: Sendable {
         var onSourceGrid: Bool
     }
 
-    /// The images at each zoom: `source` itself on `I_src`'s grid, else W's digital zoom
-    /// (`wide` is then given); with the fused luma there, or pasted in where T's view lands.
+    /// The images at each zoom: on `I_src`'s grid, the fused luma (`I_src`'s, `source`, when not
+    /// fused) with `chroma`; beside it, W's digital zoom (`wide` is then given) with the fused
+    /// luma pasted in where T's view lands (`source` is then given too).
     private func zoomedImages(
-        _ crops: [OutputCrop], source: YCbCrImage, wide: CameraImage?, composed: Plane?, teleView: TeleView
+        _ crops: [OutputCrop], chroma: (cb: Plane, cr: Plane), source: Plane?, composed: Plane?, wide: CameraImage?,
+        teleView: TeleView
     ) -> [ZoomedImage] {
         var change: Plane?  // made by the first zoom that needs it
         return zip(settings.zooms, crops).map { zoom, crop in
-            var output = ZoomedImage(
-                image: crop.onSourceGrid ? source : DigitalZoom.render(wide!, crop: crop.rect, to: crop.size),
-                zoom: zoom, crop: crop.rect)
-            if let composed, crop.onSourceGrid {
-                output.image.y = composed
-            } else if let composed {
-                paste(composed, source: source.y, change: &change, teleView: teleView, into: &output)
+            guard !crop.onSourceGrid else {
+                let image = YCbCrImage(y: composed ?? source!, cb: chroma.cb, cr: chroma.cr)
+                return ZoomedImage(image: image, zoom: zoom, crop: crop.rect)
             }
+            var output = ZoomedImage(image: DigitalZoom.render(wide!, crop: crop.rect, to: crop.size), zoom: zoom, crop: crop.rect)
+            if let composed { paste(composed, source: source!, change: &change, teleView: teleView, into: &output) }
             return output
         }
     }
@@ -274,8 +282,9 @@ public struct ProcessedCapture: Sendable {
     public var reason: String
     /// The gate's decision and measurements (also when fusion is off, for the measurements).
     public var gate: GateDecision
-    /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2).
-    public var source: YCbCrImage
+    /// `I_src`: W cropped to T's calibrated field of view at T's resolution (step 2); nil unless
+    /// the pipeline was asked to keep its intermediates.
+    public var source: YCbCrImage?
     /// T aligned to `I_src` (steps 3–6); nil when the capture was not aligned.
     public var alignment: Alignment?
     /// When fused: the luma that fusion and blending made on `I_src`'s grid (steps 7–9), and the blend.

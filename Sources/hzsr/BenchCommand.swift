@@ -115,7 +115,7 @@ struct BenchCommand: ParsableCommand {
             let frameSize = try Size(simulatedFrame: size)
             let rendered = try CaptureFiles.process(wide: frames.wide, tele: frames.tele, pipeline: pipeline, intake: config.intake)
             guard let alignment = rendered.alignment else { throw ValidationError("the bench capture was not aligned") }
-            let inputs = FusionInputs(source: rendered.source.y, alignment: alignment)
+            let inputs = FusionInputs(source: rendered.source!.y, alignment: alignment)
             // Each run is handed an Ỹ_ref of its own, copied before the clock starts, to write
             // over as the daemon's run does.
             func time(_ network: FusionNetwork) throws -> Double {

@@ -41,7 +41,7 @@ struct EvalRealCommand: ParsableCommand {
             }
             let score = RealScores(
                 capture: capture.name, decision: processed.decision, reason: processed.reason, output: processed.primary.image.y,
-                wideZoom: processed.source.y, target: capture.target)
+                wideZoom: processed.source!.y, target: capture.target)
             scores.append(score)
             do { try sheet(capture, processed, score).render(to: "\(folder)/\(capture.name).png") } catch {
                 FileHandle.standardError.write(Data("no contact sheet for \(self.folder)/\(capture.name): \(error)\n".utf8))
@@ -65,7 +65,7 @@ struct EvalRealCommand: ParsableCommand {
         sheet.add("T (shrunk)", capture.tele.image.floats)
         sheet.add("target: W at full resolution", grayImage(capture.target))
         sheet.add(String(format: "output, %.2f dB", score.psnrFused), processed.primary.image)
-        sheet.add(String(format: "W digital zoom, %.2f dB", score.psnrWideZoom), processed.source)
+        sheet.add(String(format: "W digital zoom, %.2f dB", score.psnrWideZoom), processed.source!)
         sheet.add("output − target, ×4", differenceImage(processed.primary.image.y, capture.target, gain: 4))
         for map in processed.mapImages { sheet.add(map.title, map.image) }
         return sheet

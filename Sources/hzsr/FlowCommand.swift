@@ -82,8 +82,8 @@ struct AlignedCapture {
         // Without fusion the pipeline stops at I_src and the gate: only alignment runs here.
         let frames = try CapturePipeline(settings: config.captureSettings, fusion: nil)
             .process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
-        source = frames.source
-        alignment = Alignment.align(source: frames.source.y, reference: tele.image.y, settings: settings)
+        source = frames.source!
+        alignment = Alignment.align(source: frames.source!.y, reference: tele.image.y, settings: settings)
     }
 }
 

@@ -39,7 +39,7 @@ struct GateCommand: ParsableCommand {
             let rendered = try CaptureFiles.process(
                 wide: try readInput("\(folder)/wide.jpg"), tele: try readInput("\(folder)/tele.jpg"),
                 pipeline: settings.pipeline(fusion), intake: settings.intake)
-            let isWideZoom = rendered.primary.image.y == rendered.source.y
+            let isWideZoom = rendered.primary.image.y == rendered.source!.y
             if rendered.gate.fuses == isWideZoom { contradictions += 1 }
             let m = rendered.gate.measurements
             func ev(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }

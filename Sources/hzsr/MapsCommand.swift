@@ -43,7 +43,7 @@ struct MapsCommand: ParsableCommand {
         sheet.add(String(format: "output: %@ ×%.2f", made, rendered.primary.zoom), rendered.primary.image)
         let alignment =
             rendered.alignment
-            ?? Alignment.align(source: rendered.source.y, reference: tele.image.y, settings: settings.captureSettings.alignment)
+            ?? Alignment.align(source: rendered.source!.y, reference: tele.image.y, settings: settings.captureSettings.alignment)
         addAlignment(rendered, alignment, to: &sheet)
         if let blend = rendered.blend { add(blend.mapImages, to: &sheet) }
         if let capture { try addGroundTruth(of: capture, rendered, to: &sheet) }
@@ -53,10 +53,10 @@ struct MapsCommand: ParsableCommand {
 
     /// Steps 3–6: what T looks like on W's grid, and where it cannot be trusted.
     private func addAlignment(_ rendered: ProcessedCapture, _ alignment: Alignment, to sheet: inout ContactSheet) {
-        sheet.add("I_src: W cropped to T's view", rendered.source)
+        sheet.add("I_src: W cropped to T's view", rendered.source!)
         guard let warped = alignment.warpedReference else { preconditionFailure("the maps' pipeline keeps Ỹ_ref") }
         sheet.add("Ỹ_ref: T warped onto I_src", grayImage(warped))
-        sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(warped, rendered.source.y, gain: 4))
+        sheet.add("Ỹ_ref − Y_src, ×4", differenceImage(warped, rendered.source!.y, gain: 4))
         add(alignment.mapImages, to: &sheet)
     }
 
@@ -69,7 +69,7 @@ struct MapsCommand: ParsableCommand {
         let target = try NumpyFile.readPlane(at: "\(folder)/target_y.npy")
         let flow = try NumpyFile.readChannels(at: "\(folder)/flow_forward.npy")
         sheet.add("ground truth: target", grayImage(target))
-        sheet.add("W digital zoom − target, ×4", differenceImage(rendered.source.y, target, gain: 4))
+        sheet.add("W digital zoom − target, ×4", differenceImage(rendered.source!.y, target, gain: 4))
         sheet.add("output − target, ×4", differenceImage(rendered.primary.image.y, target, gain: 4))
         sheet.add("true flow I_src → T", flowImage(u: flow[0], v: flow[1]))
         sheet.add("true occlusion", heatImage(try NumpyFile.readMask(at: "\(folder)/occlusion.npy"), range: 0...1))

@@ -61,13 +61,14 @@ final class CaptureFilesTests: XCTestCase {
             let pipeline = config.pipeline(try FusionStage(config.fusion))
             let (wide, tele) = try CaptureFiles.decode(wide: pair.wide, tele: pair.tele, intake: config.intake)
             let kept = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
-            let handedOver = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingWarpedReference: false)
+            let handedOver = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingIntermediates: false)
             XCTAssertEqual(handedOver.decision, .fused, method)
             XCTAssertNotNil(kept.alignment?.warpedReference, method)
             XCTAssertNotNil(handedOver.alignment, method)
             XCTAssertNil(handedOver.alignment?.warpedReference, method)
             XCTAssertEqual(handedOver.outputs.map(\.image), kept.outputs.map(\.image), method)
-            XCTAssertEqual(handedOver.source, kept.source, method)
+            XCTAssertNil(handedOver.source, method)
+            XCTAssertEqual(kept.source?.size, frame, method)
         }
     }
 
@@ -80,7 +81,7 @@ final class CaptureFilesTests: XCTestCase {
         let fusion = OwnershipRecordingFusion()
         pipeline.fusion = fusion
         let (wide, tele) = try CaptureFiles.decode(wide: pair.wide, tele: pair.tele, intake: config.intake)
-        _ = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingWarpedReference: false)
+        _ = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingIntermediates: false)
         _ = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele))
         XCTAssertEqual(fusion.handedTheOnlyReference.withLock { $0 }, [true, false])
     }
