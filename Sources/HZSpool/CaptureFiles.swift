@@ -50,7 +50,7 @@ public struct InputError: Error, CustomStringConvertible {
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
 /// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-05): 331–344
-/// MB for a pair of 12 MP frames (estimated 363), 1438–1463 MB for one of 101.8 MP (1559).
+/// MB for a pair of 12 MP frames (estimated 363), 1337–1463 MB for one of 101.8 MP (1559).
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
     public static let perPixel = 7.0
