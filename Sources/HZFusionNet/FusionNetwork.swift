@@ -240,15 +240,13 @@ private final class TileSchedule: Sendable {
         }
     }
 
-    /// A buffer for any tile's output pixels, zeroed.
+    /// A buffer for any tile's output pixels, holding what it last held.
     func outputBuffer() -> OutputBuffer {
-        let buffer = state.withLock { state in
+        state.withLock { state in
             if let spare = state.spare.popLast() { return spare }
             state.made.append(OutputBuffer(.allocate(capacity: inside.map(\.size.pixelCount).max()!)))
             return state.made.last!
         }
-        buffer.value.update(repeating: 0)
-        return buffer
     }
 
     /// `tile` has read all it reads of `Ỹ_ref`.

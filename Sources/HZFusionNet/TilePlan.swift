@@ -280,9 +280,9 @@ final class TileRunner {
         (self.weights, self.quantization) = (weights, quantization)
     }
 
-    /// Runs the network on `tile` of `frame`, adding the tile's output pixels inside the image
-    /// (Y_src + residual, and `base`'s detail) to `pixels`, a row of the tile's inside width after
-    /// another. `inputRead()` is called once the tile has read all it reads of the frame's
+    /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image
+    /// (Y_src + residual, and `base`'s detail) into `pixels`, a row of the tile's inside width
+    /// after another. `inputRead()` is called once the tile has read all it reads of the frame's
     /// reference: its window for the network, and `base`'s reach around its pixels, read first.
     func run(
         _ tile: Tile, on frame: FrameBuffers, adding base: ClassicalFusion?, into pixels: OutputBuffer,
@@ -292,9 +292,14 @@ final class TileRunner {
         let block = FusionArchitecture.block
         let rect = tile.outputInside(frame.size)
         let inside = (columns: rect.x..<rect.x + rect.width, rows: rect.y..<rect.y + rect.height)
-        base?.addDetail(
-            source: frame.source, reference: frame.reference, occlusion: frame.occlusion, size: frame.size,
-            columns: inside.columns, rows: inside.rows, to: pixels.value.baseAddress!, rowLength: inside.columns.count)
+        if let base {
+            base.addDetail(
+                source: frame.source, reference: frame.reference, occlusion: frame.occlusion, size: frame.size,
+                columns: inside.columns, rows: inside.rows, to: pixels.value.baseAddress!, rowLength: inside.columns.count,
+                startingAtZero: true)
+        } else {
+            pixels.value.update(repeating: 0)
+        }
         try plan.run(
             in: context,
             writeInput: { rows, band in

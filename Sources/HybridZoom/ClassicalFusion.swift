@@ -32,7 +32,8 @@ public struct ClassicalFusion: Fusion {
                 inputs.source.pixels.withUnsafeBufferPointer { source in
                     addDetail(
                         source: source, reference: reference, occlusion: inputs.occlusion, size: size,
-                        columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!, rowLength: size.width)
+                        columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!, rowLength: size.width,
+                        startingAtZero: false)
                 }
             }
         }
@@ -42,14 +43,16 @@ public struct ClassicalFusion: Fusion {
     package var reach: Int { blurReach(sigma: bandSplitSigma) }
 
     /// `addDetail` for the pixels `columns × rows` of planes of `size`, added to `output` (their
-    /// rows `rowLength` apart, from the rectangle's corner): the same sums, to the bit. It reads
+    /// rows `rowLength` apart, from the rectangle's corner), or to 0 when `startingAtZero` (what
+    /// `output` holds is then never read, so it need not be cleared): the same sums, to the bit. It reads
     /// `source` and `reference` only within `reach` of the rectangle, so that the network can
     /// run it tile by tile while other tiles' outputs are written over `Ỹ_ref`. Edge rows and
     /// columns are repeated only at the planes' edges, as for the whole plane: where the window
     /// is cut inside them, the blur's repeated samples reach no pixel of the rectangle.
     package func addDetail(
         source: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, occlusion: EnlargedMask, size: Size,
-        columns: Range<Int>, rows: Range<Int>, to output: UnsafeMutablePointer<Float>, rowLength: Int
+        columns: Range<Int>, rows: Range<Int>, to output: UnsafeMutablePointer<Float>, rowLength: Int,
+        startingAtZero: Bool
     ) {
         let reach = reach, width = size.width
         let window = (
@@ -70,7 +73,8 @@ public struct ClassicalFusion: Fusion {
                 let outputRow = output.value + (frameY - rows.lowerBound) * rowLength
                 let skipped = columns.lowerBound - window.columns.lowerBound
                 for x in 0..<columns.count {
-                    outputRow[x] += (1 - occ[x]) * (difference[skipped + x] - blurred[skipped + x])
+                    let detail = (1 - occ[x]) * (difference[skipped + x] - blurred[skipped + x])
+                    outputRow[x] = (startingAtZero ? 0 : outputRow[x]) + detail
                 }
             })
     }
