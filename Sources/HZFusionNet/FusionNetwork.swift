@@ -194,6 +194,8 @@ private final class TileSchedule: Sendable {
     /// Each tile's output pixels inside the image (its buffer's), and the tiles whose windows read them.
     private let inside: [PixelRect]
     private let readers: [[Int]]
+    /// Samples in a buffer: the largest tile's inside the image.
+    private let bufferCapacity: Int
     private let state: Mutex<State>
 
     private struct State {
@@ -222,6 +224,7 @@ private final class TileSchedule: Sendable {
         let inside = tiles.map { $0.outputInside(size) }
         readers = inside.map { rect in tiles.indices.filter { tiles[$0].window.overlaps(rect) } }
         self.inside = inside
+        bufferCapacity = inside.map(\.size.pixelCount).max()!
         state = Mutex(State(inputRead: Array(repeating: false, count: tiles.count)))
     }
 
@@ -244,7 +247,7 @@ private final class TileSchedule: Sendable {
     func outputBuffer() -> OutputBuffer {
         state.withLock { state in
             if let spare = state.spare.popLast() { return spare }
-            state.made.append(OutputBuffer(.allocate(capacity: inside.map(\.size.pixelCount).max()!)))
+            state.made.append(OutputBuffer(.allocate(capacity: bufferCapacity)))
             return state.made.last!
         }
     }
