@@ -137,21 +137,23 @@ public struct FusionNetwork: Sendable {
         _ inputs: consuming FusionInputs, addingDetailOf base: ClassicalFusion? = nil, tileSize: Int = defaultTileSize
     ) throws(OneDNNError) -> Plane {
         let size = inputs.source.size
-        guard size.pixelCount > 0 else { return inputs.source }
+        guard size.pixelCount > 0 else { return inputs.reference }
         precondition((base?.reach ?? 0) <= FusionArchitecture.halo, "the band split reaches beyond a tile's window")
         let (source, occlusion) = (inputs.source, inputs.occlusion)
         var output = inputs.reference
         _ = consume inputs
         let schedule = TileSchedule(HZFusionNet.tiles(for: size, tileSize: tileSize), size: size)
         let workers = min(schedule.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
-        try source.pixels.withUnsafeBufferPointer { source throws(OneDNNError) in
+        try source.withHeldPixels { held throws(OneDNNError) in
             try output.pixels.withUnsafeMutableBufferPointer { output throws(OneDNNError) in
                 let frame = FrameBuffers(
-                    source: source, reference: UnsafeBufferPointer(output), occlusion: occlusion, output: output, size: size)
+                    source: source, heldSource: held, reference: UnsafeBufferPointer(output), occlusion: occlusion,
+                    output: output, size: size)
                 _ = try Array(0..<workers).concurrentMap { _ throws(OneDNNError) in
                     try withOneOpenMPThread { () throws(OneDNNError) in
                         let runner = try TileRunner(
-                            largestWindow: schedule.largestWindow, weights: weights, quantization: activeQuantization)
+                            largestWindow: schedule.largestWindow, makesSource: frame.heldSource == nil, weights: weights,
+                            quantization: activeQuantization)
                         while let tile = schedule.next() {
                             let pixels = schedule.outputBuffer()
                             try runner.run(
@@ -289,9 +291,12 @@ private final class TileSchedule: Sendable {
 typealias OutputBuffer = UncheckedSendable<UnsafeMutableBufferPointer<Float>>
 
 /// The planes of one `fuse` call as buffers its workers share: `reference` is `output`'s memory,
-/// written only where no tile reads it again (`TileSchedule`).
+/// written only where no tile reads it again (`TileSchedule`). `Y_src` is read where it is held
+/// (`heldSource`), else each tile makes its window of it.
 struct FrameBuffers: @unchecked Sendable {
-    var source, reference: UnsafeBufferPointer<Float>
+    var source: SourceLuma
+    var heldSource: UnsafeBufferPointer<Float>?
+    var reference: UnsafeBufferPointer<Float>
     var occlusion: EnlargedMask
     var output: UnsafeMutableBufferPointer<Float>
     var size: Size

@@ -23,7 +23,7 @@ struct Activation<Value> {
 /// cell (x, y) is plane c's pixel (4x + j, 4y + i)), in one pass. The planes are `planes`, then
 /// `mask`, whose rows are enlarged here, four at a time, for the window's columns alone.
 func spaceToDepth(
-    _ planes: [UnsafeBufferPointer<Float>], _ mask: EnlargedMask, size: Size, window: PixelRect,
+    _ planes: [PlaneRegion], _ mask: EnlargedMask, size: Size, window: PixelRect,
     into input: Activation<Float>
 ) {
     precondition(FusionArchitecture.block == 4 && input.channels == (planes.count + 1) * 16 && input.width * 4 == window.width)
@@ -39,7 +39,7 @@ func spaceToDepth(
                 for k in rows.indices {
                     let y = min(window.y + cellY * 4 + k % 4, size.height - 1)
                     if k < planeRows {
-                        rows[k] = planes[k / 4].baseAddress! + y * size.width + window.x
+                        rows[k] = planes[k / 4].row(y, from: window.x)
                     } else {
                         let row = maskRows + (k % 4) * columns.count
                         mask.row(y, columns: columns, into: row)
@@ -121,8 +121,8 @@ func averagePoolingQuantizing(_ fine: Activation<Float>, into coarse: Activation
 /// i·4 + j of cell (x, y)) for the tile whose window starts at `origin`, which like `rect` lies on
 /// the 64-pixel grid.
 func depthToSpaceAddingSource(
-    _ head: Activation<Float>, origin: (x: Int, y: Int), source: UnsafeBufferPointer<Float>,
-    width: Int, rect: PixelRect, to output: UnsafeMutablePointer<Float>, rowLength: Int
+    _ head: Activation<Float>, origin: (x: Int, y: Int), source: PlaneRegion, rect: PixelRect,
+    to output: UnsafeMutablePointer<Float>, rowLength: Int
 ) {
     precondition(FusionArchitecture.block == 4 && head.channels == 16 && (rect.x - origin.x) % 4 == 0)
     let (wholeCells, remainder) = rect.width.quotientAndRemainder(dividingBy: 4)
@@ -132,7 +132,7 @@ func depthToSpaceAddingSource(
             let (y, windowY) = (rect.y + row, rect.y + row - origin.y)
             // Cell (x, 0)'s channels i·4 ..< i·4 + 4 are this row's 4 residuals of that cell.
             let residuals = head.pointer + (windowY / 4 * head.width + (rect.x - origin.x) / 4) * 16 + windowY % 4 * 4
-            let sourceRow = source.baseAddress! + y * width + rect.x
+            let sourceRow = source.row(y, from: rect.x)
             let outputRow = output.value + row * rowLength
             for cell in 0..<wholeCells {
                 let sum =

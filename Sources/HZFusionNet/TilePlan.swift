@@ -273,11 +273,27 @@ final class TileRunner {
     private let weights: [String: LayerWeights]
     private let quantization: Quantization?
     private var plans: [Size: TilePlan] = [:]
+    /// Each tile's window of `Y_src`, where it is made as it is read (`makesSource`).
+    private let sourceWindow: UnsafeMutableBufferPointer<Float>?
 
-    init(largestWindow: Size, weights: [String: LayerWeights], quantization: Quantization?) throws(OneDNNError) {
+    init(largestWindow: Size, makesSource: Bool, weights: [String: LayerWeights], quantization: Quantization?) throws(OneDNNError) {
         context = try ComputeContext()
         workspace = Workspace(largestWindow: largestWindow, quantization: quantization)
         (self.weights, self.quantization) = (weights, quantization)
+        sourceWindow = makesSource ? .allocate(capacity: largestWindow.pixelCount) : nil
+    }
+
+    deinit { sourceWindow?.deallocate() }
+
+    /// `Y_src` where `tile` reads it: the held plane, or the tile's window of it (inside the
+    /// image) made now.
+    private func source(for tile: Tile, of frame: FrameBuffers) -> PlaneRegion {
+        if let held = frame.heldSource { return PlaneRegion(held.baseAddress!, rowLength: frame.size.width) }
+        let window = tile.window
+        let columns = window.x..<min(window.x + window.width, frame.size.width)
+        let rows = window.y..<min(window.y + window.height, frame.size.height)
+        frame.source.write(rows: rows, columns: columns, into: sourceWindow!.baseAddress!, rowLength: columns.count)
+        return PlaneRegion(sourceWindow!.baseAddress!, origin: (window.x, window.y), rowLength: columns.count)
     }
 
     /// Runs the network on `tile` of `frame`, writing the tile's output pixels inside the image
@@ -292,9 +308,11 @@ final class TileRunner {
         let block = FusionArchitecture.block
         let rect = tile.outputInside(frame.size)
         let inside = (columns: rect.x..<rect.x + rect.width, rows: rect.y..<rect.y + rect.height)
+        let source = self.source(for: tile, of: frame)
+        let reference = PlaneRegion(frame.reference.baseAddress!, rowLength: frame.size.width)
         if let base {
             base.addDetail(
-                source: frame.source, reference: frame.reference, occlusion: frame.occlusion, size: frame.size,
+                source: source, reference: reference, occlusion: frame.occlusion, size: frame.size,
                 columns: inside.columns, rows: inside.rows, to: pixels.value.baseAddress!, rowLength: inside.columns.count,
                 startingAtZero: true)
         } else {
@@ -305,7 +323,7 @@ final class TileRunner {
             writeInput: { rows, band in
                 var window = tile.window
                 (window.y, window.height) = (window.y + rows.lowerBound * block, rows.count * block)
-                spaceToDepth([frame.source, frame.reference], frame.occlusion, size: frame.size, window: window, into: band)
+                spaceToDepth([source, reference], frame.occlusion, size: frame.size, window: window, into: band)
             },
             inputWritten: inputRead,
             readOutput: { rows, band in
@@ -313,7 +331,7 @@ final class TileRunner {
                 let pixelRows = inside.rows.clamped(to: top..<top + rows.count * block)
                 guard !pixelRows.isEmpty else { return }
                 depthToSpaceAddingSource(
-                    band, origin: (tile.window.x, top), source: frame.source, width: frame.size.width,
+                    band, origin: (tile.window.x, top), source: source,
                     rect: PixelRect(x: inside.columns.lowerBound, y: pixelRows.lowerBound, width: inside.columns.count, height: pixelRows.count),
                     to: pixels.value.baseAddress! + (pixelRows.lowerBound - inside.rows.lowerBound) * inside.columns.count,
                     rowLength: inside.columns.count)

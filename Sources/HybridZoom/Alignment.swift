@@ -60,15 +60,22 @@ extension Alignment {
     /// The coarse model is not applied by resampling `I_src`: the flow carries it, so the output
     /// stays in W's geometry and no full-resolution image is resampled twice.
     public static func align(source: Plane, reference: Plane, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
-        align(source: source, reading: reference, settings: settings)
+        align(source: SourceLuma(source), reading: reference, settings: settings)
     }
 
     /// The same with T as decoded, in 8 bits: no float copy of it is made, only of what is read.
     public static func align(source: Plane, reference: BytePlane, settings: AlignmentSettings = AlignmentSettings()) -> Alignment {
+        align(source: SourceLuma(source), reading: reference, settings: settings)
+    }
+
+    /// The same with `Y_src` held or made as it is read.
+    public static func align(
+        source: SourceLuma, reference: BytePlane, settings: AlignmentSettings = AlignmentSettings()
+    ) -> Alignment {
         align(source: source, reading: reference, settings: settings)
     }
 
-    private static func align<P: ReadablePlane>(source: Plane, reading reference: P, settings: AlignmentSettings) -> Alignment {
+    private static func align<P: ReadablePlane>(source: SourceLuma, reading reference: P, settings: AlignmentSettings) -> Alignment {
         precondition(source.size == reference.size, "I_src \(source.size) and T \(reference.size) differ in size")
         var clock = StageClock()
         let coarse = settings.coarse.align(source: source, reading: reference)
@@ -105,12 +112,12 @@ extension Alignment {
         let outside = invert(forward.flow.coverage())
         let sourceSize = source.size
         let sourceWhere = outside.pixels.contains(where: { $0 > 0 }) ? EnlargedMask(outside, to: sourceSize) : nil
-        let warped = source.pixels.withUnsafeBufferPointer { source in
-            forward.flow.sample(reference, enlargedTo: sourceSize) { y, row, mask in
-                colour.apply(to: row, count: sourceSize.width)
-                guard let sourceWhere else { return }
-                sourceWhere.row(y, columns: 0..<sourceSize.width, into: mask)
-                let sourceRow = source.baseAddress! + y * sourceSize.width
+        let warped = forward.flow.sample(reference, enlargedTo: sourceSize) { y, row, mask in
+            colour.apply(to: row, count: sourceSize.width)
+            guard let sourceWhere else { return }
+            sourceWhere.row(y, columns: 0..<sourceSize.width, into: mask)
+            guard (0..<sourceSize.width).contains(where: { mask[$0] >= 0.5 }) else { return }
+            source.withRows(y..<(y + 1)) { sourceRow in
                 for x in 0..<sourceSize.width where mask[x] >= 0.5 { row[x] = sourceRow[x] }
             }
         }

@@ -73,23 +73,31 @@ public enum Blend {
     /// when the caller hands over the only reference to them (as a fusion stage's fresh output
     /// is), so that no second 12 MP plane (48 MB) is allocated; otherwise they are copied first.
     public static func compose(fusion: consuming Plane, source: Plane, weight: Plane) -> Plane {
+        compose(fusion: fusion, source: SourceLuma(source), weight: weight)
+    }
+
+    /// The same with `Y_src` held or made as it is read, a band of rows at a time.
+    public static func compose(fusion: consuming Plane, source: SourceLuma, weight: Plane) -> Plane {
         precondition(fusion.size == source.size, "Y_fusion \(fusion.size) and Y_src \(source.size) differ in size")
-        let width = source.width, height = source.height
+        let (width, height) = (source.size.width, source.size.height)
         let rows = widenedRows(weight, to: width)
         let vertical = LinearTaps(from: weight.height, to: height)
         var result = fusion
-        source.pixels.withUnsafeBufferPointer { source in
-            rows.withUnsafeBufferPointer { rows in
-                result.pixels.withUnsafeMutableBufferPointer { output in
-                    let output = UncheckedSendable(output)
-                    parallelChunks(height, itemCost: width) { chunk in
-                        for y in chunk {
-                            let (first, second, t) = vertical.taps(y)
-                            let a = rows.baseAddress! + first * width, b = rows.baseAddress! + second * width
-                            let s = source.baseAddress! + y * width, out = output.value.baseAddress! + y * width
-                            for x in 0..<width {
-                                let blend = a[x] + t * (b[x] - a[x])
-                                out[x] = s[x] + blend * (out[x] - s[x])
+        rows.withUnsafeBufferPointer { rows in
+            result.pixels.withUnsafeMutableBufferPointer { output in
+                let output = UncheckedSendable(output)
+                parallelChunks(height, itemCost: width) { chunk in
+                    for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: composingBand) {
+                        let band = start..<min(start + composingBand, chunk.upperBound)
+                        source.withRows(band) { sourceRows in
+                            for y in band {
+                                let (first, second, t) = vertical.taps(y)
+                                let a = rows.baseAddress! + first * width, b = rows.baseAddress! + second * width
+                                let s = sourceRows + (y - start) * width, out = output.value.baseAddress! + y * width
+                                for x in 0..<width {
+                                    let blend = a[x] + t * (b[x] - a[x])
+                                    out[x] = s[x] + blend * (out[x] - s[x])
+                                }
                             }
                         }
                     }
@@ -98,6 +106,9 @@ public enum Blend {
         }
         return result
     }
+
+    /// Rows composed together: `Y_src` made as it is read is made for these at once.
+    private static let composingBand = 32
 
     /// What fusion and blending changed in I_src, `composed − source`: what `paste` adds to a W
     /// digital zoom. Made once per capture, however many zooms take it.

@@ -34,8 +34,8 @@ public enum BlendMaps {
 /// What the maps read: the frames at full resolution, alignment's results on the maps' grid (the
 /// flow resolution, about 512 px wide), and what the caller knows of the capture.
 public struct BlendInputs: Sendable {
-    /// `Y_src`: I_src's luma, full resolution.
-    public var source: Plane
+    /// `Y_src`: I_src's luma, full resolution, held or made as it is read.
+    public var source: SourceLuma
     /// `Ỹ_ref`: T's luma warped onto I_src's grid and colour-matched, full resolution.
     public var warpedReference: Plane
     /// I_src → T on the maps' grid, in pixels of that grid.
@@ -61,7 +61,7 @@ public struct BlendInputs: Sendable {
     public var zoomRatio: Double
 
     public init(
-        source: Plane, warpedReference: Plane, forwardFlow: FlowField, coarseFlow: FlowField? = nil, flowUncertainty: Plane,
+        source: SourceLuma, warpedReference: Plane, forwardFlow: FlowField, coarseFlow: FlowField? = nil, flowUncertainty: Plane,
         occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
         wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
     ) {
@@ -84,9 +84,31 @@ public struct BlendInputs: Sendable {
         self.zoomRatio = zoomRatio
     }
 
+    /// The same with `Y_src` held.
+    public init(
+        source: Plane, warpedReference: Plane, forwardFlow: FlowField, coarseFlow: FlowField? = nil, flowUncertainty: Plane,
+        occlusion: Plane, outsideReference: Plane, autofocusRegion: Rect = BlendInputs.centralRegion,
+        wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
+    ) {
+        self.init(
+            source: SourceLuma(source), warpedReference: warpedReference, forwardFlow: forwardFlow, coarseFlow: coarseFlow,
+            flowUncertainty: flowUncertainty, occlusion: occlusion, outsideReference: outsideReference,
+            autofocusRegion: autofocusRegion, wideNoise: wideNoise, teleNoise: teleNoise, zoomRatio: zoomRatio)
+    }
+
     /// The inputs from `Alignment.align`'s result and I_src's luma.
     public init(
         source: Plane, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
+        wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
+    ) {
+        self.init(
+            source: SourceLuma(source), alignment: alignment, autofocusRegion: autofocusRegion, wideNoise: wideNoise,
+            teleNoise: teleNoise, zoomRatio: zoomRatio)
+    }
+
+    /// The same with I_src's luma held or made as it is read.
+    public init(
+        source: SourceLuma, alignment: Alignment, autofocusRegion: Rect = BlendInputs.centralRegion,
         wideNoise: Float, teleNoise: Float = 0, zoomRatio: Double
     ) {
         guard let warpedReference = alignment.warpedReference else {
@@ -110,7 +132,7 @@ public struct BlendInputs: Sendable {
 
     /// Full-resolution pixels per pixel of the maps' grid: flow lengths times this are in the
     /// pixels the maps' flow constants are in.
-    var fullResolutionScale: Float { Float(source.width) / Float(mapSize.width) }
+    var fullResolutionScale: Float { Float(source.size.width) / Float(mapSize.width) }
 }
 
 /// The blending stage's constants, in one place, with how each was chosen.

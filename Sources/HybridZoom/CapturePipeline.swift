@@ -19,7 +19,9 @@ public struct CapturePipeline: Sendable {
 
     /// Takes the frames: W's planes go before alignment's buffers come, but for what the outputs
     /// need of them, and T's once it is aligned. Only T's luma is read: its chroma may be empty.
-    /// The outputs are made last, when fusion's buffers are gone.
+    /// The outputs are made last, when fusion's buffers are gone. A `Y_src` larger than
+    /// `settings.largestHeldSource` is never held whole: W's 8-bit luma stays instead, and each
+    /// stage makes the part it reads (`SourceLuma`).
     ///
     /// Without `keepingIntermediates` (the daemon, which publishes the outputs and nothing
     /// more), fusion writes `Y_fusion` over `Ỹ_ref`, holding only the tiles not yet copied in
@@ -32,7 +34,7 @@ public struct CapturePipeline: Sendable {
         var clock = StageClock()
         let rig = settings.rig, teleSize = tele.image.size
         let teleView = DigitalZoom.teleView(wide: wide.image.size, calibration: rig, teleSize: teleSize)
-        let sourceLuma = DigitalZoom.render(wide.image.y, view: teleView, to: teleSize)
+        let sourceLuma = SourceLuma(wide: wide.image.y, view: teleView, size: teleSize, largestHeld: settings.largestHeldSource)
         clock.lap(.source)
 
         let measured = [copy wide, copy tele].concurrentMap { FrameMeasurement(luma: $0.image.y, exposure: $0.exposure) }
@@ -77,7 +79,7 @@ public struct CapturePipeline: Sendable {
         }
 
         let needsSource = keepingIntermediates || composed == nil || !crops.allSatisfy(\.onSourceGrid)
-        let keptSource = needsSource ? sourceLuma : nil
+        let keptSource = needsSource ? sourceLuma.plane : nil
         _ = consume sourceLuma
         let chroma = DigitalZoom.renderChroma(cb: wideChroma.cb, cr: wideChroma.cr, wide: wideSize, view: teleView, to: teleSize)
         let outputs = zoomedImages(
@@ -133,7 +135,7 @@ public struct CapturePipeline: Sendable {
 
     /// Step 8 on `I_src`'s grid: where T can be trusted (step 9 then takes `Y_fusion` there and
     /// `Y_src` elsewhere).
-    private func blendWeights(source: Plane, alignment: Alignment, teleFocus: Rect?, gate: GateMeasurements) -> BlendWeights {
+    private func blendWeights(source: SourceLuma, alignment: Alignment, teleFocus: Rect?, gate: GateMeasurements) -> BlendWeights {
         let inputs = BlendInputs(
             source: source, alignment: alignment,
             autofocusRegion: teleFocus ?? settings.autofocusRegion ?? BlendInputs.centralRegion,
@@ -174,6 +176,9 @@ public struct CaptureSettings: Sendable {
     public var blend: BlendSettings
     /// Where T focuses when its frame does not say (as fractions of its frame); nil: the centre.
     public var autofocusRegion: Rect?
+    /// The most pixels `Y_src` may have and still be held whole; a larger one is made from W's
+    /// 8-bit luma as each stage reads it (`SourceLuma`). 32 MP: 128 MB in floats.
+    public var largestHeldSource = 32_000_000
 
     public init(
         rig: RigCalibration, zooms: [Double]? = nil, outputSize: Size? = nil, gate: GateSettings = GateSettings(),

@@ -18,22 +18,24 @@ public struct ClassicalFusion: Fusion {
     }
 
     public func fuse(_ inputs: consuming FusionInputs) -> Plane {
-        var fused = inputs.source
-        addDetail(of: inputs, to: &fused)
+        let source = inputs.source.plane
+        var fused = source
+        addDetail(of: FusionInputs(source: source, reference: inputs.reference, occlusion: inputs.occlusion), to: &fused)
         return fused
     }
 
     /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`. The
     /// difference, its band and `M_occ` are made a row at a time, never as whole planes.
     public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
-        let size = plane.size
+        let size = plane.size, source = inputs.source.plane
         plane.pixels.withUnsafeMutableBufferPointer { output in
             inputs.reference.pixels.withUnsafeBufferPointer { reference in
-                inputs.source.pixels.withUnsafeBufferPointer { source in
+                source.pixels.withUnsafeBufferPointer { source in
                     addDetail(
-                        source: source, reference: reference, occlusion: inputs.occlusion, size: size,
-                        columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!, rowLength: size.width,
-                        startingAtZero: false)
+                        source: PlaneRegion(source.baseAddress!, rowLength: size.width),
+                        reference: PlaneRegion(reference.baseAddress!, rowLength: size.width), occlusion: inputs.occlusion,
+                        size: size, columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!,
+                        rowLength: size.width, startingAtZero: false)
                 }
             }
         }
@@ -45,12 +47,13 @@ public struct ClassicalFusion: Fusion {
     /// `addDetail` for the pixels `columns × rows` of planes of `size`, added to `output` (their
     /// rows `rowLength` apart, from the rectangle's corner), or to 0 when `startingAtZero` (what
     /// `output` holds is then never read, so it need not be cleared): the same sums, to the bit. It reads
-    /// `source` and `reference` only within `reach` of the rectangle, so that the network can
-    /// run it tile by tile while other tiles' outputs are written over `Ỹ_ref`. Edge rows and
-    /// columns are repeated only at the planes' edges, as for the whole plane: where the window
-    /// is cut inside them, the blur's repeated samples reach no pixel of the rectangle.
+    /// `source` and `reference` only within `reach` of the rectangle (which is all their regions
+    /// must hold), so that the network can run it tile by tile while other tiles' outputs are
+    /// written over `Ỹ_ref`. Edge rows and columns are repeated only at the planes' edges, as for
+    /// the whole plane: where the window is cut inside them, the blur's repeated samples reach no
+    /// pixel of the rectangle.
     package func addDetail(
-        source: UnsafeBufferPointer<Float>, reference: UnsafeBufferPointer<Float>, occlusion: EnlargedMask, size: Size,
+        source: PlaneRegion, reference: PlaneRegion, occlusion: EnlargedMask, size: Size,
         columns: Range<Int>, rows: Range<Int>, to output: UnsafeMutablePointer<Float>, rowLength: Int,
         startingAtZero: Bool
     ) {
@@ -63,8 +66,9 @@ public struct ClassicalFusion: Fusion {
         forEachBlurredRow(
             width: window.columns.count, height: window.rows.count, sigma: bandSplitSigma,
             fill: { y, row in
-                let start = (window.rows.lowerBound + y) * width + window.columns.lowerBound
-                for x in 0..<window.columns.count { row[x] = reference[start + x] - source[start + x] }
+                let (frameY, first) = (window.rows.lowerBound + y, window.columns.lowerBound)
+                let (reference, source) = (reference.row(frameY, from: first), source.row(frameY, from: first))
+                for x in 0..<window.columns.count { row[x] = reference[x] - source[x] }
             },
             use: { y, difference, blurred, occ in
                 let frameY = window.rows.lowerBound + y

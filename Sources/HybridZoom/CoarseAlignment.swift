@@ -94,14 +94,14 @@ public struct CoarseAligner: Sendable {
     /// The same with T as decoded, in 8 bits.
     public func align(source: Plane, reference: BytePlane) -> CoarseAlignment { align(source: source, reading: reference) }
 
-    func align<P: ReadablePlane>(source: Plane, reading reference: P) -> CoarseAlignment {
+    func align<S: ReadablePlane, P: ReadablePlane>(source: S, reading reference: P) -> CoarseAlignment {
         precondition(source.size == reference.size, "source \(source.size) and reference \(reference.size) differ in size")
         let working = workingSize(for: source.size)
-        return align(source: source, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
+        return align(full: source.size, levels: (workingLevel(source, size: working), workingLevel(reference, size: working)))
     }
 
     /// From the two planes at the working size.
-    private func align(source: Plane, levels: (source: Plane, reference: Plane)) -> CoarseAlignment {
+    private func align(full: Size, levels: (source: Plane, reference: Plane)) -> CoarseAlignment {
         let (sourceLevel, referenceLevel) = levels
         let working = sourceLevel.size
         /// The verdict on corners matched with the reference turned back by `degrees`, and the
@@ -120,7 +120,7 @@ public struct CoarseAligner: Sendable {
             let refined = refinedMatches(fit.inliers, source: sourceLevel, reference: turned).map {
                 PointMatch(source: $0.source, target: turn.apply($0.target))
             }
-            return (summary(refined, model: fit.model, matches: matches.count, working: working, full: source.size), refined)
+            return (summary(refined, model: fit.model, matches: matches.count, working: working, full: full), refined)
         }
         // A scene of low contrast (dusk, fog, a plain wall) has too few corners above the
         // brightness step to leave enough inliers: the step is lowered only then, since on a
@@ -142,7 +142,7 @@ public struct CoarseAligner: Sendable {
         {
             return turned
         }
-        return directAlignment(sourceLevel, referenceLevel, corners: upright, cornerInliers: uprightInliers, full: source.size)
+        return directAlignment(sourceLevel, referenceLevel, corners: upright, cornerInliers: uprightInliers, full: full)
     }
 
     /// The model fitted to the working levels themselves, where corner matching fell short; the

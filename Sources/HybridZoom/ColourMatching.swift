@@ -18,9 +18,9 @@ public struct ColourMatch: Sendable, Equatable {
         estimate(source: source, reading: reference, mapping: mapping)
     }
 
-    /// The same with T as decoded, in 8 bits, or in floats.
-    static func estimate<P: ReadablePlane>(source: Plane, reading reference: P, mapping: Homography) -> ColourMatch {
-        let paired = reference.withSourceRows { pairedMoments(source, $0, mapping) }
+    /// The same with T as decoded, in 8 bits, or in floats, and `Y_src` held or made as it is read.
+    static func estimate<S: ReadablePlane, P: ReadablePlane>(source: S, reading reference: P, mapping: Homography) -> ColourMatch {
+        let paired = source.withSourceRows { source in reference.withSourceRows { pairedMoments(source, $0, mapping) } }
         return ColourMatch(
             gain: paired.referenceDeviation > 1e-4 ? paired.sourceDeviation / paired.referenceDeviation : 1,
             referenceMean: paired.referenceMean, sourceMean: paired.sourceMean)
@@ -53,17 +53,21 @@ private struct PairedMoments {
 
 /// Means and standard deviations of `source` at x and `reference` at the nearest pixel to
 /// `mapping(x)`, over the x where both exist.
-private func pairedMoments(_ source: Plane, _ reference: SourceRows, _ mapping: Homography) -> PairedMoments {
-    let step = max(1, Int((Double(source.width * source.height) / 65_536).squareRoot()))
+private func pairedMoments(_ source: SourceRows, _ reference: SourceRows, _ mapping: Homography) -> PairedMoments {
+    let (width, height) = (source.size.width, source.size.height)
+    let step = max(1, Int((Double(width * height) / 65_536).squareRoot()))
     var sums = SIMD4<Double>.zero, count = 0.0  // source, source², reference, reference²
-    for y in stride(from: 0, to: source.height, by: step) {
-        for x in stride(from: 0, to: source.width, by: step) {
-            let there = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)).rounded(.down)
-            guard there.x >= 0, there.y >= 0, there.x < Double(reference.size.width), there.y < Double(reference.size.height)
-            else { continue }
-            let s = Double(source[x, y]), r = Double(reference.at(Int(there.x), Int(there.y)))
-            sums += SIMD4(s, s * s, r, r * r)
-            count += 1
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? width : 1) { scratch in
+        for y in stride(from: 0, to: height, by: step) {
+            let row = source.row(y, scratch: scratch.baseAddress!)
+            for x in stride(from: 0, to: width, by: step) {
+                let there = mapping.apply(SIMD2(Double(x) + 0.5, Double(y) + 0.5)).rounded(.down)
+                guard there.x >= 0, there.y >= 0, there.x < Double(reference.size.width), there.y < Double(reference.size.height)
+                else { continue }
+                let s = Double(row[x]), r = Double(reference.at(Int(there.x), Int(there.y)))
+                sums += SIMD4(s, s * s, r, r * r)
+                count += 1
+            }
         }
     }
     guard count > 0 else { return PairedMoments() }

@@ -52,7 +52,7 @@ public struct DefocusMap: BlendMap {
     public func map(_ inputs: BlendInputs) -> Plane {
         let source = inputs.source, r = inputs.zoomRatio
         let small = Size(
-            width: max(1, Int((Double(source.width) / r).rounded())), height: max(1, Int((Double(source.height) / r).rounded())))
+            width: max(1, Int((Double(source.size.width) / r).rounded())), height: max(1, Int((Double(source.size.height) / r).rounded())))
         // T shrunk by r averages r² of its pixels: its noise falls by r.
         let grid = inputs.mapSize
         let (wide, tele) = (

@@ -35,7 +35,7 @@ public struct RejectionMap: BlendMap {
     }
 
     public func map(_ inputs: BlendInputs) -> Plane {
-        let nativeWidth = Double(inputs.source.width) / inputs.zoomRatio
+        let nativeWidth = Double(inputs.source.size.width) / inputs.zoomRatio
         let working = workingSize(inputs.source.size, nativeWidth: nativeWidth)
         // Working pixels per W pixel (1 unless capped by maxWidth).
         let perWidePixel = Double(working.width) / nativeWidth
@@ -52,8 +52,8 @@ public struct RejectionMap: BlendMap {
         return Size(width: width, height: max(1, Int((Double(size.height) * Double(width) / Double(size.width)).rounded())))
     }
 
-    private func shrink(_ plane: Plane, to size: Size) -> Plane {
-        plane.size == size ? plane : resample(plane, from: plane.size.bounds, to: size)
+    private func shrink<P: ReadablePlane>(_ plane: P, to size: Size) -> Plane {
+        plane.size == size ? plane.floats : resample(plane, from: plane.size.bounds, to: size)
     }
 
     /// ‖P_δ‖² per pixel: the local variance of `a − b` over the window, G(δ²) − G(δ)².

@@ -39,37 +39,48 @@ private func resample(_ source: SourceRows, from rect: Rect, to size: Size, inte
 
 /// The rows a stage reads (the resampler's passes, the noise measurement, the colour match): a
 /// float plane's, where they lie, or an 8-bit plane's, converted into a buffer the caller lends
-/// as they are read.
+/// as they are read, or a plane's made as they are read (`SourceLuma`), into that buffer too.
 struct SourceRows {
     let size: Size
     private let floats: UnsafePointer<Float>?
     private let bytes: UnsafePointer<UInt8>?
+    private let make: ((Range<Int>, UnsafeMutablePointer<Float>) -> Void)?
 
-    init(_ floats: UnsafePointer<Float>, size: Size) { (self.floats, bytes, self.size) = (floats, nil, size) }
-    init(_ bytes: UnsafePointer<UInt8>, size: Size) { (floats, self.bytes, self.size) = (nil, bytes, size) }
+    init(_ floats: UnsafePointer<Float>, size: Size) { (self.floats, bytes, make, self.size) = (floats, nil, nil, size) }
+    init(_ bytes: UnsafePointer<UInt8>, size: Size) { (floats, self.bytes, make, self.size) = (nil, bytes, nil, size) }
+
+    /// Rows that `make(rows, buffer)` writes into the buffer, whole rows one after another.
+    init(size: Size, making make: @escaping (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        (floats, bytes, self.make, self.size) = (nil, nil, make, size)
+    }
 
     /// Row `y`: where it lies, or converted into `scratch` (room for a row).
     @inline(__always)
     func row(_ y: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> { rows(y..<(y + 1), scratch: scratch) }
 
-    /// Consecutive rows: where they lie, or converted into `scratch` (room for them all).
+    /// Consecutive rows: where they lie, or converted or made into `scratch` (room for them all).
     @inline(__always)
     func rows(_ rows: Range<Int>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         if let floats { return floats + rows.lowerBound * size.width }
-        convertSamples(bytes! + rows.lowerBound * size.width, count: rows.count * size.width, into: scratch)
+        if let bytes {
+            convertSamples(bytes + rows.lowerBound * size.width, count: rows.count * size.width, into: scratch)
+        } else {
+            make!(rows, scratch)
+        }
         return UnsafePointer(scratch)
     }
 
-    /// The sample at (x, y), which must lie in the plane.
+    /// The sample at (x, y), which must lie in the plane, of a plane held in memory.
     @inline(__always)
     func at(_ x: Int, _ y: Int) -> Float {
         let index = y * size.width + x
         if let floats { return floats[index] }
+        precondition(make == nil, "a plane made as it is read is read by rows")
         return Float(bytes![index]) * (1 / 255)
     }
 
-    /// Whether rows are converted, and so need a buffer each while they are read.
-    var converts: Bool { bytes != nil }
+    /// Whether rows are converted or made, and so need a buffer each while they are read.
+    var converts: Bool { floats == nil }
 }
 
 /// Which source samples, with which weights, make each output sample along one axis.
@@ -162,14 +173,19 @@ struct RowResampler {
     }
 
     /// Rows `rows` of a plane `width` wide resampled along their length, into consecutive rows
-    /// of `output`, on this thread.
-    func resampleRows(_ rows: Range<Int>, of source: SourceRows, into output: UnsafeMutablePointer<Float>) {
-        let width = source.size.width
+    /// of `output`, on this thread: all their outputs, or only those of `groups` (of eight
+    /// outputs each, the last maybe fewer), from output `groups.lowerBound * 8` on, the same
+    /// values either way.
+    func resampleRows(
+        _ rows: Range<Int>, of source: SourceRows, into output: UnsafeMutablePointer<Float>, groups: Range<Int>? = nil
+    ) {
+        let width = source.size.width, groups = groups ?? start.indices
+        let rowLength = min(groups.upperBound * 8, outputCount) - groups.lowerBound * 8
         withUnsafeTemporaryAllocation(of: Float.self, capacity: reachBefore + width + reachAfter) { padded in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? width : 1) { scratch in
                 for (index, y) in rows.enumerated() {
                     let row = source.row(y, scratch: scratch.baseAddress!)
-                    resampleRow(row, width: width, padded: padded.baseAddress!, into: output + index * outputCount)
+                    resampleRow(row, width: width, padded: padded.baseAddress!, groups: groups, into: output + index * rowLength)
                 }
             }
         }
@@ -179,19 +195,27 @@ struct RowResampler {
     func resampleRow(
         _ row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
     ) {
+        resampleRow(row, width: width, padded: padded, groups: start.indices, into: output)
+    }
+
+    /// The same for the outputs of `groups` alone, from the first group's first output on.
+    private func resampleRow(
+        _ row: UnsafePointer<Float>, width: Int, padded: UnsafeMutablePointer<Float>, groups: Range<Int>,
+        into output: UnsafeMutablePointer<Float>
+    ) {
         padded.update(repeating: row[0], count: reachBefore)
         (padded + reachBefore).update(from: row, count: width)
         (padded + reachBefore + width).update(repeating: row[width - 1], count: reachAfter)
         let samples = padded + reachBefore
         weights.withUnsafeBufferPointer { weights in
-            for group in start.indices {
+            for group in groups {
                 let source = samples + Int(start[group])
                 var weight = weights.baseAddress! + offset[group], sum = SIMD8<Float>.zero
                 for step in 0..<Int(steps[group]) {
                     sum += UnsafeRawPointer(weight).loadUnaligned(as: SIMD8<Float>.self) * SIMD8(repeating: source[step])
                     weight += 8
                 }
-                store(sum, to: output + group * 8, count: min(8, outputCount - group * 8))
+                store(sum, to: output + (group - groups.lowerBound) * 8, count: min(8, outputCount - group * 8))
             }
         }
     }
@@ -248,23 +272,50 @@ func resampleRows(_ plane: Plane, rows: Range<Int>, columns: ResamplingTaps) -> 
 /// never held whole (half the output at 2×: 24 MB for `I_src` at 12 MP), for the few rows that
 /// neighbouring blocks both read, made twice. The same sums, so the same values.
 private func resampleInBlocks(_ source: SourceRows, rows: ResamplingTaps, columns: ResamplingTaps) -> Plane {
-    let outputWidth = columns.starts.count, outputHeight = rows.starts.count, across = RowResampler(columns)
-    var result = Plane(width: outputWidth, height: outputHeight)
+    let resampler = EnlargingResampler(rows: rows, columns: columns), size = resampler.outputSize
+    var result = Plane(width: size.width, height: size.height)
     result.pixels.withUnsafeMutableBufferPointer { output in
         let output = UncheckedSendable(output)
-        parallelChunks(outputHeight, itemCost: outputWidth * (columns.count + rows.count) / 4) { chunk in
-            let sourceRows = rows.sourceRange(of: chunk)
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * outputWidth) { horizontal in
-                across.resampleRows(sourceRows, of: source, into: horizontal.baseAddress!)
-                for y in chunk {
-                    rows.sum(
-                        output: y, of: horizontal.baseAddress!, width: outputWidth, firstRow: sourceRows.lowerBound,
-                        columns: 0..<outputWidth, into: output.value.baseAddress! + y * outputWidth)
-                }
-            }
+        parallelChunks(size.height, itemCost: size.width * (columns.count + rows.count) / 4) { chunk in
+            resampler.resample(
+                source, rows: chunk, columns: 0..<size.width, into: output.value.baseAddress! + chunk.lowerBound * size.width,
+                rowLength: size.width)
         }
     }
     return result
+}
+
+/// `resampleInBlocks`'s passes for any rectangle of the output, with the same sums, so the same
+/// values: for a plane made again, a part at a time, as it is read (`SourceLuma`).
+struct EnlargingResampler: Sendable {
+    let rows: ResamplingTaps
+    let across: RowResampler
+    var outputSize: Size { Size(width: across.outputCount, height: rows.starts.count) }
+
+    init(rows: ResamplingTaps, columns: ResamplingTaps) {
+        (self.rows, across) = (rows, RowResampler(columns))
+    }
+
+    /// Output rows `outputRows` × `columns` of `source`, each row `rowLength` after the one
+    /// before in `output`: the horizontal pass of the source rows they read, for the groups of
+    /// eight columns that hold `columns`, then the vertical pass.
+    func resample(
+        _ source: SourceRows, rows outputRows: Range<Int>, columns: Range<Int>, into output: UnsafeMutablePointer<Float>,
+        rowLength: Int
+    ) {
+        let sourceRows = rows.sourceRange(of: outputRows)
+        let groups = (columns.lowerBound / 8)..<((columns.upperBound + 7) / 8)
+        let first = groups.lowerBound * 8, spanned = min(groups.upperBound * 8, across.outputCount) - first
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: sourceRows.count * spanned) { horizontal in
+            across.resampleRows(sourceRows, of: source, into: horizontal.baseAddress!, groups: groups)
+            for y in outputRows {
+                rows.sum(
+                    output: y, of: horizontal.baseAddress!, width: spanned, firstRow: sourceRows.lowerBound,
+                    columns: (columns.lowerBound - first)..<(columns.upperBound - first),
+                    into: output + (y - outputRows.lowerBound) * rowLength)
+            }
+        }
+    }
 }
 
 extension ResamplingTaps {

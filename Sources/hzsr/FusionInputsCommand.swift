@@ -22,7 +22,7 @@ struct FusionInputsCommand: ParsableCommand {
             let folder = "\(set)/\(capture)"
             let aligned = try AlignedCapture(folder: folder)
             let inputs = FusionInputs(source: aligned.source.y, alignment: aligned.alignment)
-            try NumpyFile.write([inputs.source, inputs.reference, inputs.occlusion.plane], to: "\(folder)/fusion_inputs.npy")
+            try NumpyFile.write([inputs.source.plane, inputs.reference, inputs.occlusion.plane], to: "\(folder)/fusion_inputs.npy")
             FileHandle.standardError.write(Data("\(capture) ".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))

@@ -12,7 +12,7 @@ final class FusionNetworkTests: XCTestCase {
         print("fixture 310×250, untiled: max |Swift − PyTorch| = \(difference)")
         XCTAssertLessThanOrEqual(difference, 1e-3)
         // The fixture's residual is about 0.1: the comparison is not of Y_src with itself.
-        XCTAssertGreaterThan(maxAbsDifference(fused, inputs.source), 0.1)
+        XCTAssertGreaterThan(maxAbsDifference(fused, inputs.source.plane), 0.1)
     }
 
     func testSmallTilesMatchPyTorch() throws {
@@ -35,7 +35,7 @@ final class FusionNetworkTests: XCTestCase {
         let difference = maxAbsDifference(tiled, untiled)
         print("1024×768, 256-pixel tiles vs untiled: max difference \(difference)")
         XCTAssertLessThanOrEqual(difference, 1e-5)
-        XCTAssertGreaterThan(maxAbsDifference(untiled, inputs.source), 0.1)
+        XCTAssertGreaterThan(maxAbsDifference(untiled, inputs.source.plane), 0.1)
     }
 
     // MARK: Written over Ỹ_ref
@@ -60,6 +60,26 @@ final class FusionNetworkTests: XCTestCase {
         XCTAssertEqual(fused.pixels.withUnsafeBufferPointer(\.baseAddress), address, "Y_fusion is in Ỹ_ref's samples")
         XCTAssertEqual(maxAbsDifference(fused, expected), 0)
         XCTAssertTrue(inputs.reference == syntheticInputs(size).reference, "a shared Ỹ_ref is left alone")
+    }
+
+    /// `Y_src` made from W's 8-bit luma for each tile's window, as for large frames, gives what
+    /// the held plane gives, to the bit, with classical detail added tile by tile too.
+    func testMakingY_srcTileByTileChangesNothing() throws {
+        let size = Size(width: 1000, height: 730)
+        let synthetic = syntheticInputs(size)
+        let wide = BytePlane(
+            width: 530, height: 400, pixels: (0..<(530 * 400)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) })
+        let view = TeleView(crop: Rect(x: 12.5, y: 20.25, width: 501, height: 365.75))
+        let made = SourceLuma(wide: wide, view: view, size: size, largestHeld: 0)
+        XCTAssertTrue(made.isMadeAsRead)
+        let held = SourceLuma(DigitalZoom.render(wide, view: view, to: size))
+        let (network, base) = (try FusionFixture.network(), ClassicalFusion(bandSplitSigma: 3))
+        func fused(_ source: SourceLuma) throws -> Plane {
+            try network.fuse(
+                FusionInputs(source: source, reference: synthetic.reference, occlusion: synthetic.occlusion),
+                addingDetailOf: base, tileSize: 64)
+        }
+        XCTAssertEqual(maxAbsDifference(try fused(made), try fused(held)), 0)
     }
 
     // MARK: 8-bit coarse levels
@@ -119,7 +139,7 @@ final class FusionNetworkTests: XCTestCase {
             let inputs = syntheticInputs(size)
             let fused = try network.fuse(inputs)
             XCTAssertEqual(fused.size, size)
-            let padded = [inputs.source, inputs.reference, inputs.occlusion.plane].map(replicatingEdges)
+            let padded = [inputs.source.plane, inputs.reference, inputs.occlusion.plane].map(replicatingEdges)
             let fusedPadded = try network.fuse(FusionInputs(source: padded[0], reference: padded[1], occlusion: padded[2]))
             XCTAssertLessThanOrEqual(maxAbsDifference(fused, cropped(fusedPadded, to: size)), 1e-6, "\(size)")
             let tiled = try network.fuse(inputs, tileSize: 64)

@@ -98,7 +98,7 @@ final class BlendOnSimulationTests: XCTestCase {
 
     /// Fusion that adds nothing: the weight, not the fused image, is scored here.
     private struct SourceAsFusion: Fusion {
-        func fuse(_ inputs: FusionInputs) throws -> Plane { inputs.source }
+        func fuse(_ inputs: FusionInputs) throws -> Plane { inputs.source.plane }
     }
 
     private func flowError(_ flow: FlowField, _ truth: FlowField, _ i: Int) -> Float {

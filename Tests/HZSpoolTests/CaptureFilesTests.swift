@@ -72,6 +72,30 @@ final class CaptureFilesTests: XCTestCase {
         }
     }
 
+    /// `Y_src` made from W's 8-bit luma as each stage reads it (as for frames above
+    /// `largestHeldSource`) gives every image and decision that holding it gives, by the network
+    /// and by classical fusion, on `I_src`'s grid and beside it, and on a capture the gate skips.
+    func testMakingY_srcAsItIsReadChangesNoImage() throws {
+        let pair = try TestFrames.simulatedPair(frame: frame)
+        for method in ["network", "classical"] {
+            let config = try config(zoom: "[tele, 1]", fusion: method)
+            var pipeline = config.pipeline(try FusionStage(config.fusion))
+            let (wide, tele) = try CaptureFiles.decode(wide: pair.wide, tele: pair.tele, intake: config.intake)
+            let held = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingIntermediates: false)
+            pipeline.settings.largestHeldSource = 0
+            let made = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(tele), keepingIntermediates: false)
+            XCTAssertEqual(made.decision, .fused, method)
+            XCTAssertEqual(made.outputs.map(\.image), held.outputs.map(\.image), method)
+            XCTAssertEqual(made.blend?.weight, held.blend?.weight, method)
+            XCTAssertEqual(made.alignment?.coarse.transform, held.alignment?.coarse.transform, method)
+            let unrelated = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(wide), keepingIntermediates: false)
+            pipeline.settings.largestHeldSource = .max
+            let unrelatedHeld = try pipeline.process(wide: CaptureFrame(wide), tele: CaptureFrame(wide), keepingIntermediates: false)
+            XCTAssertEqual(unrelated.decision, unrelatedHeld.decision, method)
+            XCTAssertEqual(unrelated.outputs.map(\.image), unrelatedHeld.outputs.map(\.image), method)
+        }
+    }
+
     /// Fusion is handed the only reference to `Ỹ_ref` unless the caller keeps it, so that it
     /// writes over it rather than over a 400 MB copy at 100 MP.
     func testFusionIsHandedTheOnlyReferenceToỸref() throws {
@@ -214,7 +238,7 @@ final class CaptureFilesTests: XCTestCase {
             reference.pixels.withUnsafeMutableBufferPointer { _ in }
             let only = reference.pixels.withUnsafeBufferPointer(\.baseAddress) == before
             handedTheOnlyReference.withLock { $0.append(only) }
-            return source
+            return source.plane
         }
     }
 

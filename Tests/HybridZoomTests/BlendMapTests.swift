@@ -56,7 +56,7 @@ final class BlendMapTests: XCTestCase {
         let texture = SyntheticPlanes.texture(size, seed: 3)
         var inputs = SyntheticPlanes.cleanInputs(size, mapSize: Size(width: 128, height: 96))
         inputs.zoomRatio = 2
-        inputs.source = SyntheticPlanes.noisy(gaussianBlur(texture, sigma: 1.2), sigma: 0.004, seed: 1)
+        inputs.source = SourceLuma(SyntheticPlanes.noisy(gaussianBlur(texture, sigma: 1.2), sigma: 0.004, seed: 1))
         let blurred = gaussianBlur(texture, sigma: 4)
         var reference = texture
         for y in 0..<size.height {
@@ -78,7 +78,7 @@ final class BlendMapTests: XCTestCase {
         let texture = SyntheticPlanes.texture(size, seed: 3)
         var inputs = SyntheticPlanes.cleanInputs(size, mapSize: Size(width: 128, height: 96))
         inputs.zoomRatio = 2
-        inputs.source = texture
+        inputs.source = SourceLuma(texture)
         let blurred = gaussianBlur(texture, sigma: 4)
         var reference = texture
         for i in reference.pixels.indices { reference.pixels[i] = 0.5 + 0.8 * (texture.pixels[i] - 0.5) }
@@ -99,7 +99,7 @@ final class BlendMapTests: XCTestCase {
         let size = Size(width: 128, height: 96)
         var inputs = SyntheticPlanes.cleanInputs(size)
         inputs.zoomRatio = 2
-        inputs.source = SyntheticPlanes.noisy(Plane(width: 128, height: 96, value: 0.4), sigma: 0.004, seed: 1)
+        inputs.source = SourceLuma(SyntheticPlanes.noisy(Plane(width: 128, height: 96, value: 0.4), sigma: 0.004, seed: 1))
         inputs.warpedReference = SyntheticPlanes.noisy(Plane(width: 128, height: 96, value: 0.4), sigma: 0.01, seed: 2)
         XCTAssertEqual(DefocusMap().map(inputs).pixels.max(), 0)
     }
@@ -204,7 +204,7 @@ final class BlendMapTests: XCTestCase {
         var tele = SyntheticPlanes.noisy(scene, sigma: 0.005, seed: 6)
         for y in 30..<60 { for x in 40..<80 { tele[x, y] = shifted[x, y] } }
         var inputs = SyntheticPlanes.cleanInputs(size)
-        inputs.source = SyntheticPlanes.noisy(SyntheticPlanes.wideView(scene), sigma: 0.005, seed: 7)
+        inputs.source = SourceLuma(SyntheticPlanes.noisy(SyntheticPlanes.wideView(scene), sigma: 0.005, seed: 7))
         inputs.warpedReference = tele
         let map = RejectionMap().map(inputs)
         let misaligned = SyntheticPlanes.values(map, columns: 44..<76, rows: 34..<56)
