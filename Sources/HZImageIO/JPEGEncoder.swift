@@ -75,31 +75,53 @@ private struct RawFrame {
         layout = PlaneBufferLayout(bufferSizes: bufferSizes, imageSizes: [image.y.size, image.cb.size, image.cr.size])
     }
 
-    /// The JPEG, its MCU rows split over `strips` encodes at once and joined.
+    /// The JPEG, its MCU rows split over `strips` encodes at once and joined. Each strip has the
+    /// samples of one MCU row in 8 bits at a time (a 100 MP frame whole would be 150 MB).
     func encoded(strips: Int) throws -> [UInt8] {
         var frame = frame
         let rows = Int(hzjpeg_mcu_rows(&frame)), count = max(1, min(strips, rows))
         let stripRows = (0..<count).map { (rows * $0 / count)..<(rows * ($0 + 1) / count) }
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: layout.sampleCount) { buffer in
-            let planes = layout.planeBuffers(in: buffer)
-            frame.planes = (UnsafePointer(planes[0].baseAddress), UnsafePointer(planes[1].baseAddress), UnsafePointer(planes[2].baseAddress))
-            frame.strides = (
-                Int32(layout.bufferSizes[0].width), Int32(layout.bufferSizes[1].width), Int32(layout.bufferSizes[2].width)
-            )
-            let shared = UncheckedSendable((frame, planes))
-            let (sources, bufferSizes) = ([image.y, image.cb, image.cr], layout.bufferSizes)
-            let parts = try stripRows.concurrentMap { mcuRows throws(JPEGError) in
-                let (frame, planes) = shared.value
-                // Each strip writes its own rows' samples, so that this too runs on every core.
-                for (index, source) in sources.enumerated() {
-                    let rowsPerMCU = bufferSizes[index].height / max(rows, 1)
-                    source.write8BitSamples(
-                        to: planes[index], bufferSize: bufferSizes[index],
-                        rows: (mcuRows.lowerBound * rowsPerMCU)..<(mcuRows.upperBound * rowsPerMCU))
-                }
-                return try encodeStrip(frame, rows: mcuRows)
-            }
-            return joinStrips(parts, firstRows: stripRows.map(\.lowerBound), height: image.size.height)
+        let (shared, image, layout) = (UncheckedSendable(frame), image, layout)
+        let parts = try stripRows.concurrentMap { mcuRows throws(JPEGError) in
+            let band = MCURowBand(image, layout: layout, mcuRows: rows)
+            var frame = shared.value
+            band.attach(to: &frame)
+            return try withExtendedLifetime(band) { () throws(JPEGError) in try encodeStrip(frame, rows: mcuRows) }
+        }
+        return joinStrips(parts, firstRows: stripRows.map(\.lowerBound), height: image.size.height)
+    }
+}
+
+/// One MCU row of each plane in 8 bits, padded as libjpeg's raw-data input must be, written
+/// when libjpeg is about to encode it.
+private final class MCURowBand {
+    private let planes: [Plane]
+    private let bandSizes: [Size]
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    /// Where each plane's band begins in `buffer`.
+    private let starts: [UnsafeMutablePointer<UInt8>]
+
+    init(_ image: YCbCrImage, layout: PlaneBufferLayout, mcuRows: Int) {
+        planes = [image.y, image.cb, image.cr]
+        let bandSizes = layout.bufferSizes.map { Size(width: $0.width, height: $0.height / max(mcuRows, 1)) }
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bandSizes.reduce(0) { $0 + $1.pixelCount })
+        let offsets = bandSizes.indices.map { bandSizes[..<$0].reduce(0) { $0 + $1.pixelCount } }
+        (self.bandSizes, self.buffer, starts) = (bandSizes, buffer, offsets.map { buffer.baseAddress! + $0 })
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Points `frame` at this band, to be filled row by row.
+    func attach(to frame: inout hzjpeg_raw_frame) {
+        frame.planes = (UnsafePointer(starts[0]), UnsafePointer(starts[1]), UnsafePointer(starts[2]))
+        frame.strides = (Int32(bandSizes[0].width), Int32(bandSizes[1].width), Int32(bandSizes[2].width))
+        frame.context = Unmanaged.passUnretained(self).toOpaque()
+        frame.fill = { context, mcuRow in Unmanaged<MCURowBand>.fromOpaque(context!).takeUnretainedValue().fill(Int(mcuRow)) }
+    }
+
+    private func fill(_ mcuRow: Int) {
+        for (plane, (size, start)) in zip(planes, zip(bandSizes, starts)) {
+            plane.write8BitSamples(rows: (mcuRow * size.height)..<((mcuRow + 1) * size.height), into: start, rowLength: size.width)
         }
     }
 }

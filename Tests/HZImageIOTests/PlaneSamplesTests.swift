@@ -19,7 +19,9 @@ final class PlaneSamplesTests: XCTestCase {
         let plane = Plane(width: width, height: height, pixels: values)
         let bufferSize = Size(width: width + 3, height: height + 2)
         var samples = [UInt8](repeating: 0, count: bufferSize.pixelCount)
-        samples.withUnsafeMutableBufferPointer { plane.write8BitSamples(to: $0, bufferSize: bufferSize, rows: 0..<bufferSize.height) }
+        samples.withUnsafeMutableBufferPointer {
+            plane.write8BitSamples(rows: 0..<bufferSize.height, into: $0.baseAddress!, rowLength: bufferSize.width)
+        }
 
         func expected(_ value: Float) -> UInt8 {
             let scaled = value * 255 + 0.5

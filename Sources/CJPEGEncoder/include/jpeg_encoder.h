@@ -11,11 +11,14 @@
 
 /// The frame to encode. Each plane's buffer holds whole blocks across and whole MCU rows down,
 /// its samples past the image repeating the last column and row, as libjpeg's raw-data input
-/// must (hzjpeg_padded_plane says how large).
+/// must (hzjpeg_padded_plane says how large). With `fill`, the buffers hold one MCU row alone,
+/// which `fill(context, mcu_row)` writes before that row is encoded: no frame is held in 8 bits.
 typedef struct {
     const unsigned char *planes[3];
     /// Bytes from one row of each plane's buffer to the next.
     int strides[3];
+    void (*fill)(void *context, int mcu_row);
+    void *context;
     /// The frame's luma size.
     int width, height;
     /// Luma's sampling factors against chroma's: 1 or 2 each (2 and 2 for 4:2:0).
