@@ -13,6 +13,10 @@ __attribute__((constructor)) static void keep_freed_frames(void) {
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_MAX, 0);
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    // In force only while large blocks are mapped.
+    mallopt(M_MMAP_THRESHOLD, 4 << 20);
 }
 
 void hz_release_freed_frames(void) { malloc_trim(0); }
+
+void hz_map_large_blocks(bool on) { mallopt(M_MMAP_MAX, on ? INT_MAX : 0); }

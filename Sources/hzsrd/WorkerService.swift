@@ -38,7 +38,13 @@ struct WorkerService: Service {
             let loaded = state.loaded
             let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline, madeWith: loaded.madeWith)
             state.update { $0.workerBusySince = .now }
-            let outcome = await onWorkerThread { Result { try worker.run(item.claimed, completedAt: item.completedAt) } }
+            // A pair whose `Y_src` is too large to hold takes its large planes from mappings of their own.
+            let large = (item.claimed.manifest.input(.tele)?.size?.pixelCount ?? 0) > loaded.pipeline.settings.largestHeldSource
+            let outcome = await onWorkerThread {
+                hz_map_large_blocks(large)
+                defer { hz_map_large_blocks(false) }
+                return Result { try worker.run(item.claimed, completedAt: item.completedAt) }
+            }
             state.update {
                 $0.queued -= 1
                 $0.workerBusySince = nil
