@@ -49,11 +49,15 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
-/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-05): 331–344
-/// MB for a pair of 12 MP frames (estimated 363), 1337–1463 MB for one of 101.8 MP (1559).
+/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-05): 322–344
+/// MB for a pair of 12 MP frames (estimated 363), 951–964 MB for one of 101.8 MP, whose `Y_src`
+/// is made as it is read (1073).
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
     public static let perPixel = 7.0
+    /// Per pixel of W and T when T has more pixels than `CaptureSettings.largestHeldSource`
+    /// allows `Y_src` to hold (`SourceLuma`), which W's 8-bit luma stands in for to the end.
+    public static let perPixelMadeAsRead = 4.5
     /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
     /// the bytes they are encoded from, and the JPEG.
     public static let perOutputPixel = 8.0
@@ -61,8 +65,12 @@ public enum MemoryEstimate {
     /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid, for which
     /// W's 8-bit luma is kept to the end too.
     public static func bytes(wide: Size, tele: Size, outputs: [Size] = []) -> Int {
+        let pixels = Double(wide.pixelCount + tele.pixelCount)
+        guard tele.pixelCount <= CaptureSettings.defaultLargestHeldSource else {
+            return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs)
+        }
         let keptLuma = outputs.isEmpty ? 0 : wide.pixelCount
-        return fixed + Int(perPixel * Double(wide.pixelCount + tele.pixelCount)) + keptLuma + bytes(outputs: outputs)
+        return fixed + Int(perPixel * pixels) + keptLuma + bytes(outputs: outputs)
     }
 
     public static func bytes(outputs: [Size]) -> Int { Int(perOutputPixel * Double(outputs.map(\.pixelCount).reduce(0, +))) }

@@ -177,8 +177,10 @@ public struct CaptureSettings: Sendable {
     /// Where T focuses when its frame does not say (as fractions of its frame); nil: the centre.
     public var autofocusRegion: Rect?
     /// The most pixels `Y_src` may have and still be held whole; a larger one is made from W's
-    /// 8-bit luma as each stage reads it (`SourceLuma`). 32 MP: 128 MB in floats.
-    public var largestHeldSource = 32_000_000
+    /// 8-bit luma as each stage reads it (`SourceLuma`).
+    public var largestHeldSource = defaultLargestHeldSource
+    /// 32 MP: 128 MB in floats.
+    public static let defaultLargestHeldSource = 32_000_000
 
     public init(
         rig: RigCalibration, zooms: [Double]? = nil, outputSize: Size? = nil, gate: GateSettings = GateSettings(),
