@@ -116,9 +116,11 @@ extension Alignment {
             colour.apply(to: row, count: sourceSize.width)
             guard let sourceWhere else { return }
             sourceWhere.row(y, columns: 0..<sourceSize.width, into: mask)
-            guard (0..<sourceSize.width).contains(where: { mask[$0] >= 0.5 }) else { return }
-            source.withRows(y..<(y + 1)) { sourceRow in
-                for x in 0..<sourceSize.width where mask[x] >= 0.5 { row[x] = sourceRow[x] }
+            guard let first = (0..<sourceSize.width).first(where: { mask[$0] >= 0.5 }),
+                let last = (0..<sourceSize.width).last(where: { mask[$0] >= 0.5 })
+            else { return }
+            source.withRow(y, columns: first..<(last + 1)) { sourceRow in
+                for x in first...last where mask[x] >= 0.5 { row[x] = sourceRow[x - first] }
             }
         }
         clock.lap(named: Step.warp.rawValue)

@@ -346,35 +346,45 @@ private func resampleShrinking(_ source: SourceRows, rows: ResamplingTaps, colum
     result.pixels.withUnsafeMutableBufferPointer { output in
         let output = UncheckedSendable(output)
         parallelChunks(outputHeight, itemCost: width) { chunk in
-            // Converted rows are kept in a ring, a slot per tap: one output's taps read
-            // consecutive rows (or the edge row again), each in a slot of its own, and later
-            // outputs read the same rows or later ones.
-            let slots = source.converts ? rows.count : 1
+            // A converted (or made) plane's rows are held for a band of outputs at a time, each
+            // converted once: the rows the next band reads too move to the front. Made rows are
+            // made a band at a time, which shares the work of neighbouring rows.
+            let bands = stride(from: chunk.lowerBound, to: chunk.upperBound, by: band).map { $0..<min($0 + band, chunk.upperBound) }
+            let read = source.converts ? bands.map { rows.sourceRange(of: $0) } : []
             withUnsafeTemporaryAllocation(of: Float.self, capacity: band * width) { vertical in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? slots * width : 1) { ring in
-                    withUnsafeTemporaryAllocation(of: Int.self, capacity: slots) { held in
-                        held.initialize(repeating: -1)
-                        for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: band) {
-                            let outputs = start..<min(start + band, chunk.upperBound)
-                            for y in outputs {
-                                rows.sum(output: y, count: width, into: vertical.baseAddress! + (y - start) * width) { row in
-                                    guard source.converts else { return source.row(row, scratch: ring.baseAddress!) }
-                                    let slot = row % slots, buffer = ring.baseAddress! + slot * width
-                                    if held[slot] != row { _ = source.row(row, scratch: buffer) }
-                                    held[slot] = row
-                                    return UnsafePointer(buffer)
-                                }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: (read.map(\.count).max() ?? 1) * width) { held in
+                    var heldRows = 0..<0
+                    for (index, outputs) in bands.enumerated() {
+                        if source.converts { heldRows = hold(read[index], of: source, in: held.baseAddress!, holding: heldRows) }
+                        for y in outputs {
+                            rows.sum(output: y, count: width, into: vertical.baseAddress! + (y - outputs.lowerBound) * width) { row in
+                                guard source.converts else { return source.row(row, scratch: held.baseAddress!) }
+                                return UnsafePointer(held.baseAddress! + (row - heldRows.lowerBound) * width)
                             }
-                            across.resampleRows(
-                                0..<outputs.count, of: SourceRows(vertical.baseAddress!, size: Size(width: width, height: outputs.count)),
-                                into: output.value.baseAddress! + start * outputWidth)
                         }
+                        across.resampleRows(
+                            0..<outputs.count, of: SourceRows(vertical.baseAddress!, size: Size(width: width, height: outputs.count)),
+                            into: output.value.baseAddress! + outputs.lowerBound * outputWidth)
                     }
                 }
             }
         }
     }
     return result
+}
+
+/// Rows `wanted` of `source` in `buffer`, from its start, when it holds rows `held` (none past
+/// `wanted`'s end, none before its start that are wanted): those it has are moved to the front,
+/// the rest converted or made after them. Returns `wanted`.
+private func hold(_ wanted: Range<Int>, of source: SourceRows, in buffer: UnsafeMutablePointer<Float>, holding held: Range<Int>) -> Range<Int> {
+    let width = source.size.width, kept = wanted.clamped(to: held)
+    if !kept.isEmpty {
+        UnsafeMutableRawPointer(buffer).copyMemory(
+            from: buffer + (kept.lowerBound - held.lowerBound) * width, byteCount: kept.count * width * MemoryLayout<Float>.size)
+    }
+    let missing = (kept.isEmpty ? wanted.lowerBound : kept.upperBound)..<wanted.upperBound
+    if !missing.isEmpty { _ = source.rows(missing, scratch: buffer + (missing.lowerBound - wanted.lowerBound) * width) }
+    return wanted
 }
 
 extension ResamplingTaps {

@@ -25,17 +25,25 @@ public struct SourceLuma: Sendable {
     /// nowhere shrunk); else held.
     public init(wide: BytePlane, view: TeleView, size: Size, largestHeld: Int) {
         self.size = size
-        let rows = ResamplingTaps(
-            sourceStart: view.crop.y, sourceLength: view.crop.height, sourceCount: wide.height, outputCount: size.height,
-            kernel: .bicubic)
-        guard size.pixelCount > largestHeld, view.rotation == 0, !rows.outputsFewerThanRead else {
+        guard Self.isMadeAsRead(wide: wide.size, view: view, size: size, largestHeld: largestHeld) else {
             storage = .held(DigitalZoom.render(wide, view: view, to: size))
             return
         }
         let columns = ResamplingTaps(
             sourceStart: view.crop.x, sourceLength: view.crop.width, sourceCount: wide.width, outputCount: size.width,
             kernel: .bicubic)
-        storage = .made(wide: wide, resampler: EnlargingResampler(rows: rows, columns: columns))
+        storage = .made(wide: wide, resampler: EnlargingResampler(rows: Self.rowTaps(wide: wide.size, view: view, size: size), columns: columns))
+    }
+
+    /// Whether `init(wide:view:size:largestHeld:)` makes `Y_src` as it is read for a W of `wide`'s size.
+    public static func isMadeAsRead(wide: Size, view: TeleView, size: Size, largestHeld: Int) -> Bool {
+        size.pixelCount > largestHeld && view.rotation == 0 && !rowTaps(wide: wide, view: view, size: size).outputsFewerThanRead
+    }
+
+    private static func rowTaps(wide: Size, view: TeleView, size: Size) -> ResamplingTaps {
+        ResamplingTaps(
+            sourceStart: view.crop.y, sourceLength: view.crop.height, sourceCount: wide.height, outputCount: size.height,
+            kernel: .bicubic)
     }
 
     /// Whether each read makes its part again.
@@ -94,6 +102,19 @@ public struct SourceLuma: Sendable {
     ) throws(E) -> Result {
         guard case let .held(plane) = storage else { return try body(nil) }
         return try plane.pixels.withUnsafeBufferPointer { pixels throws(E) in try body(pixels) }
+    }
+
+    /// `body` given row `y`'s pixels `columns`, where they lie or made into a buffer.
+    public func withRow<Result>(
+        _ y: Int, columns: Range<Int>, _ body: (UnsafePointer<Float>) throws -> Result
+    ) rethrows -> Result {
+        guard case .made = storage else {
+            return try withRows(y..<(y + 1)) { try body($0 + columns.lowerBound) }
+        }
+        return try withUnsafeTemporaryAllocation(of: Float.self, capacity: columns.count) { buffer in
+            write(rows: y..<(y + 1), columns: columns, into: buffer.baseAddress!, rowLength: columns.count)
+            return try body(buffer.baseAddress!)
+        }
     }
 
     /// `body` given rows `rows`, whole, one after another: where they lie, or made into a buffer.
