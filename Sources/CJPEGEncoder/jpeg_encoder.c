@@ -74,16 +74,15 @@ void hzjpeg_padded_plane(const hzjpeg_raw_frame *frame, int index, int *width, i
 }
 
 // The strip's rows of each plane handed to libjpeg an MCU row at a time, each first written
-// into the buffers by `fill` where the frame has one.
+// into the buffers by `fill`.
 static void write_rows(struct jpeg_compress_struct *info, const hzjpeg_raw_frame *frame, int first_row, int row_count) {
     JSAMPROW rows[3][2 * DCTSIZE];
     JSAMPARRAY components[3] = {rows[0], rows[1], rows[2]};
     for (int mcu = first_row; mcu < first_row + row_count; mcu++) {
-        if (frame->fill) frame->fill(frame->context, mcu);
+        frame->fill(frame->context, mcu);
         for (int c = 0; c < 3; c++) {
-            int height = DCTSIZE * (c == 0 ? frame->v_sampling : 1), first = frame->fill ? 0 : mcu * height;
-            for (int y = 0; y < height; y++)
-                rows[c][y] = (JSAMPROW)(frame->planes[c] + (size_t)(first + y) * frame->strides[c]);
+            int height = DCTSIZE * (c == 0 ? frame->v_sampling : 1);
+            for (int y = 0; y < height; y++) rows[c][y] = (JSAMPROW)(frame->planes[c] + (size_t)y * frame->strides[c]);
         }
         jpeg_write_raw_data(info, components, mcu_height(frame));
     }

@@ -137,7 +137,7 @@ public struct FusionNetwork: Sendable {
         _ inputs: consuming FusionInputs, addingDetailOf base: ClassicalFusion? = nil, tileSize: Int = defaultTileSize
     ) throws(OneDNNError) -> Plane {
         let size = inputs.source.size
-        guard size.pixelCount > 0 else { return inputs.reference }
+        guard size.pixelCount > 0 else { return inputs.reference }  // as empty as Y_src
         precondition((base?.reach ?? 0) <= FusionArchitecture.halo, "the band split reaches beyond a tile's window")
         let (source, occlusion) = (inputs.source, inputs.occlusion)
         var output = inputs.reference
@@ -166,7 +166,7 @@ public struct FusionNetwork: Sendable {
             }
         }
         // A frame too large to hold `Y_src` for is one where memory counts more than faults: the
-        // workspaces (76 MB at 100 MP) go now rather than stay through the stages after fusion.
+        // workspaces (38 MB a worker) go now rather than stay through the stages after fusion.
         if source.isMadeAsRead { WorkspaceMemory.shared.release() }
         return output
     }

@@ -41,7 +41,8 @@ private func checkEXIFPayload(_ payload: [UInt8]) throws {
 }
 
 /// An image as libjpeg's raw-data input takes it: 8-bit planes padded to whole blocks across and
-/// whole MCU rows down, the padding repeating the last column and row.
+/// whole MCU rows down, the padding repeating the last column and row, made a row of MCUs at a
+/// time (`MCURowBand`).
 private struct RawFrame {
     let image: YCbCrImage
     var frame = hzjpeg_raw_frame()

@@ -55,20 +55,18 @@ public struct InputError: Error, CustomStringConvertible {
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
     public static let perPixel = 7.0
-    /// Per pixel of W and T when T has more pixels than `CaptureSettings.largestHeldSource`
-    /// allows `Y_src` to hold (`SourceLuma`), which W's 8-bit luma stands in for to the end.
+    /// Per pixel of W and T when the network fuses a `Y_src` made as it is read (`SourceLuma`,
+    /// `DaemonConfig.makesSourceAsRead`), which W's 8-bit luma stands in for to the end.
     public static let perPixelMadeAsRead = 4.5
     /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
-    /// the bytes they are encoded from, and the JPEG.
+    /// and the JPEG.
     public static let perOutputPixel = 8.0
 
     /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid, for which
-    /// W's 8-bit luma is kept to the end too.
-    public static func bytes(wide: Size, tele: Size, outputs: [Size] = []) -> Int {
+    /// W's 8-bit luma is kept to the end too; `sourceMadeAsRead` as the config says for them.
+    public static func bytes(wide: Size, tele: Size, outputs: [Size] = [], sourceMadeAsRead: Bool = false) -> Int {
         let pixels = Double(wide.pixelCount + tele.pixelCount)
-        guard tele.pixelCount <= CaptureSettings.defaultLargestHeldSource else {
-            return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs)
-        }
+        if sourceMadeAsRead { return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs) }
         let keptLuma = outputs.isEmpty ? 0 : wide.pixelCount
         return fixed + Int(perPixel * pixels) + keptLuma + bytes(outputs: outputs)
     }
@@ -87,13 +85,21 @@ extension DaemonConfig {
             }
         }
     }
+
+    /// Whether a pair of these frames takes the pipeline's path that holds no whole `Y_src`:
+    /// the network fuses it (classical fusion and the outputs beside `I_src`'s grid make it
+    /// whole), and `SourceLuma` makes it as it is read at `largestHeld`.
+    public func makesSourceAsRead(wide: Size, tele: Size, largestHeld: Int) -> Bool {
+        let view = DigitalZoom.teleView(wide: wide, calibration: rig, teleSize: tele)
+        return fusion.method != .classical && outputsBesideTheSource(tele: tele).isEmpty
+            && SourceLuma.isMadeAsRead(wide: wide, view: view, size: tele, largestHeld: largestHeld)
+    }
 }
 
 /// A pair that would take more memory than `intake.memory_budget_mb` allows.
 public struct OverMemoryBudget: Error, CustomStringConvertible {
-    public let wide: Size, tele: Size, outputs: [Size], budget: Int
+    public let wide: Size, tele: Size, outputs: [Size], needed: Int, budget: Int
     public var description: String {
-        let needed = MemoryEstimate.bytes(wide: wide, tele: tele, outputs: outputs)
         let images = outputs.isEmpty ? "" : " with \(outputs.count) outputs of \(outputs.map(\.description).joined(separator: ", "))"
         return "W \(wide) and T \(tele)\(images) would take about \(needed >> 20) MB, above intake.memory_budget_mb (\(budget >> 20))"
     }

@@ -42,9 +42,11 @@ public struct PairWorker: Sendable {
         }
         if let wideSize = wide.size, let teleSize = tele.size,
             case let outputs = config.outputsBesideTheSource(tele: teleSize),
-            MemoryEstimate.bytes(wide: wideSize, tele: teleSize, outputs: outputs) > config.intake.memoryBudget
+            case let made = config.makesSourceAsRead(wide: wideSize, tele: teleSize, largestHeld: pipeline.settings.largestHeldSource),
+            case let needed = MemoryEstimate.bytes(wide: wideSize, tele: teleSize, outputs: outputs, sourceMadeAsRead: made),
+            needed > config.intake.memoryBudget
         {
-            let error = OverMemoryBudget(wide: wideSize, tele: teleSize, outputs: outputs, budget: config.intake.memoryBudget)
+            let error = OverMemoryBudget(wide: wideSize, tele: teleSize, outputs: outputs, needed: needed, budget: config.intake.memoryBudget)
             return try quarantine(claimed, file: wide.name, reason: "\(error)", .overMemoryBudget, store)
         }
         if let (input, reason) = changedInput(claimed) {

@@ -38,7 +38,8 @@ struct WorkerService: Service {
             let loaded = state.loaded
             let worker = PairWorker(config: loaded.config, pipeline: loaded.pipeline, madeWith: loaded.madeWith)
             state.update { $0.workerBusySince = .now }
-            // A pair whose `Y_src` is too large to hold takes its large planes from mappings of their own.
+            // A pair of frames too large for `Y_src` to be held (T above `largestHeldSource`) takes
+            // its large blocks from mappings of their own.
             let large = (item.claimed.manifest.input(.tele)?.size?.pixelCount ?? 0) > loaded.pipeline.settings.largestHeldSource
             let outcome = await onWorkerThread {
                 hz_map_large_blocks(large)

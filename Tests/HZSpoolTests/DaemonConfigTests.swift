@@ -199,4 +199,22 @@ final class DaemonConfigTests: XCTestCase {
             XCTAssertTrue(error.description.contains(text), "\(error)", file: file, line: lineNumber)
         }
     }
+
+    /// The network fusing a 100 MP pair onto T's grid holds no whole `Y_src`, and the memory
+    /// estimate counts 4.5 bytes a pixel for it; classical fusion, an output beside T's grid, a
+    /// turned rig (whose `Y_src` is held) and 12 MP frames take the held path's 7.
+    func testTheEstimateKnowsWhenY_srcIsMadeAsRead() throws {
+        let large = Size(width: 11648, height: 8736), small = Size(width: 4032, height: 3024)
+        func made(_ yaml: String, _ size: Size = large) throws -> Bool {
+            try DaemonConfig.parse(yaml, relativeTo: "/").makesSourceAsRead(
+                wide: size, tele: size, largestHeld: CaptureSettings.defaultLargestHeldSource)
+        }
+        XCTAssertTrue(try made(""))
+        XCTAssertFalse(try made("fusion: {method: classical}\n"))
+        XCTAssertFalse(try made("output: {zoom: [tele, 1]}\n"))
+        XCTAssertFalse(try made("rig: {rotation: 0.5}\n"))
+        XCTAssertFalse(try made("", small))
+        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large, sourceMadeAsRead: true) >> 20, 1073)
+        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large) >> 20, 1558)
+    }
 }

@@ -9,10 +9,10 @@
 #ifndef HZ_JPEG_ENCODER_H
 #define HZ_JPEG_ENCODER_H
 
-/// The frame to encode. Each plane's buffer holds whole blocks across and whole MCU rows down,
-/// its samples past the image repeating the last column and row, as libjpeg's raw-data input
-/// must (hzjpeg_padded_plane says how large). With `fill`, the buffers hold one MCU row alone,
-/// which `fill(context, mcu_row)` writes before that row is encoded: no frame is held in 8 bits.
+/// The frame to encode, a row of MCUs at a time: each plane's buffer holds one MCU row, whole
+/// blocks across, which `fill(context, mcu_row)` writes before that row is encoded, its samples
+/// past the image repeating the last column and row, as libjpeg's raw-data input must
+/// (hzjpeg_padded_plane says how large each plane is in all). No frame is held in 8 bits.
 typedef struct {
     const unsigned char *planes[3];
     /// Bytes from one row of each plane's buffer to the next.
