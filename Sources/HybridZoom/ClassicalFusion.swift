@@ -18,28 +18,35 @@ public struct ClassicalFusion: Fusion {
     }
 
     public func fuse(_ inputs: consuming FusionInputs) -> Plane {
-        let source = inputs.source.plane
-        var fused = source
-        addDetail(of: FusionInputs(source: source, reference: inputs.reference, occlusion: inputs.occlusion), to: &fused)
+        var fused = inputs.source.plane
+        addDetail(of: inputs, to: &fused)
         return fused
     }
 
     /// Adds `(1 − M_occ)·F(Ỹ_ref − Y_src)` to `plane`: what this fusion adds to `Y_src`. The
-    /// difference, its band and `M_occ` are made a row at a time, never as whole planes.
+    /// difference, its band and `M_occ` are made a row at a time, never as whole planes; a
+    /// `Y_src` made as it is read is made a band of rows (and the blur's reach) at a time.
     public func addDetail(of inputs: FusionInputs, to plane: inout Plane) {
-        let size = plane.size, source = inputs.source.plane
+        let size = plane.size, reach = reach
+        let bandRows = inputs.source.isMadeAsRead ? Self.madeSourceBand : max(size.height, 1)
         plane.pixels.withUnsafeMutableBufferPointer { output in
             inputs.reference.pixels.withUnsafeBufferPointer { reference in
-                source.pixels.withUnsafeBufferPointer { source in
-                    addDetail(
-                        source: PlaneRegion(source.baseAddress!, rowLength: size.width),
-                        reference: PlaneRegion(reference.baseAddress!, rowLength: size.width), occlusion: inputs.occlusion,
-                        size: size, columns: 0..<size.width, rows: 0..<size.height, to: output.baseAddress!,
-                        rowLength: size.width, startingAtZero: false)
+                for start in stride(from: 0, to: size.height, by: bandRows) {
+                    let rows = start..<min(start + bandRows, size.height)
+                    let read = max(rows.lowerBound - reach, 0)..<min(rows.upperBound + reach, size.height)
+                    inputs.source.withRegion(rows: read, columns: 0..<size.width) { source in
+                        addDetail(
+                            source: source, reference: PlaneRegion(reference.baseAddress!, rowLength: size.width),
+                            occlusion: inputs.occlusion, size: size, columns: 0..<size.width, rows: rows,
+                            to: output.baseAddress! + start * size.width, rowLength: size.width, startingAtZero: false)
+                    }
                 }
             }
         }
     }
+
+    /// Rows of a `Y_src` made as it is read that are made together (with the blur's reach).
+    static let madeSourceBand = 256
 
     /// How far from a pixel `addDetail` reads the planes: the band split's blur.
     package var reach: Int { blurReach(sigma: bandSplitSigma) }

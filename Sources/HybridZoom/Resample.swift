@@ -352,7 +352,7 @@ private func resampleShrinking(_ source: SourceRows, rows: ResamplingTaps, colum
             let bands = stride(from: chunk.lowerBound, to: chunk.upperBound, by: band).map { $0..<min($0 + band, chunk.upperBound) }
             let read = source.converts ? bands.map { rows.sourceRange(of: $0) } : []
             withUnsafeTemporaryAllocation(of: Float.self, capacity: band * width) { vertical in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: (read.map(\.count).max() ?? 1) * width) { held in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: source.converts ? read.map(\.count).max()! * width : 1) { held in
                     var heldRows = 0..<0
                     for (index, outputs) in bands.enumerated() {
                         if source.converts { heldRows = hold(read[index], of: source, in: held.baseAddress!, holding: heldRows) }
@@ -373,9 +373,9 @@ private func resampleShrinking(_ source: SourceRows, rows: ResamplingTaps, colum
     return result
 }
 
-/// Rows `wanted` of `source` in `buffer`, from its start, when it holds rows `held` (none past
-/// `wanted`'s end, none before its start that are wanted): those it has are moved to the front,
-/// the rest converted or made after them. Returns `wanted`.
+/// Rows `wanted` of `source` in `buffer`, from its start, where it holds rows `held`, which begin
+/// no later than `wanted`: those it has are moved to the front, the rest converted or made after
+/// them. Returns `wanted`.
 private func hold(_ wanted: Range<Int>, of source: SourceRows, in buffer: UnsafeMutablePointer<Float>, holding held: Range<Int>) -> Range<Int> {
     let width = source.size.width, kept = wanted.clamped(to: held)
     if !kept.isEmpty {

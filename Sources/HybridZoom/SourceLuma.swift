@@ -104,6 +104,21 @@ public struct SourceLuma: Sendable {
         return try plane.pixels.withUnsafeBufferPointer { pixels throws(E) in try body(pixels) }
     }
 
+    /// `body` given pixels `rows` × `columns`: the held plane, or that rectangle made into a buffer.
+    package func withRegion<Result>(
+        rows: Range<Int>, columns: Range<Int>, _ body: (PlaneRegion) throws -> Result
+    ) rethrows -> Result {
+        switch storage {
+        case let .held(plane):
+            return try plane.pixels.withUnsafeBufferPointer { try body(PlaneRegion($0.baseAddress!, rowLength: size.width)) }
+        case .made:
+            return try withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count * columns.count) { buffer in
+                write(rows: rows, columns: columns, into: buffer.baseAddress!, rowLength: columns.count)
+                return try body(PlaneRegion(buffer.baseAddress!, origin: (columns.lowerBound, rows.lowerBound), rowLength: columns.count))
+            }
+        }
+    }
+
     /// `body` given row `y`'s pixels `columns`, where they lie or made into a buffer.
     public func withRow<Result>(
         _ y: Int, columns: Range<Int>, _ body: (UnsafePointer<Float>) throws -> Result

@@ -42,4 +42,21 @@ final class ClassicalFusionTests: XCTestCase {
     }
 
     private func mean(_ plane: Plane) -> Float { plane.pixels.reduce(0, +) / Float(plane.pixels.count) }
+
+    /// With `Y_src` made as it is read, the detail is added a band of rows at a time, each made
+    /// with the blur's reach: the held plane's result, to the bit, over several bands.
+    func testMakingY_srcBandByBandChangesNothing() {
+        let wide = BytePlane(quantizing: SyntheticPlanes.texture(Size(width: 300, height: 260), seed: 4))
+        let view = TeleView(crop: Rect(x: 20.5, y: 11.25, width: 250, height: 236.5))
+        let size = Size(width: 500, height: 3 * ClassicalFusion.madeSourceBand + 37)
+        let made = SourceLuma(wide: wide, view: view, size: size, largestHeld: 0)
+        XCTAssertTrue(made.isMadeAsRead)
+        let held = SourceLuma(made.plane)
+        let reference = DenseFlowTests.texture(size, seed: 9)
+        let occlusion = EnlargedMask(Plane(width: 50, height: 81, value: 0.25), to: size)
+        let fusion = ClassicalFusion(bandSplitSigma: 6)
+        XCTAssertEqual(
+            fusion.fuse(FusionInputs(source: made, reference: reference, occlusion: occlusion)),
+            fusion.fuse(FusionInputs(source: held, reference: reference, occlusion: occlusion)))
+    }
 }
