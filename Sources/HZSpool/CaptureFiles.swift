@@ -89,7 +89,7 @@ extension DaemonConfig {
     /// Whether a pair of these frames takes the pipeline's path whose peak `perPixelMadeAsRead`
     /// was fitted to: `SourceLuma` makes `Y_src` as it is read at `largestHeld`, the network
     /// fuses it (classical fusion makes a whole plane from it, not measured there), and no output
-    /// lies beside `I_src`'s grid (the paste makes it whole, and a plane of the change).
+    /// lies beside `I_src`'s grid (the paste makes a whole plane of the change, not measured there).
     public func makesSourceAsRead(wide: Size, tele: Size, largestHeld: Int) -> Bool {
         let view = DigitalZoom.teleView(wide: wide, calibration: rig, teleSize: tele)
         return fusion.method != .classical && outputsBesideTheSource(tele: tele).isEmpty

@@ -113,7 +113,28 @@ public enum Blend {
     /// What fusion and blending changed in I_src, `composed − source`: what `paste` adds to a W
     /// digital zoom. Made once per capture, however many zooms take it.
     public static func change(from source: Plane, to composed: Plane) -> Plane {
-        composed - source
+        change(from: SourceLuma(source), to: composed)
+    }
+
+    /// The same with `Y_src` held or made as it is read, a band of rows at a time.
+    public static func change(from source: SourceLuma, to composed: Plane) -> Plane {
+        precondition(composed.size == source.size, "Y \(composed.size) and Y_src \(source.size) differ in size")
+        let (width, height) = (composed.width, composed.height)
+        var change = Plane(width: width, height: height)
+        composed.pixels.withUnsafeBufferPointer { composed in
+            change.pixels.withUnsafeMutableBufferPointer { output in
+                let output = UncheckedSendable(output)
+                parallelChunks(height, itemCost: width) { chunk in
+                    for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: composingBand) {
+                        let band = start..<min(start + composingBand, chunk.upperBound), first = start * width
+                        source.withRows(band) { source in
+                            for i in 0..<(band.count * width) { output.value[first + i] = composed[first + i] - source[i] }
+                        }
+                    }
+                }
+            }
+        }
+        return change
     }
 
     /// Pastes what fusion changed in I_src (`change`) into `output`, a W digital zoom in which

@@ -78,13 +78,14 @@ public struct CapturePipeline: Sendable {
             (composed, blend) = (luma, weights)
         }
 
+        // Made whole only for an output of it, not fused, or for the caller.
         let needsSource = keepingIntermediates || composed == nil || !crops.allSatisfy(\.onSourceGrid)
-        let keptSource = needsSource ? sourceLuma.plane : nil
+        let keptSource = needsSource ? (keepingIntermediates ? SourceLuma(sourceLuma.plane) : sourceLuma) : nil
         _ = consume sourceLuma
         let chroma = DigitalZoom.renderChroma(cb: wideChroma.cb, cr: wideChroma.cr, wide: wideSize, view: teleView, to: teleSize)
         let outputs = zoomedImages(
             crops, chroma: chroma, source: keptSource, composed: composed, wide: wideForOutputs, teleView: teleView)
-        let source = keepingIntermediates ? keptSource.map { YCbCrImage(y: $0, cb: chroma.cb, cr: chroma.cr) } : nil
+        let source = keepingIntermediates ? keptSource.map { YCbCrImage(y: $0.plane, cb: chroma.cb, cr: chroma.cr) } : nil
         clock.lap(.zoom)
 
         var timings = clock.timings
@@ -118,13 +119,13 @@ public struct CapturePipeline: Sendable {
     /// fused) with `chroma`; beside it, W's digital zoom (`wide` is then given) with the fused
     /// luma pasted in where T's view lands (`source` is then given too).
     private func zoomedImages(
-        _ crops: [OutputCrop], chroma: (cb: Plane, cr: Plane), source: Plane?, composed: Plane?, wide: CameraImage?,
+        _ crops: [OutputCrop], chroma: (cb: Plane, cr: Plane), source: SourceLuma?, composed: Plane?, wide: CameraImage?,
         teleView: TeleView
     ) -> [ZoomedImage] {
         var change: Plane?  // made by the first zoom that needs it
         return zip(settings.zooms, crops).map { zoom, crop in
             guard !crop.onSourceGrid else {
-                let image = YCbCrImage(y: composed ?? source!, cb: chroma.cb, cr: chroma.cr)
+                let image = YCbCrImage(y: composed ?? source!.plane, cb: chroma.cb, cr: chroma.cr)
                 return ZoomedImage(image: image, zoom: zoom, crop: crop.rect)
             }
             var output = ZoomedImage(image: DigitalZoom.render(wide!, crop: crop.rect, to: crop.size), zoom: zoom, crop: crop.rect)
@@ -146,7 +147,7 @@ public struct CapturePipeline: Sendable {
     /// The fused luma onto an output beside `I_src`'s grid: pasted into the W digital zoom where
     /// T's view lands in it (turned, on a turned rig).
     private func paste(
-        _ composed: Plane, source: Plane, change: inout Plane?, teleView: TeleView,
+        _ composed: Plane, source: SourceLuma, change: inout Plane?, teleView: TeleView,
         into output: inout ZoomedImage
     ) {
         let difference = change ?? Blend.change(from: source, to: composed)
