@@ -88,8 +88,10 @@ extension DaemonConfig {
 
     /// Whether a pair of these frames takes the pipeline's path whose peak `perPixelMadeAsRead`
     /// was fitted to: `SourceLuma` makes `Y_src` as it is read at `largestHeld`, the network
-    /// fuses it (classical fusion makes a whole plane from it, not measured there), and no output
-    /// lies beside `I_src`'s grid (the paste makes a whole plane of the change, not measured there).
+    /// fuses it, and no output lies beside `I_src`'s grid. Classical fusion makes a whole plane
+    /// from `Y_src` (1038 MB measured at 101.8 MP, too close to that fit to share it), and such
+    /// an output a plane of the change and its own (1944 MB with one at zoom 1): both keep the
+    /// estimate for a held `Y_src`.
     public func makesSourceAsRead(wide: Size, tele: Size, largestHeld: Int) -> Bool {
         let view = DigitalZoom.teleView(wide: wide, calibration: rig, teleSize: tele)
         return fusion.method != .classical && outputsBesideTheSource(tele: tele).isEmpty
