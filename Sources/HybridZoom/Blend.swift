@@ -58,7 +58,9 @@ public enum Blend {
         }
         let size = inputs.mapSize
         var trust = Plane(width: size.width, height: size.height, value: 1)
-        for map in maps.values { subtract(map, from: &trust, floor: settings.mapNoiseFloor) }
+        // In the configured order: a dictionary's order differs from one instance to the next,
+        // and floats subtracted in another order may differ in the last bit.
+        for map in settings.maps { subtract(maps[map.name]!, from: &trust, floor: settings.mapNoiseFloor) }
         let radius = Int((rejectionQuantile * settings.smoothingSigma).rounded(.up))
         var weight = gaussianBlur(minimumFilter(trust, radius: radius), sigma: settings.smoothingSigma)
         multiply(&weight, by: feather(outside: inputs.outsideReference, width: settings.featherWidth * Double(size.width)))
