@@ -119,7 +119,8 @@ extension Alignment {
             guard let first = (0..<sourceSize.width).first(where: { mask[$0] >= 0.5 }),
                 let last = (0..<sourceSize.width).last(where: { mask[$0] >= 0.5 })
             else { return }
-            source.withRow(y, columns: first..<(last + 1)) { sourceRow in
+            source.withRegion(rows: y..<(y + 1), columns: first..<(last + 1)) { region in
+                let sourceRow = region.row(y, from: first)
                 for x in first...last where mask[x] >= 0.5 { row[x] = sourceRow[x - first] }
             }
         }

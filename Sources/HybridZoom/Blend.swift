@@ -88,19 +88,14 @@ public enum Blend {
         rows.withUnsafeBufferPointer { rows in
             result.pixels.withUnsafeMutableBufferPointer { output in
                 let output = UncheckedSendable(output)
-                parallelChunks(height, itemCost: width) { chunk in
-                    for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: composingBand) {
-                        let band = start..<min(start + composingBand, chunk.upperBound)
-                        source.withRows(band) { sourceRows in
-                            for y in band {
-                                let (first, second, t) = vertical.taps(y)
-                                let a = rows.baseAddress! + first * width, b = rows.baseAddress! + second * width
-                                let s = sourceRows + (y - start) * width, out = output.value.baseAddress! + y * width
-                                for x in 0..<width {
-                                    let blend = a[x] + t * (b[x] - a[x])
-                                    out[x] = s[x] + blend * (out[x] - s[x])
-                                }
-                            }
+                source.forEachBand { band, sourceRows in
+                    for y in band {
+                        let (first, second, t) = vertical.taps(y)
+                        let a = rows.baseAddress! + first * width, b = rows.baseAddress! + second * width
+                        let s = sourceRows + (y - band.lowerBound) * width, out = output.value.baseAddress! + y * width
+                        for x in 0..<width {
+                            let blend = a[x] + t * (b[x] - a[x])
+                            out[x] = s[x] + blend * (out[x] - s[x])
                         }
                     }
                 }
@@ -108,9 +103,6 @@ public enum Blend {
         }
         return result
     }
-
-    /// Rows composed together: `Y_src` made as it is read is made for these at once.
-    private static let composingBand = 32
 
     /// What fusion and blending changed in I_src, `composed − source`: what `paste` adds to a W
     /// digital zoom. Made once per capture, however many zooms take it.
@@ -126,13 +118,9 @@ public enum Blend {
         composed.pixels.withUnsafeBufferPointer { composed in
             change.pixels.withUnsafeMutableBufferPointer { output in
                 let output = UncheckedSendable(output)
-                parallelChunks(height, itemCost: width) { chunk in
-                    for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: composingBand) {
-                        let band = start..<min(start + composingBand, chunk.upperBound), first = start * width
-                        source.withRows(band) { source in
-                            for i in 0..<(band.count * width) { output.value[first + i] = composed[first + i] - source[i] }
-                        }
-                    }
+                source.forEachBand { band, source in
+                    let first = band.lowerBound * width
+                    for i in 0..<(band.count * width) { output.value[first + i] = composed[first + i] - source[i] }
                 }
             }
         }

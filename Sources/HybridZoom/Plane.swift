@@ -29,21 +29,6 @@ public struct Plane: Sendable, Equatable {
 
     public var size: Size { Size(width: width, height: height) }
 
-    /// The difference of two planes of one size, sample by sample.
-    public static func - (plane: Plane, subtrahend: Plane) -> Plane {
-        precondition(plane.size == subtrahend.size, "planes \(plane.size) and \(subtrahend.size) differ in size")
-        var difference = plane
-        difference.pixels.withUnsafeMutableBufferPointer { values in
-            subtrahend.pixels.withUnsafeBufferPointer { subtrahend in
-                let values = UncheckedSendable(values)
-                parallelChunks(values.value.count, itemCost: 1) { range in
-                    for i in range { values.value[i] -= subtrahend[i] }
-                }
-            }
-        }
-        return difference
-    }
-
     /// Every sample limited to [0, 1], the range an image (or a map) can hold.
     public mutating func clampToUnitRange() {
         pixels.withUnsafeMutableBufferPointer { values in

@@ -96,6 +96,18 @@ public struct SourceLuma: Sendable {
     /// enough that their passes stay in cache.
     private static let band = 32
 
+    /// `body(rows, pixels)` for every row, in bands of `band` rows (whole, one after another:
+    /// where they lie, or made into a buffer), the bands shared out to the cores. Each call may
+    /// write only what belongs to its rows.
+    public func forEachBand(_ body: (_ rows: Range<Int>, _ pixels: UnsafePointer<Float>) -> Void) {
+        parallelChunks(size.height, itemCost: size.width) { chunk in
+            for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: Self.band) {
+                let rows = start..<min(start + Self.band, chunk.upperBound)
+                withRows(rows) { body(rows, $0) }
+            }
+        }
+    }
+
     /// `body` given the held plane's pixels, or nil where it is made as it is read.
     public func withHeldPixels<Result, E: Error>(
         _ body: (UnsafeBufferPointer<Float>?) throws(E) -> Result
@@ -116,19 +128,6 @@ public struct SourceLuma: Sendable {
                 write(rows: rows, columns: columns, into: buffer.baseAddress!, rowLength: columns.count)
                 return try body(PlaneRegion(buffer.baseAddress!, origin: (columns.lowerBound, rows.lowerBound), rowLength: columns.count))
             }
-        }
-    }
-
-    /// `body` given row `y`'s pixels `columns`, where they lie or made into a buffer.
-    public func withRow<Result>(
-        _ y: Int, columns: Range<Int>, _ body: (UnsafePointer<Float>) throws -> Result
-    ) rethrows -> Result {
-        guard case .made = storage else {
-            return try withRows(y..<(y + 1)) { try body($0 + columns.lowerBound) }
-        }
-        return try withUnsafeTemporaryAllocation(of: Float.self, capacity: columns.count) { buffer in
-            write(rows: y..<(y + 1), columns: columns, into: buffer.baseAddress!, rowLength: columns.count)
-            return try body(buffer.baseAddress!)
         }
     }
 
