@@ -19,9 +19,10 @@ import Foundation
 /// frame's vectors decide, each weighted by T's detail, since what T shows detail in is what it
 /// can be in focus in.
 ///
-/// It reads any flow the coarse model leaves as depth: lens distortion, which no similarity or
-/// homography takes out, moves a real rig's corners by several pixels, and there it withholds
-/// T however sharp T is. Flow is in full-resolution pixels of I_src (see `BlendTuning`).
+/// Lens distortion, which no similarity or homography takes out, moves a rig's corners by
+/// several pixels with no change of depth; read as depth, it withheld T around the edges of
+/// sharp, well-aligned frames. So what the coarse model leaves smooth across the frame is fitted
+/// and taken out too (`LensResidual`). γ and σ_f are in full-resolution pixels of I_src.
 public struct ParallaxDefocusMap: BlendMap {
     public static let name = "defocus-parallax"
 
@@ -34,6 +35,10 @@ public struct ParallaxDefocusMap: BlendMap {
     /// T's mean detail in the autofocus region over its mean in the frame below which the
     /// region is flat and the frame picks the focus plane.
     public var flatRegion: Float
+    /// Clusters whose centres lie this close, in full-resolution pixels, are one depth: the
+    /// flow's own noise. (√γ, the map's threshold, merged a defocused layer into the focus plane
+    /// on captures of the training photos: 3 % of the defocused pixels went unflagged.)
+    static let sameDepth: Float = 1
 
     public init(
         clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
@@ -49,9 +54,10 @@ public struct ParallaxDefocusMap: BlendMap {
     public func map(_ inputs: BlendInputs) -> Plane {
         let size = inputs.mapSize
         var result = Plane(width: size.width, height: size.height)
+        let detail = Self.detail(inputs)
+        let parallax = Self.parallax(inputs, detail: detail)
         // No visible flow anywhere: nothing says where the focus plane is, so nothing is flagged.
-        let parallax = Self.parallax(inputs)
-        guard let focus = focusParallax(inputs, parallax) else { return result }
+        guard let focus = focusParallax(inputs, parallax, detail: detail) else { return result }
         let unit = inputs.fullResolutionScale, gamma = gamma, softness = softness
         parallax.u.pixels.withUnsafeBufferPointer { u in
             parallax.v.pixels.withUnsafeBufferPointer { v in
@@ -66,12 +72,19 @@ public struct ParallaxDefocusMap: BlendMap {
         return result
     }
 
-    /// The flow less the coarse model's part of it.
-    static func parallax(_ inputs: BlendInputs) -> FlowField {
+    /// The flow less its global geometric part: what the coarse model explains, then what is
+    /// left smooth across the whole frame (`LensResidual`), fitted to the vectors T shows detail
+    /// in. What remains differs from point to point only with depth.
+    static func parallax(_ inputs: BlendInputs, detail: Plane) -> FlowField {
         let flow = inputs.forwardFlow, coarse = inputs.coarseFlow
-        return FlowField(
+        var parallax = FlowField(
             u: Plane(width: flow.u.width, height: flow.u.height, pixels: zip(flow.u.pixels, coarse.u.pixels).map(-)),
             v: Plane(width: flow.v.width, height: flow.v.height, pixels: zip(flow.v.pixels, coarse.v.pixels).map(-)))
+        let visible = visibleFlow(parallax, inputs, detail, columns: 0..<parallax.size.width, rows: 0..<parallax.size.height)
+        if let residual = LensResidual(fitting: visible, grid: parallax.size, scale: LensResidual.scale / inputs.fullResolutionScale) {
+            residual.subtract(from: &parallax)
+        }
+        return parallax
     }
 
     /// P(x_f) in pixels of the maps' grid: the centre of the largest cluster of the visible
@@ -79,25 +92,28 @@ public struct ParallaxDefocusMap: BlendMap {
     /// (`flatRegion`) or none of the region's vectors is visible, of the whole frame's, each
     /// weighted by T's detail. Occluded vectors and those leading outside T describe no scene
     /// point of T.
-    func focusParallax(_ inputs: BlendInputs, _ parallax: FlowField) -> SIMD2<Float>? {
-        let size = inputs.mapSize, region = inputs.autofocusRegion, detail = Self.detail(inputs)
+    func focusParallax(_ inputs: BlendInputs, _ parallax: FlowField, detail: Plane) -> SIMD2<Float>? {
+        let size = inputs.mapSize, region = inputs.autofocusRegion
         func pixels(_ start: Double, _ length: Double, _ count: Int) -> Range<Int> {
             let first = min(max(Int((start * Double(count)).rounded(.down)), 0), count - 1)
             let end = min(max(Int(((start + length) * Double(count)).rounded(.up)), first + 1), count)
             return first..<end
         }
-        let frame = visibleFlow(parallax, inputs, detail, columns: 0..<size.width, rows: 0..<size.height)
-        let inRegion = visibleFlow(
+        let frame = Self.visibleFlow(parallax, inputs, detail, columns: 0..<size.width, rows: 0..<size.height)
+        let inRegion = Self.visibleFlow(
             parallax, inputs, detail, columns: pixels(region.x, region.width, size.width),
             rows: pixels(region.y, region.height, size.height))
         guard !frame.points.isEmpty else { return nil }
         func mean(_ values: [Float]) -> Float { values.reduce(0, +) / Float(values.count) }
         let alike = { (count: Int) in [Float](repeating: 1, count: count) }
+        let sameDepth = Self.sameDepth / inputs.fullResolutionScale
         if !inRegion.points.isEmpty && mean(inRegion.weights) >= flatRegion * mean(frame.weights) {
-            return KMeans(points: inRegion.points, weights: alike(inRegion.points.count), clusters: clusters).largestClusterCentre()
+            return KMeans(points: inRegion.points, weights: alike(inRegion.points.count), clusters: clusters)
+                .largestClusterCentre(merging: sameDepth)
         }
         let weights = frame.weights.contains { $0 > 0 } ? frame.weights : alike(frame.points.count)
-        return KMeans(points: frame.points, weights: weights, clusters: clusters).largestClusterCentre()
+        return KMeans(points: frame.points, weights: weights, clusters: clusters)
+            .largestClusterCentre(merging: sameDepth)
     }
 
     /// T's detail on the maps' grid: the local energy of the finest band of Ỹ_ref shrunk onto it.
@@ -109,23 +125,25 @@ public struct ParallaxDefocusMap: BlendMap {
         return localEnergy(of: fineBand(shrunk, sigma: 1), over: 1, onto: inputs.mapSize)
     }
 
-    private func visibleFlow(
+    private static func visibleFlow(
         _ flow: FlowField, _ inputs: BlendInputs, _ detail: Plane, columns: Range<Int>, rows: Range<Int>
-    ) -> (points: [SIMD2<Float>], weights: [Float]) {
+    ) -> (points: [SIMD2<Float>], weights: [Float], indices: [Int]) {
         let width = inputs.mapSize.width
-        var points: [SIMD2<Float>] = [], weights: [Float] = []
+        var points: [SIMD2<Float>] = [], weights: [Float] = [], indices: [Int] = []
         points.reserveCapacity(columns.count * rows.count)
         weights.reserveCapacity(columns.count * rows.count)
+        indices.reserveCapacity(columns.count * rows.count)
         for y in rows {
             for x in columns {
                 let i = y * width + x
                 if inputs.occlusion.pixels[i] < 0.5 && inputs.outsideReference.pixels[i] == 0 {
                     points.append(SIMD2(flow.u.pixels[i], flow.v.pixels[i]))
                     weights.append(detail.pixels[i])
+                    indices.append(i)
                 }
             }
         }
-        return (points, weights)
+        return (points, weights, indices)
     }
 }
 
@@ -138,8 +156,10 @@ struct KMeans {
     let clusters: Int
     static let maximumIterations = 20
 
-    /// The centre of the cluster with the most weight (the first of equals).
-    func largestClusterCentre() -> SIMD2<Float> {
+    /// The centre of the cluster with the most weight (the first of equals), counting as one
+    /// with it the clusters whose centres lie within `radius` of its own: Lloyd's splits an
+    /// evenly spread majority as readily as it keeps a compact minority whole.
+    func largestClusterCentre(merging radius: Float) -> SIMD2<Float> {
         var centres = initialCentres()
         var assignment = [Int](repeating: -1, count: points.count)
         for _ in 0..<Self.maximumIterations {
@@ -148,7 +168,11 @@ struct KMeans {
         }
         var mass = [Float](repeating: 0, count: centres.count)
         for (cluster, weight) in zip(assignment, weights) { mass[cluster] += weight }
-        return centres[mass.indices.max { mass[$0] < mass[$1] || (mass[$0] == mass[$1] && $0 > $1) }!]
+        let near = centres.map { centre in centres.indices.filter { ((centres[$0] - centre) * (centres[$0] - centre)).sum() <= radius * radius } }
+        let merged = near.map { group in group.reduce(0) { $0 + mass[$1] } }
+        let best = merged.indices.max { merged[$0] < merged[$1] || (merged[$0] == merged[$1] && $0 > $1) }!
+        guard merged[best] > 0 else { return centres[best] }
+        return near[best].reduce(SIMD2<Float>.zero) { $0 + mass[$1] * centres[$1] } / merged[best]
     }
 
     private func initialCentres() -> [SIMD2<Float>] {
