@@ -61,14 +61,25 @@ public enum MemoryEstimate {
     /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
     /// and the JPEG.
     public static let perOutputPixel = 8.0
+    /// The network's workers (one per core) the fit was measured with.
+    public static let measuredWorkers = 2
+    /// What each worker beyond those adds: its tile workspace (38 MB, measured at 12 and 100 MP,
+    /// the tile size bounding it) and, where `Y_src` is made as it is read, its tile's window
+    /// of it (23 MB at most).
+    public static let perWorker = 38 << 20
+    public static let perWorkerWindow = 23 << 20
 
     /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid, for which
-    /// W's 8-bit luma is kept to the end too; `sourceMadeAsRead` as the config says for them.
-    public static func bytes(wide: Size, tele: Size, outputs: [Size] = [], sourceMadeAsRead: Bool = false) -> Int {
+    /// W's 8-bit luma is kept to the end too; `sourceMadeAsRead` as the config says for them;
+    /// `workers`: how many the network runs at once (0 for another fusion).
+    public static func bytes(
+        wide: Size, tele: Size, outputs: [Size] = [], sourceMadeAsRead: Bool = false, workers: Int = measuredWorkers
+    ) -> Int {
         let pixels = Double(wide.pixelCount + tele.pixelCount)
-        if sourceMadeAsRead { return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs) }
+        let extraWorkers = max(workers - measuredWorkers, 0) * (perWorker + (sourceMadeAsRead ? perWorkerWindow : 0))
+        if sourceMadeAsRead { return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs) + extraWorkers }
         let keptLuma = outputs.isEmpty ? 0 : wide.pixelCount
-        return fixed + Int(perPixel * pixels) + keptLuma + bytes(outputs: outputs)
+        return fixed + Int(perPixel * pixels) + keptLuma + bytes(outputs: outputs) + extraWorkers
     }
 
     public static func bytes(outputs: [Size]) -> Int { Int(perOutputPixel * Double(outputs.map(\.pixelCount).reduce(0, +))) }
@@ -85,6 +96,9 @@ extension DaemonConfig {
             }
         }
     }
+
+    /// How many tiles the network fuses at once: one per core (none without the network).
+    public var fusionWorkers: Int { fusion.method == .network ? ProcessInfo.processInfo.activeProcessorCount : 0 }
 
     /// Whether a pair of these frames takes the pipeline's path whose peak `perPixelMadeAsRead`
     /// was fitted to: `SourceLuma` makes `Y_src` as it is read at `largestHeld`, the network

@@ -217,4 +217,19 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large, sourceMadeAsRead: true) >> 20, 1073)
         XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large) >> 20, 1558)
     }
+
+    /// The fit was measured with two network workers; a machine with more cores runs one per
+    /// core, each with its tile workspace (and, above 32 MP, its tile's window of `Y_src`).
+    func testEachNetworkWorkerBeyondTheMeasuredTwoIsCounted() throws {
+        let large = Size(width: 11648, height: 8736), small = Size(width: 4032, height: 3024)
+        func megabytes(_ size: Size, made: Bool = false, workers: Int) -> Int {
+            MemoryEstimate.bytes(wide: size, tele: size, sourceMadeAsRead: made, workers: workers) >> 20
+        }
+        XCTAssertEqual(megabytes(small, workers: 2), 362)
+        XCTAssertEqual(megabytes(small, workers: 16), 362 + 14 * 38)
+        XCTAssertEqual(megabytes(large, made: true, workers: 16), 1073 + 14 * 61)
+        XCTAssertEqual(megabytes(small, workers: 0), 362, "classical fusion runs no network workers")
+        XCTAssertEqual(try DaemonConfig.parse("", relativeTo: "/").fusionWorkers, ProcessInfo.processInfo.activeProcessorCount)
+        XCTAssertEqual(try DaemonConfig.parse("fusion: {method: classical}\n", relativeTo: "/").fusionWorkers, 0)
+    }
 }
