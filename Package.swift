@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "HZHarnessTests", dependencies: ["HZHarness", "HybridZoom", "HZImageIO", "HZTestSupport"]),
         .testTarget(name: "HZSystemdTests", dependencies: ["HZSystemd", "HZTestSupport"]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["HybridZoom", "HZSpool", "HZSystemd", "HZTestSupport", "CFrameMemory"],
+            name: "IntegrationTests", dependencies: ["HybridZoom", "HZFusionNet", "HZSpool", "HZSystemd", "HZTestSupport", "CFrameMemory"],
             exclude: ["Fixtures"]),
     ]
 )

@@ -144,7 +144,7 @@ public struct FusionNetwork: Sendable {
         _ = consume inputs
         try source.withHeldPixels { held throws(OneDNNError) in
             let schedule = TileSchedule(HZFusionNet.tiles(for: size, tileSize: tileSize), size: size)
-            let workers = min(schedule.tiles.count, ProcessInfo.processInfo.activeProcessorCount)
+            let workers = Self.workers(tiles: schedule.tiles.count)
             try output.pixels.withUnsafeMutableBufferPointer { output throws(OneDNNError) in
                 let frame = FrameBuffers(
                     source: source, heldSource: held, reference: UnsafeBufferPointer(output), occlusion: occlusion,
@@ -169,6 +169,20 @@ public struct FusionNetwork: Sendable {
         // workspaces (38 MB a worker) go now rather than stay through the stages after fusion.
         if source.isMadeAsRead { WorkspaceMemory.shared.release() }
         return output
+    }
+
+    /// One per core, at most one per tile.
+    private static func workers(tiles: Int) -> Int { min(tiles, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// What `fuse` holds besides the image for one of `size` (for a memory budget): how many
+    /// workers run, and each one's tile workspace for the largest window, with its window of
+    /// `Y_src` where that is made as it is read.
+    public func workerMemory(for size: Size, makesSource: Bool, tileSize: Int = defaultTileSize) -> (workers: Int, bytesEach: Int) {
+        let tiles = HZFusionNet.tiles(for: size, tileSize: tileSize)
+        guard !tiles.isEmpty else { return (0, 0) }
+        let window = largestWindow(of: tiles)
+        let workspace = Workspace.layout(largestWindow: window, quantization: activeQuantization).bytes
+        return (Self.workers(tiles: tiles.count), workspace + (makesSource ? window.pixelCount * MemoryLayout<Float>.size : 0))
     }
 
     /// The oneDNN implementation of each convolution and pooling of a tile's run, in execution
@@ -225,7 +239,7 @@ private final class TileSchedule: Sendable {
 
     init(_ tiles: [Tile], size: Size) {
         self.tiles = tiles
-        largestWindow = Size(width: tiles.map(\.window.width).max()!, height: tiles.map(\.window.height).max()!)
+        largestWindow = HZFusionNet.largestWindow(of: tiles)
         let inside = tiles.map { $0.outputInside(size) }
         readers = inside.map { rect in tiles.indices.filter { tiles[$0].window.overlaps(rect) } }
         self.inside = inside

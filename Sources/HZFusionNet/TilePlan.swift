@@ -10,6 +10,13 @@ final class Workspace {
     private let offsets: [FusionSchedule.Slot: Int]
 
     init(largestWindow window: Size, quantization: Quantization?) {
+        let layout = Self.layout(largestWindow: window, quantization: quantization)
+        region = WorkspaceMemory.shared.take(bytes: layout.bytes)
+        offsets = layout.offsets
+    }
+
+    /// Each slot's offset, page-aligned, and the bytes they take together.
+    static func layout(largestWindow window: Size, quantization: Quantization?) -> (offsets: [FusionSchedule.Slot: Int], bytes: Int) {
         var offsets: [FusionSchedule.Slot: Int] = [:], bytes = 0
         for (slot, cellBytes) in FusionSchedule.slotBytesPerCell(quantization) {
             var cells = levelSize(window, slot.level)
@@ -17,8 +24,7 @@ final class Workspace {
             offsets[slot] = bytes
             bytes += (cells.pixelCount * cellBytes + 4095) / 4096 * 4096
         }
-        region = WorkspaceMemory.shared.take(bytes: bytes)
-        self.offsets = offsets
+        return (offsets, bytes)
     }
 
     deinit { WorkspaceMemory.shared.give(region.address, bytes: region.bytes) }

@@ -65,3 +65,8 @@ private func spans(_ length: Int, tileSize: Int) -> [(output: Range<Int>, window
         return (start..<end, max(0, start - halo)..<min(length, end + halo))
     }
 }
+
+/// The widest and the tallest of `tiles`' windows (not empty): what a worker's buffers are sized for.
+func largestWindow(of tiles: [Tile]) -> Size {
+    Size(width: tiles.map(\.window.width).max()!, height: tiles.map(\.window.height).max()!)
+}

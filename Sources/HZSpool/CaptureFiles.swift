@@ -49,9 +49,9 @@ public struct InputError: Error, CustomStringConvertible {
 }
 
 /// What processing a pair takes at its peak, from its frames' sizes, fitted a little above the
-/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2026-12-05): 322–344
-/// MB for a pair of 12 MP frames (estimated 363), 951–964 MB for one of 101.8 MP, whose `Y_src`
-/// is made as it is read (1073).
+/// daemon's resident memory at its peak (`hzsr bench --daemon`, AMD EPYC, 2 cores, 2026-12-05):
+/// 322–344 MB for a pair of 12 MP frames (estimated 362), 951–964 MB for one of 101.8 MP, whose
+/// `Y_src` is made as it is read (1073).
 public enum MemoryEstimate {
     public static let fixed = 200 << 20
     public static let perPixel = 7.0
@@ -61,22 +61,19 @@ public enum MemoryEstimate {
     /// An output other than the one on `I_src`'s grid: its float planes (luma and 4:2:0 chroma),
     /// and the JPEG.
     public static let perOutputPixel = 8.0
-    /// The network's workers (one per core) the fit was measured with.
+    /// The network's workers the fit was measured with (a 2-core machine runs two).
     public static let measuredWorkers = 2
-    /// What each worker beyond those adds: its tile workspace (38 MB, measured at 12 and 100 MP,
-    /// the tile size bounding it) and, where `Y_src` is made as it is read, its tile's window
-    /// of it (23 MB at most).
-    public static let perWorker = 38 << 20
-    public static let perWorkerWindow = 23 << 20
 
     /// W and T, and `outputs`: the sizes of the outputs made beside `I_src`'s grid, for which
     /// W's 8-bit luma is kept to the end too; `sourceMadeAsRead` as the config says for them;
-    /// `workers`: how many the network runs at once (0 for another fusion).
+    /// `network`: how many workers the network runs and what each holds
+    /// (`FusionNetwork.workerMemory`), nil without it. Each worker beyond the fit's two adds its
+    /// share; fewer never lower the estimate.
     public static func bytes(
-        wide: Size, tele: Size, outputs: [Size] = [], sourceMadeAsRead: Bool = false, workers: Int = measuredWorkers
+        wide: Size, tele: Size, outputs: [Size] = [], sourceMadeAsRead: Bool = false, network: (workers: Int, bytesEach: Int)?
     ) -> Int {
         let pixels = Double(wide.pixelCount + tele.pixelCount)
-        let extraWorkers = max(workers - measuredWorkers, 0) * (perWorker + (sourceMadeAsRead ? perWorkerWindow : 0))
+        let extraWorkers = network.map { max($0.workers - measuredWorkers, 0) * $0.bytesEach } ?? 0
         if sourceMadeAsRead { return fixed + Int(perPixelMadeAsRead * pixels) + bytes(outputs: outputs) + extraWorkers }
         let keptLuma = outputs.isEmpty ? 0 : wide.pixelCount
         return fixed + Int(perPixel * pixels) + keptLuma + bytes(outputs: outputs) + extraWorkers
@@ -96,9 +93,6 @@ extension DaemonConfig {
             }
         }
     }
-
-    /// How many tiles the network fuses at once: one per core (none without the network).
-    public var fusionWorkers: Int { fusion.method == .network ? ProcessInfo.processInfo.activeProcessorCount : 0 }
 
     /// Whether a pair of these frames takes the pipeline's path whose peak `perPixelMadeAsRead`
     /// was fitted to: `SourceLuma` makes `Y_src` as it is read at `largestHeld`, the network

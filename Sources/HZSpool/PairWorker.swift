@@ -1,4 +1,5 @@
 import Foundation
+import HZFusionNet
 import HybridZoom
 
 /// What became of one claimed pair.
@@ -43,8 +44,8 @@ public struct PairWorker: Sendable {
         if let wideSize = wide.size, let teleSize = tele.size,
             case let outputs = config.outputsBesideTheSource(tele: teleSize),
             case let made = config.makesSourceAsRead(wide: wideSize, tele: teleSize, largestHeld: pipeline.settings.largestHeldSource),
-            case let needed = MemoryEstimate.bytes(
-                wide: wideSize, tele: teleSize, outputs: outputs, sourceMadeAsRead: made, workers: config.fusionWorkers),
+            case let network = (pipeline.fusion as? NetworkFusion)?.network.workerMemory(for: teleSize, makesSource: made),
+            case let needed = MemoryEstimate.bytes(wide: wideSize, tele: teleSize, outputs: outputs, sourceMadeAsRead: made, network: network),
             needed > config.intake.memoryBudget
         {
             let error = OverMemoryBudget(wide: wideSize, tele: teleSize, outputs: outputs, needed: needed, budget: config.intake.memoryBudget)

@@ -31,7 +31,8 @@ public struct Alignment: Sendable {
     /// The coarse model as a displacement at flow resolution: where `flowReference` was read.
     public var flowPrewarp: FlowField
     /// The coarse similarity (`CoarseAlignment.similarity`) as a displacement at flow resolution:
-    /// the forward flow less this is parallax (and a little perspective).
+    /// the forward flow less this is parallax, a little perspective and what the lenses'
+    /// distortion leaves (which `ParallaxDefocusMap` takes out too).
     public var similarityFlow: FlowField
     /// The `I_src` grid's size, on which T is warped.
     public var size: Size

@@ -7,9 +7,10 @@ import Foundation
 /// T, with its longer lens, has the shallower depth of field, so where the scene lies far from
 /// the depth T focused on, T may be blurrier than W. Depth is not known, but parallax is: it
 /// differs from the focus plane's in proportion to the difference of inverse depth, and so does
-/// the defocus blur. Parallax is the flow less what the coarse model explains: on a real rig T
-/// is turned and scaled a little against W, which moves the flow smoothly across the frame
-/// without any change of depth (read as depth, it once withheld T almost everywhere).
+/// the defocus blur. Parallax is the flow less what the rig's geometry explains: on a real rig
+/// T is turned and scaled a little against W and the two lenses bend differently, which moves
+/// the flow smoothly across the frame without any change of depth (read as depth, it once
+/// withheld T almost everywhere).
 ///
 /// The focus plane's parallax P(x_f) is the centre of the largest k-means cluster of the
 /// parallax vectors inside the autofocus region: the region may also hold some foreground or
@@ -35,10 +36,6 @@ public struct ParallaxDefocusMap: BlendMap {
     /// T's mean detail in the autofocus region over its mean in the frame below which the
     /// region is flat and the frame picks the focus plane.
     public var flatRegion: Float
-    /// Clusters whose centres lie this close, in full-resolution pixels, are one depth: the
-    /// flow's own noise. (√γ, the map's threshold, merged a defocused layer into the focus plane
-    /// on captures of the training photos: 3 % of the defocused pixels went unflagged.)
-    static let sameDepth: Float = 1
 
     public init(
         clusters: Int = BlendTuning.defocusClusters, gamma: Float = BlendTuning.defocusGamma,
@@ -80,8 +77,10 @@ public struct ParallaxDefocusMap: BlendMap {
         var parallax = FlowField(
             u: Plane(width: flow.u.width, height: flow.u.height, pixels: zip(flow.u.pixels, coarse.u.pixels).map(-)),
             v: Plane(width: flow.v.width, height: flow.v.height, pixels: zip(flow.v.pixels, coarse.v.pixels).map(-)))
-        let visible = visibleFlow(parallax, inputs, detail, columns: 0..<parallax.size.width, rows: 0..<parallax.size.height)
-        if let residual = LensResidual(fitting: visible, grid: parallax.size, scale: LensResidual.scale / inputs.fullResolutionScale) {
+        let size = parallax.size, step = max(Int((Double(size.pixelCount) / Double(LensResidual.samples)).squareRoot()), 1)
+        let lattice = (columns: Array(stride(from: 0, to: size.width, by: step)), rows: Array(stride(from: 0, to: size.height, by: step)))
+        let visible = visibleFlow(parallax, inputs, detail, columns: lattice.columns, rows: lattice.rows)
+        if let residual = LensResidual(fitting: visible, grid: size, cauchyScale: LensResidual.cauchyScale / inputs.fullResolutionScale) {
             residual.subtract(from: &parallax)
         }
         return parallax
@@ -106,7 +105,7 @@ public struct ParallaxDefocusMap: BlendMap {
         guard !frame.points.isEmpty else { return nil }
         func mean(_ values: [Float]) -> Float { values.reduce(0, +) / Float(values.count) }
         let alike = { (count: Int) in [Float](repeating: 1, count: count) }
-        let sameDepth = Self.sameDepth / inputs.fullResolutionScale
+        let sameDepth = BlendTuning.defocusSameDepth / inputs.fullResolutionScale
         if !inRegion.points.isEmpty && mean(inRegion.weights) >= flatRegion * mean(frame.weights) {
             return KMeans(points: inRegion.points, weights: alike(inRegion.points.count), clusters: clusters)
                 .largestClusterCentre(merging: sameDepth)
@@ -126,7 +125,7 @@ public struct ParallaxDefocusMap: BlendMap {
     }
 
     private static func visibleFlow(
-        _ flow: FlowField, _ inputs: BlendInputs, _ detail: Plane, columns: Range<Int>, rows: Range<Int>
+        _ flow: FlowField, _ inputs: BlendInputs, _ detail: Plane, columns: some Collection<Int>, rows: some Collection<Int>
     ) -> (points: [SIMD2<Float>], weights: [Float], indices: [Int]) {
         let width = inputs.mapSize.width
         var points: [SIMD2<Float>] = [], weights: [Float] = [], indices: [Int] = []

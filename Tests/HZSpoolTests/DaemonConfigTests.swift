@@ -214,22 +214,34 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertFalse(try made("output: {zoom: [tele, 1]}\n"))
         XCTAssertFalse(try made("rig: {rotation: 0.5}\n"))
         XCTAssertFalse(try made("", small))
-        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large, sourceMadeAsRead: true) >> 20, 1073)
-        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large) >> 20, 1558)
+        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large, sourceMadeAsRead: true, network: nil) >> 20, 1073)
+        XCTAssertEqual(MemoryEstimate.bytes(wide: large, tele: large, network: nil) >> 20, 1558)
     }
 
     /// The fit was measured with two network workers; a machine with more cores runs one per
-    /// core, each with its tile workspace (and, above 32 MP, its tile's window of `Y_src`).
+    /// core, at most one per tile, each with its tile workspace (and, above 32 MP, its tile's
+    /// window of `Y_src`).
     func testEachNetworkWorkerBeyondTheMeasuredTwoIsCounted() throws {
         let large = Size(width: 11648, height: 8736), small = Size(width: 4032, height: 3024)
-        func megabytes(_ size: Size, made: Bool = false, workers: Int) -> Int {
-            MemoryEstimate.bytes(wide: size, tele: size, sourceMadeAsRead: made, workers: workers) >> 20
+        func megabytes(_ size: Size, made: Bool = false, network: (workers: Int, bytesEach: Int)?) -> Int {
+            MemoryEstimate.bytes(wide: size, tele: size, sourceMadeAsRead: made, network: network) >> 20
         }
-        XCTAssertEqual(megabytes(small, workers: 2), 362)
-        XCTAssertEqual(megabytes(small, workers: 16), 362 + 14 * 38)
-        XCTAssertEqual(megabytes(large, made: true, workers: 16), 1073 + 14 * 61)
-        XCTAssertEqual(megabytes(small, workers: 0), 362, "classical fusion runs no network workers")
-        XCTAssertEqual(try DaemonConfig.parse("", relativeTo: "/").fusionWorkers, ProcessInfo.processInfo.activeProcessorCount)
-        XCTAssertEqual(try DaemonConfig.parse("fusion: {method: classical}\n", relativeTo: "/").fusionWorkers, 0)
+        XCTAssertEqual(megabytes(small, network: nil), 362)
+        XCTAssertEqual(megabytes(small, network: (2, 38 << 20)), 362)
+        XCTAssertEqual(megabytes(small, network: (1, 38 << 20)), 362, "fewer never lower it")
+        XCTAssertEqual(megabytes(small, network: (4, 38 << 20)), 362 + 2 * 38)
+        XCTAssertEqual(megabytes(large, made: true, network: (16, 61 << 20)), 1073 + 14 * 61)
+
+        let network = try FusionNetwork.shipped()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let twelve = network.workerMemory(for: small, makesSource: false)
+        XCTAssertEqual(twelve.workers, min(4, cores), "a 12 MP frame is four 2048-pixel tiles")
+        let hundred = network.workerMemory(for: large, makesSource: true)
+        XCTAssertEqual(hundred.workers, min(30, cores))
+        // The workspace measured in the daemon: 38 MB with 8-bit coarse levels, 76 in floats;
+        // Y_src's window adds 4 bytes a window pixel.
+        let workspace = network.precision == .int8 ? 38 : 76
+        XCTAssertEqual(Double(twelve.bytesEach >> 20), Double(workspace), accuracy: 0.15 * Double(workspace))
+        XCTAssertGreaterThan(hundred.bytesEach - network.workerMemory(for: large, makesSource: false).bytesEach, 18 << 20)
     }
 }

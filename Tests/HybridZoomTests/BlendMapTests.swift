@@ -176,24 +176,37 @@ final class BlendMapTests: XCTestCase {
     /// centre), and the rig is turned 0.2° and scaled 0.5 % more than the coarse model says: none
     /// of it is depth, so sharp, aligned texture at the corners is not flagged; a near object's
     /// 6 px of parallax still is.
+    /// On a maps' grid at half the frame's resolution, so that the fit's scale and the flow's
+    /// are in grid pixels and γ in full-resolution ones.
     func testLensDistortionAndARigsResidualTurnAreNotDepth() {
-        let size = Size(width: 128, height: 96)
-        var inputs = SyntheticPlanes.cleanInputs(size)
-        for y in 0..<size.height {
-            for x in 0..<size.width {
+        let grid = Size(width: 128, height: 96)
+        var inputs = SyntheticPlanes.cleanInputs(Size(width: 256, height: 192), mapSize: grid)
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
                 let p = (SIMD2(Float(x), Float(y)) + 0.5 - SIMD2(64, 48)) / 64
                 let turn = Float(0.2 * Double.pi / 180), scale: Float = 0.005
-                let bend = 6 / 64 * (p * p).sum() * p
+                let bend = 3 / 64 * (p * p).sum() * p  // 6 full-resolution pixels at the edges
                 inputs.forwardFlow.u[x, y] += 64 * (bend.x + scale * p.x - turn * p.y)
                 inputs.forwardFlow.v[x, y] += 64 * (bend.y + scale * p.y + turn * p.x)
             }
         }
-        for y in 16..<32 { for x in 20..<36 { inputs.forwardFlow.u[x, y] += 6 } }
+        for y in 16..<32 { for x in 20..<36 { inputs.forwardFlow.u[x, y] += 3 } }  // 6 px of parallax
         let map = ParallaxDefocusMap().map(inputs)
         for (x, y) in [(2, 2), (125, 2), (2, 93), (125, 93), (64, 10)] {
             XCTAssertLessThan(map[x, y], 0.01, "(\(x), \(y)): the lenses, not depth")
         }
         XCTAssertGreaterThan(map[28, 24], 0.99, "the near object")
+    }
+
+    /// The focus plane's vectors spread a little (flow noise) and a compact object covers a
+    /// third of the autofocus region: Lloyd's splits the plane in two clusters smaller than the
+    /// object, and only counting clusters under 1 px apart as one keeps the plane the focus.
+    func testAnEvenlySpreadFocusPlaneOutweighsACompactObject() {
+        let plane = (0..<600).map { SIMD2<Float>(2 + 0.3 * Float($0 % 20) / 19, -1 + 0.3 * Float($0 / 20) / 29) }
+        let object = [SIMD2<Float>](repeating: SIMD2(7, -1), count: 320)
+        let kMeans = KMeans(points: plane + object, weights: [Float](repeating: 1, count: 920), clusters: 3)
+        XCTAssertEqual(kMeans.largestClusterCentre(merging: 0).x, 7, accuracy: 1e-5)
+        XCTAssertEqual(kMeans.largestClusterCentre(merging: 1).x, 2.15, accuracy: 0.01)
     }
 
     private func focusParallax(_ inputs: BlendInputs) -> SIMD2<Float>? {

@@ -1,4 +1,5 @@
 import Foundation
+import HZFusionNet
 import HZSpool
 import HZTestSupport
 import HybridZoom
@@ -117,8 +118,9 @@ final class ChaosTests: XCTestCase {
         try daemon.scratch.write(try frame(5.002, seed: 2), to: "spool/T/next-\(tag).jpg")
         published = daemon.eventually { daemon.sidecars.contains { $0.contains("next-\(tag)") } }
         let reason = try? String(contentsOfFile: "\(daemon.scratch.path)/quarantine/\(quarantinedPair(daemon)).reason", encoding: .utf8)
-        // 1049 MB on 2 cores; each more adds a network worker's workspace and window.
-        let megabytes = 1049 + max(ProcessInfo.processInfo.activeProcessorCount - 2, 0) * 61
+        // 1049 MB with the network's two workers on 2 cores; each more adds its own.
+        let network = try FusionNetwork.shipped().workerMemory(for: Size(width: 11000, height: 9000), makesSource: true)
+        let megabytes = (1049 << 20 + max(network.workers - 2, 0) * network.bytesEach) >> 20
         refused = reason == "W 11000×9000 and T 11000×9000 would take about \(megabytes) MB, above intake.memory_budget_mb (1000)\n"
         XCTAssertTrue(refused, String(describing: reason))
         XCTAssertTrue(published)
