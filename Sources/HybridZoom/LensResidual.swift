@@ -16,7 +16,6 @@ struct LensResidual {
     static let iterations = 8
     /// The fit reads about this many vectors, on an even lattice: 5 unknowns need far fewer.
     static let samples = 4_096
-    static let unknowns = 5
 
     /// t_u, t_v, the scale's and the turn's displacement at p = (1, 0), k; then three zeros, so
     /// that one SIMD8 holds them. In grid pixels.
@@ -42,21 +41,16 @@ struct LensResidual {
         // plant and left 3.8 % of its tiles worse than W's digital zoom (2.5 % this way).
         var model = SIMD8(median(flows.map(\.x)), median(flows.map(\.y)), 0, 0, 0, 0, 0, 0), fitted = false
         for _ in 0..<Self.iterations {
-            let n = Self.unknowns
-            var normal = [Double](repeating: 0, count: n * n), right = [Double](repeating: 0, count: n)
+            var equations = NormalEquations()
             for ((u, v), (flow, weight)) in zip(rows, zip(flows, detail)) {
                 let error = flow - SIMD2((u * model).sum(), (v * model).sum())
                 let w = weight / (1 + (error * error).sum() * inverseSquaredScale)
-                let rhs = w * (u * flow.x + v * flow.y)
-                for r in 0..<n {
-                    right[r] += rhs[r]
-                    let products = w * (u * u[r] + v * v[r])
-                    for c in r..<n { normal[r * n + c] += products[c] }
-                }
+                // The residuals at zero unknowns: the step solved from there is the model itself.
+                equations.add(u, residual: -flow.x, weight: w)
+                equations.add(v, residual: -flow.y, weight: w)
             }
-            for r in 0..<n { for c in 0..<r { normal[r * n + c] = normal[c * n + r] } }
-            guard let solved = solveLinearSystem(normal, right, size: n), solved.allSatisfy(\.isFinite) else { break }
-            (model, fitted) = (SIMD8(solved[0], solved[1], solved[2], solved[3], solved[4], 0, 0, 0), true)
+            guard let solved = equations.solved() else { break }
+            (model, fitted) = (solved, true)
         }
         guard fitted else { return nil }
         coefficients = model
@@ -66,12 +60,14 @@ struct LensResidual {
     /// parallax, which the map measures from, holds it as well.
     func subtract(from flow: inout FlowField) {
         precondition(flow.size == grid, "the fit's grid \(grid) and the flow's \(flow.size) differ")
-        let c = SIMD8<Float>(coefficients), width = grid.width
+        var varying = coefficients
+        (varying[0], varying[1]) = (0, 0)
+        let width = grid.width
         for y in 0..<grid.height {
             for x in 0..<width {
-                let p = SIMD2<Float>(Self.position(x: x, y: y, grid: grid)), cubic = (p * p).sum()
-                flow.u.pixels[y * width + x] -= c[2] * p.x - c[3] * p.y + c[4] * cubic * p.x
-                flow.v.pixels[y * width + x] -= c[2] * p.y + c[3] * p.x + c[4] * cubic * p.y
+                let (u, v) = Self.rows(at: Self.position(x: x, y: y, grid: grid))
+                flow.u.pixels[y * width + x] -= Float((u * varying).sum())
+                flow.v.pixels[y * width + x] -= Float((v * varying).sum())
             }
         }
     }
